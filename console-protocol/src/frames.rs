@@ -529,8 +529,13 @@ pub struct QueueEntry {
     pub waiting_s: u64,
     pub identified: bool,
     /// Extension: higher is served first (transfers and requeues keep their place).
-    #[serde(default)]
+    /// Omitted on the wire when 0, so a plain entry looks exactly like PROTOCOL.md's example.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub priority: i32,
+}
+
+fn is_zero(n: &i32) -> bool {
+    *n == 0
 }
 
 /// The client as the professional sees it.

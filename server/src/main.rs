@@ -1,1 +1,98 @@
-fn main(){}
+//! The `luukku` binary: parses flags and `LUUKKU_*` variables, loads the configuration (the
+//! embedded demo organisation by default), serves, and shuts down gracefully on SIGTERM/SIGINT.
+
+use clap::Parser;
+use luukku::config::Config;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code for an unusable configuration (EX_USAGE).
+const EXIT_BAD_CONFIG: u8 = 64;
+
+#[derive(Parser, Debug)]
+#[command(name = "luukku", version, about = "Live chat for public health and social care")]
+struct Cli {
+    /// Address to listen on.
+    #[arg(long, env = "LUUKKU_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Directory for the SQLite database and the server key.
+    #[arg(long, env = "LUUKKU_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// A TOML configuration file with a real organisation; without it the demo runs.
+    #[arg(long, env = "LUUKKU_CONFIG")]
+    config: Option<PathBuf>,
+    /// Secret for professionals' JWTs (overrides the file).
+    #[arg(long, env = "LUUKKU_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+}
+
+fn load(cli: &Cli) -> Result<Config, luukku::config::ConfigError> {
+    let mut config = match &cli.config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::demo("./data"),
+    };
+    if let Some(l) = cli.listen {
+        config.listen = l;
+    }
+    if let Some(d) = &cli.data_dir {
+        config.data_dir = d.clone();
+    }
+    if let Some(s) = &cli.jwt_secret {
+        config.auth.jwt_secret = Some(s.clone());
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    luukku::telemetry::init();
+    let cli = Cli::parse();
+    let config = match load(&cli) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("luukku: {e}");
+            return ExitCode::from(EXIT_BAD_CONFIG);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(config.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("luukku: cannot listen on {}: {e}", config.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    let demo = config.demo;
+    let server = match luukku::start(config, listener).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("luukku: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if demo {
+        println!("Luukku demo organisation at http://{}/ (console: http://{}/console)", server.addr, server.addr);
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.shutdown().await;
+    ExitCode::SUCCESS
+}

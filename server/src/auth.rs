@@ -1,0 +1,183 @@
+//! Authentication: professionals' and identified clients' JWTs (HS256: signature, expiry,
+//! audience), demo token minting, and resume tokens (an HMAC of the conversation id under the
+//! server key, so a retried `start` can return the same token without storing it).
+
+use crate::config::Config;
+use console_protocol::{ConversationId, ResumeToken};
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use ring::hmac;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Default audience of professionals' tokens.
+pub const CONSOLE_AUDIENCE: &str = "luukku-console";
+/// Default audience of clients' tokens.
+pub const CLIENT_AUDIENCE: &str = "luukku-client";
+
+/// A token that was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("invalid token: {0}")]
+    Invalid(#[from] jsonwebtoken::errors::Error),
+    #[error("unknown professional")]
+    UnknownProfessional,
+    #[error("cannot read or create the server key: {0}")]
+    Key(std::io::Error),
+}
+
+/// The claims Luukku reads from a JWT.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub aud: String,
+    pub exp: u64,
+}
+
+/// Verifies and (in demo mode) mints tokens.
+pub struct Auth {
+    console_enc: EncodingKey,
+    console_dec: DecodingKey,
+    console_validation: Validation,
+    client_enc: EncodingKey,
+    client_dec: DecodingKey,
+    client_validation: Validation,
+    resume_key: hmac::Key,
+}
+
+fn validation(audience: &str) -> Validation {
+    let mut v = Validation::new(Algorithm::HS256);
+    v.set_audience(&[audience]);
+    v.set_required_spec_claims(&["exp", "aud", "sub"]);
+    v.leeway = 5;
+    v
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads the server key from `dir/server.key`, creating it (32 random bytes, hex) if missing.
+pub fn load_or_create_server_key(dir: &Path) -> Result<Vec<u8>, AuthError> {
+    let path = dir.join("server.key");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return Ok(text.trim().as_bytes().to_vec());
+    }
+    std::fs::create_dir_all(dir).map_err(AuthError::Key)?;
+    let key: [u8; 32] = rand::random();
+    let text = hex(&key);
+    std::fs::write(&path, &text).map_err(AuthError::Key)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(text.into_bytes())
+}
+
+impl Auth {
+    /// Builds the verifier from the configuration and the server key.
+    pub fn new(config: &Config, server_key: &[u8]) -> Self {
+        let derive = |label: &[u8]| hex(hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, server_key), label).as_ref());
+        let console_secret = config.auth.jwt_secret.clone().unwrap_or_else(|| derive(b"jwt"));
+        let client_secret = config
+            .auth
+            .client_jwt_secret
+            .clone()
+            .unwrap_or_else(|| console_secret.clone());
+        let console_aud = config.auth.console_audience.as_deref().unwrap_or(CONSOLE_AUDIENCE);
+        let client_aud = config.auth.client_audience.as_deref().unwrap_or(CLIENT_AUDIENCE);
+        Auth {
+            console_enc: EncodingKey::from_secret(console_secret.as_bytes()),
+            console_dec: DecodingKey::from_secret(console_secret.as_bytes()),
+            console_validation: validation(console_aud),
+            client_enc: EncodingKey::from_secret(client_secret.as_bytes()),
+            client_dec: DecodingKey::from_secret(client_secret.as_bytes()),
+            client_validation: validation(client_aud),
+            resume_key: hmac::Key::new(hmac::HMAC_SHA256, &hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, server_key), b"resume").as_ref().to_vec()),
+        }
+    }
+
+    /// Verifies a professional's token.
+    pub fn verify_professional(&self, token: &str) -> Result<Claims, AuthError> {
+        Ok(decode::<Claims>(token, &self.console_dec, &self.console_validation)?.claims)
+    }
+
+    /// Verifies an identified client's token.
+    pub fn verify_client(&self, token: &str) -> Result<Claims, AuthError> {
+        Ok(decode::<Claims>(token, &self.client_dec, &self.client_validation)?.claims)
+    }
+
+    /// Mints a professional's token valid for `ttl_s` seconds (demo mode and tests).
+    pub fn mint_professional(&self, id: &str, ttl_s: u64) -> String {
+        let aud = self.console_validation.aud.as_ref().and_then(|a| a.iter().next().cloned());
+        self.mint(&self.console_enc, id, None, aud.unwrap_or_default(), ttl_s)
+    }
+
+    /// Mints an identified client's token (demo identification and tests).
+    pub fn mint_client(&self, sub: &str, name: &str, ttl_s: u64) -> String {
+        let aud = self.client_validation.aud.as_ref().and_then(|a| a.iter().next().cloned());
+        self.mint(&self.client_enc, sub, Some(name.to_owned()), aud.unwrap_or_default(), ttl_s)
+    }
+
+    fn mint(&self, key: &EncodingKey, sub: &str, name: Option<String>, aud: String, ttl_s: u64) -> String {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+        let claims = Claims { sub: sub.to_owned(), name, aud, exp: now + ttl_s };
+        encode(&Header::new(Algorithm::HS256), &claims, key).unwrap_or_default()
+    }
+
+    /// The resume token of a conversation.
+    pub fn resume_token(&self, conversation: &ConversationId) -> ResumeToken {
+        ResumeToken(hex(hmac::sign(&self.resume_key, conversation.as_str().as_bytes()).as_ref()))
+    }
+
+    /// Whether `token` is the resume token of `conversation` (constant time).
+    pub fn check_resume(&self, conversation: &ConversationId, token: &ResumeToken) -> bool {
+        let expected = self.resume_token(conversation);
+        let (a, b) = (expected.0.as_bytes(), token.0.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth() -> Auth {
+        Auth::new(&Config::demo("/tmp/unused"), b"0123456789abcdef0123456789abcdef")
+    }
+
+    #[test]
+    fn minted_tokens_verify_and_audiences_do_not_mix() {
+        let a = auth();
+        let t = a.mint_professional("nurse-1", 60);
+        assert_eq!(a.verify_professional(&t).expect("valid").sub, "nurse-1");
+        assert!(a.verify_client(&t).is_err(), "console token must not identify a client");
+        let c = a.mint_client("010101-123A", "Maija Meikäläinen", 60);
+        assert_eq!(a.verify_client(&c).expect("valid").name.as_deref(), Some("Maija Meikäläinen"));
+        assert!(a.verify_professional(&c).is_err());
+    }
+
+    #[test]
+    fn tampered_and_foreign_tokens_are_refused() {
+        let a = auth();
+        let t = a.mint_professional("nurse-1", 60);
+        let mut bad = t.clone();
+        bad.pop();
+        bad.push(if t.ends_with('A') { 'B' } else { 'A' });
+        assert!(a.verify_professional(&bad).is_err());
+        let other = Auth::new(&Config::demo("/tmp/unused"), b"another key another key another k");
+        assert!(a.verify_professional(&other.mint_professional("nurse-1", 60)).is_err());
+        assert!(a.verify_professional("not a jwt").is_err());
+    }
+
+    #[test]
+    fn resume_tokens_are_per_conversation() {
+        let a = auth();
+        let c1 = ConversationId::from("c1");
+        let t = a.resume_token(&c1);
+        assert!(a.check_resume(&c1, &t));
+        assert!(!a.check_resume(&ConversationId::from("c2"), &t));
+    }
+}

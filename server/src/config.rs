@@ -1,0 +1,204 @@
+//! One typed [`Config`], read from an optional TOML file and overridden by `LUUKKU_*`
+//! environment variables and CLI flags (in `main`). Validated at start-up; every key is
+//! documented in docs/configuration.md. Without a file the embedded demo configuration runs.
+
+use crate::organisation::Organisation;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("invalid config: {0}")]
+    Parse(#[from] toml::de::Error),
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+/// A token-bucket rate limit for inbound frames of one connection.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+pub struct RateLimit {
+    pub per_second: f64,
+    pub burst: f64,
+}
+
+/// Limits that protect the server from one connection.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Limits {
+    pub max_frame_bytes: usize,
+    pub hello_timeout_s: u64,
+    pub client_rate: RateLimit,
+    pub console_rate: RateLimit,
+    /// Open WebSocket connections per node.
+    pub max_connections: usize,
+    /// Largest capacity a professional may set with `status`.
+    pub max_capacity: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_frame_bytes: 64 * 1024,
+            hello_timeout_s: 10,
+            client_rate: RateLimit { per_second: 20.0, burst: 40.0 },
+            console_rate: RateLimit { per_second: 200.0, burst: 400.0 },
+            max_connections: 200_000,
+            max_capacity: 100,
+        }
+    }
+}
+
+/// JWT verification (HS256).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+pub struct AuthConfig {
+    /// Secret for professionals' tokens. Generated (and kept in the data dir) in demo mode.
+    pub jwt_secret: Option<String>,
+    /// Expected `aud` of professionals' tokens.
+    pub console_audience: Option<String>,
+    /// Secret of the identity provider that signs clients' tokens (defaults to `jwt_secret`).
+    pub client_jwt_secret: Option<String>,
+    /// Expected `aud` of clients' tokens.
+    pub client_audience: Option<String>,
+}
+
+/// The file format: every key optional except `organisation` (unless `demo = true`).
+#[derive(Debug, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    demo: bool,
+    allowed_origins: Vec<String>,
+    professional_grace_s: Option<u64>,
+    shutdown_grace_s: Option<u64>,
+    limits: Limits,
+    auth: AuthConfig,
+    organisation: Option<Organisation>,
+}
+
+/// The validated server configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Demo mode: dev endpoints on, localhost origins allowed, generated secrets.
+    pub demo: bool,
+    /// Origins (e.g. `https://www.region.fi`) allowed to open WebSockets, besides same-origin.
+    pub allowed_origins: Vec<String>,
+    /// How long a disconnected professional keeps their conversations before they are requeued.
+    pub professional_grace: Duration,
+    /// How long open sockets get to drain on shutdown.
+    pub shutdown_grace: Duration,
+    pub limits: Limits,
+    pub auth: AuthConfig,
+    pub organisation: Organisation,
+}
+
+impl Config {
+    /// The embedded demo configuration.
+    pub fn demo(data_dir: impl Into<PathBuf>) -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: data_dir.into(),
+            demo: true,
+            allowed_origins: Vec::new(),
+            professional_grace: Duration::from_secs(120),
+            shutdown_grace: Duration::from_secs(5),
+            limits: Limits::default(),
+            auth: AuthConfig::default(),
+            organisation: Organisation::demo(),
+        }
+    }
+
+    /// Reads a TOML file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_owned(), e))?;
+        Self::from_toml(&text)
+    }
+
+    /// Parses TOML text (tests pass strings).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let file: FileConfig = toml::from_str(text)?;
+        let demo = file.demo;
+        let organisation = match (file.organisation, demo) {
+            (Some(o), _) => o,
+            (None, true) => Organisation::demo(),
+            (None, false) => {
+                return Err(ConfigError::Invalid(
+                    "[organisation] is required unless demo = true".into(),
+                ))
+            }
+        };
+        let mut c = Config::demo(file.data_dir.unwrap_or_else(|| PathBuf::from("./data")));
+        c.demo = demo;
+        c.organisation = organisation;
+        c.allowed_origins = file.allowed_origins;
+        c.limits = file.limits;
+        c.auth = file.auth;
+        if let Some(l) = file.listen {
+            c.listen = l;
+        }
+        if let Some(g) = file.professional_grace_s {
+            c.professional_grace = Duration::from_secs(g);
+        }
+        if let Some(g) = file.shutdown_grace_s {
+            c.shutdown_grace = Duration::from_secs(g);
+        }
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Checks the whole configuration.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.organisation.validate().map_err(ConfigError::Invalid)?;
+        let l = &self.limits;
+        if l.max_frame_bytes < 1024 {
+            return Err(ConfigError::Invalid("limits.max_frame_bytes must be ≥ 1024".into()));
+        }
+        if l.hello_timeout_s == 0 || l.max_capacity == 0 || l.max_connections == 0 {
+            return Err(ConfigError::Invalid("limits must be positive".into()));
+        }
+        for r in [l.client_rate, l.console_rate] {
+            if r.per_second <= 0.0 || r.burst < 1.0 {
+                return Err(ConfigError::Invalid("rate limits must be positive".into()));
+            }
+        }
+        if !self.demo && self.auth.jwt_secret.as_deref().is_none_or(|s| s.len() < 32) {
+            return Err(ConfigError::Invalid(
+                "auth.jwt_secret (at least 32 characters) is required outside demo mode".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The hello timeout as a duration.
+    pub fn hello_timeout(&self) -> Duration {
+        Duration::from_secs(self.limits.hello_timeout_s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_config_requires_secret_and_organisation() {
+        assert!(Config::from_toml("").is_err());
+        assert!(Config::from_toml("demo = true").is_ok());
+        assert!(Config::from_toml("demo = true\nbogus = 1").is_err());
+    }
+
+    #[test]
+    fn limits_are_validated() {
+        let mut c = Config::demo("/tmp/x");
+        c.limits.max_frame_bytes = 10;
+        assert!(c.validate().is_err());
+    }
+}

@@ -1,0 +1,222 @@
+//! One actor per conversation ([`ConversationHandle`] → `actor::Conversation`): it owns the
+//! status, participants, seq counter and typing state, writes every event to storage in seq
+//! order and fans it out to the subscribed sessions only after the commit. `hub` maps ids to
+//! handles and loads conversations from storage on demand.
+
+mod actor;
+pub mod hub;
+pub mod view;
+
+use crate::session::outbound::SessionLink;
+use crate::storage::StorageError;
+use console_protocol::{
+    ClientMsgId, ConversationId, ConversationSummary, ErrorCode, ProfessionalId, ResumeToken,
+    ServiceId, TeamId, TopicId,
+};
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot};
+
+pub use hub::Hub;
+
+/// Commands a conversation may have queued. Sessions `send().await` into it (back-pressure);
+/// 64 absorbs a burst from a professional's several sessions without much memory per actor.
+const MAILBOX_CAPACITY: usize = 64;
+
+/// Why a conversation refused a command.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConvError {
+    #[error("not a participant of this conversation")]
+    Forbidden,
+    #[error("no such conversation")]
+    NotFound,
+    #[error("conversation is closed")]
+    Closed,
+    #[error("{0}")]
+    BadState(&'static str),
+    #[error("storage failed")]
+    Storage,
+    #[error("conversation stopped")]
+    Gone,
+}
+
+impl ConvError {
+    /// The protocol error code for this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ConvError::Forbidden => ErrorCode::Forbidden,
+            ConvError::NotFound => ErrorCode::NotFound,
+            ConvError::Closed => ErrorCode::ConversationClosed,
+            ConvError::BadState(_) => ErrorCode::BadFrame,
+            ConvError::Storage | ConvError::Gone => ErrorCode::Internal,
+        }
+    }
+}
+
+impl From<StorageError> for ConvError {
+    fn from(_: StorageError) -> Self {
+        ConvError::Storage
+    }
+}
+
+/// A professional as the conversation records them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfessionalRef {
+    pub id: ProfessionalId,
+    pub name: String,
+    pub teams: Vec<TeamId>,
+}
+
+/// Who sent a command.
+#[derive(Debug, Clone)]
+pub enum Who {
+    Client,
+    Professional(ProfessionalRef),
+}
+
+/// The sender of a command: who, through which session, answering which `req`.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub who: Who,
+    pub link: SessionLink,
+    pub req: Option<String>,
+}
+
+/// What a router needs to (re)queue a conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueTicket {
+    pub conversation: ConversationId,
+    pub team: TeamId,
+    pub service: ServiceId,
+    pub topic: Option<TopicId>,
+    pub identified: bool,
+    pub priority: i32,
+    pub queued_at_ms: i64,
+    /// Reserved for this professional (transfer to a named colleague).
+    pub for_professional: Option<ProfessionalId>,
+}
+
+/// Author kind of a posted text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostKind {
+    Message,
+    Note,
+}
+
+type Reply<T> = oneshot::Sender<Result<T, ConvError>>;
+
+enum Cmd {
+    AttachClient { link: SessionLink, token: ResumeToken, after_seq: Option<u64>, reply: Reply<ConversationSummary> },
+    AttachProfessional { link: SessionLink, professional: ProfessionalId, after_seq: Option<u64>, reply: Reply<ConversationSummary> },
+    Detach { link: SessionLink },
+    Post { origin: Origin, kind: PostKind, client_msg_id: ClientMsgId, body: String, received: Instant },
+    Typing { origin: Origin, active: bool },
+    Read { origin: Origin, seq: u64 },
+    Assign { professional: ProfessionalRef, links: Vec<SessionLink>, req: Option<String>, reopen: bool, reply: Reply<()> },
+    Transfer { origin: Origin, to_team: TeamId, to_professional: Option<ProfessionalId>, note: Option<String>, reply: Reply<QueueTicket> },
+    Close { origin: Origin, summary: Option<String>, reply: Reply<()> },
+    Requeue { professional: ProfessionalId, reply: Reply<QueueTicket> },
+    Feedback { origin: Origin, rating: u8, comment: Option<String> },
+    History { origin: Origin, before_seq: Option<u64>, limit: u32 },
+    QueuePosition { position: u32, estimated_wait_s: u64 },
+    Ticket { reply: Reply<QueueTicket> },
+}
+
+/// A cloneable handle to one conversation actor.
+#[derive(Clone)]
+pub struct ConversationHandle {
+    pub id: ConversationId,
+    tx: mpsc::Sender<Cmd>,
+    generation: u64,
+}
+
+impl ConversationHandle {
+    async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Cmd) -> Result<T, ConvError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(make(reply)).await.map_err(|_| ConvError::Gone)?;
+        rx.await.map_err(|_| ConvError::Gone)?
+    }
+
+    async fn tell(&self, cmd: Cmd) -> Result<(), ConvError> {
+        self.tx.send(cmd).await.map_err(|_| ConvError::Gone)
+    }
+
+    /// Subscribes a client session holding `token`; events after `after_seq` are replayed first.
+    pub async fn attach_client(&self, link: SessionLink, token: ResumeToken, after_seq: Option<u64>) -> Result<ConversationSummary, ConvError> {
+        self.call(|reply| Cmd::AttachClient { link, token, after_seq, reply }).await
+    }
+
+    /// Subscribes a session of the assigned professional.
+    pub async fn attach_professional(&self, link: SessionLink, professional: ProfessionalId, after_seq: Option<u64>) -> Result<ConversationSummary, ConvError> {
+        self.call(|reply| Cmd::AttachProfessional { link, professional, after_seq, reply }).await
+    }
+
+    /// Queues an attach of the assigned professional without waiting (the router uses this to
+    /// keep attaches ordered after its assignments); the answer arrives on the returned receiver.
+    pub async fn attach_professional_ordered(&self, link: SessionLink, professional: ProfessionalId, after_seq: Option<u64>) -> oneshot::Receiver<Result<ConversationSummary, ConvError>> {
+        let (reply, rx) = oneshot::channel();
+        let _ = self.tx.send(Cmd::AttachProfessional { link, professional, after_seq, reply }).await;
+        rx
+    }
+
+    /// Unsubscribes a session.
+    pub async fn detach(&self, link: SessionLink) {
+        let _ = self.tell(Cmd::Detach { link }).await;
+    }
+
+    /// Stores and delivers a message or note; the ack (or error) goes to the origin's session.
+    pub async fn post(&self, origin: Origin, kind: PostKind, client_msg_id: ClientMsgId, body: String) -> Result<(), ConvError> {
+        self.tell(Cmd::Post { origin, kind, client_msg_id, body, received: Instant::now() }).await
+    }
+
+    /// Relays a typing indicator to the other side.
+    pub async fn typing(&self, origin: Origin, active: bool) -> Result<(), ConvError> {
+        self.tell(Cmd::Typing { origin, active }).await
+    }
+
+    /// Relays a read receipt to the other side.
+    pub async fn read(&self, origin: Origin, seq: u64) -> Result<(), ConvError> {
+        self.tell(Cmd::Read { origin, seq }).await
+    }
+
+    /// Queues an assignment (or a reopen) to `professional`; answered after the commit.
+    pub async fn assign(&self, professional: ProfessionalRef, links: Vec<SessionLink>, req: Option<String>, reopen: bool) -> oneshot::Receiver<Result<(), ConvError>> {
+        let (reply, rx) = oneshot::channel();
+        let _ = self.tx.send(Cmd::Assign { professional, links, req, reopen, reply }).await;
+        rx
+    }
+
+    /// Takes the conversation from its professional and returns what to queue it with.
+    pub async fn transfer(&self, origin: Origin, to_team: TeamId, to_professional: Option<ProfessionalId>, note: Option<String>) -> Result<QueueTicket, ConvError> {
+        self.call(|reply| Cmd::Transfer { origin, to_team, to_professional, note, reply }).await
+    }
+
+    /// Closes the case.
+    pub async fn close(&self, origin: Origin, summary: Option<String>) -> Result<(), ConvError> {
+        self.call(|reply| Cmd::Close { origin, summary, reply }).await
+    }
+
+    /// Takes the conversation from a professional who did not come back.
+    pub async fn requeue(&self, professional: ProfessionalId) -> Result<QueueTicket, ConvError> {
+        self.call(|reply| Cmd::Requeue { professional, reply }).await
+    }
+
+    /// Stores a client's rating.
+    pub async fn feedback(&self, origin: Origin, rating: u8, comment: Option<String>) -> Result<(), ConvError> {
+        self.tell(Cmd::Feedback { origin, rating, comment }).await
+    }
+
+    /// Sends stored events to the origin's session.
+    pub async fn history(&self, origin: Origin, before_seq: Option<u64>, limit: u32) -> Result<(), ConvError> {
+        self.tell(Cmd::History { origin, before_seq, limit }).await
+    }
+
+    /// Tells waiting clients their place in the queue (never blocks the router).
+    pub fn queue_position(&self, position: u32, estimated_wait_s: u64) {
+        let _ = self.tx.try_send(Cmd::QueuePosition { position, estimated_wait_s });
+    }
+
+    /// What to queue this conversation with, as it stands.
+    pub async fn ticket(&self) -> Result<QueueTicket, ConvError> {
+        self.call(|reply| Cmd::Ticket { reply }).await
+    }
+}

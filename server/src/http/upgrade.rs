@@ -1,0 +1,120 @@
+//! The WebSocket upgrade, done here rather than with warp's `ws()` so that the tungstenite
+//! configuration is ours: a 4 KiB read buffer instead of the eager 128 KiB, a bounded write
+//! buffer and the frame limit. Checks the Origin allow-list and the connection cap, negotiates
+//! the codec, answers 101, and runs the session on the server's task tracker.
+
+use super::json_error;
+use crate::server::ServerCtx;
+use crate::session::{self, Endpoint};
+use console_protocol::Codec;
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::TokioIo;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::WebSocketStream;
+use tracing::Instrument;
+use warp::http::{HeaderMap, HeaderValue, StatusCode};
+use warp::{Filter, Reply};
+
+/// Read buffer per connection: small, since chat frames are small and idle sockets many.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Frames are written through once this much is buffered.
+const WRITE_BUFFER_BYTES: usize = 0;
+/// A peer that does not read is cut off once this much is waiting to be written.
+const MAX_WRITE_BUFFER_BYTES: usize = 1024 * 1024;
+
+static CONNECTION_IDS: AtomicU64 = AtomicU64::new(1);
+
+/// The tungstenite configuration of every server-side socket.
+pub fn ws_config(max_frame: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
+        .max_write_buffer_size(MAX_WRITE_BUFFER_BYTES)
+        .max_message_size(Some(max_frame))
+        .max_frame_size(Some(max_frame))
+}
+
+pub fn routes(ctx: Arc<ServerCtx>) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
+    warp::path!("ws" / String)
+        .and(warp::get())
+        .and(warp::header::headers_cloned())
+        .and(warp::ext::optional::<OnUpgrade>())
+        .and(warp::any().map(move || ctx.clone()))
+        .map(upgrade)
+}
+
+fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn upgrade(which: String, headers: HeaderMap, on_upgrade: Option<OnUpgrade>, ctx: Arc<ServerCtx>) -> warp::reply::Response {
+    let endpoint = match which.as_str() {
+        "client" => Endpoint::Client,
+        "console" => Endpoint::Console,
+        _ => return json_error(StatusCode::NOT_FOUND, "not_found", "no such endpoint"),
+    };
+    let is_ws = header(&headers, "upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
+        && header(&headers, "sec-websocket-version") == Some("13");
+    let (Some(key), Some(on_upgrade), true) = (header(&headers, "sec-websocket-key"), on_upgrade, is_ws) else {
+        return json_error(StatusCode::BAD_REQUEST, "bad_request", "expected a WebSocket upgrade (version 13)");
+    };
+    if !origin_allowed(&ctx, &headers) {
+        ctx.metrics.frames_rejected.with_label_values(&["origin"]).inc();
+        return json_error(StatusCode::FORBIDDEN, "forbidden", "origin not allowed");
+    }
+    let open: i64 = ["client", "console"].iter().map(|e| ctx.metrics.connections.with_label_values(&[e]).get()).sum();
+    if open >= ctx.config.limits.max_connections as i64 || ctx.cancel.is_cancelled() {
+        return json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "too many connections");
+    }
+    let (codec, protocol) = Codec::negotiate(header(&headers, "sec-websocket-protocol"));
+    let accept = derive_accept_key(key.as_bytes());
+    let conn_id = CONNECTION_IDS.fetch_add(1, Ordering::Relaxed);
+    let span = tracing::info_span!("conn", conn_id, endpoint = endpoint.as_str());
+    let config = ws_config(ctx.config.limits.max_frame_bytes);
+    let tracker = ctx.tracker.clone();
+    tracker.spawn(
+        async move {
+            match on_upgrade.await {
+                Ok(upgraded) => {
+                    let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+                    session::run(ws, endpoint, codec, ctx).await;
+                }
+                Err(e) => tracing::debug!(error = %e, "upgrade failed"),
+            }
+        }
+        .instrument(span),
+    );
+    let mut res = warp::reply::with_status(warp::reply(), StatusCode::SWITCHING_PROTOCOLS).into_response();
+    let h = res.headers_mut();
+    h.insert("upgrade", HeaderValue::from_static("websocket"));
+    h.insert("connection", HeaderValue::from_static("Upgrade"));
+    if let Ok(v) = HeaderValue::from_str(&accept) {
+        h.insert("sec-websocket-accept", v);
+    }
+    if let Some(p) = protocol {
+        h.insert("sec-websocket-protocol", HeaderValue::from_static(p));
+    }
+    res
+}
+
+/// A browser's Origin must be allowed; requests without one (non-browser clients) pass.
+fn origin_allowed(ctx: &ServerCtx, headers: &HeaderMap) -> bool {
+    let Some(origin) = header(headers, "origin") else { return true };
+    if ctx.config.allowed_origins.iter().any(|o| o.trim_end_matches('/') == origin) {
+        return true;
+    }
+    let host_of = |o: &str| o.split_once("://").map(|(_, rest)| rest.to_owned());
+    if let (Some(host), Some(o_host)) = (header(headers, "host"), host_of(origin)) {
+        if o_host.eq_ignore_ascii_case(host) {
+            return true;
+        }
+    }
+    if ctx.config.demo {
+        let name = host_of(origin).map(|h| h.rsplit_once(':').map_or(h.clone(), |(n, _)| n.to_owned())).unwrap_or_default();
+        return matches!(name.as_str(), "localhost" | "127.0.0.1" | "[::1]");
+    }
+    false
+}

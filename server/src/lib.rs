@@ -1,0 +1,29 @@
+//! Luukku: a real-time live-chat server for public health and social care.
+//!
+//! # Layout
+//! - `config` — the typed configuration (file, environment, flags) and its validation.
+//! - `organisation` — teams, services, topics, questionnaires, professionals; the demo org.
+//! - `auth` — JWT verification for professionals and identified clients, resume tokens.
+//! - `http` — warp routes: WebSocket upgrade, health, metrics, services API, dev endpoints.
+//! - `session` — one task per WebSocket connection; `session::outbound` is what actors send it.
+//! - `conversation` — one actor per conversation and the hub that indexes them.
+//! - `routing` — the router actor: team queues, presence, capacity, assignment.
+//! - `storage` — the `Storage` trait and its SQLite backend with group commit.
+//! - `metrics` — every Prometheus metric; `telemetry` — tracing set-up.
+//! - `server` — start-up and graceful shutdown.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod config;
+pub mod conversation;
+pub mod http;
+pub mod metrics;
+pub mod organisation;
+pub mod routing;
+pub mod server;
+pub mod session;
+pub mod storage;
+pub mod telemetry;
+
+pub use config::Config;
+pub use server::{start, RunningServer};

@@ -1,0 +1,126 @@
+//! Every Prometheus metric of the server, in one registry per server instance (so tests can
+//! run several servers in one process). Prefix `luukku_`, base units, label values from small
+//! fixed sets (team, service, channel, role, endpoint, reason) — never ids.
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+
+/// Latency buckets in seconds, from 100 µs to 10 s.
+const FAST_BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0,
+];
+/// Human wait buckets in seconds, from 5 s to 3 days.
+const WAIT_BUCKETS: &[f64] = &[
+    5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 14400.0, 86400.0, 259200.0,
+];
+
+/// The server's metrics.
+pub struct Metrics {
+    registry: Registry,
+    pub conversations_started: IntCounterVec,
+    pub conversations_completed: IntCounterVec,
+    pub messages: IntCounterVec,
+    pub notes: IntCounterVec,
+    pub queue_length: IntGaugeVec,
+    pub queue_wait: HistogramVec,
+    pub first_response: HistogramVec,
+    pub active_conversations: IntGaugeVec,
+    pub available_professionals: IntGaugeVec,
+    pub connections: IntGaugeVec,
+    pub connections_opened: IntCounterVec,
+    pub delivery_latency: Histogram,
+    pub storage_commit: Histogram,
+    pub slow_consumers: IntCounterVec,
+    pub frames_rejected: IntCounterVec,
+    pub feedback: IntCounterVec,
+    pub transfers: IntCounterVec,
+    pub conversation_actors: IntGauge,
+}
+
+fn counter(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+    r.register(Box::new(c.clone())).expect("unique metric");
+    c
+}
+
+fn gauge(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
+    r.register(Box::new(g.clone())).expect("unique metric");
+    g
+}
+
+fn histogram(r: &Registry, name: &str, help: &str, buckets: &[f64], labels: &[&str]) -> HistogramVec {
+    let opts = HistogramOpts::new(name, help).buckets(buckets.to_vec());
+    let h = HistogramVec::new(opts, labels).expect("valid metric");
+    r.register(Box::new(h.clone())).expect("unique metric");
+    h
+}
+
+impl Metrics {
+    /// Creates and registers every metric.
+    pub fn new() -> Self {
+        let r = Registry::new();
+        let delivery_latency = histogram(
+            &r,
+            "luukku_delivery_latency_seconds",
+            "Time from a stored event's commit request to its hand-over to every recipient session.",
+            FAST_BUCKETS,
+            &[],
+        )
+        .with_label_values(&[] as &[&str]);
+        let storage_commit = histogram(
+            &r,
+            "luukku_storage_commit_seconds",
+            "Duration of one durable group commit.",
+            FAST_BUCKETS,
+            &[],
+        )
+        .with_label_values(&[] as &[&str]);
+        let conversation_actors = IntGauge::new(
+            "luukku_conversation_actors",
+            "Conversation actors currently in memory.",
+        )
+        .expect("valid metric");
+        r.register(Box::new(conversation_actors.clone())).expect("unique metric");
+        Metrics {
+            conversations_started: counter(&r, "luukku_conversations_started_total", "Conversations started.", &["service", "team", "channel"]),
+            conversations_completed: counter(&r, "luukku_conversations_completed_total", "Conversations closed as complete.", &["service", "team", "channel"]),
+            messages: counter(&r, "luukku_messages_total", "Messages stored, by the author's role.", &["role"]),
+            notes: counter(&r, "luukku_notes_total", "Internal notes stored, by team.", &["team"]),
+            queue_length: gauge(&r, "luukku_queue_length", "Conversations waiting in a team queue.", &["team"]),
+            queue_wait: histogram(&r, "luukku_queue_wait_seconds", "Time a conversation waited in a team queue before assignment.", WAIT_BUCKETS, &["team"]),
+            first_response: histogram(&r, "luukku_first_response_seconds", "Time from the start of a conversation to the first professional message.", WAIT_BUCKETS, &["team"]),
+            active_conversations: gauge(&r, "luukku_active_conversations", "Conversations in progress (assigned), by team.", &["team"]),
+            available_professionals: gauge(&r, "luukku_available_professionals", "Connected professionals available for new conversations, by team.", &["team"]),
+            connections: gauge(&r, "luukku_connections", "Open WebSocket connections, by endpoint.", &["endpoint"]),
+            connections_opened: counter(&r, "luukku_connections_opened_total", "WebSocket connections accepted, by endpoint.", &["endpoint"]),
+            delivery_latency,
+            storage_commit,
+            slow_consumers: counter(&r, "luukku_slow_consumers_total", "Sessions closed because they could not keep up.", &["endpoint"]),
+            frames_rejected: counter(&r, "luukku_frames_rejected_total", "Inbound frames refused, by reason (the error code).", &["reason"]),
+            feedback: counter(&r, "luukku_feedback_total", "Client ratings, by service and rating 1-5.", &["service", "rating"]),
+            transfers: counter(&r, "luukku_transfers_total", "Conversations transferred, by target kind.", &["target"]),
+            conversation_actors,
+            registry: r,
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        let encoder = TextEncoder::new();
+        if encoder.encode(&self.registry.gather(), &mut buf).is_err() {
+            return String::new();
+        }
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,233 @@
+//! The organisation a server runs for: teams (with routing mode), services (channel, topics,
+//! questionnaire, opening hours, teams), professionals, and the automatic closing message.
+//! Read from the config file; [`Organisation::demo`] is the embedded default.
+
+use console_protocol::{ProfessionalId, ServiceId, TeamId, TopicId};
+use serde::{Deserialize, Serialize};
+use time::{OffsetDateTime, Weekday};
+
+/// How a team's queue hands out conversations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Routing {
+    /// The longest-waiting conversation goes to the least-loaded available professional.
+    Auto,
+    /// Professionals pick from the queue with `accept`.
+    Manual,
+}
+
+/// A team with its own queue.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Team {
+    pub id: TeamId,
+    pub name: String,
+    pub routing: Routing,
+}
+
+/// A reason for contact inside a service.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Topic {
+    pub id: TopicId,
+    pub name: String,
+}
+
+/// One question of a service's pre-chat questionnaire.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Question {
+    pub id: String,
+    pub label: String,
+    /// `text`, `choice` or `yes_no`.
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    #[serde(default)]
+    pub required: bool,
+}
+
+/// Opening hours of one set of weekdays, local time `HH:MM`–`HH:MM`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OpeningHours {
+    /// `mon`, `tue`, ... `sun`.
+    pub days: Vec<String>,
+    pub open: String,
+    pub close: String,
+}
+
+/// Something a client can contact.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Service {
+    pub id: ServiceId,
+    pub name: String,
+    /// `chat`, `message`, `form` or `sms`.
+    #[serde(default = "default_channel")]
+    pub channel: String,
+    pub teams: Vec<TeamId>,
+    #[serde(default)]
+    pub topics: Vec<Topic>,
+    #[serde(default)]
+    pub questionnaire: Vec<Question>,
+    /// Empty means open around the clock.
+    #[serde(default)]
+    pub opening_hours: Vec<OpeningHours>,
+    /// Shown when the service is closed: where to turn instead.
+    #[serde(default)]
+    pub closed_message: String,
+}
+
+fn default_channel() -> String {
+    "chat".to_owned()
+}
+
+/// A professional who may log in to the console.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Professional {
+    pub id: ProfessionalId,
+    pub name: String,
+    pub teams: Vec<TeamId>,
+    /// Default maximum number of parallel conversations.
+    #[serde(default = "default_capacity")]
+    pub capacity: u32,
+}
+
+fn default_capacity() -> u32 {
+    3
+}
+
+/// The organisation: a wellbeing services county or city.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Organisation {
+    pub name: String,
+    /// Sent to the client when a case is closed: where to turn next.
+    pub closing_message: String,
+    /// Offset of local time from UTC in minutes, for opening hours.
+    #[serde(default)]
+    pub utc_offset_minutes: i32,
+    pub teams: Vec<Team>,
+    pub services: Vec<Service>,
+    #[serde(default)]
+    pub professionals: Vec<Professional>,
+}
+
+impl Organisation {
+    /// The team with this id.
+    pub fn team(&self, id: &TeamId) -> Option<&Team> {
+        self.teams.iter().find(|t| &t.id == id)
+    }
+
+    /// The service with this id.
+    pub fn service(&self, id: &ServiceId) -> Option<&Service> {
+        self.services.iter().find(|s| &s.id == id)
+    }
+
+    /// The professional with this id.
+    pub fn professional(&self, id: &ProfessionalId) -> Option<&Professional> {
+        self.professionals.iter().find(|p| &p.id == id)
+    }
+
+    /// Checks internal references; returns a description of the first problem.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.teams.is_empty() || self.services.is_empty() {
+            return Err("organisation needs at least one team and one service".into());
+        }
+        for s in &self.services {
+            if s.teams.is_empty() {
+                return Err(format!("service {} routes to no team", s.id));
+            }
+            if let Some(t) = s.teams.iter().find(|t| self.team(t).is_none()) {
+                return Err(format!("service {} routes to unknown team {t}", s.id));
+            }
+            if !["chat", "message", "form", "sms"].contains(&s.channel.as_str()) {
+                return Err(format!("service {} has unknown channel {}", s.id, s.channel));
+            }
+            for h in &s.opening_hours {
+                parse_hm(&h.open).ok_or(format!("service {}: bad time {}", s.id, h.open))?;
+                parse_hm(&h.close).ok_or(format!("service {}: bad time {}", s.id, h.close))?;
+                if let Some(d) = h.days.iter().find(|d| parse_day(d).is_none()) {
+                    return Err(format!("service {}: bad day {d}", s.id));
+                }
+            }
+        }
+        for p in &self.professionals {
+            if let Some(t) = p.teams.iter().find(|t| self.team(t).is_none()) {
+                return Err(format!("professional {} in unknown team {t}", p.id));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `service` is open at `now`.
+    pub fn is_open(&self, service: &Service, now: OffsetDateTime) -> bool {
+        if service.opening_hours.is_empty() {
+            return true;
+        }
+        let offset = time::Duration::minutes(i64::from(self.utc_offset_minutes));
+        let local = now + offset;
+        let minute = u32::from(local.hour()) * 60 + u32::from(local.minute());
+        service.opening_hours.iter().any(|h| {
+            let day_ok = h.days.iter().any(|d| parse_day(d) == Some(local.weekday()));
+            match (parse_hm(&h.open), parse_hm(&h.close)) {
+                (Some(open), Some(close)) => day_ok && minute >= open && minute < close,
+                _ => false,
+            }
+        })
+    }
+
+    /// The embedded demo organisation.
+    pub fn demo() -> Self {
+        toml::from_str(DEMO_ORGANISATION).expect("embedded demo organisation is valid")
+    }
+}
+
+fn parse_hm(s: &str) -> Option<u32> {
+    let (h, m) = s.split_once(':')?;
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h <= 24 && m < 60 && h * 60 + m <= 24 * 60).then_some(h * 60 + m)
+}
+
+fn parse_day(s: &str) -> Option<Weekday> {
+    Some(match s {
+        "mon" => Weekday::Monday,
+        "tue" => Weekday::Tuesday,
+        "wed" => Weekday::Wednesday,
+        "thu" => Weekday::Thursday,
+        "fri" => Weekday::Friday,
+        "sat" => Weekday::Saturday,
+        "sun" => Weekday::Sunday,
+        _ => return None,
+    })
+}
+
+/// The demo organisation, in the same format as a real `[organisation]` section.
+pub const DEMO_ORGANISATION: &str = include_str!("demo_organisation.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_is_valid_and_has_both_routing_modes() {
+        let org = Organisation::demo();
+        org.validate().expect("valid");
+        assert!(org.teams.iter().any(|t| t.routing == Routing::Auto));
+        assert!(org.teams.iter().any(|t| t.routing == Routing::Manual));
+        assert!(org.services.iter().any(|s| s.teams.len() > 1));
+    }
+
+    #[test]
+    fn opening_hours_are_enforced() {
+        let mut org = Organisation::demo();
+        org.utc_offset_minutes = 120;
+        let mut s = org.services[0].clone();
+        s.opening_hours = vec![OpeningHours {
+            days: vec!["mon".into()],
+            open: "08:00".into(),
+            close: "16:00".into(),
+        }];
+        // 2026-11-23 is a Monday. 07:00 UTC = 09:00 local: open. 15:00 UTC = 17:00: closed.
+        let open = time::macros::datetime!(2026-11-23 07:00 UTC);
+        let closed = time::macros::datetime!(2026-11-23 15:00 UTC);
+        assert!(org.is_open(&s, open));
+        assert!(!org.is_open(&s, closed));
+        assert!(!org.is_open(&s, open + time::Duration::days(1)));
+    }
+}

@@ -1,0 +1,93 @@
+//! Start-up and shutdown: builds the shared [`ServerCtx`] (storage, hub, router, auth,
+//! metrics), serves the warp routes on a bound listener, and on shutdown closes sockets with
+//! 1001, drains sessions within the grace period and flushes storage.
+
+use crate::auth::{load_or_create_server_key, Auth, AuthError};
+use crate::config::Config;
+use crate::conversation::hub::{Hub, HubDeps};
+use crate::metrics::Metrics;
+use crate::routing::RouterHandle;
+use crate::storage::sqlite::SqliteStorage;
+use crate::storage::{SharedStorage, StorageError};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// The server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+    #[error("keys: {0}")]
+    Auth(#[from] AuthError),
+    #[error("listener: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What every task of a running server shares.
+pub struct ServerCtx {
+    pub config: Config,
+    pub auth: Arc<Auth>,
+    pub hub: Arc<Hub>,
+    pub router: RouterHandle,
+    pub metrics: Arc<Metrics>,
+    pub storage: SharedStorage,
+    /// Cancelled on shutdown; every session watches it.
+    pub cancel: CancellationToken,
+    /// Every WebSocket session runs on it, so shutdown can wait for them.
+    pub tracker: TaskTracker,
+}
+
+/// A server that is serving.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub ctx: Arc<ServerCtx>,
+    http: JoinHandle<()>,
+}
+
+/// Starts a server on a bound listener (tests bind port 0).
+pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServer, StartError> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let key = load_or_create_server_key(&config.data_dir)?;
+    let auth = Arc::new(Auth::new(&config, &key));
+    let metrics = Arc::new(Metrics::new());
+    let storage: SharedStorage = Arc::new(SqliteStorage::open(&config.data_dir.join("luukku.db"), metrics.storage_commit.clone())?);
+    let hub = Hub::new(HubDeps {
+        storage: storage.clone(),
+        metrics: metrics.clone(),
+        auth: auth.clone(),
+        closing_message: config.organisation.closing_message.clone(),
+    });
+    let open = storage.open_conversations().await?;
+    let cancel = CancellationToken::new();
+    let org = Arc::new(config.organisation.clone());
+    let router = RouterHandle::spawn(hub.clone(), org, metrics.clone(), config.professional_grace, config.limits.max_capacity, open, cancel.child_token());
+    let addr = listener.local_addr()?;
+    let ctx = Arc::new(ServerCtx { config, auth, hub, router, metrics, storage, cancel: cancel.clone(), tracker: TaskTracker::new() });
+    let routes = crate::http::routes(ctx.clone());
+    let stop = cancel.clone();
+    let http = tokio::spawn(async move {
+        warp::serve(routes).incoming(listener).graceful(async move { stop.cancelled().await }).run().await;
+    });
+    tracing::info!(%addr, demo = ctx.config.demo, "luukku listening");
+    Ok(RunningServer { addr, ctx, http })
+}
+
+impl RunningServer {
+    /// Stops accepting, closes sockets with 1001, waits for sessions within the grace period,
+    /// then flushes storage.
+    pub async fn shutdown(self) {
+        let ctx = self.ctx;
+        ctx.cancel.cancel();
+        ctx.tracker.close();
+        if tokio::time::timeout(ctx.config.shutdown_grace, ctx.tracker.wait()).await.is_err() {
+            tracing::warn!("sessions did not finish within the grace period");
+        }
+        let _ = tokio::time::timeout(ctx.config.shutdown_grace, self.http).await;
+        ctx.storage.close().await;
+        tracing::info!("luukku stopped");
+    }
+}

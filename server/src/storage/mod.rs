@@ -1,0 +1,142 @@
+//! Durable storage behind the [`Storage`] trait: conversations and their events with a
+//! gap-free per-conversation `seq`. `sqlite` is the embedded backend; its single writer
+//! thread commits in groups and answers each write only after the commit is durable.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use console_protocol::{
+    Answers, ConversationId, ConversationStatus, Event, ProfessionalId, ServiceId, TeamId, TopicId,
+};
+use std::sync::Arc;
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database: {0}")]
+    Database(String),
+    #[error("duplicate: {0}")]
+    Duplicate(String),
+    #[error("storage writer stopped")]
+    Closed,
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+}
+
+/// Who the client of a conversation is.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClientIdentity {
+    /// The identity provider's subject, for identified clients.
+    pub subject: Option<String>,
+    /// Display name shown to professionals.
+    pub name: Option<String>,
+    pub identified: bool,
+}
+
+/// The mutable state of a conversation, written whole with each state-changing event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationState {
+    pub status: ConversationStatus,
+    pub team: TeamId,
+    pub assigned_to: Option<ProfessionalId>,
+    /// Unix milliseconds when it (last) entered a queue.
+    pub queued_at_ms: i64,
+    /// Higher is served first.
+    pub priority: i32,
+    pub summary: Option<String>,
+}
+
+/// Everything stored about one conversation apart from its events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationRecord {
+    pub id: ConversationId,
+    pub service: ServiceId,
+    pub topic: Option<TopicId>,
+    pub channel: String,
+    pub client: ClientIdentity,
+    pub questionnaire: Option<Answers>,
+    /// SHA-256 (hex) of the resume token; the token itself is never stored.
+    pub resume_token_hash: String,
+    /// The client's idempotency key for `start`.
+    pub client_ref: Option<String>,
+    pub created_at_ms: i64,
+    pub state: ConversationState,
+    /// Highest stored seq (0 when none). Filled in by loads; ignored on create.
+    pub last_seq: u64,
+}
+
+/// One durable write. The writer applies a group of these in one transaction.
+#[derive(Debug, Clone)]
+pub enum WriteOp {
+    /// A new conversation (its first events follow as `Append`).
+    Create(Box<ConversationRecord>),
+    /// Append one event; when `state` is set the conversation's state is replaced too.
+    Append {
+        event: Event,
+        state: Option<ConversationState>,
+    },
+    /// A client's rating of a complete conversation.
+    Feedback {
+        conversation: ConversationId,
+        rating: u8,
+        comment: Option<String>,
+        at_ms: i64,
+    },
+}
+
+/// The storage backend.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// Applies `op` and returns only after it is durably committed.
+    /// An `Append` whose (conversation, seq) or (conversation, client_msg_id) exists already
+    /// fails with [`StorageError::Duplicate`] and changes nothing.
+    async fn write(&self, op: WriteOp) -> Result<(), StorageError>;
+    /// Hands `op` to the writer now and returns a receipt that resolves after its commit.
+    /// Ops submitted one after another commit in that order (the actor relies on this to
+    /// keep a conversation's seqs gap-free while several commits are in flight).
+    async fn submit(&self, op: WriteOp) -> Result<Receipt, StorageError>;
+    /// One conversation with its `last_seq`.
+    async fn conversation(
+        &self,
+        id: &ConversationId,
+    ) -> Result<Option<ConversationRecord>, StorageError>;
+    /// The conversation a client started with this `client_ref`, if any.
+    async fn conversation_by_client_ref(
+        &self,
+        client_ref: &str,
+    ) -> Result<Option<ConversationRecord>, StorageError>;
+    /// Every conversation whose status is not `complete` (to rebuild queues at start-up).
+    async fn open_conversations(&self) -> Result<Vec<ConversationRecord>, StorageError>;
+    /// Events with `seq > after_seq`, ascending, at most `limit`.
+    async fn events_after(
+        &self,
+        id: &ConversationId,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<Event>, StorageError>;
+    /// The `limit` newest events with `seq < before_seq`, returned ascending.
+    async fn events_before(
+        &self,
+        id: &ConversationId,
+        before_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<Event>, StorageError>;
+    /// (conversation, client_msg_id) → (seq, at) of the stored message or note.
+    async fn message_by_client_id(
+        &self,
+        id: &ConversationId,
+        client_msg_id: &str,
+    ) -> Result<Option<(u64, String)>, StorageError>;
+    /// The stored rating of a conversation, if any.
+    async fn feedback(&self, id: &ConversationId) -> Result<Option<(u8, Option<String>)>, StorageError>;
+    /// Answers when the backend is usable (for `/readyz`).
+    async fn ping(&self) -> Result<(), StorageError>;
+    /// Waits until every write handed over so far is committed, then stops the writer.
+    async fn close(&self);
+}
+
+/// Resolves once a submitted write is committed (or failed).
+pub type Receipt = tokio::sync::oneshot::Receiver<Result<(), StorageError>>;
+
+/// A shared storage backend.
+pub type SharedStorage = Arc<dyn Storage>;

@@ -1,0 +1,623 @@
+//! The SQLite backend of [`Storage`]. One writer thread owns the write connection: it takes
+//! `(WriteOp, oneshot)` pairs from a bounded channel, applies a group of them in one
+//! transaction (one savepoint per op, so a failing op fails alone) and answers each op only
+//! after the commit is durable. Reads run on a small pool of read-only connections through
+//! `spawn_blocking`; WAL lets them run beside the writer.
+
+use super::{
+    ClientIdentity, ConversationRecord, ConversationState, Storage, Receipt, StorageError, WriteOp,
+};
+use async_trait::async_trait;
+use console_protocol::{ConversationId, ConversationStatus, Event};
+use prometheus::Histogram;
+use rusqlite::{ffi, params, Connection, OpenFlags, OptionalExtension, Params, Row, Transaction};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// Writes waiting for the writer thread. A group commit takes a few milliseconds on a real
+/// disk, so 4096 queued ops is a handful of full batches: enough to absorb a burst from
+/// thousands of conversations at once, small enough that a stalled disk pushes back on the
+/// conversation actors within milliseconds instead of piling up unacknowledged messages.
+const WRITE_QUEUE_CAPACITY: usize = 4096;
+/// Most ops in one transaction: bounds how long one commit can delay the next batch and how
+/// much a failed commit has to report back.
+const MAX_BATCH: usize = 1024;
+/// Idle read connections kept open; reads beyond this open (and later drop) extra ones.
+const READ_POOL_SIZE: usize = 4;
+/// How long a statement waits for a lock held by another connection (a checkpoint, an
+/// operator's `sqlite3` shell) before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Schema migrations; `PRAGMA user_version` counts how many have been applied.
+const MIGRATIONS: &[&str] = &[r"
+CREATE TABLE conversations (
+    id                TEXT PRIMARY KEY NOT NULL,
+    service           TEXT NOT NULL,
+    topic             TEXT,
+    channel           TEXT NOT NULL,
+    client_subject    TEXT,
+    client_name       TEXT,
+    client_identified INTEGER NOT NULL,
+    questionnaire     TEXT,
+    resume_token_hash TEXT NOT NULL,
+    client_ref        TEXT UNIQUE,
+    created_at_ms     INTEGER NOT NULL,
+    status            TEXT NOT NULL,
+    team              TEXT NOT NULL,
+    assigned_to       TEXT,
+    queued_at_ms      INTEGER NOT NULL,
+    priority          INTEGER NOT NULL,
+    summary           TEXT,
+    last_seq          INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX conversations_open ON conversations (queued_at_ms) WHERE status <> 'complete';
+CREATE TABLE events (
+    conversation  TEXT NOT NULL REFERENCES conversations (id),
+    seq           INTEGER NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('message', 'note', 'system')),
+    client_msg_id TEXT,
+    body          TEXT NOT NULL,
+    at            TEXT NOT NULL,
+    PRIMARY KEY (conversation, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX events_client_msg_id ON events (conversation, client_msg_id)
+    WHERE client_msg_id IS NOT NULL;
+CREATE TABLE feedback (
+    conversation TEXT PRIMARY KEY NOT NULL REFERENCES conversations (id),
+    rating       INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+    comment      TEXT,
+    at_ms        INTEGER NOT NULL
+) WITHOUT ROWID;
+"];
+
+const CONVERSATION_COLUMNS: &str = "id, service, topic, channel, client_subject, client_name, \
+    client_identified, questionnaire, resume_token_hash, client_ref, created_at_ms, status, \
+    team, assigned_to, queued_at_ms, priority, summary, last_seq";
+
+type Reply = oneshot::Sender<Result<(), StorageError>>;
+type Job = (WriteOp, Reply);
+
+/// Conversations and events in one SQLite file, written by a group-committing thread.
+pub struct SqliteStorage {
+    /// `None` once closed; cloned out (never held across `.await`) for each write.
+    sender: Mutex<Option<mpsc::Sender<Job>>>,
+    /// Becomes `true` when the writer thread has committed everything and exited.
+    writer_done: watch::Receiver<bool>,
+    readers: Arc<ReadPool>,
+}
+
+impl SqliteStorage {
+    /// Opens (creating it and its directory if missing) and migrates the database at `path`,
+    /// then starts the writer thread. `commit_seconds` observes the duration of each commit.
+    pub fn open(path: &Path, commit_seconds: Histogram) -> Result<SqliteStorage, StorageError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StorageError::Database(format!("create {}: {e}", dir.display())))?;
+        }
+        let mut conn = open_writer(path)?;
+        migrate(&mut conn)?;
+        let (sender, receiver) = mpsc::channel(WRITE_QUEUE_CAPACITY);
+        let (done_tx, done_rx) = watch::channel(false);
+        std::thread::Builder::new()
+            .name("luukku-sqlite-writer".to_owned())
+            .spawn(move || {
+                run_writer(conn, receiver, &commit_seconds);
+                let _ = done_tx.send(true);
+            })
+            .map_err(|e| StorageError::Database(format!("start writer thread: {e}")))?;
+        Ok(SqliteStorage {
+            sender: Mutex::new(Some(sender)),
+            writer_done: done_rx,
+            readers: Arc::new(ReadPool {
+                path: path.to_path_buf(),
+                idle: Mutex::new(Some(Vec::new())),
+            }),
+        })
+    }
+
+    fn sender(&self) -> Option<mpsc::Sender<Job>> {
+        lock(&self.sender).clone()
+    }
+
+    /// Runs `f` on a pooled read connection on the blocking thread pool.
+    async fn read<T, F>(&self, f: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
+    {
+        let pool = Arc::clone(&self.readers);
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.take()?;
+            let result = f(&conn);
+            pool.put(conn);
+            result
+        })
+        .await
+        .map_err(|e| StorageError::Database(format!("read task: {e}")))?
+    }
+
+    /// At most `limit` events of `id` selected and ordered by `range`, in which `?2` is `seq`.
+    async fn events_page(
+        &self,
+        id: &ConversationId,
+        seq: u64,
+        limit: u32,
+        range: &'static str,
+    ) -> Result<Vec<Event>, StorageError> {
+        let id = id.as_str().to_owned();
+        let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+        self.read(move |conn| {
+            let sql =
+                format!("SELECT body FROM events WHERE conversation = ?1 AND {range} LIMIT ?3");
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params![id, seq, limit])?;
+            let mut events = Vec::new();
+            while let Some(row) = rows.next()? {
+                let body: String = row.get(0)?;
+                let event = serde_json::from_str(&body)
+                    .map_err(|e| StorageError::Corrupt(format!("event: {e}")))?;
+                events.push(event);
+            }
+            Ok(events)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    async fn write(&self, op: WriteOp) -> Result<(), StorageError> {
+        let answer = self.submit(op).await?;
+        answer.await.map_err(|_| StorageError::Closed)?
+    }
+
+    async fn submit(&self, op: WriteOp) -> Result<Receipt, StorageError> {
+        let sender = self.sender().ok_or(StorageError::Closed)?;
+        let (reply, answer) = oneshot::channel();
+        sender
+            .send((op, reply))
+            .await
+            .map_err(|_| StorageError::Closed)?;
+        // Dropped before waiting so that `close` is not kept waiting on this clone.
+        drop(sender);
+        Ok(answer)
+    }
+
+    async fn conversation(
+        &self,
+        id: &ConversationId,
+    ) -> Result<Option<ConversationRecord>, StorageError> {
+        let id = id.as_str().to_owned();
+        self.read(move |conn| Ok(load_conversations(conn, "id = ?1", [id])?.pop()))
+            .await
+    }
+
+    async fn conversation_by_client_ref(
+        &self,
+        client_ref: &str,
+    ) -> Result<Option<ConversationRecord>, StorageError> {
+        let client_ref = client_ref.to_owned();
+        self.read(move |conn| Ok(load_conversations(conn, "client_ref = ?1", [client_ref])?.pop()))
+            .await
+    }
+
+    async fn open_conversations(&self) -> Result<Vec<ConversationRecord>, StorageError> {
+        self.read(|conn| load_conversations(conn, "status <> 'complete'", params![]))
+            .await
+    }
+
+    async fn events_after(
+        &self,
+        id: &ConversationId,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<Event>, StorageError> {
+        self.events_page(id, after_seq, limit, "seq > ?2 ORDER BY seq")
+            .await
+    }
+
+    async fn events_before(
+        &self,
+        id: &ConversationId,
+        before_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<Event>, StorageError> {
+        let mut events = self
+            .events_page(id, before_seq, limit, "seq < ?2 ORDER BY seq DESC")
+            .await?;
+        events.reverse();
+        Ok(events)
+    }
+
+    async fn message_by_client_id(
+        &self,
+        id: &ConversationId,
+        client_msg_id: &str,
+    ) -> Result<Option<(u64, String)>, StorageError> {
+        let id = id.as_str().to_owned();
+        let client_msg_id = client_msg_id.to_owned();
+        self.read(move |conn| {
+            let found: Option<(i64, String)> = conn
+                .prepare_cached(
+                    "SELECT seq, at FROM events WHERE conversation = ?1 AND client_msg_id = ?2",
+                )?
+                .query_row([id, client_msg_id], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()?;
+            found
+                .map(|(seq, at)| Ok((to_u64(seq, "seq")?, at)))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn feedback(
+        &self,
+        id: &ConversationId,
+    ) -> Result<Option<(u8, Option<String>)>, StorageError> {
+        let id = id.as_str().to_owned();
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached("SELECT rating, comment FROM feedback WHERE conversation = ?1")?
+                .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), StorageError> {
+        match self.sender() {
+            Some(sender) if !sender.is_closed() => {}
+            _ => return Err(StorageError::Closed),
+        }
+        self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+
+    async fn close(&self) {
+        let sender = lock(&self.sender).take();
+        drop(sender);
+        // The writer exits once every sender clone (including in-flight writes) is gone and
+        // the queue is drained and committed.
+        let mut done = self.writer_done.clone();
+        let _ = done.wait_for(|finished| *finished).await;
+        self.readers.close();
+    }
+}
+
+/// Read-only connections reused across reads; `None` once the storage is closed.
+struct ReadPool {
+    path: PathBuf,
+    idle: Mutex<Option<Vec<Connection>>>,
+}
+
+impl ReadPool {
+    fn take(&self) -> Result<Connection, StorageError> {
+        let pooled = match lock(&self.idle).as_mut() {
+            None => return Err(StorageError::Closed),
+            Some(idle) => idle.pop(),
+        };
+        match pooled {
+            Some(conn) => Ok(conn),
+            None => open_reader(&self.path),
+        }
+    }
+
+    fn put(&self, conn: Connection) {
+        let mut idle = lock(&self.idle);
+        if let Some(idle) = idle.as_mut().filter(|idle| idle.len() < READ_POOL_SIZE) {
+            idle.push(conn);
+        }
+    }
+
+    fn close(&self) {
+        let idle = lock(&self.idle).take();
+        drop(idle);
+    }
+}
+
+/// Maps SQLite failures; a primary-key or unique violation is a [`StorageError::Duplicate`].
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                    || f.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE =>
+            {
+                StorageError::Duplicate(e.to_string())
+            }
+            _ => StorageError::Database(e.to_string()),
+        }
+    }
+}
+
+fn open_writer(path: &Path) -> Result<Connection, StorageError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StorageError::Database(format!(
+            "journal_mode is {mode}, not wal"
+        )));
+    }
+    // FULL: a commit is on disk, WAL included, before any op of it is acknowledged.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(conn)
+}
+
+fn open_reader(path: &Path) -> Result<Connection, StorageError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
+}
+
+/// Applies the migrations the file has not seen yet, all in one transaction.
+fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let applied = usize::try_from(version)
+        .map_err(|_| StorageError::Corrupt(format!("schema version {version}")))?;
+    if applied > MIGRATIONS.len() {
+        return Err(StorageError::Database(format!(
+            "schema version {applied} is newer than this server's {}",
+            MIGRATIONS.len()
+        )));
+    }
+    let tx = conn.transaction()?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The writer thread: one group commit per batch until every sender is gone.
+fn run_writer(mut conn: Connection, mut receiver: mpsc::Receiver<Job>, commit_seconds: &Histogram) {
+    while let Some(first) = receiver.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let (ops, replies): (Vec<WriteOp>, Vec<Reply>) = batch.into_iter().unzip();
+        let results = commit_batch(&mut conn, &ops, commit_seconds);
+        for (reply, result) in replies.into_iter().zip(results) {
+            // The caller may have stopped waiting; the op is committed all the same.
+            let _ = reply.send(result);
+        }
+    }
+}
+
+/// Applies `ops` in one transaction, each in its own savepoint; returns one result per op.
+fn commit_batch(
+    conn: &mut Connection,
+    ops: &[WriteOp],
+    commit_seconds: &Histogram,
+) -> Vec<Result<(), StorageError>> {
+    let fail_all = |why: String| -> Vec<Result<(), StorageError>> {
+        ops.iter()
+            .map(|_| Err(StorageError::Database(why.clone())))
+            .collect()
+    };
+    let mut tx = match conn.transaction() {
+        Ok(tx) => tx,
+        Err(e) => return fail_all(format!("begin: {e}")),
+    };
+    let mut results = Vec::with_capacity(ops.len());
+    for op in ops {
+        results.push(apply_isolated(&mut tx, op));
+        if tx.is_autocommit() {
+            // SQLite rolled the whole transaction back (disk full, I/O error): ops that
+            // succeeded earlier in this batch are gone too.
+            return fail_all("transaction rolled back by sqlite".to_owned());
+        }
+    }
+    let started = Instant::now();
+    let committed = tx.commit();
+    commit_seconds.observe(started.elapsed().as_secs_f64());
+    match committed {
+        Ok(()) => results,
+        Err(e) => fail_all(format!("commit: {e}")),
+    }
+}
+
+/// Applies one op inside a savepoint, so that its failure undoes only its own changes.
+fn apply_isolated(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(), StorageError> {
+    let savepoint = tx.savepoint()?;
+    match op {
+        WriteOp::Create(record) => insert_conversation(&savepoint, record)?,
+        WriteOp::Append { event, state } => append_event(&savepoint, event, state.as_ref())?,
+        WriteOp::Feedback {
+            conversation,
+            rating,
+            comment,
+            at_ms,
+        } => {
+            savepoint
+                .prepare_cached(
+                    "INSERT INTO feedback (conversation, rating, comment, at_ms) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![conversation.as_str(), rating, comment, at_ms])?;
+        }
+    }
+    // On any error above the savepoint is dropped, which rolls it back.
+    savepoint.commit()?;
+    Ok(())
+}
+
+fn insert_conversation(conn: &Connection, r: &ConversationRecord) -> Result<(), StorageError> {
+    let questionnaire = r
+        .questionnaire
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StorageError::Database(format!("encode questionnaire: {e}")))?;
+    conn.prepare_cached(&format!(
+        "INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES \
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 0)"
+    ))?
+    .execute(params![
+        r.id.as_str(),
+        r.service.as_str(),
+        r.topic.as_ref().map(|t| t.as_str()),
+        r.channel,
+        r.client.subject,
+        r.client.name,
+        r.client.identified,
+        questionnaire,
+        r.resume_token_hash,
+        r.client_ref,
+        r.created_at_ms,
+        r.state.status.as_str(),
+        r.state.team.as_str(),
+        r.state.assigned_to.as_ref().map(|p| p.as_str()),
+        r.state.queued_at_ms,
+        r.state.priority,
+        r.state.summary,
+    ])?;
+    Ok(())
+}
+
+/// Stores `event` as the next seq of its conversation; a seq already used is a duplicate and
+/// a seq past the next one is refused, so stored seqs stay gap-free.
+fn append_event(
+    conn: &Connection,
+    event: &Event,
+    state: Option<&ConversationState>,
+) -> Result<(), StorageError> {
+    let id = event.conversation().as_str();
+    let seq = i64::try_from(event.seq())
+        .map_err(|_| StorageError::Database(format!("seq {} out of range", event.seq())))?;
+    let last_seq: i64 = conn
+        .prepare_cached("SELECT last_seq FROM conversations WHERE id = ?1")?
+        .query_row([id], |row| row.get(0))
+        .optional()?
+        .ok_or_else(|| StorageError::Database(format!("append to unknown conversation {id}")))?;
+    if seq < 1 {
+        return Err(StorageError::Database(format!(
+            "seq {seq} in {id}: seqs start at 1"
+        )));
+    }
+    if seq <= last_seq {
+        return Err(StorageError::Duplicate(format!("seq {seq} in {id}")));
+    }
+    if seq != last_seq + 1 {
+        return Err(StorageError::Database(format!(
+            "seq gap in {id}: expected {}, got {seq}",
+            last_seq + 1
+        )));
+    }
+    let (kind, client_msg_id, at) = match event {
+        Event::Message(m) => ("message", m.client_msg_id.as_ref(), &m.at),
+        Event::Note(m) => ("note", m.client_msg_id.as_ref(), &m.at),
+        Event::System(s) => ("system", None, &s.at),
+    };
+    let body = serde_json::to_string(event)
+        .map_err(|e| StorageError::Database(format!("encode event: {e}")))?;
+    conn.prepare_cached(
+        "INSERT INTO events (conversation, seq, kind, client_msg_id, body, at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        id,
+        seq,
+        kind,
+        client_msg_id.map(|c| c.as_str()),
+        body,
+        at
+    ])?;
+    match state {
+        None => conn
+            .prepare_cached("UPDATE conversations SET last_seq = ?2 WHERE id = ?1")?
+            .execute(params![id, seq])?,
+        Some(s) => conn
+            .prepare_cached(
+                "UPDATE conversations SET last_seq = ?2, status = ?3, team = ?4, \
+                 assigned_to = ?5, queued_at_ms = ?6, priority = ?7, summary = ?8 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                seq,
+                s.status.as_str(),
+                s.team.as_str(),
+                s.assigned_to.as_ref().map(|p| p.as_str()),
+                s.queued_at_ms,
+                s.priority,
+                s.summary,
+            ])?,
+    };
+    Ok(())
+}
+
+fn load_conversations(
+    conn: &Connection,
+    filter: &str,
+    params: impl Params,
+) -> Result<Vec<ConversationRecord>, StorageError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE {filter} ORDER BY queued_at_ms, id"
+    ))?;
+    let mut rows = stmt.query(params)?;
+    let mut records = Vec::new();
+    while let Some(row) = rows.next()? {
+        records.push(conversation_from_row(row)?);
+    }
+    Ok(records)
+}
+
+fn conversation_from_row(row: &Row<'_>) -> Result<ConversationRecord, StorageError> {
+    let questionnaire = row
+        .get::<_, Option<String>>(7)?
+        .map(|json| serde_json::from_str(&json))
+        .transpose()
+        .map_err(|e| StorageError::Corrupt(format!("questionnaire: {e}")))?;
+    let status: String = row.get(11)?;
+    let status = ConversationStatus::parse(&status)
+        .ok_or_else(|| StorageError::Corrupt(format!("status {status:?}")))?;
+    Ok(ConversationRecord {
+        id: row.get::<_, String>(0)?.into(),
+        service: row.get::<_, String>(1)?.into(),
+        topic: row.get::<_, Option<String>>(2)?.map(Into::into),
+        channel: row.get(3)?,
+        client: ClientIdentity {
+            subject: row.get(4)?,
+            name: row.get(5)?,
+            identified: row.get(6)?,
+        },
+        questionnaire,
+        resume_token_hash: row.get(8)?,
+        client_ref: row.get(9)?,
+        created_at_ms: row.get(10)?,
+        state: ConversationState {
+            status,
+            team: row.get::<_, String>(12)?.into(),
+            assigned_to: row.get::<_, Option<String>>(13)?.map(Into::into),
+            queued_at_ms: row.get(14)?,
+            priority: row.get(15)?,
+            summary: row.get(16)?,
+        },
+        last_seq: to_u64(row.get(17)?, "last_seq")?,
+    })
+}
+
+/// Locks `mutex`; no code panics while holding these locks, so poisoning carries no meaning.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn to_u64(value: i64, column: &str) -> Result<u64, StorageError> {
+    u64::try_from(value).map_err(|_| StorageError::Corrupt(format!("{column} {value}")))
+}
+
+#[cfg(test)]
+#[path = "sqlite_tests.rs"]
+mod tests;

@@ -1,0 +1,441 @@
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+use console_protocol::{Author, MessageEvent, Role, SystemEvent, SystemKind};
+use prometheus::HistogramOpts;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A database file in a fresh directory under the system temp dir, removed on drop.
+struct TempDb {
+    dir: PathBuf,
+}
+
+impl TempDb {
+    fn new() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let name = format!(
+            "luukku-sqlite-test-{}-{nanos}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        TempDb {
+            dir: std::env::temp_dir().join(name),
+        }
+    }
+
+    /// Nested so that `open` has to create the directory.
+    fn path(&self) -> PathBuf {
+        self.dir.join("data").join("luukku.db")
+    }
+
+    fn open(&self) -> SqliteStorage {
+        SqliteStorage::open(&self.path(), histogram()).unwrap()
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn histogram() -> Histogram {
+    Histogram::with_opts(HistogramOpts::new("test_commit_seconds", "commit duration")).unwrap()
+}
+
+fn queued() -> ConversationState {
+    ConversationState {
+        status: ConversationStatus::Queued,
+        team: "station-a".into(),
+        assigned_to: None,
+        queued_at_ms: 1_000,
+        priority: 0,
+        summary: None,
+    }
+}
+
+fn record(id: &str, client_ref: Option<&str>) -> ConversationRecord {
+    let mut questionnaire = console_protocol::Answers::new();
+    questionnaire.insert("q1".into(), serde_json::json!("answer"));
+    ConversationRecord {
+        id: id.into(),
+        service: "health-chat".into(),
+        topic: Some("medication".into()),
+        channel: "web".into(),
+        client: ClientIdentity {
+            subject: Some("subject-1".into()),
+            name: Some("Client One".into()),
+            identified: true,
+        },
+        questionnaire: Some(questionnaire),
+        resume_token_hash: "ab".repeat(32),
+        client_ref: client_ref.map(Into::into),
+        created_at_ms: 999,
+        state: queued(),
+        last_seq: 0,
+    }
+}
+
+fn message(conversation: &str, seq: u64, client_msg_id: &str) -> Event {
+    Event::Message(MessageEvent {
+        conversation: conversation.into(),
+        seq,
+        at: format!("2026-11-21T10:00:{:02}Z", seq % 60),
+        from: Author {
+            role: Role::Client,
+            id: None,
+            name: Some("Client One".into()),
+        },
+        body: format!("message {seq}"),
+        client_msg_id: Some(client_msg_id.into()),
+    })
+}
+
+fn append(event: Event) -> WriteOp {
+    WriteOp::Append { event, state: None }
+}
+
+fn create(id: &str, client_ref: Option<&str>) -> WriteOp {
+    WriteOp::Create(Box::new(record(id, client_ref)))
+}
+
+async fn seqs(storage: &SqliteStorage, id: &str) -> Vec<u64> {
+    let events = storage.events_after(&id.into(), 0, 10_000).await.unwrap();
+    events.iter().map(Event::seq).collect()
+}
+
+#[tokio::test]
+async fn events_come_back_in_order_within_limits() {
+    let db = TempDb::new();
+    let storage = db.open();
+    storage.write(create("c1", None)).await.unwrap();
+    for seq in 1..=10 {
+        storage
+            .write(append(message("c1", seq, &format!("m{seq}"))))
+            .await
+            .unwrap();
+    }
+    let id = ConversationId::from("c1");
+    let all = storage.events_after(&id, 0, 100).await.unwrap();
+    assert_eq!(all.first(), Some(&message("c1", 1, "m1")));
+    assert_eq!(seqs(&storage, "c1").await, (1..=10).collect::<Vec<_>>());
+    let page = storage.events_after(&id, 3, 4).await.unwrap();
+    assert_eq!(
+        page.iter().map(Event::seq).collect::<Vec<_>>(),
+        [4, 5, 6, 7]
+    );
+    let older = storage.events_before(&id, 8, 3).await.unwrap();
+    assert_eq!(older.iter().map(Event::seq).collect::<Vec<_>>(), [5, 6, 7]);
+    let newest = storage.events_before(&id, u64::MAX, 2).await.unwrap();
+    assert_eq!(newest.iter().map(Event::seq).collect::<Vec<_>>(), [9, 10]);
+    assert!(storage.events_before(&id, 1, 5).await.unwrap().is_empty());
+    assert!(storage.events_after(&id, 10, 5).await.unwrap().is_empty());
+
+    let loaded = storage.conversation(&id).await.unwrap().unwrap();
+    assert_eq!(
+        loaded,
+        ConversationRecord {
+            last_seq: 10,
+            ..record("c1", None)
+        }
+    );
+    assert_eq!(storage.conversation(&"nope".into()).await.unwrap(), None);
+    storage.close().await;
+}
+
+#[tokio::test]
+async fn duplicate_client_msg_id_is_rejected_and_changes_nothing() {
+    let db = TempDb::new();
+    let storage = db.open();
+    let id = ConversationId::from("c1");
+    storage.write(create("c1", None)).await.unwrap();
+    storage.write(append(message("c1", 1, "m1"))).await.unwrap();
+
+    let again = storage.write(append(message("c1", 2, "m1"))).await;
+    assert!(
+        matches!(again, Err(StorageError::Duplicate(_))),
+        "{again:?}"
+    );
+    assert_eq!(seqs(&storage, "c1").await, [1]);
+    assert_eq!(
+        storage.conversation(&id).await.unwrap().unwrap().last_seq,
+        1
+    );
+    let original = storage.message_by_client_id(&id, "m1").await.unwrap();
+    assert_eq!(original, Some((1, "2026-11-21T10:00:01Z".to_owned())));
+    assert_eq!(storage.message_by_client_id(&id, "m2").await.unwrap(), None);
+
+    // The refused write did not use up seq 2.
+    storage.write(append(message("c1", 2, "m2"))).await.unwrap();
+    assert_eq!(seqs(&storage, "c1").await, [1, 2]);
+    storage.close().await;
+}
+
+#[tokio::test]
+async fn seqs_stay_gap_free() {
+    let db = TempDb::new();
+    let storage = db.open();
+    storage.write(create("c1", None)).await.unwrap();
+    storage.write(append(message("c1", 1, "m1"))).await.unwrap();
+
+    let same_seq = storage.write(append(message("c1", 1, "m9"))).await;
+    assert!(
+        matches!(same_seq, Err(StorageError::Duplicate(_))),
+        "{same_seq:?}"
+    );
+    let gap = storage.write(append(message("c1", 3, "m3"))).await;
+    assert!(matches!(gap, Err(StorageError::Database(_))), "{gap:?}");
+    let zero = storage.write(append(message("c1", 0, "m0"))).await;
+    assert!(zero.is_err());
+    let unknown = storage.write(append(message("ghost", 1, "m1"))).await;
+    assert!(
+        matches!(unknown, Err(StorageError::Database(_))),
+        "{unknown:?}"
+    );
+    assert_eq!(seqs(&storage, "c1").await, [1]);
+
+    storage.write(append(message("c1", 2, "m2"))).await.unwrap();
+    storage.write(append(message("c1", 3, "m3"))).await.unwrap();
+    assert_eq!(seqs(&storage, "c1").await, [1, 2, 3]);
+    storage.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writes_from_fifty_tasks_all_commit() {
+    const TASKS: usize = 50;
+    const EVENTS: u64 = 20;
+    let db = TempDb::new();
+    let storage = Arc::new(db.open());
+    let mut tasks = Vec::new();
+    for task in 0..TASKS {
+        let storage = Arc::clone(&storage);
+        tasks.push(tokio::spawn(async move {
+            let id = format!("c{task}");
+            storage
+                .write(create(&id, Some(&format!("ref-{task}"))))
+                .await?;
+            for seq in 1..=EVENTS {
+                storage
+                    .write(append(message(&id, seq, &format!("m{seq}"))))
+                    .await?;
+            }
+            Ok::<_, StorageError>(())
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    for task in 0..TASKS {
+        let id = ConversationId::from(format!("c{task}"));
+        let loaded = storage.conversation(&id).await.unwrap().unwrap();
+        assert_eq!(loaded.last_seq, EVENTS);
+        let stored = seqs(&storage, id.as_str()).await;
+        assert_eq!(stored, (1..=EVENTS).collect::<Vec<_>>());
+    }
+    storage.close().await;
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_close_and_reopen() {
+    let db = TempDb::new();
+    let id = ConversationId::from("c1");
+    {
+        let storage = db.open();
+        storage.write(create("c1", Some("ref-1"))).await.unwrap();
+        storage.write(append(message("c1", 1, "m1"))).await.unwrap();
+        storage.write(append(message("c1", 2, "m2"))).await.unwrap();
+        storage.ping().await.unwrap();
+        storage.close().await;
+        storage.close().await;
+        let late = storage.write(append(message("c1", 3, "m3"))).await;
+        assert!(matches!(late, Err(StorageError::Closed)), "{late:?}");
+        assert!(matches!(storage.ping().await, Err(StorageError::Closed)));
+        let read = storage.events_after(&id, 0, 10).await;
+        assert!(matches!(read, Err(StorageError::Closed)), "{read:?}");
+    }
+    let storage = db.open();
+    let loaded = storage.conversation(&id).await.unwrap().unwrap();
+    assert_eq!(loaded.last_seq, 2);
+    assert_eq!(seqs(&storage, "c1").await, [1, 2]);
+    assert_eq!(
+        storage.message_by_client_id(&id, "m2").await.unwrap(),
+        Some((2, "2026-11-21T10:00:02Z".to_owned()))
+    );
+    storage.write(append(message("c1", 3, "m3"))).await.unwrap();
+    assert_eq!(seqs(&storage, "c1").await, [1, 2, 3]);
+    storage.close().await;
+}
+
+#[tokio::test]
+async fn open_conversations_excludes_complete() {
+    let db = TempDb::new();
+    let storage = db.open();
+    for id in ["c1", "c2", "c3"] {
+        storage.write(create(id, None)).await.unwrap();
+    }
+    let assigned = ConversationState {
+        status: ConversationStatus::InProgress,
+        assigned_to: Some("nurse-1".into()),
+        summary: Some("asked about doses".into()),
+        ..queued()
+    };
+    let system = |id: &str, event| {
+        Event::System(SystemEvent {
+            conversation: id.into(),
+            seq: 1,
+            at: "2026-11-21T10:00:00Z".into(),
+            event,
+            detail: serde_json::Map::new(),
+        })
+    };
+    storage
+        .write(WriteOp::Append {
+            event: system("c2", SystemKind::Assigned),
+            state: Some(assigned.clone()),
+        })
+        .await
+        .unwrap();
+    let complete = ConversationState {
+        status: ConversationStatus::Complete,
+        ..assigned.clone()
+    };
+    storage
+        .write(WriteOp::Append {
+            event: system("c3", SystemKind::Closed),
+            state: Some(complete),
+        })
+        .await
+        .unwrap();
+
+    let open = storage.open_conversations().await.unwrap();
+    let ids: Vec<&str> = open.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["c1", "c2"]);
+    assert_eq!(open[1].state, assigned);
+    assert_eq!(open[1].last_seq, 1);
+    let closed = storage.conversation(&"c3".into()).await.unwrap().unwrap();
+    assert_eq!(closed.state.status, ConversationStatus::Complete);
+    storage.close().await;
+}
+
+#[tokio::test]
+async fn conversation_by_client_ref_finds_a_retried_start() {
+    let db = TempDb::new();
+    let storage = db.open();
+    storage.write(create("c1", Some("ref-1"))).await.unwrap();
+    let found = storage.conversation_by_client_ref("ref-1").await.unwrap();
+    assert_eq!(found.map(|r| r.id), Some("c1".into()));
+    assert_eq!(
+        storage.conversation_by_client_ref("ref-2").await.unwrap(),
+        None
+    );
+
+    let same_ref = storage.write(create("c2", Some("ref-1"))).await;
+    assert!(
+        matches!(same_ref, Err(StorageError::Duplicate(_))),
+        "{same_ref:?}"
+    );
+    let same_id = storage.write(create("c1", None)).await;
+    assert!(
+        matches!(same_id, Err(StorageError::Duplicate(_))),
+        "{same_id:?}"
+    );
+    assert_eq!(storage.conversation(&"c2".into()).await.unwrap(), None);
+    storage.close().await;
+}
+
+#[tokio::test]
+async fn feedback_round_trip() {
+    let db = TempDb::new();
+    let storage = db.open();
+    storage.write(create("c1", None)).await.unwrap();
+    let id = ConversationId::from("c1");
+    assert_eq!(storage.feedback(&id).await.unwrap(), None);
+    let feedback = |rating, comment: Option<&str>| WriteOp::Feedback {
+        conversation: "c1".into(),
+        rating,
+        comment: comment.map(Into::into),
+        at_ms: 5_000,
+    };
+    storage.write(feedback(5, Some("thank you"))).await.unwrap();
+    let stored = storage.feedback(&id).await.unwrap();
+    assert_eq!(stored, Some((5, Some("thank you".to_owned()))));
+
+    let again = storage.write(feedback(1, None)).await;
+    assert!(
+        matches!(again, Err(StorageError::Duplicate(_))),
+        "{again:?}"
+    );
+    assert_eq!(storage.feedback(&id).await.unwrap(), stored);
+    storage.close().await;
+}
+
+#[tokio::test]
+async fn a_failing_op_does_not_lose_the_rest_of_its_batch() {
+    let db = TempDb::new();
+    std::fs::create_dir_all(db.path().parent().unwrap()).unwrap();
+    let commits = histogram();
+    {
+        let mut conn = open_writer(&db.path()).unwrap();
+        migrate(&mut conn).unwrap();
+        let ops = [
+            create("c1", None),
+            append(message("c1", 1, "m1")),
+            append(message("c1", 2, "m1")),
+            append(message("c1", 2, "m2")),
+            create("c1", None),
+            append(message("c1", 3, "m3")),
+        ];
+        let results = commit_batch(&mut conn, &ops, &commits);
+        let outcome: Vec<&str> = results
+            .iter()
+            .map(|r| match r {
+                Ok(()) => "ok",
+                Err(StorageError::Duplicate(_)) => "duplicate",
+                Err(_) => "error",
+            })
+            .collect();
+        assert_eq!(outcome, ["ok", "ok", "duplicate", "ok", "duplicate", "ok"]);
+    }
+    assert_eq!(commits.get_sample_count(), 1);
+
+    let storage = db.open();
+    assert_eq!(seqs(&storage, "c1").await, [1, 2, 3]);
+    let id = ConversationId::from("c1");
+    let m2 = storage.message_by_client_id(&id, "m2").await.unwrap();
+    assert_eq!(m2.map(|(seq, _)| seq), Some(2));
+    assert_eq!(
+        storage.conversation(&id).await.unwrap().unwrap().last_seq,
+        3
+    );
+    storage.close().await;
+}
+
+#[tokio::test]
+async fn damaged_rows_are_reported_as_corrupt() {
+    let db = TempDb::new();
+    let storage = db.open();
+    storage.write(create("c1", None)).await.unwrap();
+    storage.write(append(message("c1", 1, "m1"))).await.unwrap();
+    let raw = Connection::open(db.path()).unwrap();
+    raw.execute_batch(
+        "UPDATE events SET body = '{\"type\":\"message\"' WHERE conversation = 'c1';
+         UPDATE conversations SET status = 'lost' WHERE id = 'c1';",
+    )
+    .unwrap();
+    let id = ConversationId::from("c1");
+    let events = storage.events_after(&id, 0, 10).await;
+    assert!(
+        matches!(events, Err(StorageError::Corrupt(_))),
+        "{events:?}"
+    );
+    let record = storage.conversation(&id).await;
+    assert!(
+        matches!(record, Err(StorageError::Corrupt(_))),
+        "{record:?}"
+    );
+    storage.close().await;
+}
