@@ -95,7 +95,7 @@ impl Auth {
             client_enc: EncodingKey::from_secret(client_secret.as_bytes()),
             client_dec: DecodingKey::from_secret(client_secret.as_bytes()),
             client_validation: validation(client_aud),
-            resume_key: hmac::Key::new(hmac::HMAC_SHA256, &hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, server_key), b"resume").as_ref().to_vec()),
+            resume_key: hmac::Key::new(hmac::HMAC_SHA256, hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, server_key), b"resume").as_ref()),
         }
     }
 
