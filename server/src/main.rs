@@ -89,7 +89,7 @@ async fn main() -> ExitCode {
         }
     };
     if demo {
-        println!("Luukku demo organisation at http://{}/ (console: http://{}/console)", server.addr, server.addr);
+        println!("Luukku serves the demo organisation: open http://{}/ in a browser", server.addr);
     }
     shutdown_signal().await;
     tracing::info!("shutting down");

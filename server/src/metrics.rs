@@ -108,6 +108,33 @@ impl Metrics {
         }
     }
 
+    /// Creates the series of every configured team and service at zero, so dashboards and
+    /// alerts see them before the first event.
+    pub fn init_labels(&self, org: &crate::organisation::Organisation) {
+        for t in &org.teams {
+            let team = [t.id.as_str()];
+            self.queue_length.with_label_values(&team).set(0);
+            self.active_conversations.with_label_values(&team).set(0);
+            self.available_professionals.with_label_values(&team).set(0);
+            self.notes.with_label_values(&team);
+        }
+        for s in &org.services {
+            for t in &s.teams {
+                let l = [s.id.as_str(), t.as_str(), s.channel.as_str()];
+                self.conversations_started.with_label_values(&l);
+                self.conversations_completed.with_label_values(&l);
+            }
+        }
+        for role in ["client", "professional"] {
+            self.messages.with_label_values(&[role]);
+        }
+        for e in ["client", "console"] {
+            self.connections.with_label_values(&[e]).set(0);
+            self.connections_opened.with_label_values(&[e]);
+            self.slow_consumers.with_label_values(&[e]);
+        }
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
         let mut buf = Vec::new();

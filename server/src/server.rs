@@ -54,6 +54,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
     let key = load_or_create_server_key(&config.data_dir)?;
     let auth = Arc::new(Auth::new(&config, &key));
     let metrics = Arc::new(Metrics::new());
+    metrics.init_labels(&config.organisation);
     let storage: SharedStorage = Arc::new(SqliteStorage::open(&config.data_dir.join("luukku.db"), metrics.storage_commit.clone())?);
     let hub = Hub::new(HubDeps {
         storage: storage.clone(),
