@@ -90,7 +90,7 @@ pub async fn run(args: ClinicArgs) -> Result<()> {
     let server = ServerUrl::resolve(&args.target.url).await?;
     let team_members = setup::team_professionals(&server, &args.team).await?;
     let staffing = staff(&args, &team_members)?;
-    warn_about_rate_limits(&args);
+    warn_about_rate_limits(&args, &staffing);
     let distinct = &staffing.slots[..team_members.len().min(staffing.slots.len())];
     let tokens = setup::tokens(&server, distinct).await?;
     let shared = Shared {
@@ -191,7 +191,7 @@ fn staff(args: &ClinicArgs, team_members: &[String]) -> Result<Staffing> {
     })
 }
 
-fn warn_about_rate_limits(args: &ClinicArgs) {
+fn warn_about_rate_limits(args: &ClinicArgs, staffing: &Staffing) {
     if args.rate > CLIENT_FRAMES_PER_S {
         eprintln!(
             "clinic: warning: {} msg/s per client exceeds the server's {CLIENT_FRAMES_PER_S} \
@@ -199,11 +199,19 @@ fn warn_about_rate_limits(args: &ClinicArgs) {
             args.rate
         );
     }
-    let per_console = args.conversations.div_ceil(args.professionals) as f64 * args.rate;
+    // The busiest console connection: a professional with the fewest connections.
+    let mut connections: HashMap<&str, usize> = HashMap::new();
+    for professional in &staffing.slots {
+        *connections.entry(professional.as_str()).or_default() += 1;
+    }
+    let fewest = connections.values().copied().min().unwrap_or(1);
+    let per_console = staffing.capacity.div_ceil(fewest as u32) as f64 * args.rate;
     if per_console > CONSOLE_FRAMES_PER_S {
         eprintln!(
-            "clinic: warning: about {per_console} msg/s per console connection exceeds the \
-             server's {CONSOLE_FRAMES_PER_S} frames/s; add --professionals"
+            "clinic: warning: up to {per_console} msg/s on one console connection exceeds the \
+             server's {CONSOLE_FRAMES_PER_S} frames/s; use more --professionals (a multiple of \
+             the team's {} professionals spreads evenly)",
+            connections.len()
         );
     }
 }

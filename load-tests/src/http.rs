@@ -50,10 +50,9 @@ async fn request(
             ));
         }
         head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).await?;
-        if let Some(body) = body {
-            stream.write_all(body).await?;
-        }
+        let mut request = head.into_bytes();
+        request.extend_from_slice(body.unwrap_or_default());
+        stream.write_all(&request).await?;
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).await?;
         anyhow::Ok(raw)

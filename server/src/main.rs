@@ -45,6 +45,17 @@ fn load(cli: &Cli) -> Result<Config, luukku::config::ConfigError> {
     Ok(config)
 }
 
+/// Pending connections the kernel queues for us: bursts of reconnecting clients after a
+/// restart must not overflow tokio's default backlog of 128.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
@@ -73,7 +84,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(EXIT_BAD_CONFIG);
         }
     };
-    let listener = match tokio::net::TcpListener::bind(config.listen).await {
+    let listener = match listen(config.listen) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("luukku: cannot listen on {}: {e}", config.listen);

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# The one command that runs every test of Luukku (CI runs it through .ci/run):
+#   1. installs missing tools (promtool, from Debian's `prometheus` package)
+#   2. cargo fmt --check          3. cargo clippy -D warnings
+#   4. cargo test (the server's integration tests start the real server on port 0)
+#   5. metrics: start the real binary, `promtool check metrics` on /metrics, SIGTERM → exit 0
+# Every step runs even when an earlier one failed; the last line counts the steps.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+target_dir="${CARGO_TARGET_DIR:-target}"
+# Set by check_metrics_of inside a step's subshell, whose EXIT trap cleans them up.
+server_pid=""
+data_dir=""
+
+cleanup() {
+    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -KILL "$server_pid" 2>/dev/null || true
+    fi
+    if [[ -n "$data_dir" ]]; then
+        rm -rf "$data_dir"
+    fi
+}
+
+# Runs a command as root: directly, through sudo when available, or not at all.
+as_root() {
+    if [[ "$(id -u)" == 0 ]]; then
+        "$@"
+    elif command -v sudo >/dev/null; then
+        sudo -n "$@"
+    else
+        echo "need root (or sudo) for: $*" >&2
+        return 1
+    fi
+}
+
+install_tools() {
+    if command -v promtool >/dev/null; then
+        echo "promtool present: $(promtool --version 2>&1 | head -n 1)"
+        return 0
+    fi
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends prometheus
+    command -v promtool >/dev/null
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Starts BINARY on a free port with a fresh data dir, checks /metrics with promtool, then
+# requires a clean exit (code 0) within 10 s of SIGTERM.
+check_metrics_of() {
+    local binary="$1" port log rc
+    port="$(free_port)"
+    data_dir="$(mktemp -d)"
+    log="$data_dir/server.log"
+    "$binary" --listen "127.0.0.1:$port" --data-dir "$data_dir" >"$log" 2>&1 &
+    server_pid=$!
+    local up=""
+    for _ in $(seq 1 300); do
+        if curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null; then
+            up=yes
+            break
+        fi
+        if ! kill -0 "$server_pid" 2>/dev/null; then
+            break
+        fi
+        sleep 0.1
+    done
+    if [[ -z "$up" ]]; then
+        echo "server did not answer /healthz within 30 s; its log:" >&2
+        tail -n 40 "$log" >&2
+        return 1
+    fi
+    if ! curl -fsS "http://127.0.0.1:$port/metrics" | promtool check metrics; then
+        echo "promtool check metrics failed" >&2
+        return 1
+    fi
+    echo "promtool check metrics: ok"
+    kill -TERM "$server_pid"
+    for _ in $(seq 1 100); do
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$server_pid" 2>/dev/null; then
+        echo "server still running 10 s after SIGTERM; its log:" >&2
+        tail -n 40 "$log" >&2
+        return 1
+    fi
+    rc=0
+    wait "$server_pid" || rc=$?
+    server_pid=""
+    if [[ "$rc" != 0 ]]; then
+        echo "server exited with code $rc after SIGTERM (want 0); its log:" >&2
+        tail -n 40 "$log" >&2
+        return 1
+    fi
+    echo "SIGTERM: clean exit 0"
+    rm -rf "$data_dir"
+    data_dir=""
+}
+
+check_metrics() {
+    cargo build -p luukku --bin luukku
+    check_metrics_of "$target_dir/debug/luukku"
+}
+
+passed=0
+failed=0
+failed_steps=()
+
+# step NAME COMMAND...: runs one step, counts it, and goes on either way.
+step() {
+    local name="$1"
+    shift
+    local started=$SECONDS
+    echo
+    echo "==> $name"
+    # Not inside `if`: bash ignores errexit there, even in a subshell that sets it.
+    local rc=0
+    set +e
+    (
+        set -euo pipefail
+        trap cleanup EXIT
+        "$@"
+    )
+    rc=$?
+    set -e
+    if ((rc == 0)); then
+        passed=$((passed + 1))
+        echo "--> $name: ok ($((SECONDS - started)) s)"
+    else
+        failed=$((failed + 1))
+        failed_steps+=("$name")
+        echo "--> $name: FAILED ($((SECONDS - started)) s)"
+    fi
+}
+
+step "install tools" install_tools
+step "cargo fmt" cargo fmt --all --check
+step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
+step "cargo test" cargo test --workspace
+step "metrics and shutdown" check_metrics
+# Later issues add their steps here:
+# step "redis and postgresql" ...   (start the services, then the storage/bus tests)
+# step "browser tests" ...          (headless Chromium against the widget and console)
+
+echo
+if ((failed > 0)); then
+    echo "failed steps: ${failed_steps[*]}"
+fi
+echo "test.sh: $passed passed, $failed failed"
+((failed == 0))
