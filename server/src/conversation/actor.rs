@@ -6,7 +6,7 @@ use super::hub::Hub;
 use super::view::{client_view, now};
 use super::*;
 use crate::session::outbound::{Outbound, SharedFrame};
-use crate::storage::{ConversationRecord, WriteOp};
+use crate::storage::{ConversationRecord, StorageError, WriteOp};
 use console_protocol::{
     Ack, Assigned, Author, ClientInfo, Closed, ConversationStatus, ErrorFrame, Event, History,
     MessageEvent, QueuePosition, ReadReceipt, Released, Role, ServerFrame, SystemEvent,
@@ -24,7 +24,7 @@ const RECENT_EVENTS: usize = 64;
 /// Largest replay or history page read from storage at once.
 const MAX_REPLAY: u32 = 10_000;
 
-type CommitFuture = Pin<Box<dyn Future<Output = (Pending, bool)> + Send>>;
+type CommitFuture = Pin<Box<dyn Future<Output = (Pending, Result<(), StorageError>)> + Send>>;
 
 /// What to do once a write is committed.
 enum Effect {
@@ -32,7 +32,7 @@ enum Effect {
     Assigned { links: Vec<SessionLink>, req: Option<String>, reply: Reply<()> },
     Released { reason: &'static str, reply: Reply<QueueTicket>, ticket: QueueTicket, req: Option<String> },
     Closed { reply: Reply<()>, link: SessionLink, req: Option<String> },
-    FeedbackAck { link: SessionLink, req: Option<String> },
+    FeedbackAck { link: SessionLink, req: Option<String>, rating: u8 },
 }
 
 struct Pending {
@@ -59,6 +59,9 @@ pub(super) struct Conversation {
     /// Loaded from storage: ids not in `msg_ids` must be checked there.
     restored: bool,
     first_response_seen: bool,
+    /// A write failed: later seqs cannot commit (storage refuses gaps), so before the next
+    /// command the actor waits for its writes in flight and reloads itself from storage.
+    resync: bool,
 }
 
 impl Conversation {
@@ -81,6 +84,7 @@ impl Conversation {
             msg_ids: HashMap::new(),
             waiting_acks: HashMap::new(),
             restored,
+            resync: false,
         };
         hub.deps.metrics.conversation_actors.inc();
         if actor.record.state.status == ConversationStatus::InProgress {
@@ -93,11 +97,16 @@ impl Conversation {
     async fn run(mut self) {
         loop {
             tokio::select! {
-                Some((pending, ok)) = self.pending.next(), if !self.pending.is_empty() => {
-                    self.committed(pending, ok);
+                Some((pending, result)) = self.pending.next(), if !self.pending.is_empty() => {
+                    self.committed(pending, result);
                 }
                 cmd = self.rx.recv() => match cmd {
-                    Some(cmd) => self.handle(cmd).await,
+                    Some(cmd) => {
+                        if self.resync {
+                            self.reload().await;
+                        }
+                        self.handle(cmd).await
+                    }
                     None => break,
                 },
             }
@@ -173,12 +182,14 @@ impl Conversation {
                 }
             }
             Cmd::Ticket { reply } => {
-                let _ = reply.send(Ok(self.ticket(None)));
+                let waiting = self.record.state.status == ConversationStatus::Queued;
+                let _ = reply.send(if waiting { Ok(self.ticket()) } else { Err(ConvError::BadState("conversation is not waiting")) });
             }
         }
     }
 
     fn error(&self, origin: &Origin, e: ConvError) {
+        self.hub.deps.metrics.frames_rejected.with_label_values(&[e.code().as_str()]).inc();
         origin.link.reply(origin.req.clone(), ServerFrame::Error(ErrorFrame { code: e.code(), message: e.to_string(), conversation: Some(self.record.id.clone()) }));
     }
 
@@ -196,7 +207,7 @@ impl Conversation {
         }
     }
 
-    fn ticket(&self, for_professional: Option<ProfessionalId>) -> QueueTicket {
+    fn ticket(&self) -> QueueTicket {
         let r = &self.record;
         QueueTicket {
             conversation: r.id.clone(),
@@ -206,7 +217,7 @@ impl Conversation {
             identified: r.client.identified,
             priority: r.state.priority,
             queued_at_ms: r.state.queued_at_ms,
-            for_professional,
+            for_professional: r.state.reserved_for.clone(),
         }
     }
 
@@ -349,17 +360,20 @@ impl Conversation {
     async fn submit(&mut self, op: WriteOp, pending: Pending) {
         let receipt = self.hub.deps.storage.submit(op).await;
         self.pending.push_back(Box::pin(async move {
-            let ok = match receipt {
-                Ok(rx) => matches!(rx.await, Ok(Ok(()))),
-                Err(_) => false,
+            let result = match receipt {
+                Ok(rx) => rx.await.unwrap_or(Err(StorageError::Closed)),
+                Err(e) => Err(e),
             };
-            (pending, ok)
+            (pending, result)
         }));
     }
 
     /// A write finished: on success deliver its event and run its effect, in seq order.
-    fn committed(&mut self, p: Pending, ok: bool) {
-        if !ok {
+    fn committed(&mut self, p: Pending, result: Result<(), StorageError>) {
+        // One rating per conversation: a repeated one (a retry whose ack was lost, a double
+        // click) is acknowledged and the first rating stands. Not a server failure.
+        let repeated_feedback = matches!((&result, &p.effect), (Err(StorageError::Duplicate(_)), Some(Effect::FeedbackAck { .. })));
+        if result.is_err() && !repeated_feedback {
             tracing::error!("storage write failed; the sender gets an error and may retry");
             self.fail(p);
             return;
@@ -408,29 +422,35 @@ impl Conversation {
                 self.msg_ids.insert(client_msg_id, Some((seq, at.clone())));
                 self.fan_out(p.event.as_deref(), p.started);
             }
-            Some(Effect::FeedbackAck { link, req }) => {
+            Some(Effect::FeedbackAck { link, req, rating }) => {
+                if !repeated_feedback {
+                    self.hub.deps.metrics.feedback.with_label_values(&[self.record.service.as_str(), &rating.to_string()]).inc();
+                }
                 link.reply(req, ServerFrame::Ack(Ack { conversation: self.record.id.clone(), client_msg_id: None, seq: None, at: None }));
             }
             None => self.fan_out(p.event.as_deref(), p.started),
         }
     }
 
-    /// A failed write: tell whoever waits; the in-memory seq stays consumed only if later
-    /// writes are already in flight (the storage refuses a gap anyway, so resync from storage).
+    /// A failed write: tell whoever waits (they may retry: `internal`), and when it was an
+    /// event, resync from storage before the next command. Nobody saw the event, so the
+    /// subscribers stay.
     fn fail(&mut self, p: Pending) {
         let conv = self.record.id.clone();
-        let err = |req: Option<String>| (req, ServerFrame::Error(ErrorFrame { code: console_protocol::ErrorCode::Internal, message: "storage failed, retry".into(), conversation: Some(conv.clone()) }));
+        let err = || ServerFrame::Error(ErrorFrame { code: console_protocol::ErrorCode::Internal, message: "storage failed, retry".into(), conversation: Some(conv.clone()) });
         match p.effect {
             Some(Effect::Ack { link, req, client_msg_id }) => {
                 self.msg_ids.remove(&client_msg_id);
-                let (r, f) = err(req);
-                link.reply(r, f);
+                for (l, r) in self.waiting_acks.remove(&client_msg_id).unwrap_or_default() {
+                    l.reply(r, err());
+                }
+                link.reply(req, err());
             }
-            Some(Effect::FeedbackAck { link, req }) | Some(Effect::Closed { link, req, .. }) => {
-                let (r, f) = err(req);
-                link.reply(r, f);
+            Some(Effect::FeedbackAck { link, req, .. }) => {
+                link.reply(req, err());
             }
-            Some(Effect::Assigned { reply, .. }) => {
+            // The session answers these with the error it gets back.
+            Some(Effect::Closed { reply, .. }) | Some(Effect::Assigned { reply, .. }) => {
                 let _ = reply.send(Err(ConvError::Storage));
             }
             Some(Effect::Released { reply, .. }) => {
@@ -439,11 +459,35 @@ impl Conversation {
             None => {}
         }
         if p.event.is_some() {
-            // Seqs after a failed write would leave a gap: stop and let a fresh actor reload.
-            self.record.state.status = ConversationStatus::Complete;
-            self.clients.clear();
-            self.pros.clear();
+            self.resync = true;
         }
+    }
+
+    /// Waits for the writes in flight, then replaces the in-memory state (which may hold
+    /// changes that were never stored) with what storage holds.
+    async fn reload(&mut self) {
+        while let Some((p, result)) = self.pending.next().await {
+            self.committed(p, result);
+        }
+        let record = match self.hub.deps.storage.conversation(&self.record.id).await {
+            Ok(Some(r)) => r,
+            _ => return tracing::warn!("storage unavailable; resync retried on the next command"),
+        };
+        if self.record.state.status == ConversationStatus::InProgress {
+            self.active_gauge().dec();
+        }
+        self.next_seq = record.last_seq + 1;
+        self.committed_seq = record.last_seq;
+        self.record = record;
+        if self.record.state.status == ConversationStatus::InProgress {
+            self.active_gauge().inc();
+        }
+        let committed = self.committed_seq;
+        self.recent.retain(|e| e.seq() <= committed);
+        self.msg_ids.retain(|_, v| v.is_some());
+        self.restored = true;
+        self.resync = false;
+        tracing::info!(last_seq = committed, "resynced from storage after a failed write");
     }
 
     fn fan_out(&self, event: Option<&Event>, started: Instant) {
@@ -497,13 +541,15 @@ impl Conversation {
             let _ = reply.send(Err(ConvError::BadState(if reopen { "conversation is not complete" } else { "conversation is not waiting" })));
             return;
         }
-        if reopen && !p.teams.contains(&self.record.state.team) {
+        let reserved_for_other = !reopen && self.record.state.reserved_for.as_ref().is_some_and(|r| r != &p.id);
+        if reserved_for_other || (reopen && !p.teams.contains(&self.record.state.team)) {
             let _ = reply.send(Err(ConvError::Forbidden));
             return;
         }
         let s = &mut self.record.state;
         s.status = ConversationStatus::InProgress;
         s.assigned_to = Some(p.id.clone());
+        s.reserved_for = None;
         s.priority = 0;
         s.summary = None;
         self.active_gauge().inc();
@@ -548,7 +594,8 @@ impl Conversation {
         s.team = to_team;
         s.priority = 1;
         s.queued_at_ms = ms;
-        let ticket = self.ticket(to);
+        s.reserved_for = to;
+        let ticket = self.ticket();
         let event = self.system(SystemKind::Transferred, detail);
         let effect = Effect::Released { reason: "transferred", reply, ticket, req: origin.req };
         self.write(event, true, effect, Instant::now()).await;
@@ -590,7 +637,8 @@ impl Conversation {
         s.assigned_to = None;
         s.priority = 2;
         s.queued_at_ms = ms;
-        let ticket = self.ticket(None);
+        s.reserved_for = None;
+        let ticket = self.ticket();
         let event = self.system(SystemKind::Queued, detail);
         let effect = Effect::Released { reason: "requeued", reply, ticket, req: None };
         self.write(event, true, effect, Instant::now()).await;
@@ -606,9 +654,8 @@ impl Conversation {
         if !(1..=5).contains(&rating) {
             return Err(ConvError::BadState("rating must be 1-5"));
         }
-        self.hub.deps.metrics.feedback.with_label_values(&[self.record.service.as_str(), &rating.to_string()]).inc();
         let op = WriteOp::Feedback { conversation: self.record.id.clone(), rating, comment, at_ms: now().1 };
-        let effect = Effect::FeedbackAck { link: origin.link.clone(), req: origin.req.clone() };
+        let effect = Effect::FeedbackAck { link: origin.link.clone(), req: origin.req.clone(), rating };
         self.submit(op, Pending { event: None, effect: Some(effect), started: Instant::now() }).await;
         Ok(())
     }

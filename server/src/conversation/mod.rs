@@ -5,6 +5,8 @@
 
 mod actor;
 pub mod hub;
+#[cfg(test)]
+pub(crate) mod tests;
 pub mod view;
 
 use crate::session::outbound::SessionLink;
@@ -215,7 +217,7 @@ impl ConversationHandle {
         let _ = self.tx.try_send(Cmd::QueuePosition { position, estimated_wait_s });
     }
 
-    /// What to queue this conversation with, as it stands.
+    /// What to queue this conversation with, if it is waiting.
     pub async fn ticket(&self) -> Result<QueueTicket, ConvError> {
         self.call(|reply| Cmd::Ticket { reply }).await
     }

@@ -5,6 +5,8 @@
 
 mod presence;
 pub mod queue;
+#[cfg(test)]
+mod tests;
 
 use crate::conversation::{ConvError, ConversationHandle, Hub, ProfessionalRef, QueueTicket};
 use crate::metrics::Metrics;
@@ -27,6 +29,8 @@ use tokio_util::sync::CancellationToken;
 const ROUTER_MAILBOX: usize = 4096;
 /// How often grace periods are checked and dead subscribers pruned.
 const TICK: Duration = Duration::from_secs(1);
+/// Wait before a conversation whose assignment failed is queued again.
+const REQUEUE_PAUSE: Duration = Duration::from_secs(1);
 
 /// What a reconnecting professional gets back.
 pub struct ConnectReply {
@@ -153,7 +157,9 @@ struct Router {
     max_capacity: u32,
 }
 
-fn error(link: &SessionLink, req: Option<String>, code: ErrorCode, message: &str, conversation: Option<ConversationId>) {
+/// Refuses a command: counts it by code and answers the session.
+fn error(metrics: &Metrics, link: &SessionLink, req: Option<String>, code: ErrorCode, message: &str, conversation: Option<ConversationId>) {
+    metrics.frames_rejected.with_label_values(&[code.as_str()]).inc();
     link.reply(req, ServerFrame::Error(ErrorFrame { code, message: message.into(), conversation }));
 }
 
@@ -177,7 +183,7 @@ impl Router {
                         identified: r.client.identified,
                         priority: r.state.priority,
                         queued_at_ms: r.state.queued_at_ms,
-                        for_professional: None,
+                        for_professional: r.state.reserved_for.clone(),
                     };
                     if let Some(q) = self.teams.get_mut(&ticket.team) {
                         self.queued_in.insert(ticket.conversation.clone(), ticket.team.clone());
@@ -212,10 +218,14 @@ impl Router {
                 let team = ticket.team.clone();
                 self.enqueue(ticket);
                 self.dispatch(&team).await;
-                self.publish(&team);
                 if let Some(reply) = reply {
-                    let _ = reply.send(self.place_of(&id).unwrap_or((0, 0)));
+                    // The `queued` reply tells the client its place: `queue` frames follow
+                    // only when it moves.
+                    let place = self.place_of(&id);
+                    self.mark_told(&team, &id, place.map_or(0, |p| p.0));
+                    let _ = reply.send(place.unwrap_or((0, 0)));
                 }
+                self.publish(&team);
             }
             RouterCmd::Place { conversation, reply } => {
                 let _ = reply.send(self.place_of(&conversation));
@@ -254,6 +264,13 @@ impl Router {
         };
         self.queued_in.insert(ticket.conversation.clone(), ticket.team.clone());
         q.push(ticket, Instant::now());
+    }
+
+    /// Records the position a waiting client was just told.
+    fn mark_told(&mut self, team: &TeamId, id: &ConversationId, position: u32) {
+        if let Some(w) = self.teams.get_mut(team).and_then(|q| q.entries_mut().iter_mut().find(|w| &w.ticket.conversation == id)) {
+            w.told_position = position;
+        }
     }
 
     fn place_of(&self, id: &ConversationId) -> Option<Place> {
@@ -322,19 +339,32 @@ impl Router {
             }
         };
         let rx = handle.assign(who, links, req.clone(), false).await;
-        self.watch(rx, pro.clone(), conv.clone(), requester, req);
+        self.watch(rx, pro.clone(), conv.clone(), requester, req, true);
     }
 
     /// Waits for an assignment's commit off the router's loop; failures come back as commands.
-    fn watch(&self, rx: oneshot::Receiver<Result<(), ConvError>>, pro: ProfessionalId, conv: ConversationId, requester: Option<SessionLink>, req: Option<String>) {
+    /// A conversation taken `from_queue` whose assignment failed but that still waits (a
+    /// storage failure, a reservation) goes back into its queue after a pause, so it is not
+    /// lost and a failing disk is not retried in a tight loop.
+    fn watch(&self, rx: oneshot::Receiver<Result<(), ConvError>>, pro: ProfessionalId, conv: ConversationId, requester: Option<SessionLink>, req: Option<String>, from_queue: bool) {
         let Some(tx) = self.tx.upgrade() else { return };
+        let metrics = self.metrics.clone();
+        let hub = self.hub.clone();
         tokio::spawn(async move {
             let result = rx.await.unwrap_or(Err(ConvError::Gone));
-            if let Err(e) = result {
-                if let Some(link) = requester {
-                    error(&link, req, e.code(), &e.to_string(), Some(conv.clone()));
+            let Err(e) = result else { return };
+            if let Some(link) = requester {
+                error(&metrics, &link, req, e.code(), &e.to_string(), Some(conv.clone()));
+            }
+            let _ = tx.send(RouterCmd::AssignFailed { professional: pro, conversation: conv.clone() }).await;
+            // `BadState`: the conversation is not waiting any more, so there is nothing to requeue.
+            if from_queue && !matches!(e, ConvError::BadState(_)) {
+                tokio::time::sleep(REQUEUE_PAUSE).await;
+                if let Ok(Some(h)) = hub.get_or_load(&conv).await {
+                    if let Ok(ticket) = h.ticket().await {
+                        let _ = tx.send(RouterCmd::Enqueue { ticket, reply: None }).await;
+                    }
                 }
-                let _ = tx.send(RouterCmd::AssignFailed { professional: pro, conversation: conv }).await;
             }
         });
     }
@@ -419,7 +449,7 @@ impl Router {
         let now = Instant::now();
         for team in teams {
             let Some(q) = self.teams.get(&team) else {
-                error(&link, req.clone(), ErrorCode::NotFound, "no such team", None);
+                error(&self.metrics, &link, req.clone(), ErrorCode::NotFound, "no such team", None);
                 continue;
             };
             let snap = ServerFrame::QueueSnapshot(QueueSnapshot { team: team.clone(), entries: q.snapshot(now) });
@@ -435,25 +465,25 @@ impl Router {
         let (team, conv) = match (team, conv) {
             (_, Some(c)) => match self.queued_in.get(&c) {
                 Some(t) => (t.clone(), c),
-                None => return error(&link, req, ErrorCode::NotFound, "conversation is not waiting", Some(c)),
+                None => return error(&self.metrics, &link, req, ErrorCode::NotFound, "conversation is not waiting", Some(c)),
             },
             (Some(t), None) => {
                 if !p.serves(&t) {
-                    return error(&link, req, ErrorCode::Forbidden, "not a member of that team", None);
+                    return error(&self.metrics, &link, req, ErrorCode::Forbidden, "not a member of that team", None);
                 }
                 match self.teams.get(&t).and_then(|q| q.first_for(&pro)) {
                     Some(w) => (t, w.ticket.conversation.clone()),
-                    None => return error(&link, req, ErrorCode::NotFound, "the queue is empty", None),
+                    None => return error(&self.metrics, &link, req, ErrorCode::NotFound, "the queue is empty", None),
                 }
             }
-            (None, None) => return error(&link, req, ErrorCode::BadFrame, "accept needs team or conversation", None),
+            (None, None) => return error(&self.metrics, &link, req, ErrorCode::BadFrame, "accept needs team or conversation", None),
         };
         let reserved_for_other = self.teams.get(&team).and_then(|q| q.entries().iter().find(|w| w.ticket.conversation == conv)).and_then(|w| w.ticket.for_professional.clone()).is_some_and(|f| f != pro);
         if !p.serves(&team) || reserved_for_other {
-            return error(&link, req, ErrorCode::Forbidden, "not a member of that team", Some(conv));
+            return error(&self.metrics, &link, req, ErrorCode::Forbidden, "not a member of that team", Some(conv));
         }
         if p.active.len() as u32 >= p.capacity {
-            return error(&link, req, ErrorCode::CapacityFull, "capacity full", Some(conv));
+            return error(&self.metrics, &link, req, ErrorCode::CapacityFull, "capacity full", Some(conv));
         }
         self.assign(&team, &conv, &pro, req, Some(link)).await;
         self.publish(&team);
@@ -461,19 +491,23 @@ impl Router {
 
     async fn reopen(&mut self, pro: ProfessionalId, link: SessionLink, conv: ConversationId, req: Option<String>) {
         let Some(p) = self.pros.get_mut(&pro) else { return };
+        if p.active.contains(&conv) {
+            // Theirs and in progress: a failed reopen must not drop it from their load.
+            return error(&self.metrics, &link, req, ErrorCode::BadFrame, "conversation is not complete", Some(conv));
+        }
         if p.active.len() as u32 >= p.capacity {
-            return error(&link, req, ErrorCode::CapacityFull, "capacity full", Some(conv));
+            return error(&self.metrics, &link, req, ErrorCode::CapacityFull, "capacity full", Some(conv));
         }
         let (who, links) = (p.who.clone(), p.live_links());
         let handle = match self.hub.get_or_load(&conv).await {
             Ok(Some(h)) => h,
-            _ => return error(&link, req, ErrorCode::NotFound, "no such conversation", Some(conv)),
+            _ => return error(&self.metrics, &link, req, ErrorCode::NotFound, "no such conversation", Some(conv)),
         };
         if let Some(p) = self.pros.get_mut(&pro) {
             p.active.insert(conv.clone());
         }
         let rx = handle.assign(who, links, req.clone(), true).await;
-        self.watch(rx, pro, conv, Some(link), req);
+        self.watch(rx, pro, conv, Some(link), req, false);
     }
 
     async fn tick(&mut self) {

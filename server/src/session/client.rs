@@ -133,7 +133,7 @@ impl ClientSession {
             resume_token_hash: String::new(),
             client_ref: start.client_ref.clone(),
             created_at_ms: ms,
-            state: ConversationState { status: ConversationStatus::Queued, team: team.clone(), assigned_to: None, queued_at_ms: ms, priority: 0, summary: None },
+            state: ConversationState { status: ConversationStatus::Queued, team: team.clone(), assigned_to: None, queued_at_ms: ms, priority: 0, summary: None, reserved_for: None },
             last_seq: 0,
         };
         let mut detail = serde_json::Map::new();

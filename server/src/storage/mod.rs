@@ -2,6 +2,8 @@
 //! gap-free per-conversation `seq`. `sqlite` is the embedded backend; its single writer
 //! thread commits in groups and answers each write only after the commit is durable.
 
+#[cfg(test)]
+pub mod flaky;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -44,6 +46,8 @@ pub struct ConversationState {
     /// Higher is served first.
     pub priority: i32,
     pub summary: Option<String>,
+    /// While queued after a transfer to a named professional: only they may take it.
+    pub reserved_for: Option<ProfessionalId>,
 }
 
 /// Everything stored about one conversation apart from its events.
@@ -66,6 +70,9 @@ pub struct ConversationRecord {
 }
 
 /// One durable write. The writer applies a group of these in one transaction.
+// `Append` is nearly every op and the largest; boxing it would cost an allocation per
+// message to save bytes in the rare small ones.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum WriteOp {
     /// A new conversation (its first events follow as `Append`).
@@ -128,7 +135,10 @@ pub trait Storage: Send + Sync + 'static {
         client_msg_id: &str,
     ) -> Result<Option<(u64, String)>, StorageError>;
     /// The stored rating of a conversation, if any.
-    async fn feedback(&self, id: &ConversationId) -> Result<Option<(u8, Option<String>)>, StorageError>;
+    async fn feedback(
+        &self,
+        id: &ConversationId,
+    ) -> Result<Option<(u8, Option<String>)>, StorageError>;
     /// Answers when the backend is usable (for `/readyz`).
     async fn ping(&self) -> Result<(), StorageError>;
     /// Waits until every write handed over so far is committed, then stops the writer.

@@ -5,7 +5,7 @@
 //! `spawn_blocking`; WAL lets them run beside the writer.
 
 use super::{
-    ClientIdentity, ConversationRecord, ConversationState, Storage, Receipt, StorageError, WriteOp,
+    ClientIdentity, ConversationRecord, ConversationState, Receipt, Storage, StorageError, WriteOp,
 };
 use async_trait::async_trait;
 use console_protocol::{ConversationId, ConversationStatus, Event};
@@ -31,7 +31,8 @@ const READ_POOL_SIZE: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Schema migrations; `PRAGMA user_version` counts how many have been applied.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE conversations (
     id                TEXT PRIMARY KEY NOT NULL,
     service           TEXT NOT NULL,
@@ -70,11 +71,15 @@ CREATE TABLE feedback (
     comment      TEXT,
     at_ms        INTEGER NOT NULL
 ) WITHOUT ROWID;
-"];
+",
+    r"
+ALTER TABLE conversations ADD COLUMN reserved_for TEXT;
+",
+];
 
 const CONVERSATION_COLUMNS: &str = "id, service, topic, channel, client_subject, client_name, \
     client_identified, questionnaire, resume_token_hash, client_ref, created_at_ms, status, \
-    team, assigned_to, queued_at_ms, priority, summary, last_seq";
+    team, assigned_to, queued_at_ms, priority, summary, last_seq, reserved_for";
 
 type Reply = oneshot::Sender<Result<(), StorageError>>;
 type Job = (WriteOp, Reply);
@@ -463,7 +468,7 @@ fn insert_conversation(conn: &Connection, r: &ConversationRecord) -> Result<(), 
         .map_err(|e| StorageError::Database(format!("encode questionnaire: {e}")))?;
     conn.prepare_cached(&format!(
         "INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES \
-         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 0)"
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 0, ?18)"
     ))?
     .execute(params![
         r.id.as_str(),
@@ -483,6 +488,7 @@ fn insert_conversation(conn: &Connection, r: &ConversationRecord) -> Result<(), 
         r.state.queued_at_ms,
         r.state.priority,
         r.state.summary,
+        r.state.reserved_for.as_ref().map(|p| p.as_str()),
     ])?;
     Ok(())
 }
@@ -542,7 +548,8 @@ fn append_event(
         Some(s) => conn
             .prepare_cached(
                 "UPDATE conversations SET last_seq = ?2, status = ?3, team = ?4, \
-                 assigned_to = ?5, queued_at_ms = ?6, priority = ?7, summary = ?8 WHERE id = ?1",
+                 assigned_to = ?5, queued_at_ms = ?6, priority = ?7, summary = ?8, \
+                 reserved_for = ?9 WHERE id = ?1",
             )?
             .execute(params![
                 id,
@@ -553,6 +560,7 @@ fn append_event(
                 s.queued_at_ms,
                 s.priority,
                 s.summary,
+                s.reserved_for.as_ref().map(|p| p.as_str()),
             ])?,
     };
     Ok(())
@@ -604,6 +612,7 @@ fn conversation_from_row(row: &Row<'_>) -> Result<ConversationRecord, StorageErr
             queued_at_ms: row.get(14)?,
             priority: row.get(15)?,
             summary: row.get(16)?,
+            reserved_for: row.get::<_, Option<String>>(18)?.map(Into::into),
         },
         last_seq: to_u64(row.get(17)?, "last_seq")?,
     })

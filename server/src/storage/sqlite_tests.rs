@@ -55,6 +55,7 @@ fn queued() -> ConversationState {
         queued_at_ms: 1_000,
         priority: 0,
         summary: None,
+        reserved_for: None,
     }
 }
 
@@ -437,5 +438,48 @@ async fn damaged_rows_are_reported_as_corrupt() {
         matches!(record, Err(StorageError::Corrupt(_))),
         "{record:?}"
     );
+    storage.close().await;
+}
+
+#[tokio::test]
+async fn a_reservation_survives_and_older_databases_are_migrated() {
+    let db = TempDb::new();
+    std::fs::create_dir_all(db.path().parent().unwrap()).unwrap();
+    {
+        // A database written by a server that knew only the first migration.
+        let conn = Connection::open(db.path()).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+    }
+    let storage = db.open();
+    storage.write(create("c1", None)).await.unwrap();
+    let loaded = storage.conversation(&"c1".into()).await.unwrap().unwrap();
+    assert_eq!(loaded.state.reserved_for, None);
+
+    let reserved = ConversationState {
+        priority: 1,
+        reserved_for: Some("nurse-2".into()),
+        ..queued()
+    };
+    let transferred = Event::System(SystemEvent {
+        conversation: "c1".into(),
+        seq: 1,
+        at: "2026-11-21T10:00:00Z".into(),
+        event: SystemKind::Transferred,
+        detail: serde_json::Map::new(),
+    });
+    storage
+        .write(WriteOp::Append {
+            event: transferred,
+            state: Some(reserved.clone()),
+        })
+        .await
+        .unwrap();
+    storage.close().await;
+
+    let storage = db.open();
+    let open = storage.open_conversations().await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].state, reserved);
     storage.close().await;
 }

@@ -47,10 +47,18 @@ impl TestServer {
 
     /// A given configuration.
     pub async fn start_config(config: Config) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let data_dir = config.data_dir.clone();
-        let server = luukku::start(config, listener).await.expect("server starts");
-        TestServer { addr: server.addr, server: Some(server), data_dir }
+        let server = luukku::start(config, listener)
+            .await
+            .expect("server starts");
+        TestServer {
+            addr: server.addr,
+            server: Some(server),
+            data_dir,
+        }
     }
 
     /// Shuts down gracefully and starts again on the same data dir (new port).
@@ -62,12 +70,22 @@ impl TestServer {
 
     /// A professional's token, minted by the server itself.
     pub fn token(&self, professional: &str) -> String {
-        self.server.as_ref().expect("running").ctx.auth.mint_professional(professional, 3600)
+        self.server
+            .as_ref()
+            .expect("running")
+            .ctx
+            .auth
+            .mint_professional(professional, 3600)
     }
 
     /// An identified client's token.
     pub fn client_token(&self, sub: &str, name: &str) -> String {
-        self.server.as_ref().expect("running").ctx.auth.mint_client(sub, name, 3600)
+        self.server
+            .as_ref()
+            .expect("running")
+            .ctx
+            .auth
+            .mint_client(sub, name, 3600)
     }
 
     /// `/metrics` text.
@@ -96,9 +114,85 @@ impl TestServer {
     /// A console connection of `professional`, welcomed.
     pub async fn console(&self, professional: &str) -> Conn {
         let mut c = Conn::connect(&self.ws_url("console"), false).await;
-        c.send(json!({"type": "hello", "token": self.token(professional)})).await;
+        c.send(json!({"type": "hello", "token": self.token(professional)}))
+            .await;
         c.recv_type("welcome").await;
         c
+    }
+
+    /// The running server's shared context (storage, config, metrics).
+    pub fn ctx(&self) -> &std::sync::Arc<luukku::server::ServerCtx> {
+        &self.server.as_ref().expect("running").ctx
+    }
+
+    /// A client connection that sent `hello` (any fields); returns it with the `welcome`.
+    pub async fn client_hello(&self, hello: Value) -> (Conn, Value) {
+        let mut c = Conn::connect(&self.ws_url("client"), false).await;
+        c.send(hello).await;
+        let w = c.recv_type("welcome").await;
+        (c, w)
+    }
+
+    /// A console connection of `professional` whose `hello` also carries `extra` fields
+    /// (e.g. `resume`); returns it with the `welcome`.
+    pub async fn console_hello(&self, professional: &str, extra: Value) -> (Conn, Value) {
+        let mut hello = json!({"type": "hello", "token": self.token(professional)});
+        if let (Some(h), Some(e)) = (hello.as_object_mut(), extra.as_object()) {
+            h.extend(e.clone());
+        }
+        let mut c = Conn::connect(&self.ws_url("console"), false).await;
+        c.send(hello).await;
+        let w = c.recv_type("welcome").await;
+        (c, w)
+    }
+
+    /// The sum of the samples of `name` carrying all of `labels` (see [`metric_sum`]).
+    pub async fn metric_of(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        metric_sum(&self.metrics().await, name, labels)
+    }
+
+    /// Polls `/metrics` until `name{labels}` satisfies `pred` (or `WAIT` passes); returns the
+    /// last value.
+    pub async fn wait_metric_of(
+        &self,
+        name: &str,
+        labels: &[(&str, &str)],
+        pred: impl Fn(f64) -> bool,
+    ) -> f64 {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let v = self.metric_of(name, labels).await;
+            if pred(v) || tokio::time::Instant::now() >= deadline {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Polls `/metrics` until `series` satisfies `pred` (or `WAIT` passes); returns the last value.
+    pub async fn wait_metric(&self, series: &str, pred: impl Fn(f64) -> bool) -> f64 {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let v = self.metric(series).await;
+            if pred(v) || tokio::time::Instant::now() >= deadline {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Every stored event of a conversation, as JSON, in seq order.
+    pub async fn stored_events(&self, conversation: &str) -> Vec<Value> {
+        let events = self
+            .ctx()
+            .storage
+            .events_after(&cid(conversation), 0, 10_000)
+            .await
+            .expect("storage reads");
+        events
+            .iter()
+            .map(|e| serde_json::to_value(e).expect("json"))
+            .collect()
     }
 
     /// A client that started a chat with `service` in `team`; returns it with its queued frame.
@@ -119,16 +213,56 @@ impl Drop for TestServer {
 pub fn metric_value(text: &str, series: &str) -> f64 {
     text.lines()
         .filter(|l| !l.starts_with('#'))
-        .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')).and_then(|v| v.trim().parse().ok()))
+        .find_map(|l| {
+            l.strip_prefix(series)
+                .and_then(|rest| rest.strip_prefix(' '))
+                .and_then(|v| v.trim().parse().ok())
+        })
         .unwrap_or(0.0)
 }
 
+/// The sum of every sample of metric `name` whose labels include all of `labels` (in any
+/// order), e.g. `metric_sum(&text, "luukku_messages_total", &[("role", "client")])`.
+pub fn metric_sum(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            let (n, rest) = series
+                .split_once('{')
+                .map_or((series, ""), |(n, r)| (n, r.trim_end_matches('}')));
+            if n != name {
+                return None;
+            }
+            let have: Vec<(&str, &str)> = rest
+                .split(',')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.trim(), v.trim_matches('"')))
+                .collect();
+            labels
+                .iter()
+                .all(|want| have.contains(want))
+                .then(|| value.parse::<f64>().ok())
+                .flatten()
+        })
+        .sum()
+}
+
 /// A minimal HTTP/1.1 request; returns (status, body).
-pub async fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>, headers: &[(&str, &str)]) -> (u16, String) {
+pub async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = TcpStream::connect(addr).await.expect("connect");
     let body = body.unwrap_or("");
-    let mut req = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
     if !body.is_empty() {
         req.push_str("content-type: application/json\r\n");
     }
@@ -141,9 +275,23 @@ pub async fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>
     let mut buf = Vec::new();
     let _ = tokio::time::timeout(WAIT, s.read_to_end(&mut buf)).await;
     let text = String::from_utf8_lossy(&buf).to_string();
-    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
-    let body = if text.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(&body) } else { body };
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    let body = if text
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(&body)
+    } else {
+        body
+    };
     (status, body)
 }
 
@@ -176,34 +324,57 @@ pub struct Conn {
 impl Conn {
     /// Connects (offering MessagePack when `msgpack`).
     pub async fn connect(url: &str, msgpack: bool) -> Conn {
-        Self::try_connect(url, msgpack, None).await.expect("websocket connects")
+        Self::try_connect(url, msgpack, None)
+            .await
+            .expect("websocket connects")
     }
 
     /// Connects with an optional Origin header; returns the HTTP error on refusal.
-    pub async fn try_connect(url: &str, msgpack: bool, origin: Option<&str>) -> Result<Conn, tokio_tungstenite::tungstenite::Error> {
+    pub async fn try_connect(
+        url: &str,
+        msgpack: bool,
+        origin: Option<&str>,
+    ) -> Result<Conn, tokio_tungstenite::tungstenite::Error> {
         let mut req = url.into_client_request()?;
         if msgpack {
-            req.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static(SUBPROTOCOL_MSGPACK));
+            req.headers_mut().insert(
+                "sec-websocket-protocol",
+                HeaderValue::from_static(SUBPROTOCOL_MSGPACK),
+            );
         }
         if let Some(o) = origin {
-            req.headers_mut().insert("origin", HeaderValue::from_str(o).expect("origin"));
+            req.headers_mut()
+                .insert("origin", HeaderValue::from_str(o).expect("origin"));
         }
         let (ws, _) = tokio_tungstenite::connect_async(req).await?;
-        Ok(Conn { ws, codec: if msgpack { Codec::MessagePack } else { Codec::Json }, seen: Vec::new() })
+        Ok(Conn {
+            ws,
+            codec: if msgpack {
+                Codec::MessagePack
+            } else {
+                Codec::Json
+            },
+            seen: Vec::new(),
+        })
     }
 
     /// Sends a frame given as JSON (encoded with this connection's codec).
     pub async fn send(&mut self, v: Value) {
         let m = match self.codec {
             Codec::Json => Message::Text(v.to_string().into()),
-            Codec::MessagePack => Message::Binary(rmp_serde::to_vec_named(&v).expect("encode").into()),
+            Codec::MessagePack => {
+                Message::Binary(rmp_serde::to_vec_named(&v).expect("encode").into())
+            }
         };
         self.ws.send(m).await.expect("send");
     }
 
     /// Sends raw text.
     pub async fn send_text(&mut self, t: &str) {
-        self.ws.send(Message::Text(t.to_owned().into())).await.expect("send");
+        self.ws
+            .send(Message::Text(t.to_owned().into()))
+            .await
+            .expect("send");
     }
 
     /// The next frame as JSON, or `None` when the connection closed or `WAIT` passed.
@@ -215,17 +386,34 @@ impl Conn {
         loop {
             let m = tokio::time::timeout(d, self.ws.next()).await.ok()??.ok()?;
             let v: Value = match m {
-                Message::Text(t) => serde_json::from_str(t.as_str()).expect("server sends valid json"),
+                Message::Text(_) if self.codec == Codec::MessagePack => {
+                    panic!("text frame on a MessagePack connection")
+                }
+                Message::Text(t) => {
+                    serde_json::from_str(t.as_str()).expect("server sends valid json")
+                }
                 Message::Binary(b) => {
-                    assert_eq!(self.codec, Codec::MessagePack, "binary frame on a JSON connection");
-                    let typed: Envelope<ServerFrame> = rmp_serde::from_slice(&b).expect("server sends valid msgpack");
+                    assert_eq!(
+                        self.codec,
+                        Codec::MessagePack,
+                        "binary frame on a JSON connection"
+                    );
+                    let generic: Value =
+                        rmp_serde::from_slice(&b).expect("any MessagePack reader can decode it");
+                    assert!(
+                        generic.get("type").is_some_and(Value::is_string),
+                        "MessagePack frame is not a map with a type: {generic}"
+                    );
+                    let typed: Envelope<ServerFrame> =
+                        rmp_serde::from_slice(&b).expect("server sends valid msgpack");
                     serde_json::to_value(typed).expect("json")
                 }
                 Message::Close(_) => return None,
                 _ => continue,
             };
             if self.codec == Codec::Json {
-                let _: Envelope<ServerFrame> = serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("frame {v} is not a typed server frame: {e}"));
+                let _: Envelope<ServerFrame> = serde_json::from_value(v.clone())
+                    .unwrap_or_else(|e| panic!("frame {v} is not a typed server frame: {e}"));
             }
             self.seen.push(v.clone());
             return Some(v);
@@ -234,7 +422,9 @@ impl Conn {
 
     /// Waits for a frame of `type`, skipping others. Panics if none comes.
     pub async fn recv_type(&mut self, ty: &str) -> Value {
-        self.recv_where(|v| v["type"] == ty).await.unwrap_or_else(|| panic!("no {ty} frame arrived"))
+        self.recv_where(|v| v["type"] == ty)
+            .await
+            .unwrap_or_else(|| panic!("no {ty} frame arrived"))
     }
 
     /// Waits for the first frame matching `pred`.
@@ -245,6 +435,48 @@ impl Conn {
             }
         }
         None
+    }
+
+    /// Every frame that arrives within `d` (a quiet window: use it to check what did NOT come).
+    pub async fn drain(&mut self, d: Duration) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + d;
+        let mut out = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return out;
+            }
+            match self.next_within(left).await {
+                Some(v) => out.push(v),
+                None => return out,
+            }
+        }
+    }
+
+    /// Sends `frame` with `"req": req` and waits for the direct reply echoing it.
+    pub async fn request(&mut self, mut frame: Value, req: &str) -> Value {
+        frame["req"] = req.into();
+        self.send(frame).await;
+        self.recv_where(|v| v["req"] == req)
+            .await
+            .unwrap_or_else(|| panic!("no reply to req {req}"))
+    }
+
+    /// Sends a message with a chosen `client_msg_id` and waits for its ack.
+    pub async fn say_as(&mut self, conversation: &str, client_msg_id: &str, body: &str) -> Value {
+        self.send(json!({"type": "send", "conversation": conversation, "client_msg_id": client_msg_id, "body": body})).await;
+        self.recv_where(|v| v["type"] == "ack" && v["client_msg_id"] == client_msg_id)
+            .await
+            .expect("ack")
+    }
+
+    /// Waits for a `system` event `event` in `conversation`.
+    pub async fn system_event(&mut self, conversation: &str, event: &str) -> Value {
+        self.recv_where(|v| {
+            v["type"] == "system" && v["conversation"] == conversation && v["event"] == event
+        })
+        .await
+        .unwrap_or_else(|| panic!("system event {event:?} never arrived"))
     }
 
     /// Waits for the close frame and returns its code.
@@ -262,8 +494,11 @@ impl Conn {
     /// `start` → the `queued` frame.
     pub async fn start(&mut self, service: &str, team: &str) -> Value {
         let client_ref = uuid::Uuid::new_v4().to_string();
-        self.send(json!({"type": "start", "service": service, "team": team, "client_ref": client_ref,
-            "questionnaire": {"duration": "1-3 days"}, "req": "start-1"})).await;
+        self.send(
+            json!({"type": "start", "service": service, "team": team, "client_ref": client_ref,
+            "questionnaire": {"duration": "1-3 days"}, "req": "start-1"}),
+        )
+        .await;
         let q = self.recv_type("queued").await;
         assert_eq!(q["req"], "start-1");
         q
@@ -273,23 +508,35 @@ impl Conn {
     pub async fn say(&mut self, conversation: &str, body: &str) -> Value {
         let id = uuid::Uuid::new_v4().to_string();
         self.send(json!({"type": "send", "conversation": conversation, "client_msg_id": id, "body": body})).await;
-        self.recv_where(|v| v["type"] == "ack" && v["client_msg_id"] == id.as_str()).await.expect("ack")
+        self.recv_where(|v| v["type"] == "ack" && v["client_msg_id"] == id.as_str())
+            .await
+            .expect("ack")
     }
 
     /// Waits for a `message` event with `body` in `conversation`.
     pub async fn heard(&mut self, conversation: &str, body: &str) -> Value {
-        self.recv_where(|v| v["type"] == "message" && v["conversation"] == conversation && v["body"] == body).await.unwrap_or_else(|| panic!("message {body:?} never arrived"))
+        self.recv_where(|v| {
+            v["type"] == "message" && v["conversation"] == conversation && v["body"] == body
+        })
+        .await
+        .unwrap_or_else(|| panic!("message {body:?} never arrived"))
     }
 
     /// Waits for `assigned` and returns the conversation id.
     pub async fn assigned(&mut self) -> String {
-        self.recv_type("assigned").await["conversation"].as_str().expect("id").to_owned()
+        self.recv_type("assigned").await["conversation"]
+            .as_str()
+            .expect("id")
+            .to_owned()
     }
 }
 
 /// The conversation id in a `queued` frame.
 pub fn conv(q: &Value) -> String {
-    q["conversation"].as_str().expect("conversation id").to_owned()
+    q["conversation"]
+        .as_str()
+        .expect("conversation id")
+        .to_owned()
 }
 
 pub fn cid(s: &str) -> ConversationId {

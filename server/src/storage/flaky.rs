@@ -1,0 +1,111 @@
+//! A test double: SQLite storage whose chosen writes fail, to test what actors do when a
+//! commit fails.
+
+use super::sqlite::SqliteStorage;
+use super::{ConversationRecord, Receipt, Storage, StorageError, WriteOp};
+use async_trait::async_trait;
+use console_protocol::{ConversationId, Event};
+use std::sync::Mutex;
+
+type Matcher = Box<dyn Fn(&WriteOp) -> bool + Send>;
+
+/// Real storage, except that the next writes matching a predicate fail.
+pub struct FlakyStorage {
+    inner: SqliteStorage,
+    /// (writes still to fail, which ones).
+    failing: Mutex<Option<(usize, Matcher)>>,
+}
+
+impl FlakyStorage {
+    /// Wraps an opened database.
+    pub fn new(inner: SqliteStorage) -> Self {
+        FlakyStorage {
+            inner,
+            failing: Mutex::new(None),
+        }
+    }
+
+    /// Makes the next `n` writes for which `matches` holds fail.
+    pub fn fail_next(&self, n: usize, matches: impl Fn(&WriteOp) -> bool + Send + 'static) {
+        *self.failing.lock().unwrap_or_else(|e| e.into_inner()) = Some((n, Box::new(matches)));
+    }
+
+    fn should_fail(&self, op: &WriteOp) -> bool {
+        let mut failing = self.failing.lock().unwrap_or_else(|e| e.into_inner());
+        match failing.as_mut() {
+            Some((n, matches)) if *n > 0 && matches(op) => {
+                *n -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+#[async_trait]
+impl Storage for FlakyStorage {
+    async fn write(&self, op: WriteOp) -> Result<(), StorageError> {
+        self.submit(op)
+            .await?
+            .await
+            .map_err(|_| StorageError::Closed)?
+    }
+    async fn submit(&self, op: WriteOp) -> Result<Receipt, StorageError> {
+        if self.should_fail(&op) {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let _ = tx.send(Err(StorageError::Database("injected failure".into())));
+            return Ok(rx);
+        }
+        self.inner.submit(op).await
+    }
+    async fn conversation(
+        &self,
+        id: &ConversationId,
+    ) -> Result<Option<ConversationRecord>, StorageError> {
+        self.inner.conversation(id).await
+    }
+    async fn conversation_by_client_ref(
+        &self,
+        client_ref: &str,
+    ) -> Result<Option<ConversationRecord>, StorageError> {
+        self.inner.conversation_by_client_ref(client_ref).await
+    }
+    async fn open_conversations(&self) -> Result<Vec<ConversationRecord>, StorageError> {
+        self.inner.open_conversations().await
+    }
+    async fn events_after(
+        &self,
+        id: &ConversationId,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<Event>, StorageError> {
+        self.inner.events_after(id, after_seq, limit).await
+    }
+    async fn events_before(
+        &self,
+        id: &ConversationId,
+        before_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<Event>, StorageError> {
+        self.inner.events_before(id, before_seq, limit).await
+    }
+    async fn message_by_client_id(
+        &self,
+        id: &ConversationId,
+        client_msg_id: &str,
+    ) -> Result<Option<(u64, String)>, StorageError> {
+        self.inner.message_by_client_id(id, client_msg_id).await
+    }
+    async fn feedback(
+        &self,
+        id: &ConversationId,
+    ) -> Result<Option<(u8, Option<String>)>, StorageError> {
+        self.inner.feedback(id).await
+    }
+    async fn ping(&self) -> Result<(), StorageError> {
+        self.inner.ping().await
+    }
+    async fn close(&self) {
+        self.inner.close().await
+    }
+}
