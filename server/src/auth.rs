@@ -79,15 +79,29 @@ pub fn load_or_create_server_key(dir: &Path) -> Result<Vec<u8>, AuthError> {
 impl Auth {
     /// Builds the verifier from the configuration and the server key.
     pub fn new(config: &Config, server_key: &[u8]) -> Self {
-        let derive = |label: &[u8]| hex(hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, server_key), label).as_ref());
-        let console_secret = config.auth.jwt_secret.clone().unwrap_or_else(|| derive(b"jwt"));
+        let derive = |label: &[u8]| {
+            hex(hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, server_key), label).as_ref())
+        };
+        let console_secret = config
+            .auth
+            .jwt_secret
+            .clone()
+            .unwrap_or_else(|| derive(b"jwt"));
         let client_secret = config
             .auth
             .client_jwt_secret
             .clone()
             .unwrap_or_else(|| console_secret.clone());
-        let console_aud = config.auth.console_audience.as_deref().unwrap_or(CONSOLE_AUDIENCE);
-        let client_aud = config.auth.client_audience.as_deref().unwrap_or(CLIENT_AUDIENCE);
+        let console_aud = config
+            .auth
+            .console_audience
+            .as_deref()
+            .unwrap_or(CONSOLE_AUDIENCE);
+        let client_aud = config
+            .auth
+            .client_audience
+            .as_deref()
+            .unwrap_or(CLIENT_AUDIENCE);
         Auth {
             console_enc: EncodingKey::from_secret(console_secret.as_bytes()),
             console_dec: DecodingKey::from_secret(console_secret.as_bytes()),
@@ -95,7 +109,10 @@ impl Auth {
             client_enc: EncodingKey::from_secret(client_secret.as_bytes()),
             client_dec: DecodingKey::from_secret(client_secret.as_bytes()),
             client_validation: validation(client_aud),
-            resume_key: hmac::Key::new(hmac::HMAC_SHA256, hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, server_key), b"resume").as_ref()),
+            resume_key: hmac::Key::new(
+                hmac::HMAC_SHA256,
+                hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, server_key), b"resume").as_ref(),
+            ),
         }
     }
 
@@ -111,25 +128,55 @@ impl Auth {
 
     /// Mints a professional's token valid for `ttl_s` seconds (demo mode and tests).
     pub fn mint_professional(&self, id: &str, ttl_s: u64) -> String {
-        let aud = self.console_validation.aud.as_ref().and_then(|a| a.iter().next().cloned());
+        let aud = self
+            .console_validation
+            .aud
+            .as_ref()
+            .and_then(|a| a.iter().next().cloned());
         self.mint(&self.console_enc, id, None, aud.unwrap_or_default(), ttl_s)
     }
 
     /// Mints an identified client's token (demo identification and tests).
     pub fn mint_client(&self, sub: &str, name: &str, ttl_s: u64) -> String {
-        let aud = self.client_validation.aud.as_ref().and_then(|a| a.iter().next().cloned());
-        self.mint(&self.client_enc, sub, Some(name.to_owned()), aud.unwrap_or_default(), ttl_s)
+        let aud = self
+            .client_validation
+            .aud
+            .as_ref()
+            .and_then(|a| a.iter().next().cloned());
+        self.mint(
+            &self.client_enc,
+            sub,
+            Some(name.to_owned()),
+            aud.unwrap_or_default(),
+            ttl_s,
+        )
     }
 
-    fn mint(&self, key: &EncodingKey, sub: &str, name: Option<String>, aud: String, ttl_s: u64) -> String {
+    fn mint(
+        &self,
+        key: &EncodingKey,
+        sub: &str,
+        name: Option<String>,
+        aud: String,
+        ttl_s: u64,
+    ) -> String {
         let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
-        let claims = Claims { sub: sub.to_owned(), name, aud, exp: now + ttl_s };
+        let claims = Claims {
+            sub: sub.to_owned(),
+            name,
+            aud,
+            exp: now + ttl_s,
+        };
         encode(&Header::new(Algorithm::HS256), &claims, key).unwrap_or_default()
     }
 
     /// The resume token of a conversation.
     pub fn resume_token(&self, conversation: &ConversationId) -> ResumeToken {
-        ResumeToken(hex(hmac::sign(&self.resume_key, conversation.as_str().as_bytes()).as_ref()))
+        ResumeToken(hex(hmac::sign(
+            &self.resume_key,
+            conversation.as_str().as_bytes(),
+        )
+        .as_ref()))
     }
 
     /// Whether `token` is the resume token of `conversation` (constant time).
@@ -145,7 +192,10 @@ mod tests {
     use super::*;
 
     fn auth() -> Auth {
-        Auth::new(&Config::demo("/tmp/unused"), b"0123456789abcdef0123456789abcdef")
+        Auth::new(
+            &Config::demo("/tmp/unused"),
+            b"0123456789abcdef0123456789abcdef",
+        )
     }
 
     #[test]
@@ -153,9 +203,15 @@ mod tests {
         let a = auth();
         let t = a.mint_professional("nurse-1", 60);
         assert_eq!(a.verify_professional(&t).expect("valid").sub, "nurse-1");
-        assert!(a.verify_client(&t).is_err(), "console token must not identify a client");
+        assert!(
+            a.verify_client(&t).is_err(),
+            "console token must not identify a client"
+        );
         let c = a.mint_client("010101-123A", "Maija Meikäläinen", 60);
-        assert_eq!(a.verify_client(&c).expect("valid").name.as_deref(), Some("Maija Meikäläinen"));
+        assert_eq!(
+            a.verify_client(&c).expect("valid").name.as_deref(),
+            Some("Maija Meikäläinen")
+        );
         assert!(a.verify_professional(&c).is_err());
     }
 
@@ -167,8 +223,13 @@ mod tests {
         bad.pop();
         bad.push(if t.ends_with('A') { 'B' } else { 'A' });
         assert!(a.verify_professional(&bad).is_err());
-        let other = Auth::new(&Config::demo("/tmp/unused"), b"another key another key another k");
-        assert!(a.verify_professional(&other.mint_professional("nurse-1", 60)).is_err());
+        let other = Auth::new(
+            &Config::demo("/tmp/unused"),
+            b"another key another key another k",
+        );
+        assert!(a
+            .verify_professional(&other.mint_professional("nurse-1", 60))
+            .is_err());
         assert!(a.verify_professional("not a jwt").is_err());
     }
 

@@ -45,8 +45,14 @@ impl Default for Limits {
         Limits {
             max_frame_bytes: 64 * 1024,
             hello_timeout_s: 10,
-            client_rate: RateLimit { per_second: 20.0, burst: 40.0 },
-            console_rate: RateLimit { per_second: 200.0, burst: 400.0 },
+            client_rate: RateLimit {
+                per_second: 20.0,
+                burst: 40.0,
+            },
+            console_rate: RateLimit {
+                per_second: 200.0,
+                burst: 400.0,
+            },
             max_connections: 200_000,
             max_capacity: 100,
         }
@@ -160,7 +166,9 @@ impl Config {
         self.organisation.validate().map_err(ConfigError::Invalid)?;
         let l = &self.limits;
         if l.max_frame_bytes < 1024 {
-            return Err(ConfigError::Invalid("limits.max_frame_bytes must be ≥ 1024".into()));
+            return Err(ConfigError::Invalid(
+                "limits.max_frame_bytes must be ≥ 1024".into(),
+            ));
         }
         if l.hello_timeout_s == 0 || l.max_capacity == 0 || l.max_connections == 0 {
             return Err(ConfigError::Invalid("limits must be positive".into()));

@@ -11,7 +11,11 @@ use std::process::ExitCode;
 const EXIT_BAD_CONFIG: u8 = 64;
 
 #[derive(Parser, Debug)]
-#[command(name = "luukku", version, about = "Live chat for public health and social care")]
+#[command(
+    name = "luukku",
+    version,
+    about = "Live chat for public health and social care"
+)]
 struct Cli {
     /// Address to listen on.
     #[arg(long, env = "LUUKKU_LISTEN")]
@@ -50,7 +54,11 @@ fn load(cli: &Cli) -> Result<Config, luukku::config::ConfigError> {
 const LISTEN_BACKLOG: u32 = 4096;
 
 fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
-    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(LISTEN_BACKLOG)
@@ -60,10 +68,11 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},
@@ -100,7 +109,10 @@ async fn main() -> ExitCode {
         }
     };
     if demo {
-        println!("Luukku serves the demo organisation: open http://{}/ in a browser", server.addr);
+        println!(
+            "Luukku serves the demo organisation: open http://{}/ in a browser",
+            server.addr
+        );
     }
     shutdown_signal().await;
     tracing::info!("shutting down");

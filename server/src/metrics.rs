@@ -52,7 +52,13 @@ fn gauge(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
     g
 }
 
-fn histogram(r: &Registry, name: &str, help: &str, buckets: &[f64], labels: &[&str]) -> HistogramVec {
+fn histogram(
+    r: &Registry,
+    name: &str,
+    help: &str,
+    buckets: &[f64],
+    labels: &[&str],
+) -> HistogramVec {
     let opts = HistogramOpts::new(name, help).buckets(buckets.to_vec());
     let h = HistogramVec::new(opts, labels).expect("valid metric");
     r.register(Box::new(h.clone())).expect("unique metric");
@@ -84,25 +90,103 @@ impl Metrics {
             "Conversation actors currently in memory.",
         )
         .expect("valid metric");
-        r.register(Box::new(conversation_actors.clone())).expect("unique metric");
+        r.register(Box::new(conversation_actors.clone()))
+            .expect("unique metric");
         Metrics {
-            conversations_started: counter(&r, "luukku_conversations_started_total", "Conversations started.", &["service", "team", "channel"]),
-            conversations_completed: counter(&r, "luukku_conversations_completed_total", "Conversations closed as complete.", &["service", "team", "channel"]),
-            messages: counter(&r, "luukku_messages_total", "Messages stored, by the author's role.", &["role"]),
-            notes: counter(&r, "luukku_notes_total", "Internal notes stored, by team.", &["team"]),
-            queue_length: gauge(&r, "luukku_queue_length", "Conversations waiting in a team queue.", &["team"]),
-            queue_wait: histogram(&r, "luukku_queue_wait_seconds", "Time a conversation waited in a team queue before assignment.", WAIT_BUCKETS, &["team"]),
-            first_response: histogram(&r, "luukku_first_response_seconds", "Time from the start of a conversation to the first professional message.", WAIT_BUCKETS, &["team"]),
-            active_conversations: gauge(&r, "luukku_active_conversations", "Conversations in progress (assigned), by team.", &["team"]),
-            available_professionals: gauge(&r, "luukku_available_professionals", "Connected professionals available for new conversations, by team.", &["team"]),
-            connections: gauge(&r, "luukku_connections", "Open WebSocket connections, by endpoint.", &["endpoint"]),
-            connections_opened: counter(&r, "luukku_connections_opened_total", "WebSocket connections accepted, by endpoint.", &["endpoint"]),
+            conversations_started: counter(
+                &r,
+                "luukku_conversations_started_total",
+                "Conversations started.",
+                &["service", "team", "channel"],
+            ),
+            conversations_completed: counter(
+                &r,
+                "luukku_conversations_completed_total",
+                "Conversations closed as complete.",
+                &["service", "team", "channel"],
+            ),
+            messages: counter(
+                &r,
+                "luukku_messages_total",
+                "Messages stored, by the author's role.",
+                &["role"],
+            ),
+            notes: counter(
+                &r,
+                "luukku_notes_total",
+                "Internal notes stored, by team.",
+                &["team"],
+            ),
+            queue_length: gauge(
+                &r,
+                "luukku_queue_length",
+                "Conversations waiting in a team queue.",
+                &["team"],
+            ),
+            queue_wait: histogram(
+                &r,
+                "luukku_queue_wait_seconds",
+                "Time a conversation waited in a team queue before assignment.",
+                WAIT_BUCKETS,
+                &["team"],
+            ),
+            first_response: histogram(
+                &r,
+                "luukku_first_response_seconds",
+                "Time from the start of a conversation to the first professional message.",
+                WAIT_BUCKETS,
+                &["team"],
+            ),
+            active_conversations: gauge(
+                &r,
+                "luukku_active_conversations",
+                "Conversations in progress (assigned), by team.",
+                &["team"],
+            ),
+            available_professionals: gauge(
+                &r,
+                "luukku_available_professionals",
+                "Connected professionals available for new conversations, by team.",
+                &["team"],
+            ),
+            connections: gauge(
+                &r,
+                "luukku_connections",
+                "Open WebSocket connections, by endpoint.",
+                &["endpoint"],
+            ),
+            connections_opened: counter(
+                &r,
+                "luukku_connections_opened_total",
+                "WebSocket connections accepted, by endpoint.",
+                &["endpoint"],
+            ),
             delivery_latency,
             storage_commit,
-            slow_consumers: counter(&r, "luukku_slow_consumers_total", "Sessions closed because they could not keep up.", &["endpoint"]),
-            frames_rejected: counter(&r, "luukku_frames_rejected_total", "Inbound frames refused, by reason (the error code).", &["reason"]),
-            feedback: counter(&r, "luukku_feedback_total", "Client ratings, by service and rating 1-5.", &["service", "rating"]),
-            transfers: counter(&r, "luukku_transfers_total", "Conversations transferred, by target kind.", &["target"]),
+            slow_consumers: counter(
+                &r,
+                "luukku_slow_consumers_total",
+                "Sessions closed because they could not keep up.",
+                &["endpoint"],
+            ),
+            frames_rejected: counter(
+                &r,
+                "luukku_frames_rejected_total",
+                "Inbound frames refused, by reason (the error code).",
+                &["reason"],
+            ),
+            feedback: counter(
+                &r,
+                "luukku_feedback_total",
+                "Client ratings, by service and rating 1-5.",
+                &["service", "rating"],
+            ),
+            transfers: counter(
+                &r,
+                "luukku_transfers_total",
+                "Conversations transferred, by target kind.",
+                &["target"],
+            ),
             conversation_actors,
             registry: r,
         }

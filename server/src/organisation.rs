@@ -137,7 +137,10 @@ impl Organisation {
                 return Err(format!("service {} routes to unknown team {t}", s.id));
             }
             if !["chat", "message", "form", "sms"].contains(&s.channel.as_str()) {
-                return Err(format!("service {} has unknown channel {}", s.id, s.channel));
+                return Err(format!(
+                    "service {} has unknown channel {}",
+                    s.id, s.channel
+                ));
             }
             for h in &s.opening_hours {
                 parse_hm(&h.open).ok_or(format!("service {}: bad time {}", s.id, h.open))?;

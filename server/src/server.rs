@@ -55,7 +55,10 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
     let auth = Arc::new(Auth::new(&config, &key));
     let metrics = Arc::new(Metrics::new());
     metrics.init_labels(&config.organisation);
-    let storage: SharedStorage = Arc::new(SqliteStorage::open(&config.data_dir.join("luukku.db"), metrics.storage_commit.clone())?);
+    let storage: SharedStorage = Arc::new(SqliteStorage::open(
+        &config.data_dir.join("luukku.db"),
+        metrics.storage_commit.clone(),
+    )?);
     let hub = Hub::new(HubDeps {
         storage: storage.clone(),
         metrics: metrics.clone(),
@@ -65,13 +68,34 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
     let open = storage.open_conversations().await?;
     let cancel = CancellationToken::new();
     let org = Arc::new(config.organisation.clone());
-    let router = RouterHandle::spawn(hub.clone(), org, metrics.clone(), config.professional_grace, config.limits.max_capacity, open, cancel.child_token());
+    let router = RouterHandle::spawn(
+        hub.clone(),
+        org,
+        metrics.clone(),
+        config.professional_grace,
+        config.limits.max_capacity,
+        open,
+        cancel.child_token(),
+    );
     let addr = listener.local_addr()?;
-    let ctx = Arc::new(ServerCtx { config, auth, hub, router, metrics, storage, cancel: cancel.clone(), tracker: TaskTracker::new() });
+    let ctx = Arc::new(ServerCtx {
+        config,
+        auth,
+        hub,
+        router,
+        metrics,
+        storage,
+        cancel: cancel.clone(),
+        tracker: TaskTracker::new(),
+    });
     let routes = crate::http::routes(ctx.clone());
     let stop = cancel.clone();
     let http = tokio::spawn(async move {
-        warp::serve(routes).incoming(listener).graceful(async move { stop.cancelled().await }).run().await;
+        warp::serve(routes)
+            .incoming(listener)
+            .graceful(async move { stop.cancelled().await })
+            .run()
+            .await;
     });
     tracing::info!(%addr, demo = ctx.config.demo, "luukku listening");
     Ok(RunningServer { addr, ctx, http })
@@ -84,7 +108,10 @@ impl RunningServer {
         let ctx = self.ctx;
         ctx.cancel.cancel();
         ctx.tracker.close();
-        if tokio::time::timeout(ctx.config.shutdown_grace, ctx.tracker.wait()).await.is_err() {
+        if tokio::time::timeout(ctx.config.shutdown_grace, ctx.tracker.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("sessions did not finish within the grace period");
         }
         let _ = tokio::time::timeout(ctx.config.shutdown_grace, self.http).await;

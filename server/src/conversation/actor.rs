@@ -9,8 +9,8 @@ use crate::session::outbound::{Outbound, SharedFrame};
 use crate::storage::{ConversationRecord, StorageError, WriteOp};
 use console_protocol::{
     Ack, Assigned, Author, ClientInfo, Closed, ConversationStatus, ErrorFrame, Event, History,
-    MessageEvent, QueuePosition, ReadReceipt, Released, Role, ServerFrame, SystemEvent,
-    SystemKind, Typing,
+    MessageEvent, QueuePosition, ReadReceipt, Released, Role, ServerFrame, SystemEvent, SystemKind,
+    Typing,
 };
 use futures_util::stream::{FuturesOrdered, StreamExt};
 use std::collections::{HashMap, VecDeque};
@@ -19,6 +19,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use tracing::Instrument;
 
+/// Longest message or note body, in characters (a chat message, not a document).
+const MAX_BODY_CHARS: usize = 10_000;
 /// Committed events kept in memory for cheap resumes; older ones come from storage.
 const RECENT_EVENTS: usize = 64;
 /// Largest replay or history page read from storage at once.
@@ -28,11 +30,32 @@ type CommitFuture = Pin<Box<dyn Future<Output = (Pending, Result<(), StorageErro
 
 /// What to do once a write is committed.
 enum Effect {
-    Ack { link: SessionLink, req: Option<String>, client_msg_id: ClientMsgId },
-    Assigned { links: Vec<SessionLink>, req: Option<String>, reply: Reply<()> },
-    Released { reason: &'static str, reply: Reply<QueueTicket>, ticket: QueueTicket, req: Option<String> },
-    Closed { reply: Reply<()>, link: SessionLink, req: Option<String> },
-    FeedbackAck { link: SessionLink, req: Option<String>, rating: u8 },
+    Ack {
+        link: SessionLink,
+        req: Option<String>,
+        client_msg_id: ClientMsgId,
+    },
+    Assigned {
+        links: Vec<SessionLink>,
+        req: Option<String>,
+        reply: Reply<()>,
+    },
+    Released {
+        reason: &'static str,
+        reply: Reply<QueueTicket>,
+        ticket: QueueTicket,
+        req: Option<String>,
+    },
+    Closed {
+        reply: Reply<()>,
+        link: SessionLink,
+        req: Option<String>,
+    },
+    FeedbackAck {
+        link: SessionLink,
+        req: Option<String>,
+        rating: u8,
+    },
 }
 
 struct Pending {
@@ -65,7 +88,12 @@ pub(super) struct Conversation {
 }
 
 impl Conversation {
-    pub(super) fn spawn(hub: Arc<Hub>, record: ConversationRecord, restored: bool, generation: u64) -> ConversationHandle {
+    pub(super) fn spawn(
+        hub: Arc<Hub>,
+        record: ConversationRecord,
+        restored: bool,
+        generation: u64,
+    ) -> ConversationHandle {
         let (tx, rx) = mpsc::channel(MAILBOX_CAPACITY);
         let id = record.id.clone();
         let span = tracing::info_span!("conversation", conversation = %id);
@@ -135,47 +163,121 @@ impl Conversation {
     }
 
     fn active_gauge(&self) -> prometheus::IntGauge {
-        self.hub.deps.metrics.active_conversations.with_label_values(&[self.record.state.team.as_str()])
+        self.hub
+            .deps
+            .metrics
+            .active_conversations
+            .with_label_values(&[self.record.state.team.as_str()])
     }
 
     async fn handle(&mut self, cmd: Cmd) {
         match cmd {
-            Cmd::AttachClient { link, token, after_seq, reply } => {
+            Cmd::AttachClient {
+                link,
+                token,
+                after_seq,
+                reply,
+            } => {
                 let r = self.attach_client(link, token, after_seq).await;
                 let _ = reply.send(r);
             }
-            Cmd::AttachProfessional { link, professional, after_seq, reply } => {
-                let r = self.attach_professional(link, professional, after_seq).await;
+            Cmd::AttachProfessional {
+                link,
+                professional,
+                after_seq,
+                reply,
+            } => {
+                let r = self
+                    .attach_professional(link, professional, after_seq)
+                    .await;
                 let _ = reply.send(r);
             }
             Cmd::Detach { link } => {
                 self.clients.retain(|l| l.id != link.id);
                 self.pros.retain(|l| l.id != link.id);
             }
-            Cmd::Post { origin, kind, client_msg_id, body, received } => {
-                if let Err(e) = self.post(&origin, kind, client_msg_id, body, received).await {
+            Cmd::Post {
+                origin,
+                kind,
+                client_msg_id,
+                body,
+                received,
+            } => {
+                if let Err(e) = self
+                    .post(&origin, kind, client_msg_id, body, received)
+                    .await
+                {
                     self.error(&origin, e);
                 }
             }
-            Cmd::Typing { origin, active } => self.relay(&origin, |role| ServerFrame::Typing(Typing { conversation: self.record.id.clone(), active, role: Some(role) })),
-            Cmd::Read { origin, seq } => self.relay(&origin, |role| ServerFrame::Read(ReadReceipt { conversation: self.record.id.clone(), seq, role: Some(role) })),
-            Cmd::Assign { professional, links, req, reopen, reply } => self.assign(professional, links, req, reopen, reply).await,
-            Cmd::Transfer { origin, to_team, to_professional, note, reply } => self.transfer(origin, to_team, to_professional, note, reply).await,
-            Cmd::Close { origin, summary, reply } => self.close(origin, summary, reply).await,
-            Cmd::Requeue { professional, reply } => self.requeue(professional, reply).await,
-            Cmd::Feedback { origin, rating, comment } => {
+            Cmd::Typing { origin, active } => self.relay(&origin, |role| {
+                ServerFrame::Typing(Typing {
+                    conversation: self.record.id.clone(),
+                    active,
+                    role: Some(role),
+                })
+            }),
+            Cmd::Read { origin, seq } => self.relay(&origin, |role| {
+                ServerFrame::Read(ReadReceipt {
+                    conversation: self.record.id.clone(),
+                    seq,
+                    role: Some(role),
+                })
+            }),
+            Cmd::Assign {
+                professional,
+                links,
+                req,
+                reopen,
+                reply,
+            } => self.assign(professional, links, req, reopen, reply).await,
+            Cmd::Transfer {
+                origin,
+                to_team,
+                to_professional,
+                note,
+                reply,
+            } => {
+                self.transfer(origin, to_team, to_professional, note, reply)
+                    .await
+            }
+            Cmd::Close {
+                origin,
+                summary,
+                reply,
+            } => self.close(origin, summary, reply).await,
+            Cmd::Requeue {
+                professional,
+                reply,
+            } => self.requeue(professional, reply).await,
+            Cmd::Feedback {
+                origin,
+                rating,
+                comment,
+            } => {
                 if let Err(e) = self.feedback(&origin, rating, comment).await {
                     self.error(&origin, e);
                 }
             }
-            Cmd::History { origin, before_seq, limit } => {
+            Cmd::History {
+                origin,
+                before_seq,
+                limit,
+            } => {
                 if let Err(e) = self.history(&origin, before_seq, limit).await {
                     self.error(&origin, e);
                 }
             }
-            Cmd::QueuePosition { position, estimated_wait_s } => {
+            Cmd::QueuePosition {
+                position,
+                estimated_wait_s,
+            } => {
                 if self.record.state.status == ConversationStatus::Queued {
-                    let f = SharedFrame::plain(ServerFrame::Queue(QueuePosition { conversation: self.record.id.clone(), position, estimated_wait_s }));
+                    let f = SharedFrame::plain(ServerFrame::Queue(QueuePosition {
+                        conversation: self.record.id.clone(),
+                        position,
+                        estimated_wait_s,
+                    }));
                     for l in &self.clients {
                         l.frame(f.clone());
                     }
@@ -183,14 +285,30 @@ impl Conversation {
             }
             Cmd::Ticket { reply } => {
                 let waiting = self.record.state.status == ConversationStatus::Queued;
-                let _ = reply.send(if waiting { Ok(self.ticket()) } else { Err(ConvError::BadState("conversation is not waiting")) });
+                let _ = reply.send(if waiting {
+                    Ok(self.ticket())
+                } else {
+                    Err(ConvError::BadState("conversation is not waiting"))
+                });
             }
         }
     }
 
     fn error(&self, origin: &Origin, e: ConvError) {
-        self.hub.deps.metrics.frames_rejected.with_label_values(&[e.code().as_str()]).inc();
-        origin.link.reply(origin.req.clone(), ServerFrame::Error(ErrorFrame { code: e.code(), message: e.to_string(), conversation: Some(self.record.id.clone()) }));
+        self.hub
+            .deps
+            .metrics
+            .frames_rejected
+            .with_label_values(&[e.code().as_str()])
+            .inc();
+        origin.link.reply(
+            origin.req.clone(),
+            ServerFrame::Error(ErrorFrame {
+                code: e.code(),
+                message: e.to_string(),
+                conversation: Some(self.record.id.clone()),
+            }),
+        );
     }
 
     fn summary(&self, professional: bool) -> ConversationSummary {
@@ -202,8 +320,15 @@ impl Conversation {
             service: professional.then(|| r.service.clone()),
             topic: if professional { r.topic.clone() } else { None },
             team: professional.then(|| r.state.team.clone()),
-            client: professional.then(|| ClientInfo { name: r.client.name.clone(), identified: r.client.identified }),
-            questionnaire: if professional { r.questionnaire.clone() } else { None },
+            client: professional.then(|| ClientInfo {
+                name: r.client.name.clone(),
+                identified: r.client.identified,
+            }),
+            questionnaire: if professional {
+                r.questionnaire.clone()
+            } else {
+                None
+            },
         }
     }
 
@@ -221,12 +346,23 @@ impl Conversation {
         }
     }
 
-    async fn attach_client(&mut self, link: SessionLink, token: ResumeToken, after_seq: Option<u64>) -> Result<ConversationSummary, ConvError> {
+    async fn attach_client(
+        &mut self,
+        link: SessionLink,
+        token: ResumeToken,
+        after_seq: Option<u64>,
+    ) -> Result<ConversationSummary, ConvError> {
         if !self.hub.deps.auth.check_resume(&self.record.id, &token) {
             return Err(ConvError::Forbidden);
         }
         if let Some(after) = after_seq {
-            let frames = self.replay(after).await?.iter().filter_map(|e| client_view(e)).map(SharedFrame::plain).collect();
+            let frames = self
+                .replay(after)
+                .await?
+                .iter()
+                .filter_map(|e| client_view(e))
+                .map(SharedFrame::plain)
+                .collect();
             link.deliver(Outbound::Batch(frames));
         }
         self.clients.retain(|l| l.id != link.id && !l.is_gone());
@@ -234,12 +370,22 @@ impl Conversation {
         Ok(self.summary(false))
     }
 
-    async fn attach_professional(&mut self, link: SessionLink, professional: ProfessionalId, after_seq: Option<u64>) -> Result<ConversationSummary, ConvError> {
+    async fn attach_professional(
+        &mut self,
+        link: SessionLink,
+        professional: ProfessionalId,
+        after_seq: Option<u64>,
+    ) -> Result<ConversationSummary, ConvError> {
         if self.record.state.assigned_to.as_ref() != Some(&professional) {
             return Err(ConvError::Forbidden);
         }
         if let Some(after) = after_seq {
-            let frames = self.replay(after).await?.iter().map(|e| SharedFrame::plain(ServerFrame::from((**e).clone()))).collect();
+            let frames = self
+                .replay(after)
+                .await?
+                .iter()
+                .map(|e| SharedFrame::plain(ServerFrame::from((**e).clone())))
+                .collect();
             link.deliver(Outbound::Batch(frames));
         }
         self.pros.retain(|l| l.id != link.id && !l.is_gone());
@@ -253,16 +399,32 @@ impl Conversation {
             return Ok(Vec::new());
         }
         if self.recent.front().is_some_and(|e| e.seq() <= after + 1) {
-            return Ok(self.recent.iter().filter(|e| e.seq() > after).cloned().collect());
+            return Ok(self
+                .recent
+                .iter()
+                .filter(|e| e.seq() > after)
+                .cloned()
+                .collect());
         }
-        let events = self.hub.deps.storage.events_after(&self.record.id, after, MAX_REPLAY).await?;
-        Ok(events.into_iter().filter(|e| e.seq() <= self.committed_seq).map(Arc::new).collect())
+        let events = self
+            .hub
+            .deps
+            .storage
+            .events_after(&self.record.id, after, MAX_REPLAY)
+            .await?;
+        Ok(events
+            .into_iter()
+            .filter(|e| e.seq() <= self.committed_seq)
+            .map(Arc::new)
+            .collect())
     }
 
     fn role_of(&self, origin: &Origin) -> Result<Role, ConvError> {
         match &origin.who {
             Who::Client if self.clients.iter().any(|l| l.id == origin.link.id) => Ok(Role::Client),
-            Who::Professional(p) if self.record.state.assigned_to.as_ref() == Some(&p.id) => Ok(Role::Professional),
+            Who::Professional(p) if self.record.state.assigned_to.as_ref() == Some(&p.id) => {
+                Ok(Role::Professional)
+            }
             _ => Err(ConvError::Forbidden),
         }
     }
@@ -272,19 +434,33 @@ impl Conversation {
             return self.error(origin, ConvError::Forbidden);
         };
         let f = SharedFrame::plain(make(role));
-        let targets = if role == Role::Client { &self.pros } else { &self.clients };
+        let targets = if role == Role::Client {
+            &self.pros
+        } else {
+            &self.clients
+        };
         for l in targets {
             l.frame(f.clone());
         }
     }
 
-    async fn post(&mut self, origin: &Origin, kind: PostKind, id: ClientMsgId, body: String, received: Instant) -> Result<(), ConvError> {
+    async fn post(
+        &mut self,
+        origin: &Origin,
+        kind: PostKind,
+        id: ClientMsgId,
+        body: String,
+        received: Instant,
+    ) -> Result<(), ConvError> {
         let role = self.role_of(origin)?;
         if kind == PostKind::Note && role != Role::Professional {
             return Err(ConvError::Forbidden);
         }
         if self.record.state.status == ConversationStatus::Complete {
             return Err(ConvError::Closed);
+        }
+        if body.chars().count() > MAX_BODY_CHARS {
+            return Err(ConvError::TooLarge);
         }
         if body.trim().is_empty() {
             return Err(ConvError::BadState("empty message body"));
@@ -294,26 +470,59 @@ impl Conversation {
         }
         let (at, _) = now();
         let from = match &origin.who {
-            Who::Client => Author { role: Role::Client, id: None, name: self.record.client.name.clone() },
-            Who::Professional(p) => Author { role: Role::Professional, id: Some(p.id.to_string()), name: Some(p.name.clone()) },
+            Who::Client => Author {
+                role: Role::Client,
+                id: None,
+                name: self.record.client.name.clone(),
+            },
+            Who::Professional(p) => Author {
+                role: Role::Professional,
+                id: Some(p.id.to_string()),
+                name: Some(p.name.clone()),
+            },
         };
         let seq = self.take_seq();
-        let m = MessageEvent { conversation: self.record.id.clone(), seq, at, from, body, client_msg_id: Some(id.clone()) };
+        let m = MessageEvent {
+            conversation: self.record.id.clone(),
+            seq,
+            at,
+            from,
+            body,
+            client_msg_id: Some(id.clone()),
+        };
         let metrics = &self.hub.deps.metrics;
         let event = if kind == PostKind::Note {
-            metrics.notes.with_label_values(&[self.record.state.team.as_str()]).inc();
+            metrics
+                .notes
+                .with_label_values(&[self.record.state.team.as_str()])
+                .inc();
             Event::Note(m)
         } else {
-            metrics.messages.with_label_values(&[if role == Role::Client { "client" } else { "professional" }]).inc();
+            metrics
+                .messages
+                .with_label_values(&[if role == Role::Client {
+                    "client"
+                } else {
+                    "professional"
+                }])
+                .inc();
             if role == Role::Professional && !self.first_response_seen {
                 self.first_response_seen = true;
-                let waited = (super::view::now_ms() - self.record.created_at_ms).max(0) as f64 / 1000.0;
-                metrics.first_response.with_label_values(&[self.record.state.team.as_str()]).observe(waited);
+                let waited =
+                    (super::view::now_ms() - self.record.created_at_ms).max(0) as f64 / 1000.0;
+                metrics
+                    .first_response
+                    .with_label_values(&[self.record.state.team.as_str()])
+                    .observe(waited);
             }
             Event::Message(m)
         };
         self.msg_ids.insert(id.clone(), None);
-        let effect = Effect::Ack { link: origin.link.clone(), req: origin.req.clone(), client_msg_id: id };
+        let effect = Effect::Ack {
+            link: origin.link.clone(),
+            req: origin.req.clone(),
+            client_msg_id: id,
+        };
         self.write(event, false, effect, received).await;
         Ok(())
     }
@@ -321,18 +530,35 @@ impl Conversation {
     /// Answers a resend of a known `client_msg_id` with the original ack.
     async fn is_duplicate(&mut self, origin: &Origin, id: &ClientMsgId) -> Result<bool, ConvError> {
         if !self.msg_ids.contains_key(id) && self.restored {
-            if let Some(found) = self.hub.deps.storage.message_by_client_id(&self.record.id, id.as_str()).await? {
+            if let Some(found) = self
+                .hub
+                .deps
+                .storage
+                .message_by_client_id(&self.record.id, id.as_str())
+                .await?
+            {
                 self.msg_ids.insert(id.clone(), Some(found));
             }
         }
         match self.msg_ids.get(id) {
             None => Ok(false),
             Some(Some((seq, at))) => {
-                origin.link.reply(origin.req.clone(), ServerFrame::Ack(Ack { conversation: self.record.id.clone(), client_msg_id: Some(id.clone()), seq: Some(*seq), at: Some(at.clone()) }));
+                origin.link.reply(
+                    origin.req.clone(),
+                    ServerFrame::Ack(Ack {
+                        conversation: self.record.id.clone(),
+                        client_msg_id: Some(id.clone()),
+                        seq: Some(*seq),
+                        at: Some(at.clone()),
+                    }),
+                );
                 Ok(true)
             }
             Some(None) => {
-                self.waiting_acks.entry(id.clone()).or_default().push((origin.link.clone(), origin.req.clone()));
+                self.waiting_acks
+                    .entry(id.clone())
+                    .or_default()
+                    .push((origin.link.clone(), origin.req.clone()));
                 Ok(true)
             }
         }
@@ -344,17 +570,38 @@ impl Conversation {
         s
     }
 
-    fn system(&mut self, kind: SystemKind, detail: serde_json::Map<String, serde_json::Value>) -> Event {
+    fn system(
+        &mut self,
+        kind: SystemKind,
+        detail: serde_json::Map<String, serde_json::Value>,
+    ) -> Event {
         let seq = self.take_seq();
-        Event::System(SystemEvent { conversation: self.record.id.clone(), seq, at: now().0, event: kind, detail })
+        Event::System(SystemEvent {
+            conversation: self.record.id.clone(),
+            seq,
+            at: now().0,
+            event: kind,
+            detail,
+        })
     }
 
     /// Hands a write to storage now (so commits keep seq order) and parks its effect.
     async fn write(&mut self, event: Event, state_changed: bool, effect: Effect, started: Instant) {
         let state = state_changed.then(|| self.record.state.clone());
         let event = Arc::new(event);
-        let op = WriteOp::Append { event: (*event).clone(), state };
-        self.submit(op, Pending { event: Some(event), effect: Some(effect), started }).await;
+        let op = WriteOp::Append {
+            event: (*event).clone(),
+            state,
+        };
+        self.submit(
+            op,
+            Pending {
+                event: Some(event),
+                effect: Some(effect),
+                started,
+            },
+        )
+        .await;
     }
 
     async fn submit(&mut self, op: WriteOp, pending: Pending) {
@@ -372,7 +619,13 @@ impl Conversation {
     fn committed(&mut self, p: Pending, result: Result<(), StorageError>) {
         // One rating per conversation: a repeated one (a retry whose ack was lost, a double
         // click) is acknowledged and the first rating stands. Not a server failure.
-        let repeated_feedback = matches!((&result, &p.effect), (Err(StorageError::Duplicate(_)), Some(Effect::FeedbackAck { .. })));
+        let repeated_feedback = matches!(
+            (&result, &p.effect),
+            (
+                Err(StorageError::Duplicate(_)),
+                Some(Effect::FeedbackAck { .. })
+            )
+        );
         if result.is_err() && !repeated_feedback {
             tracing::error!("storage write failed; the sender gets an error and may retry");
             self.fail(p);
@@ -393,28 +646,55 @@ impl Conversation {
                 self.fan_out(p.event.as_deref(), p.started);
                 let _ = reply.send(Ok(()));
             }
-            Some(Effect::Released { reason, reply, ticket, req }) => {
+            Some(Effect::Released {
+                reason,
+                reply,
+                ticket,
+                req,
+            }) => {
                 self.fan_out(p.event.as_deref(), p.started);
                 self.release_professionals(reason, req);
                 let _ = reply.send(Ok(ticket));
             }
             Some(Effect::Closed { reply, link, req }) => {
                 self.fan_out(p.event.as_deref(), p.started);
-                let closed = SharedFrame::plain(ServerFrame::Closed(Closed { conversation: self.record.id.clone(), message: self.hub.deps.closing_message.clone() }));
+                let closed = SharedFrame::plain(ServerFrame::Closed(Closed {
+                    conversation: self.record.id.clone(),
+                    message: self.hub.deps.closing_message.clone(),
+                }));
                 for l in &self.clients {
                     l.frame(closed.clone());
                 }
                 let seq = p.event.as_deref().map(Event::seq);
-                link.reply(req, ServerFrame::Ack(Ack { conversation: self.record.id.clone(), client_msg_id: None, seq, at: None }));
+                link.reply(
+                    req,
+                    ServerFrame::Ack(Ack {
+                        conversation: self.record.id.clone(),
+                        client_msg_id: None,
+                        seq,
+                        at: None,
+                    }),
+                );
                 self.release_professionals("closed", None);
                 let _ = reply.send(Ok(()));
             }
-            Some(Effect::Ack { link, req, client_msg_id }) => {
+            Some(Effect::Ack {
+                link,
+                req,
+                client_msg_id,
+            }) => {
                 let (seq, at) = match p.event.as_deref() {
                     Some(Event::Message(m) | Event::Note(m)) => (m.seq, m.at.clone()),
                     _ => (0, String::new()),
                 };
-                let ack = || ServerFrame::Ack(Ack { conversation: self.record.id.clone(), client_msg_id: Some(client_msg_id.clone()), seq: Some(seq), at: Some(at.clone()) });
+                let ack = || {
+                    ServerFrame::Ack(Ack {
+                        conversation: self.record.id.clone(),
+                        client_msg_id: Some(client_msg_id.clone()),
+                        seq: Some(seq),
+                        at: Some(at.clone()),
+                    })
+                };
                 link.reply(req, ack());
                 for (l, r) in self.waiting_acks.remove(&client_msg_id).unwrap_or_default() {
                     l.reply(r, ack());
@@ -424,9 +704,22 @@ impl Conversation {
             }
             Some(Effect::FeedbackAck { link, req, rating }) => {
                 if !repeated_feedback {
-                    self.hub.deps.metrics.feedback.with_label_values(&[self.record.service.as_str(), &rating.to_string()]).inc();
+                    self.hub
+                        .deps
+                        .metrics
+                        .feedback
+                        .with_label_values(&[self.record.service.as_str(), &rating.to_string()])
+                        .inc();
                 }
-                link.reply(req, ServerFrame::Ack(Ack { conversation: self.record.id.clone(), client_msg_id: None, seq: None, at: None }));
+                link.reply(
+                    req,
+                    ServerFrame::Ack(Ack {
+                        conversation: self.record.id.clone(),
+                        client_msg_id: None,
+                        seq: None,
+                        at: None,
+                    }),
+                );
             }
             None => self.fan_out(p.event.as_deref(), p.started),
         }
@@ -437,9 +730,19 @@ impl Conversation {
     /// subscribers stay.
     fn fail(&mut self, p: Pending) {
         let conv = self.record.id.clone();
-        let err = || ServerFrame::Error(ErrorFrame { code: console_protocol::ErrorCode::Internal, message: "storage failed, retry".into(), conversation: Some(conv.clone()) });
+        let err = || {
+            ServerFrame::Error(ErrorFrame {
+                code: console_protocol::ErrorCode::Internal,
+                message: "storage failed, retry".into(),
+                conversation: Some(conv.clone()),
+            })
+        };
         match p.effect {
-            Some(Effect::Ack { link, req, client_msg_id }) => {
+            Some(Effect::Ack {
+                link,
+                req,
+                client_msg_id,
+            }) => {
                 self.msg_ids.remove(&client_msg_id);
                 for (l, r) in self.waiting_acks.remove(&client_msg_id).unwrap_or_default() {
                     l.reply(r, err());
@@ -487,7 +790,10 @@ impl Conversation {
         self.msg_ids.retain(|_, v| v.is_some());
         self.restored = true;
         self.resync = false;
-        tracing::info!(last_seq = committed, "resynced from storage after a failed write");
+        tracing::info!(
+            last_seq = committed,
+            "resynced from storage after a failed write"
+        );
     }
 
     fn fan_out(&self, event: Option<&Event>, started: Instant) {
@@ -502,7 +808,11 @@ impl Conversation {
                 l.frame(cf.clone());
             }
         }
-        self.hub.deps.metrics.delivery_latency.observe(started.elapsed().as_secs_f64());
+        self.hub
+            .deps
+            .metrics
+            .delivery_latency
+            .observe(started.elapsed().as_secs_f64());
     }
 
     fn join_professional(&mut self, links: Vec<SessionLink>, req: Option<String>) {
@@ -517,7 +827,10 @@ impl Conversation {
             service: r.service.clone(),
             topic: r.topic.clone(),
             team: Some(r.state.team.clone()),
-            client: ClientInfo { name: r.client.name.clone(), identified: r.client.identified },
+            client: ClientInfo {
+                name: r.client.name.clone(),
+                identified: r.client.identified,
+            },
             questionnaire: r.questionnaire.clone(),
             last_seq: self.committed_seq.saturating_sub(1),
             status: Some(r.state.status),
@@ -529,19 +842,51 @@ impl Conversation {
     }
 
     fn release_professionals(&mut self, reason: &'static str, req: Option<String>) {
-        let f = SharedFrame::new(console_protocol::Envelope::reply(req, ServerFrame::Released(Released { conversation: self.record.id.clone(), reason: Some(reason.into()) })));
+        let f = SharedFrame::new(console_protocol::Envelope::reply(
+            req,
+            ServerFrame::Released(Released {
+                conversation: self.record.id.clone(),
+                reason: Some(reason.into()),
+            }),
+        ));
         for l in self.pros.drain(..) {
             l.frame(f.clone());
         }
     }
 
-    async fn assign(&mut self, p: ProfessionalRef, links: Vec<SessionLink>, req: Option<String>, reopen: bool, reply: Reply<()>) {
-        let expected = if reopen { ConversationStatus::Complete } else { ConversationStatus::Queued };
-        if self.record.state.status != expected {
-            let _ = reply.send(Err(ConvError::BadState(if reopen { "conversation is not complete" } else { "conversation is not waiting" })));
+    async fn assign(
+        &mut self,
+        p: ProfessionalRef,
+        links: Vec<SessionLink>,
+        req: Option<String>,
+        reopen: bool,
+        reply: Reply<()>,
+    ) {
+        if reopen && !p.teams.contains(&self.record.state.team) {
+            // Outside the team the conversation's existence and status stay hidden.
+            let _ = reply.send(Err(ConvError::NotFound));
             return;
         }
-        let reserved_for_other = !reopen && self.record.state.reserved_for.as_ref().is_some_and(|r| r != &p.id);
+        let expected = if reopen {
+            ConversationStatus::Complete
+        } else {
+            ConversationStatus::Queued
+        };
+        if self.record.state.status != expected {
+            let _ = reply.send(Err(ConvError::BadState(if reopen {
+                "conversation is not complete"
+            } else {
+                "conversation is not waiting"
+            })));
+            return;
+        }
+        let reserved_for_other = !reopen
+            && self
+                .record
+                .state
+                .reserved_for
+                .as_ref()
+                .is_some_and(|r| r != &p.id);
         if reserved_for_other || (reopen && !p.teams.contains(&self.record.state.team)) {
             let _ = reply.send(Err(ConvError::Forbidden));
             return;
@@ -557,19 +902,38 @@ impl Conversation {
         detail.insert("professional".into(), p.id.to_string().into());
         detail.insert("name".into(), p.name.clone().into());
         detail.insert("team".into(), self.record.state.team.to_string().into());
-        let kind = if reopen { SystemKind::Reopened } else { SystemKind::Assigned };
+        let kind = if reopen {
+            SystemKind::Reopened
+        } else {
+            SystemKind::Assigned
+        };
         let event = self.system(kind, detail);
-        self.write(event, true, Effect::Assigned { links, req, reply }, Instant::now()).await;
+        self.write(
+            event,
+            true,
+            Effect::Assigned { links, req, reply },
+            Instant::now(),
+        )
+        .await;
     }
 
     fn assigned_professional(&self, origin: &Origin) -> Result<ProfessionalRef, ConvError> {
         match &origin.who {
-            Who::Professional(p) if self.record.state.assigned_to.as_ref() == Some(&p.id) => Ok(p.clone()),
+            Who::Professional(p) if self.record.state.assigned_to.as_ref() == Some(&p.id) => {
+                Ok(p.clone())
+            }
             _ => Err(ConvError::Forbidden),
         }
     }
 
-    async fn transfer(&mut self, origin: Origin, to_team: TeamId, to: Option<ProfessionalId>, note: Option<String>, reply: Reply<QueueTicket>) {
+    async fn transfer(
+        &mut self,
+        origin: Origin,
+        to_team: TeamId,
+        to: Option<ProfessionalId>,
+        note: Option<String>,
+        reply: Reply<QueueTicket>,
+    ) {
         let p = match self.assigned_professional(&origin) {
             Ok(p) => p,
             Err(e) => return drop(reply.send(Err(e))),
@@ -597,7 +961,12 @@ impl Conversation {
         s.reserved_for = to;
         let ticket = self.ticket();
         let event = self.system(SystemKind::Transferred, detail);
-        let effect = Effect::Released { reason: "transferred", reply, ticket, req: origin.req };
+        let effect = Effect::Released {
+            reason: "transferred",
+            reply,
+            ticket,
+            req: origin.req,
+        };
         self.write(event, true, effect, Instant::now()).await;
     }
 
@@ -617,15 +986,32 @@ impl Conversation {
         s.status = ConversationStatus::Complete;
         s.summary = summary;
         let r = &self.record;
-        self.hub.deps.metrics.conversations_completed.with_label_values(&[r.service.as_str(), r.state.team.as_str(), r.channel.as_str()]).inc();
+        self.hub
+            .deps
+            .metrics
+            .conversations_completed
+            .with_label_values(&[
+                r.service.as_str(),
+                r.state.team.as_str(),
+                r.channel.as_str(),
+            ])
+            .inc();
         let event = self.system(SystemKind::Closed, detail);
-        let effect = Effect::Closed { reply, link: origin.link, req: origin.req };
+        let effect = Effect::Closed {
+            reply,
+            link: origin.link,
+            req: origin.req,
+        };
         self.write(event, true, effect, Instant::now()).await;
     }
 
     async fn requeue(&mut self, professional: ProfessionalId, reply: Reply<QueueTicket>) {
-        if self.record.state.assigned_to.as_ref() != Some(&professional) || self.record.state.status != ConversationStatus::InProgress {
-            return drop(reply.send(Err(ConvError::BadState("not assigned to that professional"))));
+        if self.record.state.assigned_to.as_ref() != Some(&professional)
+            || self.record.state.status != ConversationStatus::InProgress
+        {
+            return drop(reply.send(Err(ConvError::BadState(
+                "not assigned to that professional",
+            ))));
         }
         self.active_gauge().dec();
         let mut detail = serde_json::Map::new();
@@ -640,11 +1026,21 @@ impl Conversation {
         s.reserved_for = None;
         let ticket = self.ticket();
         let event = self.system(SystemKind::Queued, detail);
-        let effect = Effect::Released { reason: "requeued", reply, ticket, req: None };
+        let effect = Effect::Released {
+            reason: "requeued",
+            reply,
+            ticket,
+            req: None,
+        };
         self.write(event, true, effect, Instant::now()).await;
     }
 
-    async fn feedback(&mut self, origin: &Origin, rating: u8, comment: Option<String>) -> Result<(), ConvError> {
+    async fn feedback(
+        &mut self,
+        origin: &Origin,
+        rating: u8,
+        comment: Option<String>,
+    ) -> Result<(), ConvError> {
         if self.role_of(origin)? != Role::Client {
             return Err(ConvError::Forbidden);
         }
@@ -654,27 +1050,66 @@ impl Conversation {
         if !(1..=5).contains(&rating) {
             return Err(ConvError::BadState("rating must be 1-5"));
         }
-        let op = WriteOp::Feedback { conversation: self.record.id.clone(), rating, comment, at_ms: now().1 };
-        let effect = Effect::FeedbackAck { link: origin.link.clone(), req: origin.req.clone(), rating };
-        self.submit(op, Pending { event: None, effect: Some(effect), started: Instant::now() }).await;
+        let op = WriteOp::Feedback {
+            conversation: self.record.id.clone(),
+            rating,
+            comment,
+            at_ms: now().1,
+        };
+        let effect = Effect::FeedbackAck {
+            link: origin.link.clone(),
+            req: origin.req.clone(),
+            rating,
+        };
+        self.submit(
+            op,
+            Pending {
+                event: None,
+                effect: Some(effect),
+                started: Instant::now(),
+            },
+        )
+        .await;
         Ok(())
     }
 
-    async fn history(&mut self, origin: &Origin, before_seq: Option<u64>, limit: u32) -> Result<(), ConvError> {
+    async fn history(
+        &mut self,
+        origin: &Origin,
+        before_seq: Option<u64>,
+        limit: u32,
+    ) -> Result<(), ConvError> {
         let allowed = match &origin.who {
-            Who::Professional(p) => self.record.state.assigned_to.as_ref() == Some(&p.id) || p.teams.contains(&self.record.state.team),
+            Who::Professional(p) => {
+                self.record.state.assigned_to.as_ref() == Some(&p.id)
+                    || p.teams.contains(&self.record.state.team)
+            }
             Who::Client => self.clients.iter().any(|l| l.id == origin.link.id),
         };
         if !allowed {
             return Err(ConvError::Forbidden);
         }
         let before = before_seq.unwrap_or(u64::MAX).min(self.committed_seq + 1);
-        let events = self.hub.deps.storage.events_before(&self.record.id, before, limit.clamp(1, 200)).await?;
+        let events = self
+            .hub
+            .deps
+            .storage
+            .events_before(&self.record.id, before, limit.clamp(1, 200))
+            .await?;
         let events = match origin.who {
             Who::Professional(_) => events,
-            Who::Client => events.iter().filter_map(|e| client_view(e).and_then(frame_to_event)).collect(),
+            Who::Client => events
+                .iter()
+                .filter_map(|e| client_view(e).and_then(frame_to_event))
+                .collect(),
         };
-        origin.link.reply(origin.req.clone(), ServerFrame::History(History { conversation: self.record.id.clone(), events }));
+        origin.link.reply(
+            origin.req.clone(),
+            ServerFrame::History(History {
+                conversation: self.record.id.clone(),
+                events,
+            }),
+        );
         Ok(())
     }
 }
@@ -686,4 +1121,3 @@ fn frame_to_event(f: ServerFrame) -> Option<Event> {
         _ => None,
     }
 }
-

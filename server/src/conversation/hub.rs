@@ -32,7 +32,11 @@ pub struct Hub {
 impl Hub {
     /// An empty hub.
     pub fn new(deps: HubDeps) -> Arc<Self> {
-        Arc::new(Hub { map: DashMap::new(), generation: AtomicU64::new(1), deps })
+        Arc::new(Hub {
+            map: DashMap::new(),
+            generation: AtomicU64::new(1),
+            deps,
+        })
     }
 
     /// The live actor of `id`, if any.
@@ -41,7 +45,10 @@ impl Hub {
     }
 
     /// The actor of `id`, loading the conversation from storage when it is not in memory.
-    pub async fn get_or_load(self: &Arc<Self>, id: &ConversationId) -> Result<Option<ConversationHandle>, StorageError> {
+    pub async fn get_or_load(
+        self: &Arc<Self>,
+        id: &ConversationId,
+    ) -> Result<Option<ConversationHandle>, StorageError> {
         if let Some(h) = self.get(id) {
             return Ok(Some(h));
         }
@@ -52,10 +59,23 @@ impl Hub {
     }
 
     /// Stores a new conversation with its first event and starts its actor.
-    pub async fn create(self: &Arc<Self>, mut record: ConversationRecord, first: Event) -> Result<ConversationHandle, StorageError> {
+    pub async fn create(
+        self: &Arc<Self>,
+        mut record: ConversationRecord,
+        first: Event,
+    ) -> Result<ConversationHandle, StorageError> {
         let state = record.state.clone();
-        self.deps.storage.write(WriteOp::Create(Box::new(record.clone()))).await?;
-        self.deps.storage.write(WriteOp::Append { event: first.clone(), state: Some(state) }).await?;
+        self.deps
+            .storage
+            .write(WriteOp::Create(Box::new(record.clone())))
+            .await?;
+        self.deps
+            .storage
+            .write(WriteOp::Append {
+                event: first.clone(),
+                state: Some(state),
+            })
+            .await?;
         record.last_seq = first.seq();
         Ok(self.install(record, false))
     }

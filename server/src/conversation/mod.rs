@@ -35,6 +35,8 @@ pub enum ConvError {
     Closed,
     #[error("{0}")]
     BadState(&'static str),
+    #[error("message body is too long")]
+    TooLarge,
     #[error("storage failed")]
     Storage,
     #[error("conversation stopped")]
@@ -49,6 +51,7 @@ impl ConvError {
             ConvError::NotFound => ErrorCode::NotFound,
             ConvError::Closed => ErrorCode::ConversationClosed,
             ConvError::BadState(_) => ErrorCode::BadFrame,
+            ConvError::TooLarge => ErrorCode::TooLarge,
             ConvError::Storage | ConvError::Gone => ErrorCode::Internal,
         }
     }
@@ -107,20 +110,76 @@ pub enum PostKind {
 type Reply<T> = oneshot::Sender<Result<T, ConvError>>;
 
 enum Cmd {
-    AttachClient { link: SessionLink, token: ResumeToken, after_seq: Option<u64>, reply: Reply<ConversationSummary> },
-    AttachProfessional { link: SessionLink, professional: ProfessionalId, after_seq: Option<u64>, reply: Reply<ConversationSummary> },
-    Detach { link: SessionLink },
-    Post { origin: Origin, kind: PostKind, client_msg_id: ClientMsgId, body: String, received: Instant },
-    Typing { origin: Origin, active: bool },
-    Read { origin: Origin, seq: u64 },
-    Assign { professional: ProfessionalRef, links: Vec<SessionLink>, req: Option<String>, reopen: bool, reply: Reply<()> },
-    Transfer { origin: Origin, to_team: TeamId, to_professional: Option<ProfessionalId>, note: Option<String>, reply: Reply<QueueTicket> },
-    Close { origin: Origin, summary: Option<String>, reply: Reply<()> },
-    Requeue { professional: ProfessionalId, reply: Reply<QueueTicket> },
-    Feedback { origin: Origin, rating: u8, comment: Option<String> },
-    History { origin: Origin, before_seq: Option<u64>, limit: u32 },
-    QueuePosition { position: u32, estimated_wait_s: u64 },
-    Ticket { reply: Reply<QueueTicket> },
+    AttachClient {
+        link: SessionLink,
+        token: ResumeToken,
+        after_seq: Option<u64>,
+        reply: Reply<ConversationSummary>,
+    },
+    AttachProfessional {
+        link: SessionLink,
+        professional: ProfessionalId,
+        after_seq: Option<u64>,
+        reply: Reply<ConversationSummary>,
+    },
+    Detach {
+        link: SessionLink,
+    },
+    Post {
+        origin: Origin,
+        kind: PostKind,
+        client_msg_id: ClientMsgId,
+        body: String,
+        received: Instant,
+    },
+    Typing {
+        origin: Origin,
+        active: bool,
+    },
+    Read {
+        origin: Origin,
+        seq: u64,
+    },
+    Assign {
+        professional: ProfessionalRef,
+        links: Vec<SessionLink>,
+        req: Option<String>,
+        reopen: bool,
+        reply: Reply<()>,
+    },
+    Transfer {
+        origin: Origin,
+        to_team: TeamId,
+        to_professional: Option<ProfessionalId>,
+        note: Option<String>,
+        reply: Reply<QueueTicket>,
+    },
+    Close {
+        origin: Origin,
+        summary: Option<String>,
+        reply: Reply<()>,
+    },
+    Requeue {
+        professional: ProfessionalId,
+        reply: Reply<QueueTicket>,
+    },
+    Feedback {
+        origin: Origin,
+        rating: u8,
+        comment: Option<String>,
+    },
+    History {
+        origin: Origin,
+        before_seq: Option<u64>,
+        limit: u32,
+    },
+    QueuePosition {
+        position: u32,
+        estimated_wait_s: u64,
+    },
+    Ticket {
+        reply: Reply<QueueTicket>,
+    },
 }
 
 /// A cloneable handle to one conversation actor.
@@ -134,7 +193,10 @@ pub struct ConversationHandle {
 impl ConversationHandle {
     async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Cmd) -> Result<T, ConvError> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(make(reply)).await.map_err(|_| ConvError::Gone)?;
+        self.tx
+            .send(make(reply))
+            .await
+            .map_err(|_| ConvError::Gone)?;
         rx.await.map_err(|_| ConvError::Gone)?
     }
 
@@ -143,20 +205,55 @@ impl ConversationHandle {
     }
 
     /// Subscribes a client session holding `token`; events after `after_seq` are replayed first.
-    pub async fn attach_client(&self, link: SessionLink, token: ResumeToken, after_seq: Option<u64>) -> Result<ConversationSummary, ConvError> {
-        self.call(|reply| Cmd::AttachClient { link, token, after_seq, reply }).await
+    pub async fn attach_client(
+        &self,
+        link: SessionLink,
+        token: ResumeToken,
+        after_seq: Option<u64>,
+    ) -> Result<ConversationSummary, ConvError> {
+        self.call(|reply| Cmd::AttachClient {
+            link,
+            token,
+            after_seq,
+            reply,
+        })
+        .await
     }
 
     /// Subscribes a session of the assigned professional.
-    pub async fn attach_professional(&self, link: SessionLink, professional: ProfessionalId, after_seq: Option<u64>) -> Result<ConversationSummary, ConvError> {
-        self.call(|reply| Cmd::AttachProfessional { link, professional, after_seq, reply }).await
+    pub async fn attach_professional(
+        &self,
+        link: SessionLink,
+        professional: ProfessionalId,
+        after_seq: Option<u64>,
+    ) -> Result<ConversationSummary, ConvError> {
+        self.call(|reply| Cmd::AttachProfessional {
+            link,
+            professional,
+            after_seq,
+            reply,
+        })
+        .await
     }
 
     /// Queues an attach of the assigned professional without waiting (the router uses this to
     /// keep attaches ordered after its assignments); the answer arrives on the returned receiver.
-    pub async fn attach_professional_ordered(&self, link: SessionLink, professional: ProfessionalId, after_seq: Option<u64>) -> oneshot::Receiver<Result<ConversationSummary, ConvError>> {
+    pub async fn attach_professional_ordered(
+        &self,
+        link: SessionLink,
+        professional: ProfessionalId,
+        after_seq: Option<u64>,
+    ) -> oneshot::Receiver<Result<ConversationSummary, ConvError>> {
         let (reply, rx) = oneshot::channel();
-        let _ = self.tx.send(Cmd::AttachProfessional { link, professional, after_seq, reply }).await;
+        let _ = self
+            .tx
+            .send(Cmd::AttachProfessional {
+                link,
+                professional,
+                after_seq,
+                reply,
+            })
+            .await;
         rx
     }
 
@@ -166,8 +263,21 @@ impl ConversationHandle {
     }
 
     /// Stores and delivers a message or note; the ack (or error) goes to the origin's session.
-    pub async fn post(&self, origin: Origin, kind: PostKind, client_msg_id: ClientMsgId, body: String) -> Result<(), ConvError> {
-        self.tell(Cmd::Post { origin, kind, client_msg_id, body, received: Instant::now() }).await
+    pub async fn post(
+        &self,
+        origin: Origin,
+        kind: PostKind,
+        client_msg_id: ClientMsgId,
+        body: String,
+    ) -> Result<(), ConvError> {
+        self.tell(Cmd::Post {
+            origin,
+            kind,
+            client_msg_id,
+            body,
+            received: Instant::now(),
+        })
+        .await
     }
 
     /// Relays a typing indicator to the other side.
@@ -181,40 +291,100 @@ impl ConversationHandle {
     }
 
     /// Queues an assignment (or a reopen) to `professional`; answered after the commit.
-    pub async fn assign(&self, professional: ProfessionalRef, links: Vec<SessionLink>, req: Option<String>, reopen: bool) -> oneshot::Receiver<Result<(), ConvError>> {
+    pub async fn assign(
+        &self,
+        professional: ProfessionalRef,
+        links: Vec<SessionLink>,
+        req: Option<String>,
+        reopen: bool,
+    ) -> oneshot::Receiver<Result<(), ConvError>> {
         let (reply, rx) = oneshot::channel();
-        let _ = self.tx.send(Cmd::Assign { professional, links, req, reopen, reply }).await;
+        let _ = self
+            .tx
+            .send(Cmd::Assign {
+                professional,
+                links,
+                req,
+                reopen,
+                reply,
+            })
+            .await;
         rx
     }
 
     /// Takes the conversation from its professional and returns what to queue it with.
-    pub async fn transfer(&self, origin: Origin, to_team: TeamId, to_professional: Option<ProfessionalId>, note: Option<String>) -> Result<QueueTicket, ConvError> {
-        self.call(|reply| Cmd::Transfer { origin, to_team, to_professional, note, reply }).await
+    pub async fn transfer(
+        &self,
+        origin: Origin,
+        to_team: TeamId,
+        to_professional: Option<ProfessionalId>,
+        note: Option<String>,
+    ) -> Result<QueueTicket, ConvError> {
+        self.call(|reply| Cmd::Transfer {
+            origin,
+            to_team,
+            to_professional,
+            note,
+            reply,
+        })
+        .await
     }
 
     /// Closes the case.
     pub async fn close(&self, origin: Origin, summary: Option<String>) -> Result<(), ConvError> {
-        self.call(|reply| Cmd::Close { origin, summary, reply }).await
+        self.call(|reply| Cmd::Close {
+            origin,
+            summary,
+            reply,
+        })
+        .await
     }
 
     /// Takes the conversation from a professional who did not come back.
     pub async fn requeue(&self, professional: ProfessionalId) -> Result<QueueTicket, ConvError> {
-        self.call(|reply| Cmd::Requeue { professional, reply }).await
+        self.call(|reply| Cmd::Requeue {
+            professional,
+            reply,
+        })
+        .await
     }
 
     /// Stores a client's rating.
-    pub async fn feedback(&self, origin: Origin, rating: u8, comment: Option<String>) -> Result<(), ConvError> {
-        self.tell(Cmd::Feedback { origin, rating, comment }).await
+    pub async fn feedback(
+        &self,
+        origin: Origin,
+        rating: u8,
+        comment: Option<String>,
+    ) -> Result<(), ConvError> {
+        self.tell(Cmd::Feedback {
+            origin,
+            rating,
+            comment,
+        })
+        .await
     }
 
     /// Sends stored events to the origin's session.
-    pub async fn history(&self, origin: Origin, before_seq: Option<u64>, limit: u32) -> Result<(), ConvError> {
-        self.tell(Cmd::History { origin, before_seq, limit }).await
+    pub async fn history(
+        &self,
+        origin: Origin,
+        before_seq: Option<u64>,
+        limit: u32,
+    ) -> Result<(), ConvError> {
+        self.tell(Cmd::History {
+            origin,
+            before_seq,
+            limit,
+        })
+        .await
     }
 
     /// Tells waiting clients their place in the queue (never blocks the router).
     pub fn queue_position(&self, position: u32, estimated_wait_s: u64) {
-        let _ = self.tx.try_send(Cmd::QueuePosition { position, estimated_wait_s });
+        let _ = self.tx.try_send(Cmd::QueuePosition {
+            position,
+            estimated_wait_s,
+        });
     }
 
     /// What to queue this conversation with, if it is waiting.

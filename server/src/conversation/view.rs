@@ -6,7 +6,13 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// Detail keys of `system` events that only professionals see.
-const INTERNAL_DETAIL_KEYS: &[&str] = &["professional", "to_professional", "from_professional", "note", "summary"];
+const INTERNAL_DETAIL_KEYS: &[&str] = &[
+    "professional",
+    "to_professional",
+    "from_professional",
+    "note",
+    "summary",
+];
 
 /// The client's view of an event, or `None` when clients must not see it at all.
 pub fn client_view(event: &Event) -> Option<ServerFrame> {
@@ -19,7 +25,8 @@ pub fn client_view(event: &Event) -> Option<ServerFrame> {
         }
         Event::System(s) => {
             let mut s = s.clone();
-            s.detail.retain(|k, _| !INTERNAL_DETAIL_KEYS.contains(&k.as_str()));
+            s.detail
+                .retain(|k, _| !INTERNAL_DETAIL_KEYS.contains(&k.as_str()));
             Some(ServerFrame::System(s))
         }
     }
@@ -48,7 +55,11 @@ mod tests {
             conversation: "c".into(),
             seq: 1,
             at: now().0,
-            from: Author { role: Role::Professional, id: Some("nurse-1".into()), name: Some("N".into()) },
+            from: Author {
+                role: Role::Professional,
+                id: Some("nurse-1".into()),
+                name: Some("N".into()),
+            },
             body: "b".into(),
             client_msg_id: None,
         };
@@ -60,7 +71,13 @@ mod tests {
         let mut detail = serde_json::Map::new();
         detail.insert("professional".into(), "nurse-1".into());
         detail.insert("name".into(), "N".into());
-        let s = SystemEvent { conversation: "c".into(), seq: 2, at: now().0, event: SystemKind::Assigned, detail };
+        let s = SystemEvent {
+            conversation: "c".into(),
+            seq: 2,
+            at: now().0,
+            event: SystemKind::Assigned,
+            detail,
+        };
         match client_view(&Event::System(s)) {
             Some(ServerFrame::System(v)) => {
                 assert!(!v.detail.contains_key("professional"));

@@ -11,7 +11,9 @@ use warp::{Filter, Reply};
 /// Lifetime of demo tokens.
 const DEV_TOKEN_TTL_S: u64 = 12 * 3600;
 
-fn with_ctx(ctx: Arc<ServerCtx>) -> impl Filter<Extract = (Arc<ServerCtx>,), Error = std::convert::Infallible> + Clone {
+fn with_ctx(
+    ctx: Arc<ServerCtx>,
+) -> impl Filter<Extract = (Arc<ServerCtx>,), Error = std::convert::Infallible> + Clone {
     warp::any().map(move || ctx.clone())
 }
 
@@ -28,33 +30,75 @@ struct DemoClient {
     name: String,
 }
 
-pub fn routes(ctx: Arc<ServerCtx>) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    let healthz = warp::path!("healthz").and(warp::get()).map(|| warp::reply::json(&serde_json::json!({"status": "ok"})).into_response());
-    let readyz = warp::path!("readyz").and(warp::get()).and(with_ctx(ctx.clone())).then(|ctx: Arc<ServerCtx>| async move {
-        match ctx.storage.ping().await {
-            Ok(()) => warp::reply::json(&serde_json::json!({"status": "ready"})).into_response(),
-            Err(e) => json_error(StatusCode::SERVICE_UNAVAILABLE, "not_ready", &e.to_string()),
-        }
-    });
-    let metrics = warp::path!("metrics").and(warp::get()).and(with_ctx(ctx.clone())).map(|ctx: Arc<ServerCtx>| {
-        warp::reply::with_header(ctx.metrics.render(), "content-type", "text/plain; version=0.0.4").into_response()
-    });
-    let services = warp::path!("api" / "v1" / "services").and(warp::get()).and(with_ctx(ctx.clone())).map(services);
-    let dev_pros = warp::path!("api" / "v1" / "dev" / "professionals").and(warp::get()).and(with_ctx(ctx.clone())).map(|ctx: Arc<ServerCtx>| {
-        if !ctx.config.demo {
-            return json_error(StatusCode::NOT_FOUND, "not_found", "dev endpoints exist only in demo mode");
-        }
-        let list: Vec<_> = ctx.config.organisation.professionals.iter().map(|p| serde_json::json!({"id": p.id, "name": p.name, "teams": p.teams})).collect();
-        warp::reply::json(&serde_json::json!({ "professionals": list })).into_response()
-    });
+pub fn routes(
+    ctx: Arc<ServerCtx>,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
+    let healthz = warp::path!("healthz")
+        .and(warp::get())
+        .map(|| warp::reply::json(&serde_json::json!({"status": "ok"})).into_response());
+    let readyz = warp::path!("readyz")
+        .and(warp::get())
+        .and(with_ctx(ctx.clone()))
+        .then(|ctx: Arc<ServerCtx>| async move {
+            match ctx.storage.ping().await {
+                Ok(()) => {
+                    warp::reply::json(&serde_json::json!({"status": "ready"})).into_response()
+                }
+                Err(e) => json_error(StatusCode::SERVICE_UNAVAILABLE, "not_ready", &e.to_string()),
+            }
+        });
+    let metrics = warp::path!("metrics")
+        .and(warp::get())
+        .and(with_ctx(ctx.clone()))
+        .map(|ctx: Arc<ServerCtx>| {
+            warp::reply::with_header(
+                ctx.metrics.render(),
+                "content-type",
+                "text/plain; version=0.0.4",
+            )
+            .into_response()
+        });
+    let services = warp::path!("api" / "v1" / "services")
+        .and(warp::get())
+        .and(with_ctx(ctx.clone()))
+        .map(services);
+    let dev_pros = warp::path!("api" / "v1" / "dev" / "professionals")
+        .and(warp::get())
+        .and(with_ctx(ctx.clone()))
+        .map(|ctx: Arc<ServerCtx>| {
+            if !ctx.config.demo {
+                return json_error(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "dev endpoints exist only in demo mode",
+                );
+            }
+            let list: Vec<_> = ctx
+                .config
+                .organisation
+                .professionals
+                .iter()
+                .map(|p| serde_json::json!({"id": p.id, "name": p.name, "teams": p.teams}))
+                .collect();
+            warp::reply::json(&serde_json::json!({ "professionals": list })).into_response()
+        });
     let dev_token = warp::path!("api" / "v1" / "dev" / "token")
         .and(warp::post())
         .and(with_ctx(ctx.clone()))
         .and(warp::body::content_length_limit(4096))
         .and(warp::body::json())
         .map(dev_token);
-    let index = warp::path::end().and(warp::get()).map(|| warp::reply::html(INDEX_HTML).into_response());
-    healthz.or(readyz).unify().or(metrics).unify().or(services).unify().or(dev_pros).unify().or(dev_token).unify().or(index).unify()
+    healthz
+        .or(readyz)
+        .unify()
+        .or(metrics)
+        .unify()
+        .or(services)
+        .unify()
+        .or(dev_pros)
+        .unify()
+        .or(dev_token)
+        .unify()
 }
 
 fn services(ctx: Arc<ServerCtx>) -> warp::reply::Response {
@@ -72,26 +116,41 @@ fn services(ctx: Arc<ServerCtx>) -> warp::reply::Response {
             })
         })
         .collect();
-    warp::reply::json(&serde_json::json!({ "organisation": org.name, "services": list })).into_response()
+    warp::reply::json(&serde_json::json!({ "organisation": org.name, "services": list }))
+        .into_response()
 }
 
 fn dev_token(ctx: Arc<ServerCtx>, req: TokenRequest) -> warp::reply::Response {
     if !ctx.config.demo {
-        return json_error(StatusCode::NOT_FOUND, "not_found", "dev endpoints exist only in demo mode");
+        return json_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "dev endpoints exist only in demo mode",
+        );
     }
     match (req.professional, req.client) {
         (Some(p), _) => {
-            if ctx.config.organisation.professional(&p.clone().into()).is_none() {
+            if ctx
+                .config
+                .organisation
+                .professional(&p.clone().into())
+                .is_none()
+            {
                 return json_error(StatusCode::NOT_FOUND, "not_found", "no such professional");
             }
-            warp::reply::json(&serde_json::json!({ "token": ctx.auth.mint_professional(&p, DEV_TOKEN_TTL_S) })).into_response()
+            warp::reply::json(
+                &serde_json::json!({ "token": ctx.auth.mint_professional(&p, DEV_TOKEN_TTL_S) }),
+            )
+            .into_response()
         }
-        (None, Some(c)) => warp::reply::json(&serde_json::json!({ "token": ctx.auth.mint_client(&c.sub, &c.name, DEV_TOKEN_TTL_S) })).into_response(),
-        (None, None) => json_error(StatusCode::BAD_REQUEST, "bad_request", "give professional or client"),
+        (None, Some(c)) => warp::reply::json(
+            &serde_json::json!({ "token": ctx.auth.mint_client(&c.sub, &c.name, DEV_TOKEN_TTL_S) }),
+        )
+        .into_response(),
+        (None, None) => json_error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "give professional or client",
+        ),
     }
 }
-
-const INDEX_HTML: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Luukku</title></head>\
-<body><h1>Luukku</h1><p>Live chat server for public health and social care.</p><ul>\
-<li><a href=\"/api/v1/services\">/api/v1/services</a></li><li><a href=\"/metrics\">/metrics</a></li>\
-<li>WebSocket endpoints: <code>/ws/client</code>, <code>/ws/console</code></li></ul></body></html>";

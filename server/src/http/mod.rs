@@ -2,6 +2,7 @@
 //! services API and the demo-only dev endpoints. Errors are JSON bodies with 4xx/5xx codes.
 
 mod api;
+mod assets;
 mod upgrade;
 
 use crate::server::ServerCtx;
@@ -16,9 +17,17 @@ pub fn json_error(status: StatusCode, code: &str, message: &str) -> warp::reply:
 }
 
 /// All routes of the server.
-pub fn routes(ctx: Arc<ServerCtx>) -> impl Filter<Extract = (warp::reply::Response,), Error = std::convert::Infallible> + Clone + Send + Sync + 'static {
+pub fn routes(
+    ctx: Arc<ServerCtx>,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = std::convert::Infallible>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
     upgrade::routes(ctx.clone())
         .or(api::routes(ctx))
+        .unify()
+        .or(assets::routes())
         .unify()
         .recover(recover)
         .unify()
@@ -28,11 +37,19 @@ async fn recover(r: Rejection) -> Result<warp::reply::Response, std::convert::In
     let reply = if r.is_not_found() {
         json_error(StatusCode::NOT_FOUND, "not_found", "no such route")
     } else if r.find::<warp::reject::MethodNotAllowed>().is_some() {
-        json_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed")
+        json_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "method not allowed",
+        )
     } else if let Some(e) = r.find::<warp::filters::body::BodyDeserializeError>() {
         json_error(StatusCode::BAD_REQUEST, "bad_request", &e.to_string())
     } else if r.find::<warp::reject::PayloadTooLarge>().is_some() {
-        json_error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "request body too large")
+        json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "request body too large",
+        )
     } else {
         json_error(StatusCode::BAD_REQUEST, "bad_request", "bad request")
     };

@@ -37,7 +37,9 @@ pub fn ws_config(max_frame: usize) -> WebSocketConfig {
         .max_frame_size(Some(max_frame))
 }
 
-pub fn routes(ctx: Arc<ServerCtx>) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
+pub fn routes(
+    ctx: Arc<ServerCtx>,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
     warp::path!("ws" / String)
         .and(warp::get())
         .and(warp::header::headers_cloned())
@@ -50,7 +52,12 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn upgrade(which: String, headers: HeaderMap, on_upgrade: Option<OnUpgrade>, ctx: Arc<ServerCtx>) -> warp::reply::Response {
+fn upgrade(
+    which: String,
+    headers: HeaderMap,
+    on_upgrade: Option<OnUpgrade>,
+    ctx: Arc<ServerCtx>,
+) -> warp::reply::Response {
     let endpoint = match which.as_str() {
         "client" => Endpoint::Client,
         "console" => Endpoint::Console,
@@ -58,16 +65,32 @@ fn upgrade(which: String, headers: HeaderMap, on_upgrade: Option<OnUpgrade>, ctx
     };
     let is_ws = header(&headers, "upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
         && header(&headers, "sec-websocket-version") == Some("13");
-    let (Some(key), Some(on_upgrade), true) = (header(&headers, "sec-websocket-key"), on_upgrade, is_ws) else {
-        return json_error(StatusCode::BAD_REQUEST, "bad_request", "expected a WebSocket upgrade (version 13)");
+    let (Some(key), Some(on_upgrade), true) =
+        (header(&headers, "sec-websocket-key"), on_upgrade, is_ws)
+    else {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "expected a WebSocket upgrade (version 13)",
+        );
     };
     if !origin_allowed(&ctx, &headers) {
-        ctx.metrics.frames_rejected.with_label_values(&["origin"]).inc();
+        ctx.metrics
+            .frames_rejected
+            .with_label_values(&["origin"])
+            .inc();
         return json_error(StatusCode::FORBIDDEN, "forbidden", "origin not allowed");
     }
-    let open: i64 = ["client", "console"].iter().map(|e| ctx.metrics.connections.with_label_values(&[e]).get()).sum();
+    let open: i64 = ["client", "console"]
+        .iter()
+        .map(|e| ctx.metrics.connections.with_label_values(&[e]).get())
+        .sum();
     if open >= ctx.config.limits.max_connections as i64 || ctx.cancel.is_cancelled() {
-        return json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "too many connections");
+        return json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "too many connections",
+        );
     }
     let (codec, protocol) = Codec::negotiate(header(&headers, "sec-websocket-protocol"));
     let accept = derive_accept_key(key.as_bytes());
@@ -79,7 +102,12 @@ fn upgrade(which: String, headers: HeaderMap, on_upgrade: Option<OnUpgrade>, ctx
         async move {
             match on_upgrade.await {
                 Ok(upgraded) => {
-                    let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+                    let ws = WebSocketStream::from_raw_socket(
+                        TokioIo::new(upgraded),
+                        Role::Server,
+                        Some(config),
+                    )
+                    .await;
                     session::run(ws, endpoint, codec, ctx).await;
                 }
                 Err(e) => tracing::debug!(error = %e, "upgrade failed"),
@@ -87,7 +115,8 @@ fn upgrade(which: String, headers: HeaderMap, on_upgrade: Option<OnUpgrade>, ctx
         }
         .instrument(span),
     );
-    let mut res = warp::reply::with_status(warp::reply(), StatusCode::SWITCHING_PROTOCOLS).into_response();
+    let mut res =
+        warp::reply::with_status(warp::reply(), StatusCode::SWITCHING_PROTOCOLS).into_response();
     let h = res.headers_mut();
     h.insert("upgrade", HeaderValue::from_static("websocket"));
     h.insert("connection", HeaderValue::from_static("Upgrade"));
@@ -102,8 +131,15 @@ fn upgrade(which: String, headers: HeaderMap, on_upgrade: Option<OnUpgrade>, ctx
 
 /// A browser's Origin must be allowed; requests without one (non-browser clients) pass.
 fn origin_allowed(ctx: &ServerCtx, headers: &HeaderMap) -> bool {
-    let Some(origin) = header(headers, "origin") else { return true };
-    if ctx.config.allowed_origins.iter().any(|o| o.trim_end_matches('/') == origin) {
+    let Some(origin) = header(headers, "origin") else {
+        return true;
+    };
+    if ctx
+        .config
+        .allowed_origins
+        .iter()
+        .any(|o| o.trim_end_matches('/') == origin)
+    {
         return true;
     }
     let host_of = |o: &str| o.split_once("://").map(|(_, rest)| rest.to_owned());
@@ -113,7 +149,9 @@ fn origin_allowed(ctx: &ServerCtx, headers: &HeaderMap) -> bool {
         }
     }
     if ctx.config.demo {
-        let name = host_of(origin).map(|h| h.rsplit_once(':').map_or(h.clone(), |(n, _)| n.to_owned())).unwrap_or_default();
+        let name = host_of(origin)
+            .map(|h| h.rsplit_once(':').map_or(h.clone(), |(n, _)| n.to_owned()))
+            .unwrap_or_default();
         return matches!(name.as_str(), "localhost" | "127.0.0.1" | "[::1]");
     }
     false

@@ -44,17 +44,60 @@ pub struct ConnectReply {
 pub type Place = (u32, u64);
 
 enum RouterCmd {
-    Enqueue { ticket: QueueTicket, reply: Option<oneshot::Sender<Place>> },
-    Place { conversation: ConversationId, reply: oneshot::Sender<Option<Place>> },
-    PickTeam { teams: Vec<TeamId>, reply: oneshot::Sender<TeamId> },
-    Connect { professional: ProfessionalRef, link: SessionLink, resume: HashMap<ConversationId, u64>, reply: oneshot::Sender<ConnectReply> },
-    Disconnect { professional: ProfessionalId, session: SessionId },
-    Status { professional: ProfessionalId, availability: Option<Availability>, capacity: Option<u32>, reply: oneshot::Sender<StatusUpdate> },
-    Subscribe { link: SessionLink, teams: Vec<TeamId>, req: Option<String> },
-    Accept { professional: ProfessionalId, link: SessionLink, team: Option<TeamId>, conversation: Option<ConversationId>, req: Option<String> },
-    Released { professional: ProfessionalId, conversation: ConversationId },
-    Reopen { professional: ProfessionalId, link: SessionLink, conversation: ConversationId, req: Option<String> },
-    AssignFailed { professional: ProfessionalId, conversation: ConversationId },
+    Enqueue {
+        ticket: QueueTicket,
+        reply: Option<oneshot::Sender<Place>>,
+    },
+    Place {
+        conversation: ConversationId,
+        reply: oneshot::Sender<Option<Place>>,
+    },
+    PickTeam {
+        teams: Vec<TeamId>,
+        reply: oneshot::Sender<TeamId>,
+    },
+    Connect {
+        professional: ProfessionalRef,
+        link: SessionLink,
+        resume: HashMap<ConversationId, u64>,
+        reply: oneshot::Sender<ConnectReply>,
+    },
+    Disconnect {
+        professional: ProfessionalId,
+        session: SessionId,
+    },
+    Status {
+        professional: ProfessionalId,
+        availability: Option<Availability>,
+        capacity: Option<u32>,
+        reply: oneshot::Sender<StatusUpdate>,
+    },
+    Subscribe {
+        link: SessionLink,
+        teams: Vec<TeamId>,
+        req: Option<String>,
+    },
+    Accept {
+        professional: ProfessionalId,
+        link: SessionLink,
+        team: Option<TeamId>,
+        conversation: Option<ConversationId>,
+        req: Option<String>,
+    },
+    Released {
+        professional: ProfessionalId,
+        conversation: ConversationId,
+    },
+    Reopen {
+        professional: ProfessionalId,
+        link: SessionLink,
+        conversation: ConversationId,
+        req: Option<String>,
+    },
+    AssignFailed {
+        professional: ProfessionalId,
+        conversation: ConversationId,
+    },
 }
 
 /// A cloneable handle to the router.
@@ -65,13 +108,29 @@ pub struct RouterHandle {
 
 impl RouterHandle {
     /// Starts the router, restoring queues and assignments from `open` conversations.
-    pub fn spawn(hub: Arc<Hub>, org: Arc<Organisation>, metrics: Arc<Metrics>, grace: Duration, max_capacity: u32, open: Vec<ConversationRecord>, cancel: CancellationToken) -> Self {
+    pub fn spawn(
+        hub: Arc<Hub>,
+        org: Arc<Organisation>,
+        metrics: Arc<Metrics>,
+        grace: Duration,
+        max_capacity: u32,
+        open: Vec<ConversationRecord>,
+        cancel: CancellationToken,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(ROUTER_MAILBOX);
         let mut router = Router {
             rx,
             tx: tx.downgrade(),
-            teams: org.teams.iter().map(|t| (t.id.clone(), TeamQueue::new(t.routing))).collect(),
-            pros: org.professionals.iter().map(|p| (p.id.clone(), Presence::new(p))).collect(),
+            teams: org
+                .teams
+                .iter()
+                .map(|t| (t.id.clone(), TeamQueue::new(t.routing)))
+                .collect(),
+            pros: org
+                .professionals
+                .iter()
+                .map(|p| (p.id.clone(), Presence::new(p)))
+                .collect(),
             subscribers: HashMap::new(),
             queued_in: HashMap::new(),
             hub,
@@ -93,12 +152,21 @@ impl RouterHandle {
 
     /// Queues a conversation; returns its place.
     pub async fn enqueue(&self, ticket: QueueTicket) -> Option<Place> {
-        self.ask(|reply| RouterCmd::Enqueue { ticket, reply: Some(reply) }).await
+        self.ask(|reply| RouterCmd::Enqueue {
+            ticket,
+            reply: Some(reply),
+        })
+        .await
     }
 
     /// The place of a waiting conversation.
     pub async fn place(&self, conversation: ConversationId) -> Option<Place> {
-        self.ask(|reply| RouterCmd::Place { conversation, reply }).await.flatten()
+        self.ask(|reply| RouterCmd::Place {
+            conversation,
+            reply,
+        })
+        .await
+        .flatten()
     }
 
     /// The least-loaded of `teams` for a new conversation.
@@ -107,38 +175,105 @@ impl RouterHandle {
     }
 
     /// Registers a professional's session and attaches it to their conversations.
-    pub async fn connect(&self, professional: ProfessionalRef, link: SessionLink, resume: HashMap<ConversationId, u64>) -> Option<ConnectReply> {
-        self.ask(|reply| RouterCmd::Connect { professional, link, resume, reply }).await
+    pub async fn connect(
+        &self,
+        professional: ProfessionalRef,
+        link: SessionLink,
+        resume: HashMap<ConversationId, u64>,
+    ) -> Option<ConnectReply> {
+        self.ask(|reply| RouterCmd::Connect {
+            professional,
+            link,
+            resume,
+            reply,
+        })
+        .await
     }
 
     /// A professional's session ended.
     pub async fn disconnect(&self, professional: ProfessionalId, session: SessionId) {
-        let _ = self.tx.send(RouterCmd::Disconnect { professional, session }).await;
+        let _ = self
+            .tx
+            .send(RouterCmd::Disconnect {
+                professional,
+                session,
+            })
+            .await;
     }
 
     /// Changes availability and/or capacity.
-    pub async fn status(&self, professional: ProfessionalId, availability: Option<Availability>, capacity: Option<u32>) -> Option<StatusUpdate> {
-        self.ask(|reply| RouterCmd::Status { professional, availability, capacity, reply }).await
+    pub async fn status(
+        &self,
+        professional: ProfessionalId,
+        availability: Option<Availability>,
+        capacity: Option<u32>,
+    ) -> Option<StatusUpdate> {
+        self.ask(|reply| RouterCmd::Status {
+            professional,
+            availability,
+            capacity,
+            reply,
+        })
+        .await
     }
 
     /// Sends queue snapshots of `teams` to the session now and on every change.
     pub async fn subscribe(&self, link: SessionLink, teams: Vec<TeamId>, req: Option<String>) {
-        let _ = self.tx.send(RouterCmd::Subscribe { link, teams, req }).await;
+        let _ = self
+            .tx
+            .send(RouterCmd::Subscribe { link, teams, req })
+            .await;
     }
 
     /// Takes the next conversation of a team or a chosen one (answers go to the session).
-    pub async fn accept(&self, professional: ProfessionalId, link: SessionLink, team: Option<TeamId>, conversation: Option<ConversationId>, req: Option<String>) {
-        let _ = self.tx.send(RouterCmd::Accept { professional, link, team, conversation, req }).await;
+    pub async fn accept(
+        &self,
+        professional: ProfessionalId,
+        link: SessionLink,
+        team: Option<TeamId>,
+        conversation: Option<ConversationId>,
+        req: Option<String>,
+    ) {
+        let _ = self
+            .tx
+            .send(RouterCmd::Accept {
+                professional,
+                link,
+                team,
+                conversation,
+                req,
+            })
+            .await;
     }
 
     /// A conversation left a professional (closed or transferred).
     pub async fn released(&self, professional: ProfessionalId, conversation: ConversationId) {
-        let _ = self.tx.send(RouterCmd::Released { professional, conversation }).await;
+        let _ = self
+            .tx
+            .send(RouterCmd::Released {
+                professional,
+                conversation,
+            })
+            .await;
     }
 
     /// Reopens a complete conversation for the professional (answers go to the session).
-    pub async fn reopen(&self, professional: ProfessionalId, link: SessionLink, conversation: ConversationId, req: Option<String>) {
-        let _ = self.tx.send(RouterCmd::Reopen { professional, link, conversation, req }).await;
+    pub async fn reopen(
+        &self,
+        professional: ProfessionalId,
+        link: SessionLink,
+        conversation: ConversationId,
+        req: Option<String>,
+    ) {
+        let _ = self
+            .tx
+            .send(RouterCmd::Reopen {
+                professional,
+                link,
+                conversation,
+                req,
+            })
+            .await;
     }
 }
 
@@ -158,9 +293,26 @@ struct Router {
 }
 
 /// Refuses a command: counts it by code and answers the session.
-fn error(metrics: &Metrics, link: &SessionLink, req: Option<String>, code: ErrorCode, message: &str, conversation: Option<ConversationId>) {
-    metrics.frames_rejected.with_label_values(&[code.as_str()]).inc();
-    link.reply(req, ServerFrame::Error(ErrorFrame { code, message: message.into(), conversation }));
+fn error(
+    metrics: &Metrics,
+    link: &SessionLink,
+    req: Option<String>,
+    code: ErrorCode,
+    message: &str,
+    conversation: Option<ConversationId>,
+) {
+    metrics
+        .frames_rejected
+        .with_label_values(&[code.as_str()])
+        .inc();
+    link.reply(
+        req,
+        ServerFrame::Error(ErrorFrame {
+            code,
+            message: message.into(),
+            conversation,
+        }),
+    );
 }
 
 impl Router {
@@ -186,14 +338,18 @@ impl Router {
                         for_professional: r.state.reserved_for.clone(),
                     };
                     if let Some(q) = self.teams.get_mut(&ticket.team) {
-                        self.queued_in.insert(ticket.conversation.clone(), ticket.team.clone());
+                        self.queued_in
+                            .insert(ticket.conversation.clone(), ticket.team.clone());
                         q.push(ticket, now);
                     }
                 }
             }
         }
         for (team, q) in &self.teams {
-            self.metrics.queue_length.with_label_values(&[team.as_str()]).set(q.len() as i64);
+            self.metrics
+                .queue_length
+                .with_label_values(&[team.as_str()])
+                .set(q.len() as i64);
         }
     }
 
@@ -227,7 +383,10 @@ impl Router {
                 }
                 self.publish(&team);
             }
-            RouterCmd::Place { conversation, reply } => {
+            RouterCmd::Place {
+                conversation,
+                reply,
+            } => {
                 let _ = reply.send(self.place_of(&conversation));
             }
             RouterCmd::PickTeam { teams, reply } => {
@@ -236,24 +395,58 @@ impl Router {
                     let _ = reply.send(t);
                 }
             }
-            RouterCmd::Connect { professional, link, resume, reply } => {
+            RouterCmd::Connect {
+                professional,
+                link,
+                resume,
+                reply,
+            } => {
                 let r = self.connect(professional, link, resume).await;
                 let _ = reply.send(r);
             }
-            RouterCmd::Disconnect { professional, session } => self.disconnect(&professional, &session),
-            RouterCmd::Status { professional, availability, capacity, reply } => {
+            RouterCmd::Disconnect {
+                professional,
+                session,
+            } => self.disconnect(&professional, &session),
+            RouterCmd::Status {
+                professional,
+                availability,
+                capacity,
+                reply,
+            } => {
                 let r = self.status(&professional, availability, capacity).await;
                 let _ = reply.send(r);
             }
             RouterCmd::Subscribe { link, teams, req } => self.subscribe(link, teams, req),
-            RouterCmd::Accept { professional, link, team, conversation, req } => self.accept(professional, link, team, conversation, req).await,
-            RouterCmd::Released { professional, conversation } | RouterCmd::AssignFailed { professional, conversation } => {
+            RouterCmd::Accept {
+                professional,
+                link,
+                team,
+                conversation,
+                req,
+            } => {
+                self.accept(professional, link, team, conversation, req)
+                    .await
+            }
+            RouterCmd::Released {
+                professional,
+                conversation,
+            }
+            | RouterCmd::AssignFailed {
+                professional,
+                conversation,
+            } => {
                 if let Some(p) = self.pros.get_mut(&professional) {
                     p.active.remove(&conversation);
                 }
                 self.dispatch_for(&professional).await;
             }
-            RouterCmd::Reopen { professional, link, conversation, req } => self.reopen(professional, link, conversation, req).await,
+            RouterCmd::Reopen {
+                professional,
+                link,
+                conversation,
+                req,
+            } => self.reopen(professional, link, conversation, req).await,
         }
     }
 
@@ -262,13 +455,18 @@ impl Router {
             tracing::warn!(team = %ticket.team, "enqueue to unknown team");
             return;
         };
-        self.queued_in.insert(ticket.conversation.clone(), ticket.team.clone());
+        self.queued_in
+            .insert(ticket.conversation.clone(), ticket.team.clone());
         q.push(ticket, Instant::now());
     }
 
     /// Records the position a waiting client was just told.
     fn mark_told(&mut self, team: &TeamId, id: &ConversationId, position: u32) {
-        if let Some(w) = self.teams.get_mut(team).and_then(|q| q.entries_mut().iter_mut().find(|w| &w.ticket.conversation == id)) {
+        if let Some(w) = self.teams.get_mut(team).and_then(|q| {
+            q.entries_mut()
+                .iter_mut()
+                .find(|w| &w.ticket.conversation == id)
+        }) {
             w.told_position = position;
         }
     }
@@ -276,33 +474,68 @@ impl Router {
     fn place_of(&self, id: &ConversationId) -> Option<Place> {
         let team = self.queued_in.get(id)?;
         let q = self.teams.get(team)?;
-        let i = q.entries().iter().position(|w| &w.ticket.conversation == id)?;
+        let i = q
+            .entries()
+            .iter()
+            .position(|w| &w.ticket.conversation == id)?;
         let pos = i as u32 + 1;
-        Some((pos, q.estimate_wait_s(pos, Instant::now(), self.available_in(team))))
+        Some((
+            pos,
+            q.estimate_wait_s(pos, Instant::now(), self.available_in(team)),
+        ))
     }
 
     /// Lower is better: waiting conversations minus free places of available professionals.
     fn load_score(&self, team: &TeamId) -> i64 {
-        let waiting = self.teams.get(team).map_or(i64::MAX / 2, |q| q.len() as i64);
-        let free: i64 = self.pros.values().filter(|p| p.serves(team) && p.can_take()).map(|p| p.free() as i64).sum();
+        let waiting = self
+            .teams
+            .get(team)
+            .map_or(i64::MAX / 2, |q| q.len() as i64);
+        let free: i64 = self
+            .pros
+            .values()
+            .filter(|p| p.serves(team) && p.can_take())
+            .map(|p| p.free() as i64)
+            .sum();
         waiting - free
     }
 
     fn available_in(&self, team: &TeamId) -> usize {
-        self.pros.values().filter(|p| p.serves(team) && p.is_available()).count()
+        self.pros
+            .values()
+            .filter(|p| p.serves(team) && p.is_available())
+            .count()
     }
 
     /// Hands waiting conversations of `team` to professionals as routing allows.
     async fn dispatch(&mut self, team: &TeamId) {
         loop {
-            let Some(q) = self.teams.get(team) else { return };
+            let Some(q) = self.teams.get(team) else {
+                return;
+            };
             let auto = q.routing == Routing::Auto;
             let pick = q.entries().iter().find_map(|w| {
-                let eligible = |p: &&Presence| p.serves(team) && p.can_take() && w.ticket.for_professional.as_ref().is_none_or(|f| f == &p.who.id);
+                let eligible = |p: &&Presence| {
+                    p.serves(team)
+                        && p.can_take()
+                        && w.ticket
+                            .for_professional
+                            .as_ref()
+                            .is_none_or(|f| f == &p.who.id)
+                };
                 if !auto && w.ticket.for_professional.is_none() {
                     return None;
                 }
-                self.pros.values().filter(eligible).min_by_key(|p| (p.active.len() * 1000 / p.capacity.max(1) as usize, p.active.len())).map(|p| (w.ticket.conversation.clone(), p.who.id.clone()))
+                self.pros
+                    .values()
+                    .filter(eligible)
+                    .min_by_key(|p| {
+                        (
+                            p.active.len() * 1000 / p.capacity.max(1) as usize,
+                            p.active.len(),
+                        )
+                    })
+                    .map(|p| (w.ticket.conversation.clone(), p.who.id.clone()))
             });
             let Some((conv, pro)) = pick else { return };
             self.assign(team, &conv, &pro, None, None).await;
@@ -310,7 +543,11 @@ impl Router {
     }
 
     async fn dispatch_for(&mut self, professional: &ProfessionalId) {
-        let teams = self.pros.get(professional).map(|p| p.who.teams.clone()).unwrap_or_default();
+        let teams = self
+            .pros
+            .get(professional)
+            .map(|p| p.who.teams.clone())
+            .unwrap_or_default();
         for t in teams {
             self.dispatch(&t).await;
             self.publish(&t);
@@ -318,15 +555,29 @@ impl Router {
     }
 
     /// Gives `conv` (waiting in `team`) to `pro`.
-    async fn assign(&mut self, team: &TeamId, conv: &ConversationId, pro: &ProfessionalId, req: Option<String>, requester: Option<SessionLink>) {
-        let Some(w) = self.teams.get_mut(team).and_then(|q| q.remove(conv)) else { return };
+    async fn assign(
+        &mut self,
+        team: &TeamId,
+        conv: &ConversationId,
+        pro: &ProfessionalId,
+        req: Option<String>,
+        requester: Option<SessionLink>,
+    ) {
+        let Some(w) = self.teams.get_mut(team).and_then(|q| q.remove(conv)) else {
+            return;
+        };
         self.queued_in.remove(conv);
         let now = Instant::now();
         if let Some(q) = self.teams.get_mut(team) {
             q.record_assignment(now);
         }
-        self.metrics.queue_wait.with_label_values(&[team.as_str()]).observe(now.duration_since(w.since).as_secs_f64());
-        let Some(p) = self.pros.get_mut(pro) else { return };
+        self.metrics
+            .queue_wait
+            .with_label_values(&[team.as_str()])
+            .observe(now.duration_since(w.since).as_secs_f64());
+        let Some(p) = self.pros.get_mut(pro) else {
+            return;
+        };
         p.active.insert(conv.clone());
         let (who, links) = (p.who.clone(), p.live_links());
         let handle = match self.hub.get_or_load(conv).await {
@@ -346,7 +597,15 @@ impl Router {
     /// A conversation taken `from_queue` whose assignment failed but that still waits (a
     /// storage failure, a reservation) goes back into its queue after a pause, so it is not
     /// lost and a failing disk is not retried in a tight loop.
-    fn watch(&self, rx: oneshot::Receiver<Result<(), ConvError>>, pro: ProfessionalId, conv: ConversationId, requester: Option<SessionLink>, req: Option<String>, from_queue: bool) {
+    fn watch(
+        &self,
+        rx: oneshot::Receiver<Result<(), ConvError>>,
+        pro: ProfessionalId,
+        conv: ConversationId,
+        requester: Option<SessionLink>,
+        req: Option<String>,
+        from_queue: bool,
+    ) {
         let Some(tx) = self.tx.upgrade() else { return };
         let metrics = self.metrics.clone();
         let hub = self.hub.clone();
@@ -354,15 +613,32 @@ impl Router {
             let result = rx.await.unwrap_or(Err(ConvError::Gone));
             let Err(e) = result else { return };
             if let Some(link) = requester {
-                error(&metrics, &link, req, e.code(), &e.to_string(), Some(conv.clone()));
+                error(
+                    &metrics,
+                    &link,
+                    req,
+                    e.code(),
+                    &e.to_string(),
+                    Some(conv.clone()),
+                );
             }
-            let _ = tx.send(RouterCmd::AssignFailed { professional: pro, conversation: conv.clone() }).await;
+            let _ = tx
+                .send(RouterCmd::AssignFailed {
+                    professional: pro,
+                    conversation: conv.clone(),
+                })
+                .await;
             // `BadState`: the conversation is not waiting any more, so there is nothing to requeue.
             if from_queue && !matches!(e, ConvError::BadState(_)) {
                 tokio::time::sleep(REQUEUE_PAUSE).await;
                 if let Ok(Some(h)) = hub.get_or_load(&conv).await {
                     if let Ok(ticket) = h.ticket().await {
-                        let _ = tx.send(RouterCmd::Enqueue { ticket, reply: None }).await;
+                        let _ = tx
+                            .send(RouterCmd::Enqueue {
+                                ticket,
+                                reply: None,
+                            })
+                            .await;
                     }
                 }
             }
@@ -372,10 +648,17 @@ impl Router {
     /// Sends the team's snapshot to subscribers and new places to waiting clients.
     fn publish(&mut self, team: &TeamId) {
         let servers = self.available_in(team);
-        let Some(q) = self.teams.get_mut(team) else { return };
-        self.metrics.queue_length.with_label_values(&[team.as_str()]).set(q.len() as i64);
+        let Some(q) = self.teams.get_mut(team) else {
+            return;
+        };
+        self.metrics
+            .queue_length
+            .with_label_values(&[team.as_str()])
+            .set(q.len() as i64);
         let now = Instant::now();
-        let estimates: Vec<u64> = (1..=q.len() as u32).map(|pos| q.estimate_wait_s(pos, now, servers)).collect();
+        let estimates: Vec<u64> = (1..=q.len() as u32)
+            .map(|pos| q.estimate_wait_s(pos, now, servers))
+            .collect();
         for (i, w) in q.entries_mut().iter_mut().enumerate() {
             let pos = i as u32 + 1;
             if w.told_position != pos {
@@ -385,7 +668,12 @@ impl Router {
                 }
             }
         }
-        let snapshot = crate::session::outbound::SharedFrame::plain(ServerFrame::QueueSnapshot(QueueSnapshot { team: team.clone(), entries: q.snapshot(now) }));
+        let snapshot = crate::session::outbound::SharedFrame::plain(ServerFrame::QueueSnapshot(
+            QueueSnapshot {
+                team: team.clone(),
+                entries: q.snapshot(now),
+            },
+        ));
         if let Some(subs) = self.subscribers.get_mut(team) {
             subs.retain(|l| !l.is_gone() && l.frame(snapshot.clone()));
         }
@@ -393,13 +681,25 @@ impl Router {
 
     fn update_gauges(&self) {
         for t in &self.org.teams {
-            self.metrics.available_professionals.with_label_values(&[t.id.as_str()]).set(self.available_in(&t.id) as i64);
+            self.metrics
+                .available_professionals
+                .with_label_values(&[t.id.as_str()])
+                .set(self.available_in(&t.id) as i64);
         }
     }
 
-    async fn connect(&mut self, who: ProfessionalRef, link: SessionLink, resume: HashMap<ConversationId, u64>) -> ConnectReply {
+    async fn connect(
+        &mut self,
+        who: ProfessionalRef,
+        link: SessionLink,
+        resume: HashMap<ConversationId, u64>,
+    ) -> ConnectReply {
         let Some(p) = self.pros.get_mut(&who.id) else {
-            return ConnectReply { availability: Availability::Away, capacity: 0, attaches: Vec::new() };
+            return ConnectReply {
+                availability: Availability::Away,
+                capacity: 0,
+                attaches: Vec::new(),
+            };
         };
         p.links.retain(|l| !l.is_gone());
         p.links.push(link.clone());
@@ -409,12 +709,18 @@ impl Router {
         let mut attaches = Vec::with_capacity(active.len());
         for conv in active {
             if let Ok(Some(h)) = self.hub.get_or_load(&conv).await {
-                attaches.push(attach(&h, link.clone(), who.id.clone(), resume.get(&conv).copied()).await);
+                attaches.push(
+                    attach(&h, link.clone(), who.id.clone(), resume.get(&conv).copied()).await,
+                );
             }
         }
         self.update_gauges();
         self.dispatch_for(&who.id).await;
-        ConnectReply { availability, capacity, attaches }
+        ConnectReply {
+            availability,
+            capacity,
+            attaches,
+        }
     }
 
     fn disconnect(&mut self, professional: &ProfessionalId, session: &SessionId) {
@@ -430,16 +736,27 @@ impl Router {
         self.update_gauges();
     }
 
-    async fn status(&mut self, professional: &ProfessionalId, availability: Option<Availability>, capacity: Option<u32>) -> StatusUpdate {
+    async fn status(
+        &mut self,
+        professional: &ProfessionalId,
+        availability: Option<Availability>,
+        capacity: Option<u32>,
+    ) -> StatusUpdate {
         let max = self.max_capacity;
-        let Some(p) = self.pros.get_mut(professional) else { return StatusUpdate::default() };
+        let Some(p) = self.pros.get_mut(professional) else {
+            return StatusUpdate::default();
+        };
         if let Some(a) = availability {
             p.availability = a;
         }
         if let Some(c) = capacity {
             p.capacity = c.clamp(1, max);
         }
-        let reply = StatusUpdate { availability: Some(p.availability), capacity: Some(p.capacity), active: Some(p.active.len() as u32) };
+        let reply = StatusUpdate {
+            availability: Some(p.availability),
+            capacity: Some(p.capacity),
+            active: Some(p.active.len() as u32),
+        };
         self.update_gauges();
         self.dispatch_for(professional).await;
         reply
@@ -449,10 +766,20 @@ impl Router {
         let now = Instant::now();
         for team in teams {
             let Some(q) = self.teams.get(&team) else {
-                error(&self.metrics, &link, req.clone(), ErrorCode::NotFound, "no such team", None);
+                error(
+                    &self.metrics,
+                    &link,
+                    req.clone(),
+                    ErrorCode::NotFound,
+                    "no such team",
+                    None,
+                );
                 continue;
             };
-            let snap = ServerFrame::QueueSnapshot(QueueSnapshot { team: team.clone(), entries: q.snapshot(now) });
+            let snap = ServerFrame::QueueSnapshot(QueueSnapshot {
+                team: team.clone(),
+                entries: q.snapshot(now),
+            });
             link.reply(req.clone(), snap);
             let subs = self.subscribers.entry(team).or_default();
             subs.retain(|l| l.id != link.id);
@@ -460,48 +787,140 @@ impl Router {
         }
     }
 
-    async fn accept(&mut self, pro: ProfessionalId, link: SessionLink, team: Option<TeamId>, conv: Option<ConversationId>, req: Option<String>) {
+    async fn accept(
+        &mut self,
+        pro: ProfessionalId,
+        link: SessionLink,
+        team: Option<TeamId>,
+        conv: Option<ConversationId>,
+        req: Option<String>,
+    ) {
         let Some(p) = self.pros.get(&pro) else { return };
         let (team, conv) = match (team, conv) {
-            (_, Some(c)) => match self.queued_in.get(&c) {
+            // Another team's waiting conversation is answered as if it did not exist.
+            (_, Some(c)) => match self.queued_in.get(&c).filter(|t| p.serves(t)) {
                 Some(t) => (t.clone(), c),
-                None => return error(&self.metrics, &link, req, ErrorCode::NotFound, "conversation is not waiting", Some(c)),
+                None => {
+                    return error(
+                        &self.metrics,
+                        &link,
+                        req,
+                        ErrorCode::NotFound,
+                        "conversation is not waiting",
+                        Some(c),
+                    )
+                }
             },
             (Some(t), None) => {
                 if !p.serves(&t) {
-                    return error(&self.metrics, &link, req, ErrorCode::Forbidden, "not a member of that team", None);
+                    return error(
+                        &self.metrics,
+                        &link,
+                        req,
+                        ErrorCode::Forbidden,
+                        "not a member of that team",
+                        None,
+                    );
                 }
                 match self.teams.get(&t).and_then(|q| q.first_for(&pro)) {
                     Some(w) => (t, w.ticket.conversation.clone()),
-                    None => return error(&self.metrics, &link, req, ErrorCode::NotFound, "the queue is empty", None),
+                    None => {
+                        return error(
+                            &self.metrics,
+                            &link,
+                            req,
+                            ErrorCode::NotFound,
+                            "the queue is empty",
+                            None,
+                        )
+                    }
                 }
             }
-            (None, None) => return error(&self.metrics, &link, req, ErrorCode::BadFrame, "accept needs team or conversation", None),
+            (None, None) => {
+                return error(
+                    &self.metrics,
+                    &link,
+                    req,
+                    ErrorCode::BadFrame,
+                    "accept needs team or conversation",
+                    None,
+                )
+            }
         };
-        let reserved_for_other = self.teams.get(&team).and_then(|q| q.entries().iter().find(|w| w.ticket.conversation == conv)).and_then(|w| w.ticket.for_professional.clone()).is_some_and(|f| f != pro);
+        let reserved_for_other = self
+            .teams
+            .get(&team)
+            .and_then(|q| q.entries().iter().find(|w| w.ticket.conversation == conv))
+            .and_then(|w| w.ticket.for_professional.clone())
+            .is_some_and(|f| f != pro);
         if !p.serves(&team) || reserved_for_other {
-            return error(&self.metrics, &link, req, ErrorCode::Forbidden, "not a member of that team", Some(conv));
+            return error(
+                &self.metrics,
+                &link,
+                req,
+                ErrorCode::Forbidden,
+                "not a member of that team",
+                Some(conv),
+            );
         }
         if p.active.len() as u32 >= p.capacity {
-            return error(&self.metrics, &link, req, ErrorCode::CapacityFull, "capacity full", Some(conv));
+            return error(
+                &self.metrics,
+                &link,
+                req,
+                ErrorCode::CapacityFull,
+                "capacity full",
+                Some(conv),
+            );
         }
         self.assign(&team, &conv, &pro, req, Some(link)).await;
         self.publish(&team);
     }
 
-    async fn reopen(&mut self, pro: ProfessionalId, link: SessionLink, conv: ConversationId, req: Option<String>) {
-        let Some(p) = self.pros.get_mut(&pro) else { return };
+    async fn reopen(
+        &mut self,
+        pro: ProfessionalId,
+        link: SessionLink,
+        conv: ConversationId,
+        req: Option<String>,
+    ) {
+        let Some(p) = self.pros.get_mut(&pro) else {
+            return;
+        };
         if p.active.contains(&conv) {
             // Theirs and in progress: a failed reopen must not drop it from their load.
-            return error(&self.metrics, &link, req, ErrorCode::BadFrame, "conversation is not complete", Some(conv));
+            return error(
+                &self.metrics,
+                &link,
+                req,
+                ErrorCode::BadFrame,
+                "conversation is not complete",
+                Some(conv),
+            );
         }
         if p.active.len() as u32 >= p.capacity {
-            return error(&self.metrics, &link, req, ErrorCode::CapacityFull, "capacity full", Some(conv));
+            return error(
+                &self.metrics,
+                &link,
+                req,
+                ErrorCode::CapacityFull,
+                "capacity full",
+                Some(conv),
+            );
         }
         let (who, links) = (p.who.clone(), p.live_links());
         let handle = match self.hub.get_or_load(&conv).await {
             Ok(Some(h)) => h,
-            _ => return error(&self.metrics, &link, req, ErrorCode::NotFound, "no such conversation", Some(conv)),
+            _ => {
+                return error(
+                    &self.metrics,
+                    &link,
+                    req,
+                    ErrorCode::NotFound,
+                    "no such conversation",
+                    Some(conv),
+                )
+            }
         };
         if let Some(p) = self.pros.get_mut(&pro) {
             p.active.insert(conv.clone());
@@ -515,7 +934,11 @@ impl Router {
         let expired: Vec<(ProfessionalId, Vec<ConversationId>)> = self
             .pros
             .values_mut()
-            .filter(|p| p.gone_since.is_some_and(|g| now.duration_since(g) >= self.grace) && !p.active.is_empty())
+            .filter(|p| {
+                p.gone_since
+                    .is_some_and(|g| now.duration_since(g) >= self.grace)
+                    && !p.active.is_empty()
+            })
             .map(|p| (p.who.id.clone(), p.active.drain().collect()))
             .collect();
         for (pro, convs) in expired {
@@ -535,12 +958,22 @@ impl Router {
         let Some(tx) = self.tx.upgrade() else { return };
         tokio::spawn(async move {
             if let Ok(ticket) = h.requeue(pro).await {
-                let _ = tx.send(RouterCmd::Enqueue { ticket, reply: None }).await;
+                let _ = tx
+                    .send(RouterCmd::Enqueue {
+                        ticket,
+                        reply: None,
+                    })
+                    .await;
             }
         });
     }
 }
 
-async fn attach(h: &ConversationHandle, link: SessionLink, pro: ProfessionalId, after: Option<u64>) -> oneshot::Receiver<Result<ConversationSummary, ConvError>> {
+async fn attach(
+    h: &ConversationHandle,
+    link: SessionLink,
+    pro: ProfessionalId,
+    after: Option<u64>,
+) -> oneshot::Receiver<Result<ConversationSummary, ConvError>> {
     h.attach_professional_ordered(link, pro, after).await
 }

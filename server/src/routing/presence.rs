@@ -22,7 +22,11 @@ impl Presence {
     /// A configured professional, not connected.
     pub fn new(p: &Professional) -> Self {
         Presence {
-            who: ProfessionalRef { id: p.id.clone(), name: p.name.clone(), teams: p.teams.clone() },
+            who: ProfessionalRef {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                teams: p.teams.clone(),
+            },
             links: Vec::new(),
             availability: Availability::Available,
             capacity: p.capacity.max(1),
@@ -53,6 +57,10 @@ impl Presence {
 
     /// Sessions still open.
     pub fn live_links(&self) -> Vec<SessionLink> {
-        self.links.iter().filter(|l| !l.is_gone()).cloned().collect()
+        self.links
+            .iter()
+            .filter(|l| !l.is_gone())
+            .cloned()
+            .collect()
     }
 }

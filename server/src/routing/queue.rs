@@ -32,14 +32,22 @@ pub struct TeamQueue {
 impl TeamQueue {
     /// An empty queue.
     pub fn new(routing: Routing) -> Self {
-        TeamQueue { routing, entries: Vec::new(), assignments: VecDeque::new() }
+        TeamQueue {
+            routing,
+            entries: Vec::new(),
+            assignments: VecDeque::new(),
+        }
     }
 
     /// Adds (or replaces) a conversation; returns its 1-based position.
     pub fn push(&mut self, ticket: QueueTicket, since: Instant) -> u32 {
         self.remove(&ticket.conversation);
         let key = |w: &Waiting| (-w.ticket.priority, w.ticket.queued_at_ms);
-        let new = Waiting { ticket, since, told_position: 0 };
+        let new = Waiting {
+            ticket,
+            since,
+            told_position: 0,
+        };
         let at = self.entries.partition_point(|w| key(w) <= key(&new));
         self.entries.insert(at, new);
         at as u32 + 1
@@ -47,13 +55,21 @@ impl TeamQueue {
 
     /// Removes a conversation, returning its entry.
     pub fn remove(&mut self, id: &ConversationId) -> Option<Waiting> {
-        let i = self.entries.iter().position(|w| &w.ticket.conversation == id)?;
+        let i = self
+            .entries
+            .iter()
+            .position(|w| &w.ticket.conversation == id)?;
         Some(self.entries.remove(i))
     }
 
     /// The first entry `professional` may take (entries reserved for others are skipped).
     pub fn first_for(&self, professional: &ProfessionalId) -> Option<&Waiting> {
-        self.entries.iter().find(|w| w.ticket.for_professional.as_ref().is_none_or(|p| p == professional))
+        self.entries.iter().find(|w| {
+            w.ticket
+                .for_professional
+                .as_ref()
+                .is_none_or(|p| p == professional)
+        })
     }
 
     /// Entries in order.
@@ -136,7 +152,11 @@ mod tests {
         assert_eq!(q.push(ticket("a", 0, 1), now), 1);
         assert_eq!(q.push(ticket("b", 0, 2), now), 2);
         assert_eq!(q.push(ticket("c", 2, 3), now), 1);
-        let order: Vec<_> = q.entries().iter().map(|w| w.ticket.conversation.to_string()).collect();
+        let order: Vec<_> = q
+            .entries()
+            .iter()
+            .map(|w| w.ticket.conversation.to_string())
+            .collect();
         assert_eq!(order, ["c", "a", "b"]);
         assert!(q.remove(&"a".into()).is_some());
         assert_eq!(q.len(), 2);
@@ -149,8 +169,16 @@ mod tests {
         t.for_professional = Some("nurse-3".into());
         q.push(t, Instant::now());
         q.push(ticket("b", 0, 2), Instant::now());
-        assert_eq!(q.first_for(&"nurse-1".into()).map(|w| w.ticket.conversation.as_str()), Some("b"));
-        assert_eq!(q.first_for(&"nurse-3".into()).map(|w| w.ticket.conversation.as_str()), Some("a"));
+        assert_eq!(
+            q.first_for(&"nurse-1".into())
+                .map(|w| w.ticket.conversation.as_str()),
+            Some("b")
+        );
+        assert_eq!(
+            q.first_for(&"nurse-3".into())
+                .map(|w| w.ticket.conversation.as_str()),
+            Some("a")
+        );
     }
 
     #[test]

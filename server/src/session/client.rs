@@ -3,8 +3,8 @@
 
 use super::{CloseReason, Conn, Handler};
 use crate::auth::Claims;
-use crate::conversation::{ConvError, ConversationHandle, Origin, PostKind, QueueTicket, Who};
 use crate::conversation::view::now;
+use crate::conversation::{ConvError, ConversationHandle, Origin, PostKind, QueueTicket, Who};
 use crate::storage::{ClientIdentity, ConversationRecord, ConversationState};
 use console_protocol::{
     ClientFrame, ClientHello, ConversationId, ConversationStatus, Envelope, ErrorCode, ErrorFrame,
@@ -33,10 +33,15 @@ impl ClientSession {
         S: Sink<Message, Error = WsError> + Unpin,
     {
         let hello: ClientHello = match conn.codec.decode::<Envelope<ClientFrame>>(bytes) {
-            Ok(Envelope { frame: ClientFrame::Hello(h), .. }) => h,
+            Ok(Envelope {
+                frame: ClientFrame::Hello(h),
+                ..
+            }) => h,
             _ => {
                 let req = conn.codec.peek_req(bytes);
-                let _ = conn.error(req, ErrorCode::BadFrame, "the first frame must be hello").await;
+                let _ = conn
+                    .error(req, ErrorCode::BadFrame, "the first frame must be hello")
+                    .await;
                 return Err(CloseReason(4408, "first frame must be hello"));
             }
         };
@@ -47,13 +52,19 @@ impl ClientSession {
                 Err(_) => return Err(CloseReason(4401, "invalid token")),
             },
         };
-        let mut s = ClientSession { identity, members: HashMap::new() };
+        let mut s = ClientSession {
+            identity,
+            members: HashMap::new(),
+        };
         let mut conversations = Vec::new();
         let mut refused = Vec::new();
         for r in hello.resume {
             let token = r.resume_token.clone().unwrap_or_default();
             let attached = match conn.ctx.hub.get_or_load(&r.conversation).await {
-                Ok(Some(h)) => h.attach_client(conn.link.clone(), token, Some(r.after_seq)).await.map(|sum| (h, sum)),
+                Ok(Some(h)) => h
+                    .attach_client(conn.link.clone(), token, Some(r.after_seq))
+                    .await
+                    .map(|sum| (h, sum)),
                 Ok(None) => Err(ConvError::Forbidden),
                 Err(_) => Err(ConvError::Storage),
             };
@@ -72,23 +83,41 @@ impl ClientSession {
             ..Default::default()
         };
         let req = conn.codec.peek_req(bytes);
-        conn.send(req.clone(), ServerFrame::Welcome(welcome)).await.map_err(gone)?;
+        conn.send(req.clone(), ServerFrame::Welcome(welcome))
+            .await
+            .map_err(gone)?;
         for (conversation, e) in refused {
-            let f = ErrorFrame { code: e.code(), message: e.to_string(), conversation: Some(conversation) };
-            conn.send(req.clone(), ServerFrame::Error(f)).await.map_err(gone)?;
+            let f = ErrorFrame {
+                code: e.code(),
+                message: e.to_string(),
+                conversation: Some(conversation),
+            };
+            conn.send(req.clone(), ServerFrame::Error(f))
+                .await
+                .map_err(gone)?;
         }
         Ok(s)
     }
 
     fn identity(&self) -> Identity {
         match &self.identity {
-            Some(c) => Identity { kind: IdentityKind::Identified, name: c.name.clone() },
-            None => Identity { kind: IdentityKind::Anonymous, name: None },
+            Some(c) => Identity {
+                kind: IdentityKind::Identified,
+                name: c.name.clone(),
+            },
+            None => Identity {
+                kind: IdentityKind::Anonymous,
+                name: None,
+            },
         }
     }
 
     fn origin<S>(&self, conn: &Conn<S>, req: Option<String>) -> Origin {
-        Origin { who: Who::Client, link: conn.link.clone(), req }
+        Origin {
+            who: Who::Client,
+            link: conn.link.clone(),
+            req,
+        }
     }
 
     async fn start<S>(&mut self, conn: &mut Conn<S>, req: Option<String>, start: Start) -> Io
@@ -98,25 +127,47 @@ impl ClientSession {
         let ctx = conn.ctx.clone();
         let org = &ctx.config.organisation;
         let Some(service) = org.service(&start.service) else {
-            return conn.error(req, ErrorCode::NotFound, "no such service").await.map_err(gone);
+            return conn
+                .error(req, ErrorCode::NotFound, "no such service")
+                .await
+                .map_err(gone);
         };
         if let Err(msg) = validate_start(service, &start) {
-            return conn.error(req, ErrorCode::BadFrame, msg).await.map_err(gone);
+            return conn
+                .error(req, ErrorCode::BadFrame, msg)
+                .await
+                .map_err(gone);
         }
         if !org.is_open(service, time::OffsetDateTime::now_utc()) {
-            return conn.error(req, ErrorCode::ServiceClosed, service.closed_message.clone()).await.map_err(gone);
+            return conn
+                .error(
+                    req,
+                    ErrorCode::ServiceClosed,
+                    service.closed_message.clone(),
+                )
+                .await
+                .map_err(gone);
         }
         if let Some(r) = &start.client_ref {
             match ctx.storage.conversation_by_client_ref(r).await {
                 Ok(Some(existing)) => return self.restart(conn, req, existing).await,
                 Ok(None) => {}
-                Err(_) => return conn.error(req, ErrorCode::Internal, "storage unavailable").await.map_err(gone),
+                Err(_) => {
+                    return conn
+                        .error(req, ErrorCode::Internal, "storage unavailable")
+                        .await
+                        .map_err(gone)
+                }
             }
         }
         let team = match &start.team {
             Some(t) => t.clone(),
             None if service.teams.len() == 1 => service.teams[0].clone(),
-            None => ctx.router.pick_team(service.teams.clone()).await.unwrap_or_else(|| service.teams[0].clone()),
+            None => ctx
+                .router
+                .pick_team(service.teams.clone())
+                .await
+                .unwrap_or_else(|| service.teams[0].clone()),
         };
         let id = ConversationId(uuid::Uuid::new_v4().simple().to_string());
         let (at, ms) = now();
@@ -126,52 +177,119 @@ impl ClientSession {
             topic: start.topic.clone(),
             channel: service.channel.clone(),
             client: match &self.identity {
-                Some(c) => ClientIdentity { subject: Some(c.sub.clone()), name: c.name.clone(), identified: true },
+                Some(c) => ClientIdentity {
+                    subject: Some(c.sub.clone()),
+                    name: c.name.clone(),
+                    identified: true,
+                },
                 None => ClientIdentity::default(),
             },
             questionnaire: start.questionnaire.clone(),
             resume_token_hash: String::new(),
             client_ref: start.client_ref.clone(),
             created_at_ms: ms,
-            state: ConversationState { status: ConversationStatus::Queued, team: team.clone(), assigned_to: None, queued_at_ms: ms, priority: 0, summary: None, reserved_for: None },
+            state: ConversationState {
+                status: ConversationStatus::Queued,
+                team: team.clone(),
+                assigned_to: None,
+                queued_at_ms: ms,
+                priority: 0,
+                summary: None,
+                reserved_for: None,
+            },
             last_seq: 0,
         };
         let mut detail = serde_json::Map::new();
         detail.insert("team".into(), team.to_string().into());
-        let first = Event::System(SystemEvent { conversation: id.clone(), seq: 1, at, event: SystemKind::Queued, detail });
+        let first = Event::System(SystemEvent {
+            conversation: id.clone(),
+            seq: 1,
+            at,
+            event: SystemKind::Queued,
+            detail,
+        });
         let handle = match ctx.hub.create(record, first).await {
             Ok(h) => h,
             Err(crate::storage::StorageError::Duplicate(_)) => {
-                return conn.error(req, ErrorCode::BadFrame, "client_ref already used").await.map_err(gone);
+                return conn
+                    .error(req, ErrorCode::BadFrame, "client_ref already used")
+                    .await
+                    .map_err(gone);
             }
-            Err(_) => return conn.error(req, ErrorCode::Internal, "storage unavailable").await.map_err(gone),
+            Err(_) => {
+                return conn
+                    .error(req, ErrorCode::Internal, "storage unavailable")
+                    .await
+                    .map_err(gone)
+            }
         };
-        ctx.metrics.conversations_started.with_label_values(&[service.id.as_str(), team.as_str(), service.channel.as_str()]).inc();
-        let ticket = QueueTicket { conversation: id.clone(), team: team.clone(), service: service.id.clone(), topic: start.topic, identified: self.identity.is_some(), priority: 0, queued_at_ms: ms, for_professional: None };
+        ctx.metrics
+            .conversations_started
+            .with_label_values(&[service.id.as_str(), team.as_str(), service.channel.as_str()])
+            .inc();
+        let ticket = QueueTicket {
+            conversation: id.clone(),
+            team: team.clone(),
+            service: service.id.clone(),
+            topic: start.topic,
+            identified: self.identity.is_some(),
+            priority: 0,
+            queued_at_ms: ms,
+            for_professional: None,
+        };
         self.attach_new(conn, req, handle, team, Some(ticket)).await
     }
 
     /// A retried `start` with a known `client_ref`: the same conversation and resume token.
-    async fn restart<S>(&mut self, conn: &mut Conn<S>, req: Option<String>, existing: ConversationRecord) -> Io
+    async fn restart<S>(
+        &mut self,
+        conn: &mut Conn<S>,
+        req: Option<String>,
+        existing: ConversationRecord,
+    ) -> Io
     where
         S: Sink<Message, Error = WsError> + Unpin,
     {
         let same_client = existing.client.subject == self.identity.as_ref().map(|c| c.sub.clone());
         let handle = match conn.ctx.hub.get_or_load(&existing.id).await {
             Ok(Some(h)) if same_client => h,
-            _ => return conn.error(req, ErrorCode::Forbidden, "client_ref belongs to another conversation").await.map_err(gone),
+            _ => {
+                return conn
+                    .error(
+                        req,
+                        ErrorCode::Forbidden,
+                        "client_ref belongs to another conversation",
+                    )
+                    .await
+                    .map_err(gone)
+            }
         };
-        self.attach_new(conn, req, handle, existing.state.team, None).await
+        self.attach_new(conn, req, handle, existing.state.team, None)
+            .await
     }
 
-    async fn attach_new<S>(&mut self, conn: &mut Conn<S>, req: Option<String>, handle: ConversationHandle, team: console_protocol::TeamId, ticket: Option<QueueTicket>) -> Io
+    async fn attach_new<S>(
+        &mut self,
+        conn: &mut Conn<S>,
+        req: Option<String>,
+        handle: ConversationHandle,
+        team: console_protocol::TeamId,
+        ticket: Option<QueueTicket>,
+    ) -> Io
     where
         S: Sink<Message, Error = WsError> + Unpin,
     {
         let ctx = conn.ctx.clone();
         let token = ctx.auth.resume_token(&handle.id);
-        if handle.attach_client(conn.link.clone(), token.clone(), Some(0)).await.is_err() {
-            return conn.error(req, ErrorCode::Internal, "could not join the conversation").await.map_err(gone);
+        if handle
+            .attach_client(conn.link.clone(), token.clone(), Some(0))
+            .await
+            .is_err()
+        {
+            return conn
+                .error(req, ErrorCode::Internal, "could not join the conversation")
+                .await
+                .map_err(gone);
         }
         self.members.insert(handle.id.clone(), handle.clone());
         let place = match ticket {
@@ -179,16 +297,35 @@ impl ClientSession {
             None => ctx.router.place(handle.id.clone()).await,
         };
         let (position, estimated_wait_s) = place.unwrap_or((0, 0));
-        let q = Queued { conversation: handle.id.clone(), resume_token: token, team, position, estimated_wait_s };
+        let q = Queued {
+            conversation: handle.id.clone(),
+            resume_token: token,
+            team,
+            position,
+            estimated_wait_s,
+        };
         conn.send(req, ServerFrame::Queued(q)).await.map_err(gone)
     }
 
-    async fn on_conversation<S>(&mut self, conn: &mut Conn<S>, req: Option<String>, id: &ConversationId, act: impl AsyncFnOnce(ConversationHandle, Origin) -> Result<(), ConvError>) -> Io
+    async fn on_conversation<S>(
+        &mut self,
+        conn: &mut Conn<S>,
+        req: Option<String>,
+        id: &ConversationId,
+        act: impl AsyncFnOnce(ConversationHandle, Origin) -> Result<(), ConvError>,
+    ) -> Io
     where
         S: Sink<Message, Error = WsError> + Unpin,
     {
         let Some(h) = self.members.get(id).cloned() else {
-            return conn.error(req, ErrorCode::Forbidden, "not a participant of this conversation").await.map_err(gone);
+            return conn
+                .error(
+                    req,
+                    ErrorCode::Forbidden,
+                    "not a participant of this conversation",
+                )
+                .await
+                .map_err(gone);
         };
         let origin = self.origin(conn, req.clone());
         if let Err(e) = act(h, origin).await {
@@ -212,7 +349,9 @@ fn validate_start(service: &crate::organisation::Service, start: &Start) -> Resu
     }
     let answers = start.questionnaire.as_ref();
     for q in service.questionnaire.iter().filter(|q| q.required) {
-        let answered = answers.and_then(|a| a.get(&q.id)).is_some_and(|v| !v.is_null() && v.as_str() != Some(""));
+        let answered = answers
+            .and_then(|a| a.get(&q.id))
+            .is_some_and(|v| !v.is_null() && v.as_str() != Some(""));
         if !answered {
             return Err(format!("questionnaire answer {} is required", q.id));
         }
@@ -229,31 +368,63 @@ where
             Ok(f) => f,
             Err(e) => {
                 let req = conn.codec.peek_req(bytes);
-                return conn.error(req, ErrorCode::BadFrame, format!("unreadable frame: {e}")).await.map_err(gone);
+                return conn
+                    .error(req, ErrorCode::BadFrame, format!("unreadable frame: {e}"))
+                    .await
+                    .map_err(gone);
             }
         };
         match frame {
-            ClientFrame::Hello(_) => conn.error(req, ErrorCode::BadFrame, "hello was already received").await.map_err(gone),
+            ClientFrame::Hello(_) => conn
+                .error(req, ErrorCode::BadFrame, "hello was already received")
+                .await
+                .map_err(gone),
             ClientFrame::Start(s) => self.start(conn, req, s).await,
             ClientFrame::Send(m) => {
                 let c = m.conversation.clone();
-                self.on_conversation(conn, req, &c, async |h, o| h.post(o, PostKind::Message, m.client_msg_id, m.body).await).await
+                self.on_conversation(conn, req, &c, async |h, o| {
+                    h.post(o, PostKind::Message, m.client_msg_id, m.body).await
+                })
+                .await
             }
-            ClientFrame::Typing(t) => self.on_conversation(conn, req, &t.conversation.clone(), async |h, o| h.typing(o, t.active).await).await,
-            ClientFrame::Read(r) => self.on_conversation(conn, req, &r.conversation.clone(), async |h, o| h.read(o, r.seq).await).await,
-            ClientFrame::Feedback(f) => self.on_conversation(conn, req, &f.conversation.clone(), async |h, o| h.feedback(o, f.rating, f.comment).await).await,
+            ClientFrame::Typing(t) => {
+                self.on_conversation(conn, req, &t.conversation.clone(), async |h, o| {
+                    h.typing(o, t.active).await
+                })
+                .await
+            }
+            ClientFrame::Read(r) => {
+                self.on_conversation(conn, req, &r.conversation.clone(), async |h, o| {
+                    h.read(o, r.seq).await
+                })
+                .await
+            }
+            ClientFrame::Feedback(f) => {
+                self.on_conversation(conn, req, &f.conversation.clone(), async |h, o| {
+                    h.feedback(o, f.rating, f.comment).await
+                })
+                .await
+            }
         }
     }
 
     fn admit(&mut self, _conn: &Conn<S>, frame: &ServerFrame) -> bool {
         match frame {
-            ServerFrame::Note(_) | ServerFrame::Assigned(_) | ServerFrame::Released(_) | ServerFrame::QueueSnapshot(_) => false,
+            ServerFrame::Note(_)
+            | ServerFrame::Assigned(_)
+            | ServerFrame::Released(_)
+            | ServerFrame::QueueSnapshot(_) => false,
             ServerFrame::Error(_) => true,
-            other => super::outbound::frame_conversation(other).is_none_or(|c| self.members.contains_key(c)),
+            other => super::outbound::frame_conversation(other)
+                .is_none_or(|c| self.members.contains_key(c)),
         }
     }
 
-    async fn on_end(&mut self, link: super::outbound::SessionLink, ctx: std::sync::Arc<crate::server::ServerCtx>) {
+    async fn on_end(
+        &mut self,
+        link: super::outbound::SessionLink,
+        ctx: std::sync::Arc<crate::server::ServerCtx>,
+    ) {
         for h in self.members.values() {
             h.detach(link.clone()).await;
         }

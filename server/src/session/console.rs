@@ -4,8 +4,8 @@
 use super::{CloseReason, Conn, Handler};
 use crate::conversation::{ConvError, ConversationHandle, Origin, PostKind, ProfessionalRef, Who};
 use console_protocol::{
-    ConsoleFrame, ConsoleHello, ConversationId, Envelope, ErrorCode, ProfessionalInfo,
-    ServerFrame, TeamId, Transfer, Welcome,
+    ConsoleFrame, ConsoleHello, ConversationId, Envelope, ErrorCode, ProfessionalInfo, ServerFrame,
+    TeamId, Transfer, Welcome,
 };
 use futures_util::{Sink, Stream};
 use std::collections::HashMap;
@@ -30,24 +30,48 @@ impl ConsoleSession {
         S: Sink<Message, Error = WsError> + Unpin,
     {
         let hello: ConsoleHello = match conn.codec.decode::<Envelope<ConsoleFrame>>(bytes) {
-            Ok(Envelope { frame: ConsoleFrame::Hello(h), .. }) => h,
+            Ok(Envelope {
+                frame: ConsoleFrame::Hello(h),
+                ..
+            }) => h,
             _ => {
                 let req = conn.codec.peek_req(bytes);
-                let _ = conn.error(req, ErrorCode::BadFrame, "the first frame must be hello").await;
+                let _ = conn
+                    .error(req, ErrorCode::BadFrame, "the first frame must be hello")
+                    .await;
                 return Err(CloseReason(4408, "first frame must be hello"));
             }
         };
         let ctx = conn.ctx.clone();
-        let claims = hello.token.as_deref().map(|t| ctx.auth.verify_professional(t));
+        let claims = hello
+            .token
+            .as_deref()
+            .map(|t| ctx.auth.verify_professional(t));
         let Some(Ok(claims)) = claims else {
             return Err(CloseReason(4401, "invalid or missing token"));
         };
-        let Some(p) = ctx.config.organisation.professional(&claims.sub.clone().into()) else {
+        let Some(p) = ctx
+            .config
+            .organisation
+            .professional(&claims.sub.clone().into())
+        else {
             return Err(CloseReason(4401, "unknown professional"));
         };
-        let me = ProfessionalRef { id: p.id.clone(), name: p.name.clone(), teams: p.teams.clone() };
-        let resume: HashMap<ConversationId, u64> = hello.resume.into_iter().map(|r| (r.conversation, r.after_seq)).collect();
-        let Some(reply) = ctx.router.connect(me.clone(), conn.link.clone(), resume).await else {
+        let me = ProfessionalRef {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            teams: p.teams.clone(),
+        };
+        let resume: HashMap<ConversationId, u64> = hello
+            .resume
+            .into_iter()
+            .map(|r| (r.conversation, r.after_seq))
+            .collect();
+        let Some(reply) = ctx
+            .router
+            .connect(me.clone(), conn.link.clone(), resume)
+            .await
+        else {
             return Err(CloseReason(1011, "router unavailable"));
         };
         let mut members = HashMap::new();
@@ -61,25 +85,44 @@ impl ConsoleSession {
             }
         }
         let welcome = Welcome {
-            professional: Some(ProfessionalInfo { id: me.id.clone(), name: me.name.clone(), teams: me.teams.clone() }),
+            professional: Some(ProfessionalInfo {
+                id: me.id.clone(),
+                name: me.name.clone(),
+                teams: me.teams.clone(),
+            }),
             capacity: Some(reply.capacity),
             conversations,
             ..Default::default()
         };
-        conn.send(conn.codec.peek_req(bytes), ServerFrame::Welcome(welcome)).await.map_err(gone)?;
+        conn.send(conn.codec.peek_req(bytes), ServerFrame::Welcome(welcome))
+            .await
+            .map_err(gone)?;
         Ok(ConsoleSession { me, members })
     }
 
     fn origin<S>(&self, conn: &Conn<S>, req: Option<String>) -> Origin {
-        Origin { who: Who::Professional(self.me.clone()), link: conn.link.clone(), req }
+        Origin {
+            who: Who::Professional(self.me.clone()),
+            link: conn.link.clone(),
+            req,
+        }
     }
 
-    async fn on_conversation<S>(&mut self, conn: &mut Conn<S>, req: Option<String>, id: &ConversationId, act: impl AsyncFnOnce(ConversationHandle, Origin) -> Result<(), ConvError>) -> Io
+    async fn on_conversation<S>(
+        &mut self,
+        conn: &mut Conn<S>,
+        req: Option<String>,
+        id: &ConversationId,
+        act: impl AsyncFnOnce(ConversationHandle, Origin) -> Result<(), ConvError>,
+    ) -> Io
     where
         S: Sink<Message, Error = WsError> + Unpin,
     {
         let Some(h) = self.members.get(id).cloned() else {
-            return conn.error(req, ErrorCode::Forbidden, "not assigned to you").await.map_err(gone);
+            return conn
+                .error(req, ErrorCode::Forbidden, "not assigned to you")
+                .await
+                .map_err(gone);
         };
         let origin = self.origin(conn, req.clone());
         if let Err(e) = act(h, origin).await {
@@ -95,28 +138,80 @@ impl ConsoleSession {
         let ctx = conn.ctx.clone();
         let org = &ctx.config.organisation;
         let to_team: TeamId = match (&t.to_team, &t.to_professional) {
-            (Some(team), _) if org.team(team).is_none() => return conn.error(req, ErrorCode::NotFound, "no such team").await.map_err(gone),
-            (_, Some(p)) if p == &self.me.id => return conn.error(req, ErrorCode::BadFrame, "cannot transfer to yourself").await.map_err(gone),
+            (Some(team), _) if org.team(team).is_none() => {
+                return conn
+                    .error(req, ErrorCode::NotFound, "no such team")
+                    .await
+                    .map_err(gone)
+            }
+            (_, Some(p)) if p == &self.me.id => {
+                return conn
+                    .error(req, ErrorCode::BadFrame, "cannot transfer to yourself")
+                    .await
+                    .map_err(gone)
+            }
             (_, Some(p)) => match org.professional(p) {
-                None => return conn.error(req, ErrorCode::NotFound, "no such professional").await.map_err(gone),
+                None => {
+                    return conn
+                        .error(req, ErrorCode::NotFound, "no such professional")
+                        .await
+                        .map_err(gone)
+                }
                 Some(target) => match &t.to_team {
                     Some(team) if target.teams.contains(team) => team.clone(),
-                    Some(_) => return conn.error(req, ErrorCode::BadFrame, "that professional is not in that team").await.map_err(gone),
+                    Some(_) => {
+                        return conn
+                            .error(
+                                req,
+                                ErrorCode::BadFrame,
+                                "that professional is not in that team",
+                            )
+                            .await
+                            .map_err(gone)
+                    }
                     None => target.teams[0].clone(),
                 },
             },
             (Some(team), None) => team.clone(),
-            (None, None) => return conn.error(req, ErrorCode::BadFrame, "transfer needs to_team or to_professional").await.map_err(gone),
+            (None, None) => {
+                return conn
+                    .error(
+                        req,
+                        ErrorCode::BadFrame,
+                        "transfer needs to_team or to_professional",
+                    )
+                    .await
+                    .map_err(gone)
+            }
         };
         let Some(h) = self.members.get(&t.conversation).cloned() else {
-            return conn.error(req, ErrorCode::Forbidden, "not assigned to you").await.map_err(gone);
+            return conn
+                .error(req, ErrorCode::Forbidden, "not assigned to you")
+                .await
+                .map_err(gone);
         };
-        match h.transfer(self.origin(conn, req.clone()), to_team, t.to_professional.clone(), t.note).await {
+        match h
+            .transfer(
+                self.origin(conn, req.clone()),
+                to_team,
+                t.to_professional.clone(),
+                t.note,
+            )
+            .await
+        {
             Ok(ticket) => {
-                let target = if t.to_professional.is_some() { "professional" } else { "team" };
+                let target = if t.to_professional.is_some() {
+                    "professional"
+                } else {
+                    "team"
+                };
                 ctx.metrics.transfers.with_label_values(&[target]).inc();
-                self.members.remove(&t.conversation);
-                ctx.router.released(self.me.id.clone(), t.conversation).await;
+                // Membership ends when `released` passes through the outbound queue (`admit`),
+                // after the events committed before the transfer: removing it here would drop
+                // those still queued for this session.
+                ctx.router
+                    .released(self.me.id.clone(), t.conversation)
+                    .await;
                 ctx.router.enqueue(ticket).await;
                 Ok(())
             }
@@ -124,16 +219,25 @@ impl ConsoleSession {
         }
     }
 
-    async fn close<S>(&mut self, conn: &mut Conn<S>, req: Option<String>, id: ConversationId, summary: Option<String>) -> Io
+    async fn close<S>(
+        &mut self,
+        conn: &mut Conn<S>,
+        req: Option<String>,
+        id: ConversationId,
+        summary: Option<String>,
+    ) -> Io
     where
         S: Sink<Message, Error = WsError> + Unpin,
     {
         let Some(h) = self.members.get(&id).cloned() else {
-            return conn.error(req, ErrorCode::Forbidden, "not assigned to you").await.map_err(gone);
+            return conn
+                .error(req, ErrorCode::Forbidden, "not assigned to you")
+                .await
+                .map_err(gone);
         };
         match h.close(self.origin(conn, req.clone()), summary).await {
             Ok(()) => {
-                self.members.remove(&id);
+                // As for transfer: `released` ends the membership, in order.
                 conn.ctx.router.released(self.me.id.clone(), id).await;
                 Ok(())
             }
@@ -141,7 +245,14 @@ impl ConsoleSession {
         }
     }
 
-    async fn history<S>(&mut self, conn: &mut Conn<S>, req: Option<String>, id: ConversationId, before: Option<u64>, limit: Option<u32>) -> Io
+    async fn history<S>(
+        &mut self,
+        conn: &mut Conn<S>,
+        req: Option<String>,
+        id: ConversationId,
+        before: Option<u64>,
+        limit: Option<u32>,
+    ) -> Io
     where
         S: Sink<Message, Error = WsError> + Unpin,
     {
@@ -150,9 +261,17 @@ impl ConsoleSession {
             None => conn.ctx.hub.get_or_load(&id).await.ok().flatten(),
         };
         let Some(h) = handle else {
-            return conn.error(req, ErrorCode::Forbidden, "not visible to you").await.map_err(gone);
+            // Word for word the refusal of an existing conversation the professional may not
+            // see, so the answer does not tell whether the conversation exists.
+            return conn
+                .error_about(req, id, &ConvError::Forbidden)
+                .await
+                .map_err(gone);
         };
-        if let Err(e) = h.history(self.origin(conn, req.clone()), before, limit.unwrap_or(50)).await {
+        if let Err(e) = h
+            .history(self.origin(conn, req.clone()), before, limit.unwrap_or(50))
+            .await
+        {
             return conn.error(req, e.code(), e.to_string()).await.map_err(gone);
         }
         Ok(())
@@ -168,44 +287,90 @@ where
             Ok(f) => f,
             Err(e) => {
                 let req = conn.codec.peek_req(bytes);
-                return conn.error(req, ErrorCode::BadFrame, format!("unreadable frame: {e}")).await.map_err(gone);
+                return conn
+                    .error(req, ErrorCode::BadFrame, format!("unreadable frame: {e}"))
+                    .await
+                    .map_err(gone);
             }
         };
         let ctx = conn.ctx.clone();
         let me = self.me.id.clone();
         match frame {
-            ConsoleFrame::Hello(_) => conn.error(req, ErrorCode::BadFrame, "hello was already received").await.map_err(gone),
+            ConsoleFrame::Hello(_) => conn
+                .error(req, ErrorCode::BadFrame, "hello was already received")
+                .await
+                .map_err(gone),
             ConsoleFrame::Status(s) => {
                 if s.capacity == Some(0) {
-                    return conn.error(req, ErrorCode::BadFrame, "capacity must be at least 1").await.map_err(gone);
+                    return conn
+                        .error(req, ErrorCode::BadFrame, "capacity must be at least 1")
+                        .await
+                        .map_err(gone);
                 }
                 match ctx.router.status(me, s.availability, s.capacity).await {
                     Some(st) => conn.send(req, ServerFrame::Status(st)).await.map_err(gone),
-                    None => conn.error(req, ErrorCode::Internal, "router unavailable").await.map_err(gone),
+                    None => conn
+                        .error(req, ErrorCode::Internal, "router unavailable")
+                        .await
+                        .map_err(gone),
                 }
             }
             ConsoleFrame::SubscribeQueue(s) => {
                 if let Some(t) = s.teams.iter().find(|t| !self.me.teams.contains(t)) {
-                    return conn.error(req, ErrorCode::Forbidden, format!("not a member of team {t}")).await.map_err(gone);
+                    return conn
+                        .error(
+                            req,
+                            ErrorCode::Forbidden,
+                            format!("not a member of team {t}"),
+                        )
+                        .await
+                        .map_err(gone);
                 }
                 ctx.router.subscribe(conn.link.clone(), s.teams, req).await;
                 Ok(())
             }
             ConsoleFrame::Accept(a) => {
-                ctx.router.accept(me, conn.link.clone(), a.team, a.conversation, req).await;
+                ctx.router
+                    .accept(me, conn.link.clone(), a.team, a.conversation, req)
+                    .await;
                 Ok(())
             }
-            ConsoleFrame::Send(m) => self.on_conversation(conn, req, &m.conversation.clone(), async |h, o| h.post(o, PostKind::Message, m.client_msg_id, m.body).await).await,
-            ConsoleFrame::Note(m) => self.on_conversation(conn, req, &m.conversation.clone(), async |h, o| h.post(o, PostKind::Note, m.client_msg_id, m.body).await).await,
-            ConsoleFrame::Typing(t) => self.on_conversation(conn, req, &t.conversation.clone(), async |h, o| h.typing(o, t.active).await).await,
-            ConsoleFrame::Read(r) => self.on_conversation(conn, req, &r.conversation.clone(), async |h, o| h.read(o, r.seq).await).await,
+            ConsoleFrame::Send(m) => {
+                self.on_conversation(conn, req, &m.conversation.clone(), async |h, o| {
+                    h.post(o, PostKind::Message, m.client_msg_id, m.body).await
+                })
+                .await
+            }
+            ConsoleFrame::Note(m) => {
+                self.on_conversation(conn, req, &m.conversation.clone(), async |h, o| {
+                    h.post(o, PostKind::Note, m.client_msg_id, m.body).await
+                })
+                .await
+            }
+            ConsoleFrame::Typing(t) => {
+                self.on_conversation(conn, req, &t.conversation.clone(), async |h, o| {
+                    h.typing(o, t.active).await
+                })
+                .await
+            }
+            ConsoleFrame::Read(r) => {
+                self.on_conversation(conn, req, &r.conversation.clone(), async |h, o| {
+                    h.read(o, r.seq).await
+                })
+                .await
+            }
             ConsoleFrame::Transfer(t) => self.transfer(conn, req, t).await,
             ConsoleFrame::Close(c) => self.close(conn, req, c.conversation, c.summary).await,
             ConsoleFrame::Reopen(r) => {
-                ctx.router.reopen(me, conn.link.clone(), r.conversation, req).await;
+                ctx.router
+                    .reopen(me, conn.link.clone(), r.conversation, req)
+                    .await;
                 Ok(())
             }
-            ConsoleFrame::History(h) => self.history(conn, req, h.conversation, h.before_seq, h.limit).await,
+            ConsoleFrame::History(h) => {
+                self.history(conn, req, h.conversation, h.before_seq, h.limit)
+                    .await
+            }
         }
     }
 
@@ -221,17 +386,26 @@ where
                 self.members.remove(&r.conversation);
                 true
             }
-            ServerFrame::Message(_) | ServerFrame::Note(_) | ServerFrame::System(_) | ServerFrame::Typing(_) | ServerFrame::Read(_) => {
-                super::outbound::frame_conversation(frame).is_some_and(|c| self.members.contains_key(c))
-            }
+            ServerFrame::Message(_)
+            | ServerFrame::Note(_)
+            | ServerFrame::System(_)
+            | ServerFrame::Typing(_)
+            | ServerFrame::Read(_) => super::outbound::frame_conversation(frame)
+                .is_some_and(|c| self.members.contains_key(c)),
             _ => true,
         }
     }
 
-    async fn on_end(&mut self, link: super::outbound::SessionLink, ctx: std::sync::Arc<crate::server::ServerCtx>) {
+    async fn on_end(
+        &mut self,
+        link: super::outbound::SessionLink,
+        ctx: std::sync::Arc<crate::server::ServerCtx>,
+    ) {
         for h in self.members.values() {
             h.detach(link.clone()).await;
         }
-        ctx.router.disconnect(self.me.id.clone(), link.id.clone()).await;
+        ctx.router
+            .disconnect(self.me.id.clone(), link.id.clone())
+            .await;
     }
 }

@@ -8,8 +8,11 @@ mod console;
 pub mod outbound;
 mod rate;
 
+use crate::conversation::ConvError;
 use crate::server::ServerCtx;
-use console_protocol::{Codec, Envelope, ErrorCode, ErrorFrame, ServerFrame, SessionId};
+use console_protocol::{
+    Codec, ConversationId, Envelope, ErrorCode, ErrorFrame, ServerFrame, SessionId,
+};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use outbound::{Outbound, SessionLink, SharedFrame, OUTBOUND_CAPACITY};
 use std::sync::Arc;
@@ -23,6 +26,10 @@ use tokio_util::sync::CancellationToken;
 const WRITE_BATCH: usize = 64;
 /// Rate-limited frames in a row after which the connection is closed with 4429.
 const RATE_STRIKES_BEFORE_CLOSE: u32 = 200;
+/// How long a session that closed for the peer's input waits for the peer's close frame,
+/// reading (and discarding) what it still sends. Closing the socket with unread input would
+/// reset the connection, and a reset can destroy our close frame before the peer reads it.
+const CLOSE_LINGER: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Which endpoint a session serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,15 +76,59 @@ where
 
     /// Writes a frame built for this session right away.
     pub async fn send(&mut self, req: Option<String>, frame: ServerFrame) -> Result<(), WsError> {
-        let bytes = self.codec.encode(&Envelope::reply(req, frame)).unwrap_or_default();
+        let bytes = self
+            .codec
+            .encode(&Envelope::reply(req, frame))
+            .unwrap_or_default();
         let m = self.message(bytes.into());
         self.ws.send(m).await
     }
 
     /// Writes an `error` frame.
-    pub async fn error(&mut self, req: Option<String>, code: ErrorCode, message: impl Into<String>) -> Result<(), WsError> {
-        self.ctx.metrics.frames_rejected.with_label_values(&[code.as_str()]).inc();
-        self.send(req, ServerFrame::Error(ErrorFrame { code, message: message.into(), conversation: None })).await
+    pub async fn error(
+        &mut self,
+        req: Option<String>,
+        code: ErrorCode,
+        message: impl Into<String>,
+    ) -> Result<(), WsError> {
+        self.ctx
+            .metrics
+            .frames_rejected
+            .with_label_values(&[code.as_str()])
+            .inc();
+        self.send(
+            req,
+            ServerFrame::Error(ErrorFrame {
+                code,
+                message: message.into(),
+                conversation: None,
+            }),
+        )
+        .await
+    }
+
+    /// Writes an `error` frame about a conversation the sender named, as its actor would.
+    pub async fn error_about(
+        &mut self,
+        req: Option<String>,
+        conversation: ConversationId,
+        e: &ConvError,
+    ) -> Result<(), WsError> {
+        let code = e.code();
+        self.ctx
+            .metrics
+            .frames_rejected
+            .with_label_values(&[code.as_str()])
+            .inc();
+        self.send(
+            req,
+            ServerFrame::Error(ErrorFrame {
+                code,
+                message: e.to_string(),
+                conversation: Some(conversation),
+            }),
+        )
+        .await
     }
 
     async fn feed(&mut self, f: &SharedFrame) -> Result<(), WsError> {
@@ -86,8 +137,15 @@ where
     }
 
     async fn close(&mut self, code: u16, reason: &str) {
-        let frame = CloseFrame { code: CloseCode::from(code), reason: reason.to_owned().into() };
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), self.ws.send(Message::Close(Some(frame)))).await;
+        let frame = CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.to_owned().into(),
+        };
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            self.ws.send(Message::Close(Some(frame))),
+        )
+        .await;
         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), self.ws.close()).await;
     }
 }
@@ -95,11 +153,19 @@ where
 /// What the two endpoints implement.
 pub(crate) trait Handler<S>: Send {
     /// Handles one decoded-or-not inbound frame. `Err` closes the session.
-    fn on_frame(&mut self, conn: &mut Conn<S>, bytes: &[u8]) -> impl std::future::Future<Output = Result<(), CloseReason>> + Send;
+    fn on_frame(
+        &mut self,
+        conn: &mut Conn<S>,
+        bytes: &[u8],
+    ) -> impl std::future::Future<Output = Result<(), CloseReason>> + Send;
     /// Whether an outbound frame may reach this session (membership check, second line).
     fn admit(&mut self, conn: &Conn<S>, frame: &ServerFrame) -> bool;
     /// Cleans up after the socket closed.
-    fn on_end(&mut self, link: SessionLink, ctx: Arc<ServerCtx>) -> impl std::future::Future<Output = ()> + Send;
+    fn on_end(
+        &mut self,
+        link: SessionLink,
+        ctx: Arc<ServerCtx>,
+    ) -> impl std::future::Future<Output = ()> + Send;
 }
 
 /// Reads the first frame within the hello timeout.
@@ -111,11 +177,32 @@ where
     loop {
         match tokio::time::timeout_at(deadline, ws.next()).await {
             Err(_) => return Err(CloseReason(4408, "hello timeout")),
+            Ok(Some(Err(WsError::Capacity(_)))) => {
+                return Err(CloseReason(1009, "frame too large"))
+            }
             Ok(None) | Ok(Some(Err(_))) => return Err(CloseReason(1000, "")),
             Ok(Some(Ok(Message::Text(t)))) => return Ok(t.as_bytes().to_vec()),
             Ok(Some(Ok(Message::Binary(b)))) => return Ok(b.to_vec()),
             Ok(Some(Ok(Message::Close(_)))) => return Err(CloseReason(1000, "")),
             Ok(Some(Ok(_))) => continue,
+        }
+    }
+}
+
+/// After our close frame: reads until the peer's close frame, the end of the stream or
+/// [`CLOSE_LINGER`]. After an oversized frame the socket cannot be read any further, so it
+/// only waits, giving the peer time to read the close frame.
+async fn linger<S>(ws: &mut S)
+where
+    S: Stream<Item = Result<Message, WsError>> + Unpin,
+{
+    let deadline = tokio::time::Instant::now() + CLOSE_LINGER;
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Err(_) => return,
+            Ok(Some(Ok(_))) => continue,
+            Ok(Some(Err(WsError::Capacity(_)))) => return tokio::time::sleep_until(deadline).await,
+            Ok(Some(Err(_))) => return,
         }
     }
 }
@@ -126,33 +213,70 @@ where
     S: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Unpin + Send,
 {
     let metrics = ctx.metrics.clone();
-    metrics.connections.with_label_values(&[endpoint.as_str()]).inc();
-    metrics.connections_opened.with_label_values(&[endpoint.as_str()]).inc();
+    metrics
+        .connections
+        .with_label_values(&[endpoint.as_str()])
+        .inc();
+    metrics
+        .connections_opened
+        .with_label_values(&[endpoint.as_str()])
+        .inc();
     let (tx, rx) = mpsc::channel(OUTBOUND_CAPACITY);
-    let link = SessionLink { id: SessionId(uuid::Uuid::new_v4().simple().to_string()), tx, kill: CancellationToken::new() };
-    let mut conn = Conn { ws, codec, ctx, link };
+    let link = SessionLink {
+        id: SessionId(uuid::Uuid::new_v4().simple().to_string()),
+        tx,
+        kill: CancellationToken::new(),
+    };
+    let mut conn = Conn {
+        ws,
+        codec,
+        ctx,
+        link,
+    };
     let timeout = conn.ctx.config.hello_timeout();
     let hello = first_frame(&mut conn.ws, timeout).await;
     let result = match (hello, endpoint) {
         (Err(reason), _) => Err(reason),
-        (Ok(bytes), Endpoint::Client) => match client::ClientSession::hello(&mut conn, &bytes).await {
-            Ok(h) => serve(&mut conn, h, rx, endpoint).await,
-            Err(r) => Err(r),
-        },
-        (Ok(bytes), Endpoint::Console) => match console::ConsoleSession::hello(&mut conn, &bytes).await {
-            Ok(h) => serve(&mut conn, h, rx, endpoint).await,
-            Err(r) => Err(r),
-        },
+        (Ok(bytes), Endpoint::Client) => {
+            match client::ClientSession::hello(&mut conn, &bytes).await {
+                Ok(h) => serve(&mut conn, h, rx, endpoint).await,
+                Err(r) => Err(r),
+            }
+        }
+        (Ok(bytes), Endpoint::Console) => {
+            match console::ConsoleSession::hello(&mut conn, &bytes).await {
+                Ok(h) => serve(&mut conn, h, rx, endpoint).await,
+                Err(r) => Err(r),
+            }
+        }
     };
     if let Err(CloseReason(code, reason)) = result {
+        if code == 1009 {
+            metrics
+                .frames_rejected
+                .with_label_values(&["too_large"])
+                .inc();
+        }
         if code != 1000 || !reason.is_empty() {
             conn.close(code, reason).await;
         }
+        // On shutdown and for slow consumers (who do not read) there is nothing to wait for.
+        if code != 1001 && code != 1008 {
+            linger(&mut conn.ws).await;
+        }
     }
-    metrics.connections.with_label_values(&[endpoint.as_str()]).dec();
+    metrics
+        .connections
+        .with_label_values(&[endpoint.as_str()])
+        .dec();
 }
 
-async fn serve<S, H>(conn: &mut Conn<S>, mut handler: H, mut rx: mpsc::Receiver<Outbound>, endpoint: Endpoint) -> Result<(), CloseReason>
+async fn serve<S, H>(
+    conn: &mut Conn<S>,
+    mut handler: H,
+    mut rx: mpsc::Receiver<Outbound>,
+    endpoint: Endpoint,
+) -> Result<(), CloseReason>
 where
     S: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Unpin + Send,
     H: Handler<S>,
@@ -184,10 +308,7 @@ where
                     Some(Ok(Message::Binary(b))) => b.to_vec(),
                     Some(Ok(Message::Close(_))) | None => break Ok(()),
                     Some(Ok(_)) => continue,
-                    Some(Err(WsError::Capacity(_))) => {
-                        conn.ctx.metrics.frames_rejected.with_label_values(&["too_large"]).inc();
-                        break Err(CloseReason(1009, "frame too large"));
-                    }
+                    Some(Err(WsError::Capacity(_))) => break Err(CloseReason(1009, "frame too large")),
                     Some(Err(_)) => break Ok(()),
                 };
                 if !bucket.take() {
@@ -212,7 +333,12 @@ where
     result
 }
 
-async fn write_outbound<S, H>(conn: &mut Conn<S>, handler: &mut H, rx: &mut mpsc::Receiver<Outbound>, first: Outbound) -> Result<(), WsError>
+async fn write_outbound<S, H>(
+    conn: &mut Conn<S>,
+    handler: &mut H,
+    rx: &mut mpsc::Receiver<Outbound>,
+    first: Outbound,
+) -> Result<(), WsError>
 where
     S: Sink<Message, Error = WsError> + Unpin,
     H: Handler<S>,

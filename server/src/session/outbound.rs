@@ -22,7 +22,11 @@ pub struct SharedFrame {
 impl SharedFrame {
     /// Wraps a frame.
     pub fn new(frame: Envelope<ServerFrame>) -> Arc<Self> {
-        Arc::new(SharedFrame { frame, json: OnceLock::new(), msgpack: OnceLock::new() })
+        Arc::new(SharedFrame {
+            frame,
+            json: OnceLock::new(),
+            msgpack: OnceLock::new(),
+        })
     }
 
     /// Wraps a frame without `req`.
@@ -36,7 +40,8 @@ impl SharedFrame {
             Codec::Json => &self.json,
             Codec::MessagePack => &self.msgpack,
         };
-        cell.get_or_init(|| Bytes::from(codec.encode(&self.frame).unwrap_or_default())).clone()
+        cell.get_or_init(|| Bytes::from(codec.encode(&self.frame).unwrap_or_default()))
+            .clone()
     }
 
     /// The conversation this frame belongs to, if any.

@@ -1,0 +1,1 @@
+// The Luukku professional console (written in issue #3).

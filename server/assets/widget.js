@@ -1,0 +1,1 @@
+// The Luukku chat widget (written in issue #3).
