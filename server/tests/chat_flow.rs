@@ -460,8 +460,8 @@ async fn close_sends_the_closing_message_takes_feedback_and_reopen_resumes_the_c
         .request(json!({"type": "reopen", "conversation": c}), "ro-b")
         .await;
     assert_eq!(
-        e["code"], "forbidden",
-        "only the conversation's team may reopen it"
+        e["code"], "not_found",
+        "only the conversation's team may reopen it, and others cannot tell it exists"
     );
 
     let a = nurse
