@@ -1,47 +1,72 @@
 //! The browser assets, embedded in the binary: the demo region page at `/`, the chat widget at
-//! `/widget.js`, and the professional console at `/console` (+ its script and styles).
+//! `/widget.js`, and the professional console at `/console` (+ its script and styles). For
+//! front-end work, `LUUKKU_DEV_ASSETS=server/assets` serves the files from disk instead.
 
+use std::borrow::Cow;
 use warp::{Filter, Reply};
 
-const INDEX_HTML: &str = include_str!("../../assets/index.html");
-const WIDGET_JS: &str = include_str!("../../assets/widget.js");
-const CONSOLE_HTML: &str = include_str!("../../assets/console.html");
-const CONSOLE_JS: &str = include_str!("../../assets/console.js");
-const CONSOLE_CSS: &str = include_str!("../../assets/console.css");
+/// (URL path, file name, content type, embedded text)
+const ASSETS: &[(&str, &str, &str, &str)] = &[
+    (
+        "",
+        "index.html",
+        "text/html; charset=utf-8",
+        include_str!("../../assets/index.html"),
+    ),
+    (
+        "widget.js",
+        "widget.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/widget.js"),
+    ),
+    (
+        "console",
+        "console.html",
+        "text/html; charset=utf-8",
+        include_str!("../../assets/console.html"),
+    ),
+    (
+        "console.js",
+        "console.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/console.js"),
+    ),
+    (
+        "console.css",
+        "console.css",
+        "text/css; charset=utf-8",
+        include_str!("../../assets/console.css"),
+    ),
+];
 
-fn asset(body: &'static str, content_type: &'static str) -> warp::reply::Response {
-    let r = warp::reply::with_header(body, "content-type", content_type);
+fn body(file: &str, embedded: &'static str) -> Cow<'static, str> {
+    match std::env::var_os("LUUKKU_DEV_ASSETS") {
+        Some(dir) => std::fs::read_to_string(std::path::Path::new(&dir).join(file))
+            .map(Cow::Owned)
+            .unwrap_or(Cow::Borrowed(embedded)),
+        None => Cow::Borrowed(embedded),
+    }
+}
+
+fn reply(path: &str) -> Option<warp::reply::Response> {
+    let (_, file, content_type, embedded) = ASSETS.iter().find(|a| a.0 == path)?;
+    let text: String = body(file, embedded).into_owned();
+    let r = warp::reply::with_header(text, "content-type", *content_type);
     let r = warp::reply::with_header(r, "cache-control", "no-cache");
-    warp::reply::with_header(r, "x-content-type-options", "nosniff").into_response()
+    let r = warp::reply::with_header(r, "x-content-type-options", "nosniff");
+    let r = r.into_response();
+    if path != "widget.js" {
+        return Some(r);
+    }
+    // The widget is embedded on the region's other sites: it must load cross-origin.
+    Some(warp::reply::with_header(r, "access-control-allow-origin", "*").into_response())
 }
 
 pub fn routes() -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone
 {
-    let get = warp::get();
-    let index = warp::path::end()
-        .and(get)
-        .map(|| asset(INDEX_HTML, "text/html; charset=utf-8"));
-    let widget = warp::path!("widget.js").and(get).map(|| {
-        // The widget is embedded on other sites: it must be loadable cross-origin.
-        let r = asset(WIDGET_JS, "text/javascript; charset=utf-8");
-        warp::reply::with_header(r, "access-control-allow-origin", "*").into_response()
-    });
-    let console = warp::path!("console")
-        .and(get)
-        .map(|| asset(CONSOLE_HTML, "text/html; charset=utf-8"));
-    let console_js = warp::path!("console.js")
-        .and(get)
-        .map(|| asset(CONSOLE_JS, "text/javascript; charset=utf-8"));
-    let console_css = warp::path!("console.css")
-        .and(get)
-        .map(|| asset(CONSOLE_CSS, "text/css; charset=utf-8"));
-    index
-        .or(widget)
-        .unify()
-        .or(console)
-        .unify()
-        .or(console_js)
-        .unify()
-        .or(console_css)
-        .unify()
+    warp::get()
+        .and(warp::path::tail())
+        .and_then(|tail: warp::path::Tail| async move {
+            reply(tail.as_str()).ok_or_else(warp::reject::not_found)
+        })
 }
