@@ -64,9 +64,13 @@ fn reply(path: &str) -> Option<warp::reply::Response> {
 
 pub fn routes() -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone
 {
-    warp::get()
-        .and(warp::path::tail())
-        .and_then(|tail: warp::path::Tail| async move {
-            reply(tail.as_str()).ok_or_else(warp::reject::not_found)
-        })
+    // Only ever rejects with not_found, so other routes' errors (bad JSON, wrong method) win.
+    warp::path::tail().and(warp::method()).and_then(
+        |tail: warp::path::Tail, method: warp::http::Method| async move {
+            match method {
+                warp::http::Method::GET => reply(tail.as_str()).ok_or_else(warp::reject::not_found),
+                _ => Err(warp::reject::not_found()),
+            }
+        },
+    )
 }
