@@ -40,7 +40,6 @@
     for (const kid of kids.flat()) if (kid != null && kid !== false) el.append(kid);
     return el;
   }
-
   function uuid() {
     if (crypto.randomUUID) return crypto.randomUUID();
     const b = crypto.getRandomValues(new Uint8Array(16));
@@ -49,7 +48,6 @@
     const x = [...b].map((n) => n.toString(16).padStart(2, '0')).join('');
     return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
   }
-
   const fmtTime = (at) => {
     const d = at ? new Date(at) : new Date();
     return isNaN(d) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
@@ -59,8 +57,8 @@
     const hh = Math.floor(s / 3600), mm = Math.floor((s % 3600) / 60), ss = String(s % 60).padStart(2, '0');
     return hh ? `${hh}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
   }
+  const colon = (label) => (/[?:]$/.test(label) ? label : `${label}:`);
   const fmtAnswer = (v) => Array.isArray(v) ? v.join(', ') : v === true ? 'yes' : v === false ? 'no' : String(v);
-
   function loadStore() {
     try { return JSON.parse(sessionStorage.getItem(STORE_KEY)) || {}; } catch { return {}; }
   }
@@ -68,7 +66,7 @@
     if (!S.token) return;
     const last_seq = {}, labels = {}, drafts = {}, pending = {};
     for (const c of S.chats.values()) {
-      labels[c.id] = { letter: c.letter, colour: c.colour, anon: c.anonNo };
+      labels[c.id] = { letter: c.letter, colour: c.colour, anon: c.anonNo, unread: c.unread };
       if (c.status !== 'open') continue;
       last_seq[c.id] = c.maxSeq;
       if (c.el.composer && c.el.composer.value) drafts[c.id] = c.el.composer.value;
@@ -79,7 +77,6 @@
       availability: S.chosenAvailability, sound: $('sound').checked, anon_counter: S.anonCounter, active: S.activeId };
     try { sessionStorage.setItem(STORE_KEY, JSON.stringify(data)); } catch { /* storage full or off */ }
   }
-
   function announce(text) {
     const live = $('live');
     live.textContent = '';
@@ -105,15 +102,15 @@
       colour: 0, anonNo: saved.anon || 0,
       events: new Map(), minSeq: Infinity, maxSeq: 0,
       seenSeq: (S.stored.last_seq || {})[id] || 0,
-      pending: new Map(), unread: 0, alert: false, readSent: 0, clientRead: 0,
+      pending: new Map(), unread: saved.unread || 0, alert: false, readSent: 0, clientRead: 0,
       historyDone: false, loading: false, loaded: false,
       typingOut: false, typingTimer: null, typingInTimer: null, draftTimer: null, el: {},
     };
     c.colour = Number.isInteger(saved.colour) && !colourUsed(saved.colour) ? saved.colour : freeColour(c.letter);
     return c;
   }
-
   const letterName = (i) => String.fromCharCode(65 + (i % 26)) + (i >= 26 ? String(Math.floor(i / 26) + 1) : '');
+  const letterOrder = (l) => (l.charCodeAt(0) - 65) + 26 * (Number(l.slice(1) || 1) - 1);
   const letterUsed = (l) => [...S.chats.values()].some((c) => c.letter === l);
   const colourUsed = (n) => [...S.chats.values()].some((c) => c.colour === n);
   function freeLetter() {
@@ -123,7 +120,6 @@
     for (let i = 0; i < PALETTE; i++) if (!colourUsed(i)) return i;
     return (letter.charCodeAt(0) - 65) % PALETTE;
   }
-
   function clientName(c) {
     const cl = c.info.client || {};
     if (cl.name) return cl.name;
@@ -131,7 +127,6 @@
     return `Anonymous ${c.anonNo}`;
   }
   const chatTitle = (c) => `${c.letter} · ${clientName(c)}`;
-
   const service = (id) => S.services.find((s) => s.id === id);
   const serviceName = (id) => (service(id) || {}).name || id || '';
   function topicName(sid, tid) {
@@ -170,18 +165,14 @@
       showLogin(msg);
     }
   }
-
   async function loadServices() {
     try {
       const r = await fetch('/api/v1/services');
       if (!r.ok) return;
       S.services = (await r.json()).services || [];
-      const teams = new Set();
-      S.services.forEach((s) => (s.teams || []).forEach((t) => teams.add(t)));
-      S.teams = [...teams];
+      S.teams = [...new Set(S.services.flatMap((s) => s.teams || []))];
     } catch { /* names fall back to ids */ }
   }
-
   async function loadPros() {
     try {
       const r = await fetch('/api/v1/dev/professionals');
@@ -190,7 +181,6 @@
     if (S.pros) S.pros.forEach((p) => p.teams.forEach((t) => { if (!S.teams.includes(t)) S.teams.push(t); }));
     return S.pros;
   }
-
   async function showLogin(message) {
     $('app-view').hidden = true;
     $('login-view').hidden = false;
@@ -206,7 +196,6 @@
       $('token-form').hidden = false;
     }
   }
-
   async function devLogin(id) {
     try {
       const r = await fetch('/api/v1/dev/token', {
@@ -218,7 +207,6 @@
       $('login-error').textContent = `Login failed: ${e.message}`;
     }
   }
-
   function login(token, professional) {
     S.token = token;
     S.meId = professional;
@@ -227,13 +215,11 @@
     enterApp();
     connect();
   }
-
   function enterApp() {
     $('login-view').hidden = true;
     $('app-view').hidden = false;
     updateEmpty();
   }
-
   function logout(message) {
     S.token = null;
     const ws = S.ws;
@@ -246,7 +232,6 @@
 
   // ---------------------------------------------------------------- 4. connection
   const wsUrl = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/console`;
-
   function connect() {
     clearTimeout(S.retryTimer);
     if (S.ws) return;
@@ -264,12 +249,13 @@
       if (ws !== S.ws) return;
       S.ws = null;
       S.online = false;
+      S.reqs.clear();
+      S.chats.forEach((c) => { c.loading = false; c.typingOut = false; });
       if (ev.code === 4401 || ev.code === 4403) return logout('Your login is no longer valid. Please log in again.');
       showOffline(true);
       scheduleReconnect();
     };
   }
-
   function scheduleReconnect() {
     if (!S.token) return;
     const delay = Math.min(15000, 500 * 2 ** S.retry) * (0.75 + Math.random() * 0.5);
@@ -277,12 +263,10 @@
     S.retryAt = Date.now() + delay;
     S.retryTimer = setTimeout(connect, delay);
   }
-
   function showOffline(on) {
     $('offline').hidden = !on;
     document.body.classList.toggle('is-offline', on);
   }
-
   function resumeList() {
     const known = new Map(Object.entries(S.stored.last_seq || {}));
     for (const c of S.chats.values()) if (c.status === 'open') known.set(c.id, Math.max(c.maxSeq, known.get(c.id) || 0));
@@ -297,7 +281,6 @@
     S.ws.send(JSON.stringify(frame));
     return true;
   }
-
   const handlers = {
     welcome: onWelcome, status: onStatus, queue_snapshot: onQueue, assigned: onAssigned,
     released: onReleased, ack: onAck, message: onEvent, note: onEvent, system: onEvent,
@@ -309,7 +292,6 @@
     const fn = handlers[f.type];
     if (fn) fn(f, ctx);
   }
-
   function onWelcome(f) {
     S.online = true;
     S.retry = 0;
@@ -340,7 +322,6 @@
     renderStatus();
     saveStore();
   }
-
   function onError(f, ctx) {
     ctx = ctx || {};
     const c = S.chats.get(f.conversation || ctx.conversation);
@@ -359,7 +340,6 @@
     if (ctx.kind === 'status') renderStatus();
     showError(errorText(f, ctx), c, f.code);
   }
-
   function errorText(f, ctx) {
     const what = { accept: 'Could not accept the chat', reopen: 'Could not reopen the chat', transfer: 'Could not transfer the chat',
       close: 'Could not close the chat', message: 'Message not sent', note: 'Note not sent', status: 'Could not change your status' }[ctx.kind] || 'Error';
@@ -375,7 +355,6 @@
     }[f.code] || f.message || f.code;
     return `${what}: ${why}`;
   }
-
   function showError(text, c, code) {
     const box = $('errors');
     const prefix = c ? `Chat ${chatTitle(c)} – ` : '';
@@ -400,17 +379,10 @@
       if (!(n >= 1)) return renderStatus();
       send({ type: 'status', capacity: n }, { kind: 'status' });
     });
-    $('sound').addEventListener('change', (e) => {
-      if (e.target.checked) audioCtx();
-      saveStore();
-    });
+    $('sound').addEventListener('change', (e) => { if (e.target.checked) audioCtx(); saveStore(); });
     $('logout').addEventListener('click', () => logout());
     $('reconnect-now').addEventListener('click', () => { S.retry = 0; connect(); });
-    $('token-form').addEventListener('submit', (e) => {
-      e.preventDefault();
-      const t = $('token-input').value.trim();
-      if (t) login(t, null);
-    });
+    $('token-form').addEventListener('submit', (e) => { e.preventDefault(); if ($('token-input').value.trim()) login($('token-input').value.trim(), null); });
     $('tabs').addEventListener('keydown', onTabKey);
     document.addEventListener('visibilitychange', () => {
       const c = S.chats.get(S.activeId);
@@ -419,13 +391,10 @@
     window.addEventListener('pagehide', saveStore);
     setInterval(tick, 1000);
   }
-
   function onStatus(f) {
-    if (f.availability) S.availability = f.availability;
-    if (f.capacity) S.capacity = f.capacity;
+    Object.assign(S, f.availability && { availability: f.availability }, f.capacity && { capacity: f.capacity });
     renderStatus();
   }
-
   function renderStatus() {
     $('availability').value = S.availability;
     if (document.activeElement !== $('capacity')) $('capacity').value = S.capacity || '';
@@ -433,19 +402,14 @@
     $('status-active').textContent = String(held);
     $('status-of').textContent = S.capacity ? `of ${S.capacity}` : '';
   }
-
   function onQueue(f) {
     S.queues.set(f.team, { entries: f.entries || [], at: Date.now() });
     renderQueue(f.team);
   }
-
   function renderQueues() {
-    const box = $('queues');
-    const teams = (S.me && S.me.teams) || [];
-    for (const el of [...box.children]) if (!teams.includes(el.dataset.team)) el.remove();
-    teams.forEach((t) => renderQueue(t));
+    [...$('queues').children].forEach((el) => S.me.teams.includes(el.dataset.team) || el.remove());
+    S.me.teams.forEach(renderQueue);
   }
-
   function queueSection(team) {
     let sec = $('queues').querySelector(`[data-testid="queue-${CSS.escape(team)}"]`);
     if (sec) return sec;
@@ -459,7 +423,6 @@
     $('queues').append(sec);
     return sec;
   }
-
   function renderQueue(team) {
     const sec = queueSection(team);
     const q = S.queues.get(team) || { entries: [], at: Date.now() };
@@ -475,7 +438,6 @@
     }
     tick();
   }
-
   function queueEntry(team, e, i) {
     const did = `qe-${team}-${i}`.replace(/[^\w-]/g, '_');
     const prio = e.priority >= 2 ? 'Returned (professional disconnected)' : e.priority === 1 ? 'Transferred' : '';
@@ -488,7 +450,6 @@
       h('button', { type: 'button', class: 'btn small', testid: 'accept', text: 'Accept', 'aria-describedby': did,
         onclick: () => accept({ conversation: e.conversation }) }));
   }
-
   function accept(target) {
     if (!send({ type: 'accept', ...target }, { kind: 'accept', ...target })) {
       showError('Could not accept the chat: you are offline.');
@@ -522,7 +483,6 @@
     updateEmpty();
     return c;
   }
-
   function buildChat(c) {
     const paneId = `pane-${c.uid}`, tabId = `tab-${c.uid}`;
     const el = c.el;
@@ -566,10 +526,12 @@
       h('div', { class: 'actions' }, el.transferBtn, el.closeBtn, el.reopenBtn, el.dismissBtn),
       el.quest),
     el.notice, el.transferForm, el.closeForm, el.scroll, el.typing, composer(c));
-    $('tabs').append(el.tab);
+    // Tabs stay in letter order (A, B, C…), also after a reload.
+    const after = [...$('tabs').children].find((t) => letterOrder(t.dataset.letter) > letterOrder(c.letter));
+    el.tab.dataset.letter = c.letter;
+    $('tabs').insertBefore(el.tab, after || null);
     $('panes').append(el.pane);
   }
-
   function renderHeader(c) {
     const i = c.info, cl = i.client || {};
     c.el.name.textContent = clientName(c);
@@ -579,14 +541,13 @@
     const order = (k) => questionIndex(i.service, k);
     const answers = Object.entries(i.questionnaire || {}).sort((a, b) => order(a[0]) - order(b[0]));
     c.el.quest.replaceChildren(...(answers.length
-      ? answers.map(([k, v]) => h('div', null, h('dt', { text: questionLabel(i.service, k) }), h('dd', { text: fmtAnswer(v) })))
-      : [h('div', null, h('dt', { text: 'Questionnaire' }), h('dd', { text: 'no answers' }))]));
+      ? answers.map(([k, v]) => h('div', null, h('dt', { text: colon(questionLabel(i.service, k)) }), h('dd', { text: fmtAnswer(v) })))
+      : [h('div', null, h('dt', { text: 'Questionnaire:' }), h('dd', { text: 'no answers' }))]));
     c.el.composerLabel.replaceChildren('Message to ', h('span', { class: 'mini-badge', text: c.letter }), ` ${clientName(c)}`);
     c.el.composer.placeholder = `Write to ${chatTitle(c)}…`;
     c.el.messages.setAttribute('aria-label', `Messages with ${chatTitle(c)}`);
     fillTransferOptions(c);
   }
-
   function renderTab(c) {
     const el = c.el;
     el.tabName.textContent = clientName(c);
@@ -599,7 +560,6 @@
     el.pane.dataset.status = c.status;
     updateTitle();
   }
-
   function updateEmpty() {
     $('empty').hidden = S.chats.size > 0;
   }
@@ -607,7 +567,6 @@
     const n = [...S.chats.values()].reduce((a, c) => a + c.unread, 0);
     document.title = `${n ? `(${n}) ` : ''}Luukku – professional console`;
   }
-
   function select(id) {
     S.activeId = id;
     for (const c of S.chats.values()) {
@@ -624,7 +583,6 @@
     }
     saveStore();
   }
-
   function onTabKey(e) {
     const tabs = [...$('tabs').querySelectorAll('[role="tab"]')];
     const i = tabs.indexOf(document.activeElement);
@@ -636,13 +594,11 @@
     t.focus();
     select(t.dataset.conversation);
   }
-
   function clearUnread(c) {
     c.unread = 0;
     c.alert = false;
     renderTab(c);
   }
-
   function onAssigned(f, ctx) {
     const known = S.chats.has(f.conversation);
     const c = ensureChat(f.conversation, f);
@@ -660,7 +616,6 @@
     renderStatus();
     saveStore();
   }
-
   function onReleased(f) {
     const c = S.chats.get(f.conversation);
     if (!c) return;
@@ -669,12 +624,10 @@
     announce(`Chat ${chatTitle(c)} ${c.status === 'closed' ? 'closed' : 'is no longer yours'}.`);
     saveStore();
   }
-
   function release(c, reason) {
     c.reason = reason;
     setChatStatus(c, 'released');
   }
-
   function setChatStatus(c, status) {
     c.status = status;
     const open = status === 'open', el = c.el;
@@ -695,32 +648,27 @@
     renderTab(c);
     renderStatus();
   }
-
   function releaseText(c) {
     if (c.reason === 'requeued') return 'This chat was returned to the team queue because you were disconnected. It is no longer yours.';
     const t = [...c.events.values()].reverse().find((e) => e.type === 'system' && e.event === 'transferred');
     const where = t ? ` to ${t.detail.to_professional ? `${proName(t.detail.to_professional)} (${t.detail.team})` : `team ${t.detail.team}`}` : '';
     return `This chat was transferred${where}. It is no longer yours; dismiss it when done.`;
   }
-
   function setNotice(c, text, kind) {
     c.el.notice.textContent = text;
     c.el.notice.hidden = !text;
     c.el.notice.className = `notice ${kind || ''}`;
   }
-
   function loadHistory(c, before, limit = PAGE, gap = false) {
     if (!gap && c.loading) return;
     const frame = { type: 'history', conversation: c.id, limit };
     if (before) frame.before_seq = before;
     if (send(frame, { kind: 'history', conversation: c.id, gap }) && !gap) c.loading = true;
   }
-
   function loadOlder(c) {
     if (c.historyDone || c.loading || !Number.isFinite(c.minSeq) || c.minSeq <= 1) return;
     loadHistory(c, c.minSeq);
   }
-
   function onHistory(f, ctx) {
     const c = S.chats.get(f.conversation);
     if (!c) return;
@@ -738,12 +686,11 @@
     renderOlder(c);
     if (c.status === 'released') setNotice(c, releaseText(c));
     markRead(c);
+    saveStore();
   }
-
   function renderOlder(c) {
     c.el.older.hidden = c.historyDone || !Number.isFinite(c.minSeq) || c.minSeq <= 1;
   }
-
   function onEvent(f) {
     const c = S.chats.get(f.conversation);
     if (c) addEvent(c, f, true);
@@ -762,7 +709,6 @@
     if (stick) scrollBottom(c);
     if (live) onLiveEvent(c, ev);
   }
-
   function onLiveEvent(c, ev) {
     if (ev.type === 'system' && ev.event === 'closed' && c.status === 'open') setChatStatus(c, 'closed');
     if (ev.type !== 'message' || ev.from.role !== 'client') return saveStore();
@@ -779,7 +725,6 @@
     }
     saveStore();
   }
-
   function systemText(ev) {
     const d = ev.detail || {};
     const who = d.name || (d.professional && proName(d.professional)) || 'a professional';
@@ -793,7 +738,6 @@
       default: return String(ev.event);
     }
   }
-
   function renderEvent(c, ev) {
     const time = h('time', { datetime: ev.at || '', text: fmtTime(ev.at) });
     if (ev.type === 'system') {
@@ -806,7 +750,6 @@
     const state = mine ? (c.clientRead >= ev.seq && ev.type === 'message' ? 'read' : 'sent') : null;
     return messageEl(ev.type, from.role, mine, who, time, ev.body, ev.seq, state);
   }
-
   function messageEl(kind, role, mine, who, time, body, seq, state) {
     const stateEl = h('span', { class: 'state', text: stateText(state) });
     return h('div', { class: `msg ${role}${mine ? ' mine' : ''}${kind === 'note' ? ' note' : ''}`, testid: 'message',
@@ -824,7 +767,6 @@
     while (after && !(Number(after.dataset.seq || Infinity) < seq)) after = after.previousElementSibling;
     if (after) after.after(el); else box.prepend(el);
   }
-
   const isAtBottom = (c) => c.el.scroll.scrollHeight - c.el.scroll.scrollTop - c.el.scroll.clientHeight < 60;
   function scrollBottom(c) {
     c.el.scroll.scrollTop = c.el.scroll.scrollHeight;
@@ -864,14 +806,12 @@
     transmit(c, p);
     saveStore();
   }
-
   function addPending(c, p) {
     c.pending.set(p.id, p);
     p.el = messageEl(p.kind, 'professional', true, 'You', h('time', { text: fmtTime(p.at) }), p.body, null, 'sending');
     c.el.messages.append(p.el);
     scrollBottom(c);
   }
-
   function transmit(c, p) {
     send({ type: p.kind === 'note' ? 'note' : 'send', conversation: c.id, client_msg_id: p.id, body: p.body },
       { kind: p.kind, conversation: c.id, cmid: p.id });
@@ -884,12 +824,10 @@
       if (c && c.status === 'open') list.forEach((p) => c.pending.has(p.id) || addPending(c, { ...p, state: 'sending' }));
     }
   }
-
   function onAck(f) {
     const c = S.chats.get(f.conversation);
     if (c && f.client_msg_id && c.pending.has(f.client_msg_id) && f.seq) confirmPending(c, f.client_msg_id, f.seq, f.at);
   }
-
   function confirmPending(c, cmid, seq, at) {
     const p = c.pending.get(cmid);
     c.pending.delete(cmid);
@@ -906,19 +844,16 @@
     c.maxSeq = Math.max(c.maxSeq, seq);
     saveStore();
   }
-
   function failPending(c, p, why) {
     p.state = 'failed';
     c.pending.delete(p.id);
     p.el.dataset.state = 'failed';
     p.el.querySelector('.state').textContent = `Not sent – ${why}`;
   }
-
   function saveDraftSoon(c) {
     clearTimeout(c.draftTimer);
     c.draftTimer = setTimeout(saveStore, 400);
   }
-
   function typingInput(c) {
     if (c.status !== 'open') return;
     if (!c.el.composer.value) return stopTyping(c);
@@ -926,18 +861,15 @@
     clearTimeout(c.typingTimer);
     c.typingTimer = setTimeout(() => stopTyping(c), 3000);
   }
-
   function stopTyping(c) {
     clearTimeout(c.typingTimer);
     if (c.typingOut) send({ type: 'typing', conversation: c.id, active: false });
     c.typingOut = false;
   }
-
   function onTyping(f) {
     const c = S.chats.get(f.conversation);
     if (c && f.role === 'client') showClientTyping(c, !!f.active);
   }
-
   function showClientTyping(c, on) {
     clearTimeout(c.typingInTimer);
     c.el.typing.textContent = on ? `${chatTitle(c)} is typing…` : '';
@@ -962,7 +894,6 @@
     if (send({ type: 'read', conversation: c.id, seq: c.maxSeq })) c.readSent = c.maxSeq;
     c.seenSeq = Math.max(c.seenSeq, c.maxSeq);
   }
-
   function audioCtx() {
     try { S.audio = S.audio || new (window.AudioContext || window.webkitAudioContext)(); } catch { S.audio = null; }
     return S.audio;
@@ -996,7 +927,6 @@
         h('button', { type: 'button', class: 'btn ghost', text: 'Cancel', onclick: () => toggleForm(c, 'transfer', false) })));
     return f;
   }
-
   function fillTransferOptions(c) {
     const f = c.el.transferForm;
     f.querySelector('.form-title').textContent = `Transfer ${chatTitle(c)}`;
@@ -1028,7 +958,6 @@
     if (changed === 'pro' && !p.teams.includes(team.value)) team.value = p.teams[0];
     if (changed === 'team' && !p.teams.includes(team.value)) pro.value = '';
   }
-
   function doTransfer(c) {
     const f = c.el.transferForm;
     const team = f.querySelector('[data-testid="transfer-team"]').value;
@@ -1043,7 +972,6 @@
     f.reset();
     setNotice(c, `Transferring to ${pro ? proName(pro) : `team ${team}`}…`);
   }
-
   function closeForm(c) {
     const sid = `cs-${c.uid}`;
     return h('form', { class: 'sub-form', hidden: true, 'aria-label': 'Close chat', onsubmit: (e) => { e.preventDefault(); doClose(c); } },
@@ -1053,7 +981,6 @@
         h('button', { type: 'submit', class: 'btn danger', testid: 'close-confirm', text: 'Close chat' }),
         h('button', { type: 'button', class: 'btn ghost', text: 'Cancel', onclick: () => toggleForm(c, 'close', false) })));
   }
-
   function doClose(c) {
     const summary = c.el.closeForm.querySelector('[data-testid="close-summary"]').value.trim();
     const frame = { type: 'close', conversation: c.id };
@@ -1062,7 +989,6 @@
     toggleForm(c, 'close', false);
     c.el.closeForm.reset();
   }
-
   function toggleForm(c, which, show) {
     const form = which === 'transfer' ? c.el.transferForm : c.el.closeForm;
     const btn = which === 'transfer' ? c.el.transferBtn : c.el.closeBtn;
@@ -1075,13 +1001,11 @@
     if (on) form.querySelector('select, textarea').focus();
     else btn.focus();
   }
-
   function reopen(c) {
     if (!send({ type: 'reopen', conversation: c.id }, { kind: 'reopen', conversation: c.id })) {
       showError('Could not reopen the chat: you are offline.', c);
     }
   }
-
   function dismiss(c) {
     if (c.status === 'open') return;
     const ids = [...S.chats.keys()];
