@@ -4,6 +4,9 @@
 #   2. cargo fmt --check          3. cargo clippy -D warnings
 #   4. cargo test (the server's integration tests start the real server on port 0)
 #   5. metrics: start the real binary, `promtool check metrics` on /metrics, SIGTERM → exit 0
+#   6. browser tests: ui-tests/ (node --test, playwright-core driving Debian's headless Chromium)
+#      against the widget and console embedded in the binary; installs chromium and
+#      `npm ci` when missing
 # Every step runs even when an earlier one failed; the last line counts the steps.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -107,6 +110,28 @@ check_metrics() {
     check_metrics_of "$target_dir/debug/luukku"
 }
 
+# Debian's Chromium (never a downloaded browser build) and the tests' npm packages.
+install_browser_test_tools() {
+    if [[ ! -x /usr/bin/chromium ]]; then
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+    fi
+    echo "chromium: $(/usr/bin/chromium --version 2>/dev/null | head -n 1)"
+    if [[ ! -d ui-tests/node_modules ]]; then
+        (cd ui-tests && npm ci --no-audit --no-fund)
+    fi
+}
+
+# The browser tests run the binary as built, with its embedded assets (what ships): never
+# LUUKKU_DEV_ASSETS, even when the developer's shell has it set.
+browser_tests() {
+    install_browser_test_tools
+    cargo build -p luukku --bin luukku
+    local bin
+    bin="$(cd "$target_dir" && pwd)/debug/luukku"
+    (cd ui-tests && env -u LUUKKU_DEV_ASSETS LUUKKU_BIN="$bin" npm test)
+}
+
 passed=0
 failed=0
 failed_steps=()
@@ -143,9 +168,9 @@ step "cargo fmt" cargo fmt --all --check
 step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test" cargo test --workspace
 step "metrics and shutdown" check_metrics
+step "browser tests" browser_tests
 # Later issues add their steps here:
 # step "redis and postgresql" ...   (start the services, then the storage/bus tests)
-# step "browser tests" ...          (headless Chromium against the widget and console)
 
 echo
 if ((failed > 0)); then

@@ -1,0 +1,49 @@
+// Requirement 5: axe-core finds no serious or critical violation in the widget (panel open,
+// in a chat) nor in the console (with chats open). Every violation, of any impact, is printed
+// in full for debugging.
+import assert from 'node:assert/strict';
+import { uiTest } from '../lib/harness.js';
+import { axeViolations, formatViolations, seriousOrCritical } from '../lib/axe.js';
+
+uiTest('axe: no serious or critical violations in the widget (start form, in a chat) and the console (chats open)', async (h) => {
+  const nurse = await h.professional('nurse-1');
+  await nurse.setStatus({ availability: 'available' });
+
+  // The start form too: its fields are where a missing label would hurt most.
+  const first = await h.patient('patient-1');
+  await first.open();
+  await first.id('start').waitFor({ state: 'visible' });
+  const form = await axeViolations(first.page);
+  console.log(formatViolations('widget (panel open, start form)', form));
+
+  const convs = [];
+  const patients = [];
+  for (const [i, topic] of ['medication', 'symptoms'].entries()) {
+    const p = i === 0 ? first : await h.patient(`patient-${i + 1}`);
+    await p.start({ topic, duration: 'Less than a day', description: `Question number ${i + 1}` });
+    const c = await p.conversation();
+    await nurse.waitForChat(c);
+    await p.waitForChat();
+    await p.send(`Hello, this is patient ${i + 1}`);
+    await nurse.waitForMessage(c, `Hello, this is patient ${i + 1}`, 'client');
+    await nurse.send(c, `Hello patient ${i + 1}, how can I help?`);
+    await p.waitForProfessionalMessage(`Hello patient ${i + 1}, how can I help?`);
+    convs.push(c);
+    patients.push(p);
+  }
+  // An unread message in the chat not selected, so its badge shows too.
+  await nurse.select(convs[1]);
+  await patients[0].send('One more thing');
+  await nurse.waitForMessage(convs[0], 'One more thing', 'client');
+
+  const widget = await axeViolations(patients[0].page);
+  const consoleV = await axeViolations(nurse.page);
+  console.log(formatViolations('widget (panel open, in a chat)', widget));
+  console.log(formatViolations('console (two chats open)', consoleV));
+  const bad = [
+    ...seriousOrCritical(form).map((v) => `widget form: ${v.id}`),
+    ...seriousOrCritical(widget).map((v) => `widget: ${v.id}`),
+    ...seriousOrCritical(consoleV).map((v) => `console: ${v.id}`),
+  ];
+  assert.deepEqual(bad, [], 'serious or critical axe violations (details above)');
+});

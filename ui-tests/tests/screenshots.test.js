@@ -1,0 +1,79 @@
+// Requirement 6: the screenshots in docs/screenshots/, taken from a real session:
+//   widget-phone.png         the demo page with the widget open in a chat, 360×740
+//   console-three-chats.png  the console with three parallel chats, 1280×800
+import assert from 'node:assert/strict';
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { uiTest } from '../lib/harness.js';
+import { repoRoot } from '../lib/server.js';
+
+const shotsDir = path.join(repoRoot, 'docs', 'screenshots');
+
+const CHATS = [
+  {
+    topic: 'medication',
+    duration: 'No symptoms',
+    description: 'Blood pressure medicine renewal',
+    lines: [
+      ['patient', 'Hello, my blood pressure medicine runs out on Friday. Could it be renewed?'],
+      ['nurse', 'Hello! I can help with that. Which medicine and strength do you take?'],
+      ['patient', 'Amlodipine 5 mg, one tablet in the morning.'],
+      ['nurse', 'Thank you. I have sent the renewal request to your doctor; it will be in the pharmacy tomorrow.'],
+    ],
+  },
+  {
+    topic: 'symptoms',
+    duration: '1-3 days',
+    description: 'Sore throat and a cough',
+    lines: [
+      ['patient', 'My throat has been sore for two days and I have a dry cough.'],
+      ['nurse', 'Do you have a fever, or any trouble breathing?'],
+      ['patient', 'About 37.8 in the evening, breathing is fine.'],
+    ],
+  },
+  {
+    topic: 'lab-results',
+    duration: 'No symptoms',
+    description: 'Results of last week’s blood test',
+    lines: [['patient', 'Hi, have the results of my blood test from last Tuesday come in?']],
+  },
+];
+
+uiTest('screenshots: the widget on a phone and the console with three chats', async (h) => {
+  await mkdir(shotsDir, { recursive: true });
+  const nurse = await h.professional('nurse-1', { viewport: { width: 1280, height: 800 } });
+  await nurse.setStatus({ availability: 'available' });
+
+  const convs = [];
+  const patients = [];
+  for (const [i, chat] of CHATS.entries()) {
+    const viewport = i === 0 ? { width: 360, height: 740 } : undefined;
+    const p = await h.patient(`patient-${i + 1}`, { viewport });
+    await p.start(chat);
+    const c = await p.conversation();
+    await nurse.waitForChat(c);
+    await p.waitForChat();
+    convs.push(c);
+    patients.push(p);
+  }
+  for (const [i, chat] of CHATS.entries()) {
+    for (const [who, text] of chat.lines) {
+      if (who === 'patient') {
+        await patients[i].send(text);
+        await nurse.waitForMessage(convs[i], text, 'client');
+      } else {
+        await nurse.send(convs[i], text);
+        await patients[i].waitForProfessionalMessage(text);
+      }
+    }
+  }
+  // The nurse is answering the second patient; the third has an unread message waiting.
+  await nurse.select(convs[1]);
+  await nurse.composer(convs[1]).fill('If the fever goes over 38 or you get short of breath, call us again.');
+
+  const phone = path.join(shotsDir, 'widget-phone.png');
+  await patients[0].page.screenshot({ path: phone });
+  const desk = path.join(shotsDir, 'console-three-chats.png');
+  await nurse.page.screenshot({ path: desk });
+  for (const f of [phone, desk]) assert.ok((await stat(f)).size > 5_000, `${f} is a real picture`);
+});
