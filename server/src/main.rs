@@ -113,6 +113,8 @@ async fn main() -> ExitCode {
             "Luukku serves the demo organisation: open http://{}/ in a browser",
             server.addr
         );
+    } else {
+        println!("Luukku listens on http://{}/", server.addr);
     }
     shutdown_signal().await;
     tracing::info!("shutting down");

@@ -21,9 +21,10 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const resultsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'test-results');
 
 export class Harness {
-  static async start(name) {
+  /** `serverArgs`: extra command-line arguments for the server (e.g. a --config file). */
+  static async start(name, { serverArgs = [] } = {}) {
     const h = new Harness(name);
-    h.server = await startServer();
+    h.server = await startServer({ args: serverArgs });
     try {
       h.browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     } catch (e) {
@@ -115,9 +116,9 @@ export class Harness {
 }
 
 /** `uiTest(name, async (h) => ...)`: a node:test test with its own server and browser. */
-export function uiTest(name, fn, { timeout = 90_000 } = {}) {
+export function uiTest(name, fn, { timeout = 90_000, serverArgs = [] } = {}) {
   test(name, { timeout }, async (t) => {
-    const h = await Harness.start(name);
+    const h = await Harness.start(name, { serverArgs });
     try {
       await fn(h, t);
       h.assertNoPageErrors();

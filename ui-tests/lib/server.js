@@ -25,14 +25,13 @@ const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 
 export class LuukkuServer {
-  constructor(child, dataDir) {
-    this.child = child;
+  constructor(bin, dataDir, args) {
+    this.bin = bin;
     this.dataDir = dataDir;
+    this.args = args; // extra command-line arguments (e.g. ['--config', file])
+    this.child = null;
     this.url = null; // e.g. http://127.0.0.1:41234
     this.log = [];
-    this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-    });
   }
 
   /** The last lines the server printed (stdout and stderr), for failure reports. */
@@ -46,19 +45,101 @@ export class LuukkuServer {
     return res.text();
   }
 
-  async stop() {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  /** Starts the process on `listen` and resolves once it answers GET /healthz with 200. */
+  async launch(listen) {
+    const child = spawn(this.bin, ['--listen', listen, '--data-dir', this.dataDir, ...this.args], {
+      cwd: this.dataDir,
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    this.exited = exited;
+    // Never leave a server behind, even when the test process dies on an exception.
+    const reap = () => child.kill('SIGKILL');
+    process.once('exit', reap);
+    child.once('exit', () => process.removeListener('exit', reap));
+
+    const address = new Promise((resolve) => {
+      const onData = (chunk) => {
+        for (const line of chunk.toString().split('\n')) {
+          if (!line) continue;
+          this.log.push(line);
+          if (this.log.length > 500) this.log.shift();
+          const m = /(?:open|listens on) (http:\/\/[0-9.]+:\d+)\//.exec(line);
+          if (m) resolve(m[1]);
+        }
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+    });
+    const died = exited.then(({ code, signal }) => {
+      throw new Error(`server exited early (code ${code}, signal ${signal}):\n${this.logTail()}`);
+    });
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`server did not start within ${START_TIMEOUT_MS / 1000} s:\n${this.logTail()}`)),
+        START_TIMEOUT_MS,
+      );
+    });
+    let started = false;
+    try {
+      this.url = await Promise.race([address, died, timeout]);
+      const healthy = (async () => {
+        while (!started) {
+          try {
+            const res = await fetch(this.url + '/healthz');
+            if (res.ok) return;
+          } catch {
+            // not listening yet
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      await Promise.race([healthy, died, timeout]);
+    } finally {
+      started = true; // ends the /healthz loop when the start failed
+      clearTimeout(timer);
+      died.catch(() => {}); // the server exiting later (at stop) is not an error
+    }
+  }
+
+  /** SIGTERM (SIGKILL after a timeout) and waits for the exit; keeps the data directory. */
+  async halt() {
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
       await this.exited;
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Stops the server gracefully and starts it again on the same address with the same data
+   * directory, after `downMs` of being away: what clients meet when a node is restarted.
+   */
+  async restart({ downMs = 0 } = {}) {
+    const { host } = new URL(this.url);
+    await this.halt();
+    if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+    await this.launch(host);
+  }
+
+  async stop() {
+    await this.halt();
     await rm(this.dataDir, { recursive: true, force: true });
   }
 }
 
-/** Starts a server and resolves once it answers GET /healthz with 200. */
-export async function startServer() {
+/**
+ * Starts a server on a free port with a fresh data directory and resolves once it answers
+ * GET /healthz with 200. `args`: extra command-line arguments (e.g. ['--config', file]).
+ */
+export async function startServer({ args = [] } = {}) {
   const bin = serverBinary();
   try {
     await access(bin, constants.X_OK);
@@ -66,63 +147,13 @@ export async function startServer() {
     throw new Error(`no server binary at ${bin}: build it with \`cargo build -p luukku\` or set LUUKKU_BIN`);
   }
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'luukku-ui-'));
-  const child = spawn(bin, ['--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-    cwd: dataDir,
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const server = new LuukkuServer(child, dataDir);
-  // Never leave a server behind, even when the test process dies on an exception.
-  const reap = () => child.kill('SIGKILL');
-  process.once('exit', reap);
-  child.once('exit', () => process.removeListener('exit', reap));
-
-  const address = new Promise((resolve) => {
-    const onData = (chunk) => {
-      for (const line of chunk.toString().split('\n')) {
-        if (!line) continue;
-        server.log.push(line);
-        if (server.log.length > 500) server.log.shift();
-        const m = /open (http:\/\/[0-9.]+:\d+)\//.exec(line);
-        if (m) resolve(m[1]);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-  });
-  const died = server.exited.then(({ code, signal }) => {
-    throw new Error(`server exited early (code ${code}, signal ${signal}):\n${server.logTail()}`);
-  });
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`server did not start within ${START_TIMEOUT_MS / 1000} s:\n${server.logTail()}`)),
-      START_TIMEOUT_MS,
-    );
-  });
-  let started = false;
+  const server = new LuukkuServer(bin, dataDir, args);
   try {
-    server.url = await Promise.race([address, died, timeout]);
-    const healthy = (async () => {
-      while (!started) {
-        try {
-          const res = await fetch(server.url + '/healthz');
-          if (res.ok) return;
-        } catch {
-          // not listening yet
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
-    await Promise.race([healthy, died, timeout]);
+    await server.launch('127.0.0.1:0');
   } catch (e) {
     await server.stop();
     throw e;
-  } finally {
-    started = true; // ends the /healthz loop when the start failed
-    clearTimeout(timer);
   }
-  died.catch(() => {}); // the server exiting later (at stop) is not an error
   return server;
 }
 
