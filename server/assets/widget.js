@@ -211,7 +211,7 @@ textarea { resize: vertical; }
 .btn-secondary:hover { background: #eef4fb; }
 .btn-block { width: 100%; }
 .muted { color: #4a4a4a; font-size: 15px; }
-.svc-closed { margin-bottom: 14px; padding: 10px 12px; border-left: 5px solid #b3261e; background: #fdf1f0; }
+.svc-closed { margin-bottom: 14px; padding: 10px 12px; border-left: 5px solid #b3261e; background: #fdf1f0; overflow-wrap: anywhere; }
 .svc-closed h3, .queue h3, .closed h3 { margin-bottom: 4px; font-size: 17px; }
 .svc-closed p + p { margin-top: 6px; }
 .queue { margin-bottom: 4px; padding: 10px 12px; border: 1px solid #6e8fb3; border-radius: 8px; background: #eef4fb; }
