@@ -3,7 +3,7 @@
 //! conversation send open-loop at R msg/s for D s. Reports ack and end-to-end latency,
 //! delivered throughput, lost / duplicated / reordered messages, errors, server CPU and RSS.
 
-mod outcome;
+pub mod outcome;
 mod setup;
 
 use crate::accounting::{Direction, Ledger, StreamKey};
@@ -17,7 +17,7 @@ use crate::TargetArgs;
 use anyhow::{bail, Context, Result};
 use console_protocol::{Answers, ClientFrame, Close, ConsoleFrame, ConversationId, Envelope};
 use futures_util::future::join_all;
-use outcome::ClinicResult;
+pub use outcome::ClinicResult;
 use setup::{ClientPeer, ConsolePeer, Shared};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -36,7 +36,7 @@ const LEAD: Duration = Duration::from_millis(200);
 const CLOSE_PACE: Duration = Duration::from_millis(10);
 
 /// Flags of `luukku-load clinic`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct ClinicArgs {
     #[command(flatten)]
     pub target: TargetArgs,
@@ -76,15 +76,27 @@ pub struct ClinicArgs {
 }
 
 /// How the console connections map to professionals.
-struct Staffing {
+pub struct Staffing {
     /// Professional id of each console connection.
-    slots: Vec<String>,
+    pub slots: Vec<String>,
     /// Capacity each professional announces.
-    capacity: u32,
+    pub capacity: u32,
 }
 
-/// Runs the scenario and prints its result.
+/// Runs the scenario, prints its result and fails when a message went missing.
 pub async fn run(args: ClinicArgs) -> Result<()> {
+    let result = measure(&args).await?;
+    print_result(&result.human(), &result);
+    let tally = result.tally;
+    if tally.lost + tally.duplicated + tally.reordered + tally.unacked > 0 {
+        bail!("messages went missing or out of order: {tally:?}");
+    }
+    Ok(())
+}
+
+/// Runs the scenario once and returns its result (the `ramp` scenario calls this per step).
+pub async fn measure(args: &ClinicArgs) -> Result<ClinicResult> {
+    let args = args.clone();
     validate(&args)?;
     let questionnaire = parse_questionnaire(&args.questionnaire)?;
     let server = ServerUrl::resolve(&args.target.url).await?;
@@ -141,13 +153,13 @@ pub async fn run(args: ClinicArgs) -> Result<()> {
 
     let server_proc = args.server_pid.map(Proc::Pid);
     let exchange = exchange(&args, &shared, consoles, clients, &owned, server_proc).await?;
-    let result = ClinicResult::new(&args, &staffing, distinct.len(), setup_s, &exchange);
-    print_result(&result.human(), &result);
-    let tally = result.tally;
-    if tally.lost + tally.duplicated + tally.reordered + tally.unacked > 0 {
-        bail!("messages went missing or out of order: {tally:?}");
-    }
-    Ok(())
+    Ok(ClinicResult::new(
+        &args,
+        &staffing,
+        distinct.len(),
+        setup_s,
+        &exchange,
+    ))
 }
 
 fn validate(args: &ClinicArgs) -> Result<()> {
