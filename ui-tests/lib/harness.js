@@ -66,6 +66,19 @@ export class Harness {
     return new Patient(page, label);
   }
 
+  /**
+   * A patient who starts a chat (`start` options as Patient.start) that `nurse` takes: resolves
+   * once the chat is open on both sides, with the patient and the conversation id.
+   */
+  async patientInChat(nurse, label, start = {}, options = {}) {
+    const patient = await this.patient(label, options);
+    await patient.start(start);
+    const conversation = await patient.conversation();
+    await nurse.waitForChat(conversation);
+    await patient.waitForChat();
+    return { patient, conversation };
+  }
+
   /** A professional logged into `/console` through the demo login list. */
   async professional(id = 'nurse-1', options = {}) {
     const page = await this.newPage(id, options);

@@ -8,18 +8,10 @@ uiTest('a nurse runs two chats in parallel: messages and drafts stay with their 
   const nurse = await h.professional('nurse-1');
   await nurse.setStatus({ availability: 'available' });
 
-  const anna = await h.patient('patient-a');
-  await anna.start({ topic: 'medication', duration: 'No symptoms', description: 'Renewal of my blood pressure pills' });
-  const a = await anna.conversation();
-  await nurse.waitForChat(a);
-  await anna.waitForChat();
+  const { patient: anna, conversation: a } = await h.patientInChat(nurse, 'patient-a', { topic: 'medication', duration: 'No symptoms', description: 'Renewal of my blood pressure pills' });
 
-  const ben = await h.patient('patient-b');
-  await ben.start({ topic: 'symptoms', duration: '1-3 days', description: 'Sore throat' });
-  const b = await ben.conversation();
+  const { patient: ben, conversation: b } = await h.patientInChat(nurse, 'patient-b', { topic: 'symptoms', duration: '1-3 days', description: 'Sore throat' });
   assert.notEqual(a, b, 'two patients get two conversations');
-  await nurse.waitForChat(b);
-  await ben.waitForChat();
   assert.deepEqual((await nurse.openConversations()).sort(), [a, b].sort(), 'the nurse holds exactly both chats');
 
   // Interleaved traffic in both chats.

@@ -49,11 +49,7 @@ uiTest('after a server restart the widget and the console reconnect and resume, 
   const nurse = await h.professional('nurse-1');
   await nurse.setStatus({ availability: 'available' });
 
-  const pat = await h.patient('patient');
-  await pat.start({ topic: 'symptoms', duration: '1-3 days', description: 'Cough for two days' });
-  const conv = await pat.conversation();
-  await nurse.waitForChat(conv);
-  await pat.waitForChat();
+  const { patient: pat, conversation: conv } = await h.patientInChat(nurse, 'patient', { topic: 'symptoms', duration: '1-3 days', description: 'Cough for two days' });
 
   // A short chat before the restart.
   await pat.send('M1 I have had a cough since Monday');

@@ -7,11 +7,7 @@ uiTest('reloading the patient page resumes the same conversation with its full h
   const nurse = await h.professional('nurse-1');
   await nurse.setStatus({ availability: 'available' });
 
-  const pat = await h.patient('patient');
-  await pat.start({ topic: 'lab-results', duration: 'No symptoms', description: 'Cholesterol results' });
-  const conv = await pat.conversation();
-  await nurse.waitForChat(conv);
-  await pat.waitForChat();
+  const { patient: pat, conversation: conv } = await h.patientInChat(nurse, 'patient', { topic: 'lab-results', duration: 'No symptoms', description: 'Cholesterol results' });
 
   await pat.send('R1 have my results come in?');
   await nurse.waitForMessage(conv, 'R1 have my results come in?', 'client');
