@@ -398,6 +398,8 @@ pub enum SystemKind {
     Transferred,
     Closed,
     Reopened,
+    /// Extension: the anonymous client identified inside the chat (`detail.name`).
+    Identified,
 }
 
 impl SystemKind {
@@ -409,6 +411,7 @@ impl SystemKind {
             Self::Transferred => "transferred",
             Self::Closed => "closed",
             Self::Reopened => "reopened",
+            Self::Identified => "identified",
         }
     }
 }

@@ -412,6 +412,15 @@ fn conversation_events_decode_as_documented() {
         requeued.detail["reason"],
         json!("professional_disconnected")
     );
+    let (_, identified) = golden!("server/system.identified", ServerFrame::System);
+    assert_eq!(identified.event, SystemKind::Identified);
+    assert_eq!(identified.event.as_str(), "identified");
+    assert_eq!(
+        identified.detail.keys().collect::<Vec<_>>(),
+        vec!["name"],
+        "only the display name, never the subject"
+    );
+    assert_eq!(identified.detail["name"], json!("Maija Meikäläinen"));
 
     let (_, typing) = golden!("server/typing", ServerFrame::Typing);
     assert_eq!((typing.role, typing.active), (Some(Role::Client), true));

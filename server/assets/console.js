@@ -707,7 +707,16 @@
     c.minSeq = Math.min(c.minSeq, ev.seq);
     c.maxSeq = Math.max(c.maxSeq, ev.seq);
     if (stick) scrollBottom(c);
+    if (ev.type === 'system' && ev.event === 'identified') onIdentified(c, ev, live);
     if (live) onLiveEvent(c, ev);
+  }
+  /** The client identified inside the chat: the header and the tab now show who they are. */
+  function onIdentified(c, ev, live) {
+    const d = ev.detail || {};
+    c.info.client = { ...(c.info.client || {}), identified: true, ...(d.name ? { name: d.name } : {}) };
+    renderHeader(c);
+    renderTab(c);
+    if (live) announce(`${chatTitle(c)}: the client identified.`);
   }
   function onLiveEvent(c, ev) {
     if (ev.type === 'system' && ev.event === 'closed' && c.status === 'open') setChatStatus(c, 'closed');
@@ -733,6 +742,7 @@
       case 'transferred': return `Transferred to ${d.to_professional ? `${proName(d.to_professional)} in ` : ''}team ${d.team || '?'}${d.from_professional ? ` by ${proName(d.from_professional)}` : ''}${d.note ? ` – note: ${d.note}` : ''}`;
       case 'closed': return `Closed${d.summary ? ` – summary: ${d.summary}` : ''}`;
       case 'reopened': return `Reopened by ${who}`;
+      case 'identified': return `The client identified${d.name ? ` as ${d.name}` : ''}`;
       case 'queued': return d.reason === 'professional_disconnected'
         ? `Returned to the queue${d.team ? ` of ${d.team}` : ''} (professional disconnected)` : `Queued${d.team ? ` for ${d.team}` : ''}`;
       default: return String(ev.event);

@@ -6,7 +6,7 @@ use super::hub::Hub;
 use super::view::{client_view, now};
 use super::*;
 use crate::session::outbound::{Outbound, SharedFrame};
-use crate::storage::{ConversationRecord, StorageError, WriteOp};
+use crate::storage::{ClientIdentity, ConversationRecord, StorageError, WriteOp};
 use console_protocol::{
     Ack, Assigned, Author, ClientInfo, Closed, ConversationStatus, ErrorFrame, Event, History,
     MessageEvent, QueuePosition, ReadReceipt, Released, Role, ServerFrame, SystemEvent, SystemKind,
@@ -176,9 +176,10 @@ impl Conversation {
                 link,
                 token,
                 after_seq,
+                identity,
                 reply,
             } => {
-                let r = self.attach_client(link, token, after_seq).await;
+                let r = self.attach_client(link, token, after_seq, identity).await;
                 let _ = reply.send(r);
             }
             Cmd::AttachProfessional {
@@ -351,10 +352,15 @@ impl Conversation {
         link: SessionLink,
         token: ResumeToken,
         after_seq: Option<u64>,
+        identity: Option<ClientIdentity>,
     ) -> Result<ConversationSummary, ConvError> {
         if !self.hub.deps.auth.check_resume(&self.record.id, &token) {
             return Err(ConvError::Forbidden);
         }
+        let identify = match identity {
+            Some(identity) => self.identity_change(identity)?,
+            None => None,
+        };
         if let Some(after) = after_seq {
             let frames = self
                 .replay(after)
@@ -367,7 +373,62 @@ impl Conversation {
         }
         self.clients.retain(|l| l.id != link.id && !l.is_gone());
         self.clients.push(link);
-        Ok(self.summary(false))
+        let summary = self.summary(false);
+        if let Some(client) = identify {
+            // The session is subscribed: it gets the event with everybody else, after the commit.
+            self.identify(client).await;
+        }
+        Ok(summary)
+    }
+
+    /// What a client session authenticated as `identity` changes: `Some` when the anonymous
+    /// client of an open conversation becomes identified, `None` when nothing changes (the same
+    /// subject again, or a complete conversation). Another subject than the one the
+    /// conversation is identified with is refused.
+    fn identity_change(
+        &self,
+        identity: ClientIdentity,
+    ) -> Result<Option<ClientIdentity>, ConvError> {
+        let current = &self.record.client;
+        if current.identified {
+            return if current.subject.is_some() && current.subject == identity.subject {
+                Ok(None)
+            } else {
+                Err(ConvError::Forbidden)
+            };
+        }
+        if !identity.identified
+            || identity.subject.is_none()
+            || self.record.state.status == ConversationStatus::Complete
+        {
+            return Ok(None);
+        }
+        Ok(Some(identity))
+    }
+
+    /// Stores the client's new identity and the `identified` event in one write; both sides get
+    /// the event only after the commit. A failed write resyncs the record (still anonymous).
+    async fn identify(&mut self, client: ClientIdentity) {
+        let mut detail = serde_json::Map::new();
+        // The display name only: the subject (a personal id) never leaves the server.
+        if let Some(name) = &client.name {
+            detail.insert("name".into(), name.clone().into());
+        }
+        self.record.client = client.clone();
+        let event = Arc::new(self.system(SystemKind::Identified, detail));
+        let op = WriteOp::Identify {
+            event: (*event).clone(),
+            client,
+        };
+        self.submit(
+            op,
+            Pending {
+                event: Some(event),
+                effect: None,
+                started: Instant::now(),
+            },
+        )
+        .await;
     }
 
     async fn attach_professional(

@@ -10,7 +10,7 @@ pub(crate) mod tests;
 pub mod view;
 
 use crate::session::outbound::SessionLink;
-use crate::storage::StorageError;
+use crate::storage::{ClientIdentity, StorageError};
 use console_protocol::{
     ClientMsgId, ConversationId, ConversationSummary, ErrorCode, ProfessionalId, ResumeToken,
     ServiceId, TeamId, TopicId,
@@ -114,6 +114,7 @@ enum Cmd {
         link: SessionLink,
         token: ResumeToken,
         after_seq: Option<u64>,
+        identity: Option<ClientIdentity>,
         reply: Reply<ConversationSummary>,
     },
     AttachProfessional {
@@ -205,16 +206,22 @@ impl ConversationHandle {
     }
 
     /// Subscribes a client session holding `token`; events after `after_seq` are replayed first.
+    ///
+    /// `identity` is who the session authenticated as (`None`: anonymous). It identifies a
+    /// conversation whose client is still anonymous (the `identified` event follows after its
+    /// commit); a conversation identified as another subject refuses it with `Forbidden`.
     pub async fn attach_client(
         &self,
         link: SessionLink,
         token: ResumeToken,
         after_seq: Option<u64>,
+        identity: Option<ClientIdentity>,
     ) -> Result<ConversationSummary, ConvError> {
         self.call(|reply| Cmd::AttachClient {
             link,
             token,
             after_seq,
+            identity,
             reply,
         })
         .await

@@ -148,6 +148,7 @@ async fn a_message_whose_write_failed_is_stored_once_when_resent() {
         link.clone(),
         t.hub.deps.auth.resume_token(&"c1".into()),
         None,
+        None,
     )
     .await
     .unwrap();

@@ -58,11 +58,18 @@ impl ClientSession {
         };
         let mut conversations = Vec::new();
         let mut refused = Vec::new();
+        // An identified session identifies the anonymous conversations it resumes.
+        let identity = s.identity.is_some().then(|| s.client_identity());
         for r in hello.resume {
             let token = r.resume_token.clone().unwrap_or_default();
             let attached = match conn.ctx.hub.get_or_load(&r.conversation).await {
                 Ok(Some(h)) => h
-                    .attach_client(conn.link.clone(), token, Some(r.after_seq))
+                    .attach_client(
+                        conn.link.clone(),
+                        token,
+                        Some(r.after_seq),
+                        identity.clone(),
+                    )
                     .await
                     .map(|sum| (h, sum)),
                 Ok(None) => Err(ConvError::Forbidden),
@@ -109,6 +116,18 @@ impl ClientSession {
                 kind: IdentityKind::Anonymous,
                 name: None,
             },
+        }
+    }
+
+    /// The session's identity as a conversation stores it.
+    fn client_identity(&self) -> ClientIdentity {
+        match &self.identity {
+            Some(c) => ClientIdentity {
+                subject: Some(c.sub.clone()),
+                name: c.name.clone(),
+                identified: true,
+            },
+            None => ClientIdentity::default(),
         }
     }
 
@@ -176,14 +195,7 @@ impl ClientSession {
             service: service.id.clone(),
             topic: start.topic.clone(),
             channel: service.channel.clone(),
-            client: match &self.identity {
-                Some(c) => ClientIdentity {
-                    subject: Some(c.sub.clone()),
-                    name: c.name.clone(),
-                    identified: true,
-                },
-                None => ClientIdentity::default(),
-            },
+            client: self.client_identity(),
             questionnaire: start.questionnaire.clone(),
             resume_token_hash: String::new(),
             client_ref: start.client_ref.clone(),
@@ -282,7 +294,7 @@ impl ClientSession {
         let ctx = conn.ctx.clone();
         let token = ctx.auth.resume_token(&handle.id);
         if handle
-            .attach_client(conn.link.clone(), token.clone(), Some(0))
+            .attach_client(conn.link.clone(), token.clone(), Some(0), None)
             .await
             .is_err()
         {

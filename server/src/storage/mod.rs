@@ -82,6 +82,12 @@ pub enum WriteOp {
         event: Event,
         state: Option<ConversationState>,
     },
+    /// The anonymous client identified inside the chat: the conversation's client identity is
+    /// replaced and `event` (the `identified` system event) appended, both or neither.
+    Identify {
+        event: Event,
+        client: ClientIdentity,
+    },
     /// A client's rating of a complete conversation.
     Feedback {
         conversation: ConversationId,

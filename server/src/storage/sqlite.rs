@@ -440,6 +440,10 @@ fn apply_isolated(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(), StorageE
     match op {
         WriteOp::Create(record) => insert_conversation(&savepoint, record)?,
         WriteOp::Append { event, state } => append_event(&savepoint, event, state.as_ref())?,
+        WriteOp::Identify { event, client } => {
+            append_event(&savepoint, event, None)?;
+            set_client(&savepoint, event.conversation(), client)?;
+        }
         WriteOp::Feedback {
             conversation,
             rating,
@@ -563,6 +567,31 @@ fn append_event(
                 s.reserved_for.as_ref().map(|p| p.as_str()),
             ])?,
     };
+    Ok(())
+}
+
+/// Replaces the client identity of a conversation (the columns written at create).
+fn set_client(
+    conn: &Connection,
+    id: &ConversationId,
+    client: &ClientIdentity,
+) -> Result<(), StorageError> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE conversations SET client_subject = ?2, client_name = ?3, \
+             client_identified = ?4 WHERE id = ?1",
+        )?
+        .execute(params![
+            id.as_str(),
+            client.subject,
+            client.name,
+            client.identified
+        ])?;
+    if changed != 1 {
+        return Err(StorageError::Database(format!(
+            "identify unknown conversation {id}"
+        )));
+    }
     Ok(())
 }
 

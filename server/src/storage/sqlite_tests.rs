@@ -483,3 +483,63 @@ async fn a_reservation_survives_and_older_databases_are_migrated() {
     assert_eq!(open[0].state, reserved);
     storage.close().await;
 }
+
+#[tokio::test]
+async fn identify_stores_the_identity_and_its_event_together_or_not_at_all() {
+    let db = TempDb::new();
+    let storage = db.open();
+    let anonymous = ConversationRecord {
+        client: ClientIdentity::default(),
+        ..record("c1", None)
+    };
+    storage
+        .write(WriteOp::Create(Box::new(anonymous)))
+        .await
+        .unwrap();
+    storage.write(append(message("c1", 1, "m1"))).await.unwrap();
+    let identity = ClientIdentity {
+        subject: Some("subject-9".into()),
+        name: Some("Maija Meikäläinen".into()),
+        identified: true,
+    };
+    let identified = |seq| {
+        let mut detail = serde_json::Map::new();
+        detail.insert("name".into(), "Maija Meikäläinen".into());
+        Event::System(SystemEvent {
+            conversation: "c1".into(),
+            seq,
+            at: "2026-11-21T10:02:00Z".into(),
+            event: SystemKind::Identified,
+            detail,
+        })
+    };
+
+    // A seq gap fails the whole op: neither the identity nor the event is stored.
+    let gap = storage
+        .write(WriteOp::Identify {
+            event: identified(3),
+            client: identity.clone(),
+        })
+        .await;
+    assert!(gap.is_err());
+    let loaded = storage.conversation(&"c1".into()).await.unwrap().unwrap();
+    assert_eq!(loaded.client, ClientIdentity::default());
+    assert_eq!(seqs(&storage, "c1").await, [1]);
+
+    storage
+        .write(WriteOp::Identify {
+            event: identified(2),
+            client: identity.clone(),
+        })
+        .await
+        .unwrap();
+    storage.close().await;
+
+    let storage = db.open();
+    let loaded = storage.conversation(&"c1".into()).await.unwrap().unwrap();
+    assert_eq!(loaded.client, identity);
+    assert_eq!(loaded.last_seq, 2);
+    let events = storage.events_after(&"c1".into(), 1, 10).await.unwrap();
+    assert_eq!(events, [identified(2)]);
+    storage.close().await;
+}
