@@ -6,7 +6,7 @@ use crate::auth::Auth;
 use crate::config::Config;
 use crate::conversation::hub::HubDeps;
 use crate::metrics::Metrics;
-use crate::session::outbound::{Outbound, SessionLink, OUTBOUND_CAPACITY};
+use crate::session::outbound::{self, Next, Outbound, OutboundRx, SessionLink};
 use crate::storage::flaky::FlakyStorage;
 use crate::storage::sqlite::SqliteStorage;
 use crate::storage::{ClientIdentity, ConversationRecord, ConversationState, Storage, WriteOp};
@@ -16,8 +16,6 @@ use console_protocol::{
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 /// A hub on flaky storage in a temporary directory (removed on drop).
 pub(crate) struct Setup {
@@ -96,31 +94,25 @@ impl Setup {
 }
 
 /// A session's end of a link.
-pub(crate) fn link() -> (SessionLink, mpsc::Receiver<Outbound>) {
-    let (tx, rx) = mpsc::channel(OUTBOUND_CAPACITY);
-    (
-        SessionLink {
-            id: SessionId(uuid::Uuid::new_v4().simple().to_string()),
-            tx,
-            kill: CancellationToken::new(),
-        },
-        rx,
-    )
+pub(crate) fn link() -> (SessionLink, OutboundRx) {
+    outbound::channel(SessionId(uuid::Uuid::new_v4().simple().to_string()))
 }
 
 /// The next frame delivered to a link (a replay batch is flattened).
 pub(crate) async fn next_frame(
-    rx: &mut mpsc::Receiver<Outbound>,
+    rx: &mut OutboundRx,
     pending: &mut Vec<Envelope<ServerFrame>>,
 ) -> Envelope<ServerFrame> {
     loop {
         if !pending.is_empty() {
             return pending.remove(0);
         }
-        let out = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        let out = tokio::time::timeout(Duration::from_secs(5), rx.next())
             .await
-            .expect("a frame within 5 s")
-            .expect("link open");
+            .expect("a frame within 5 s");
+        let Next::Item(out) = out else {
+            panic!("the session was cut off");
+        };
         match out {
             Outbound::Frame(f) => pending.push(f.frame.clone()),
             Outbound::Batch(v) => pending.extend(v.iter().map(|f| f.frame.clone())),

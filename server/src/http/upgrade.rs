@@ -19,7 +19,7 @@ use warp::http::{HeaderMap, HeaderValue, StatusCode};
 use warp::{Filter, Reply};
 
 /// Read buffer per connection: small, since chat frames are small and idle sockets many.
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+const READ_BUFFER_BYTES: usize = 1024;
 /// Frames are written through once this much is buffered.
 const WRITE_BUFFER_BYTES: usize = 0;
 /// A peer that does not read is cut off once this much is waiting to be written.
@@ -96,12 +96,14 @@ fn upgrade(
     let accept = derive_accept_key(key.as_bytes());
     let conn_id = CONNECTION_IDS.fetch_add(1, Ordering::Relaxed);
     let span = tracing::info_span!("conn", conn_id, endpoint = endpoint.as_str());
-    let config = ws_config(ctx.config.limits.max_frame_bytes);
     let tracker = ctx.tracker.clone();
     tracker.spawn(
         async move {
             match on_upgrade.await {
                 Ok(upgraded) => {
+                    // Built here rather than captured, so that the task (which lives as long
+                    // as the connection) does not keep a copy.
+                    let config = ws_config(ctx.config.limits.max_frame_bytes);
                     let ws = WebSocketStream::from_raw_socket(
                         TokioIo::new(upgraded),
                         Role::Server,

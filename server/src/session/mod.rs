@@ -14,13 +14,12 @@ use console_protocol::{
     Codec, ConversationId, Envelope, ErrorCode, ErrorFrame, ServerFrame, SessionId,
 };
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use outbound::{Outbound, SessionLink, SharedFrame, OUTBOUND_CAPACITY};
+use outbound::{Next, Outbound, OutboundRx, SessionLink, SharedFrame};
+use std::future::Future;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_util::sync::CancellationToken;
 
 /// Frames written per flush when the outbound queue has a backlog.
 const WRITE_BATCH: usize = 64;
@@ -131,9 +130,10 @@ where
         .await
     }
 
-    async fn feed(&mut self, f: &SharedFrame) -> Result<(), WsError> {
+    /// Buffers a queued frame (a plain function: its future is part of every idle session's).
+    fn feed(&mut self, f: &SharedFrame) -> futures_util::sink::Feed<'_, S, Message> {
         let m = self.message(f.encoded(self.codec));
-        self.ws.feed(m).await
+        self.ws.feed(m)
     }
 
     async fn close(&mut self, code: u16, reason: &str) {
@@ -208,135 +208,189 @@ where
 }
 
 /// Runs one WebSocket session to its end.
-pub async fn run<S>(ws: S, endpoint: Endpoint, codec: Codec, ctx: Arc<ServerCtx>)
+///
+/// The future lives as long as the connection, so it is kept small: a plain function returning
+/// an `async` block, because an `async fn` would keep its `ws` argument in the future beside the
+/// connection it is moved into, and the hello and frame handlers are boxed (see [`serve`]).
+pub fn run<S>(
+    ws: S,
+    endpoint: Endpoint,
+    codec: Codec,
+    ctx: Arc<ServerCtx>,
+) -> impl Future<Output = ()> + Send
 where
     S: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Unpin + Send,
 {
-    let metrics = ctx.metrics.clone();
-    metrics
-        .connections
-        .with_label_values(&[endpoint.as_str()])
-        .inc();
-    metrics
-        .connections_opened
-        .with_label_values(&[endpoint.as_str()])
-        .inc();
-    let (tx, rx) = mpsc::channel(OUTBOUND_CAPACITY);
-    let link = SessionLink {
-        id: SessionId(uuid::Uuid::new_v4().simple().to_string()),
-        tx,
-        kill: CancellationToken::new(),
-    };
+    let (link, rx) = outbound::channel(SessionId(uuid::Uuid::new_v4().simple().to_string()));
     let mut conn = Conn {
         ws,
         codec,
         ctx,
         link,
     };
-    let timeout = conn.ctx.config.hello_timeout();
-    let hello = first_frame(&mut conn.ws, timeout).await;
-    let result = match (hello, endpoint) {
-        (Err(reason), _) => Err(reason),
-        (Ok(bytes), Endpoint::Client) => {
-            match client::ClientSession::hello(&mut conn, &bytes).await {
-                Ok(h) => serve(&mut conn, h, rx, endpoint).await,
-                Err(r) => Err(r),
+    async move {
+        let metrics = conn.ctx.metrics.clone();
+        metrics
+            .connections
+            .with_label_values(&[endpoint.as_str()])
+            .inc();
+        metrics
+            .connections_opened
+            .with_label_values(&[endpoint.as_str()])
+            .inc();
+        let timeout = conn.ctx.config.hello_timeout();
+        // Each result is taken out of its `match` in a `let`, so the spent value does not stay
+        // in the future (a partly moved value would, beside the handler in `serve`).
+        let result = 'session: {
+            let bytes = match first_frame(&mut conn.ws, timeout).await {
+                Ok(bytes) => bytes,
+                Err(reason) => break 'session Err(reason),
+            };
+            match endpoint {
+                Endpoint::Client => {
+                    let handler =
+                        match Box::pin(client::ClientSession::hello(&mut conn, &bytes)).await {
+                            Ok(h) => h,
+                            Err(r) => break 'session Err(r),
+                        };
+                    drop(bytes);
+                    serve(&mut conn, handler, rx, endpoint).await
+                }
+                Endpoint::Console => {
+                    let handler =
+                        match Box::pin(console::ConsoleSession::hello(&mut conn, &bytes)).await {
+                            Ok(h) => h,
+                            Err(r) => break 'session Err(r),
+                        };
+                    drop(bytes);
+                    serve(&mut conn, handler, rx, endpoint).await
+                }
+            }
+        };
+        if let Err(CloseReason(code, reason)) = result {
+            if code == 1009 {
+                metrics
+                    .frames_rejected
+                    .with_label_values(&["too_large"])
+                    .inc();
+            }
+            if code != 1000 || !reason.is_empty() {
+                conn.close(code, reason).await;
+            }
+            // On shutdown and for slow consumers (who do not read) there is nothing to wait for.
+            if code != 1001 && code != 1008 {
+                linger(&mut conn.ws).await;
             }
         }
-        (Ok(bytes), Endpoint::Console) => {
-            match console::ConsoleSession::hello(&mut conn, &bytes).await {
-                Ok(h) => serve(&mut conn, h, rx, endpoint).await,
-                Err(r) => Err(r),
-            }
-        }
-    };
-    if let Err(CloseReason(code, reason)) = result {
-        if code == 1009 {
-            metrics
-                .frames_rejected
-                .with_label_values(&["too_large"])
-                .inc();
-        }
-        if code != 1000 || !reason.is_empty() {
-            conn.close(code, reason).await;
-        }
-        // On shutdown and for slow consumers (who do not read) there is nothing to wait for.
-        if code != 1001 && code != 1008 {
-            linger(&mut conn.ws).await;
-        }
+        metrics
+            .connections
+            .with_label_values(&[endpoint.as_str()])
+            .dec();
     }
-    metrics
-        .connections
-        .with_label_values(&[endpoint.as_str()])
-        .dec();
 }
 
-async fn serve<S, H>(
-    conn: &mut Conn<S>,
+/// What one wake-up of [`serve`] has to do.
+enum Step {
+    /// A queued frame to write.
+    Write(Outbound),
+    /// The queue overflowed.
+    CutOff,
+    /// A frame from the peer.
+    Read(Vec<u8>),
+    /// The session is over.
+    End(Result<(), CloseReason>),
+}
+
+/// The session after its hello: frames in, queued frames out, until either side ends it.
+///
+/// Most of a connection's life is spent waiting here, so only the wait is inline: handling a
+/// frame (whose future takes kilobytes, `start` most) is boxed, and the handler is captured
+/// once (an `async fn` would hold its arguments twice).
+fn serve<'a, S, H>(
+    conn: &'a mut Conn<S>,
     mut handler: H,
-    mut rx: mpsc::Receiver<Outbound>,
+    mut rx: OutboundRx,
     endpoint: Endpoint,
-) -> Result<(), CloseReason>
+) -> impl Future<Output = Result<(), CloseReason>> + Send + 'a
 where
     S: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Unpin + Send,
-    H: Handler<S>,
+    H: Handler<S> + 'a,
 {
     let rate = match endpoint {
         Endpoint::Client => conn.ctx.config.limits.client_rate,
         Endpoint::Console => conn.ctx.config.limits.console_rate,
     };
     let mut bucket = rate::TokenBucket::new(rate.per_second, rate.burst);
-    let mut strikes = 0u32;
     let cancel = conn.ctx.cancel.clone();
-    let kill = conn.link.kill.clone();
-    let result = loop {
-        tokio::select! {
-            biased;
-            _ = cancel.cancelled() => break Err(CloseReason(1001, "server shutting down")),
-            _ = kill.cancelled() => {
-                conn.ctx.metrics.slow_consumers.with_label_values(&[endpoint.as_str()]).inc();
-                break Err(CloseReason(1008, "slow_consumer"));
-            }
-            Some(out) = rx.recv() => {
-                if write_outbound(conn, &mut handler, &mut rx, out).await.is_err() {
-                    break Ok(());
-                }
-            }
-            msg = conn.ws.next() => {
-                let bytes = match msg {
-                    Some(Ok(Message::Text(t))) => t.as_bytes().to_vec(),
-                    Some(Ok(Message::Binary(b))) => b.to_vec(),
-                    Some(Ok(Message::Close(_))) | None => break Ok(()),
+    async move {
+        let mut strikes = 0u32;
+        let result = loop {
+            // The wait only decides what to do; the work (which awaits) happens after it, so
+            // that the wait's outputs (a tungstenite result is large) are not kept alive
+            // across those awaits in every session's future.
+            let step = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => Step::End(Err(CloseReason(1001, "server shutting down"))),
+                next = rx.next() => match next {
+                    Next::Item(out) => Step::Write(out),
+                    Next::CutOff => Step::CutOff,
+                },
+                msg = conn.ws.next() => match msg {
+                    Some(Ok(Message::Text(t))) => Step::Read(t.as_bytes().to_vec()),
+                    Some(Ok(Message::Binary(b))) => Step::Read(b.to_vec()),
+                    Some(Ok(Message::Close(_))) | None => Step::End(Ok(())),
                     Some(Ok(_)) => continue,
-                    Some(Err(WsError::Capacity(_))) => break Err(CloseReason(1009, "frame too large")),
-                    Some(Err(_)) => break Ok(()),
-                };
-                if !bucket.take() {
-                    strikes += 1;
-                    if strikes > RATE_STRIKES_BEFORE_CLOSE {
-                        break Err(CloseReason(4429, "rate limited"));
-                    }
-                    let req = conn.codec.peek_req(&bytes);
-                    if conn.error(req, ErrorCode::RateLimited, "too many frames; slow down").await.is_err() {
+                    Some(Err(WsError::Capacity(_))) => Step::End(Err(CloseReason(1009, "frame too large"))),
+                    Some(Err(_)) => Step::End(Ok(())),
+                },
+            };
+            let bytes = match step {
+                Step::End(result) => break result,
+                Step::CutOff => {
+                    conn.ctx
+                        .metrics
+                        .slow_consumers
+                        .with_label_values(&[endpoint.as_str()])
+                        .inc();
+                    break Err(CloseReason(1008, "slow_consumer"));
+                }
+                Step::Write(out) => {
+                    // Boxed too: one small allocation per batch of writes keeps every idle
+                    // session's future a few hundred bytes smaller.
+                    let write = write_outbound(conn, &mut handler, &mut rx, out);
+                    if Box::pin(write).await.is_err() {
                         break Ok(());
                     }
                     continue;
                 }
-                strikes = 0;
-                if let Err(r) = handler.on_frame(conn, &bytes).await {
-                    break Err(r);
+                Step::Read(bytes) => bytes,
+            };
+            if !bucket.take() {
+                strikes += 1;
+                if strikes > RATE_STRIKES_BEFORE_CLOSE {
+                    break Err(CloseReason(4429, "rate limited"));
                 }
+                let req = conn.codec.peek_req(&bytes);
+                let refuse = conn.error(req, ErrorCode::RateLimited, "too many frames; slow down");
+                if Box::pin(refuse).await.is_err() {
+                    break Ok(());
+                }
+                continue;
             }
-        }
-    };
-    handler.on_end(conn.link.clone(), conn.ctx.clone()).await;
-    result
+            strikes = 0;
+            if let Err(r) = Box::pin(handler.on_frame(conn, &bytes)).await {
+                break Err(r);
+            }
+        };
+        Box::pin(handler.on_end(conn.link.clone(), conn.ctx.clone())).await;
+        result
+    }
 }
 
 async fn write_outbound<S, H>(
     conn: &mut Conn<S>,
     handler: &mut H,
-    rx: &mut mpsc::Receiver<Outbound>,
+    rx: &mut OutboundRx,
     first: Outbound,
 ) -> Result<(), WsError>
 where
@@ -346,11 +400,11 @@ where
     let mut next = Some(first);
     let mut written = 0;
     while let Some(out) = next.take() {
-        let frames = match out {
-            Outbound::Frame(f) => vec![f],
-            Outbound::Batch(v) => v,
+        let (one, batch) = match out {
+            Outbound::Frame(f) => (Some(f), Vec::new()),
+            Outbound::Batch(v) => (None, v),
         };
-        for f in frames {
+        for f in one.into_iter().chain(batch) {
             if handler.admit(conn, &f.frame.frame) {
                 conn.feed(&f).await?;
             } else {
@@ -359,8 +413,154 @@ where
             written += 1;
         }
         if written < WRITE_BATCH {
-            next = rx.try_recv().ok();
+            next = rx.try_next();
         }
     }
     conn.ws.flush().await
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::config::Config;
+    use console_protocol::ErrorFrame;
+    use futures_util::task::{Context, Poll};
+    use std::pin::Pin;
+    use std::sync::Mutex;
+
+    /// A socket whose peer sends nothing and takes everything written.
+    #[derive(Clone, Default)]
+    struct Socket {
+        written: Arc<Mutex<Vec<Message>>>,
+    }
+
+    impl Stream for Socket {
+        type Item = Result<Message, WsError>;
+        fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            Poll::Pending
+        }
+    }
+
+    impl Sink<Message> for Socket {
+        type Error = WsError;
+        fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+            Poll::Ready(Ok(()))
+        }
+        fn start_send(self: Pin<&mut Self>, m: Message) -> Result<(), WsError> {
+            self.written.lock().unwrap().push(m);
+            Ok(())
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// A handler that admits every frame.
+    struct Open;
+
+    impl<S: Send> Handler<S> for Open {
+        async fn on_frame(&mut self, _: &mut Conn<S>, _: &[u8]) -> Result<(), CloseReason> {
+            Ok(())
+        }
+        fn admit(&mut self, _: &Conn<S>, _: &ServerFrame) -> bool {
+            true
+        }
+        async fn on_end(&mut self, _: SessionLink, _: Arc<ServerCtx>) {}
+    }
+
+    fn frame(n: usize) -> Outbound {
+        Outbound::Frame(SharedFrame::plain(ServerFrame::Error(ErrorFrame {
+            code: ErrorCode::Internal,
+            message: format!("frame {n}"),
+            conversation: None,
+        })))
+    }
+
+    /// A session of `Open` on a [`Socket`], with the link to its queue.
+    async fn session() -> (
+        crate::RunningServer,
+        Conn<Socket>,
+        OutboundRx,
+        std::path::PathBuf,
+    ) {
+        let dir = std::env::temp_dir().join(format!(
+            "luukku-session-test-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = crate::start(Config::demo(&dir), listener).await.unwrap();
+        let (link, rx) = outbound::channel(SessionId("test".into()));
+        let conn = Conn {
+            ws: Socket::default(),
+            codec: Codec::Json,
+            ctx: server.ctx.clone(),
+            link,
+        };
+        (server, conn, rx, dir)
+    }
+
+    #[tokio::test]
+    async fn queued_frames_are_written_in_order() {
+        let (server, mut conn, rx, dir) = session().await;
+        let link = conn.link.clone();
+        let written = conn.ws.written.clone();
+        for n in 0..3 {
+            assert!(link.deliver(frame(n)));
+        }
+        let batch = [3, 4].map(|n| match frame(n) {
+            Outbound::Frame(f) => f,
+            Outbound::Batch(_) => unreachable!(),
+        });
+        assert!(link.deliver(Outbound::Batch(batch.into())));
+        let cancel = server.ctx.cancel.clone();
+        let ending = tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            cancel.cancel();
+        });
+        let result = serve(&mut conn, Open, rx, Endpoint::Client).await;
+        assert!(matches!(result, Err(CloseReason(1001, _))));
+        ending.await.unwrap();
+        let texts: Vec<String> = written
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| m.to_text().unwrap().to_owned())
+            .collect();
+        assert_eq!(texts.len(), 5, "{texts:?}");
+        for (n, t) in texts.iter().enumerate() {
+            assert!(t.contains(&format!("frame {n}")), "{t}");
+        }
+        assert!(link.is_gone(), "the queue closes with the session");
+        server.shutdown().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_closes_the_session_as_a_slow_consumer() {
+        let (server, mut conn, rx, dir) = session().await;
+        let link = conn.link.clone();
+        for n in 0..outbound::OUTBOUND_CAPACITY {
+            assert!(link.deliver(frame(n)));
+        }
+        assert!(!link.deliver(frame(0)), "one more than the queue holds");
+        let result = serve(&mut conn, Open, rx, Endpoint::Client).await;
+        assert!(matches!(result, Err(CloseReason(1008, "slow_consumer"))));
+        assert!(
+            conn.ws.written.lock().unwrap().is_empty(),
+            "the backlog is dropped"
+        );
+        let counted = server
+            .ctx
+            .metrics
+            .slow_consumers
+            .with_label_values(&["client"])
+            .get();
+        assert_eq!(counted, 1);
+        server.shutdown().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
