@@ -13,7 +13,7 @@ use crate::proc_stats::{Proc, ProcSample};
 use crate::report::{print_result, round3};
 use crate::traffic::{run_plan, PeerStats, PlannedStream, RunClock, SendPlan, SenderOutcome};
 use crate::ws::{FrameWriter, ServerUrl, SourceAddrs};
-use crate::TargetArgs;
+use crate::{System, TargetArgs};
 use anyhow::{bail, Context, Result};
 use console_protocol::{Answers, ClientFrame, Close, ConsoleFrame, ConversationId, Envelope};
 use futures_util::future::join_all;
@@ -98,6 +98,9 @@ pub async fn run(args: ClinicArgs) -> Result<()> {
 pub async fn measure(args: &ClinicArgs) -> Result<ClinicResult> {
     let args = args.clone();
     validate(&args)?;
+    if args.target.system == System::Socketio {
+        return crate::sio::clinic::measure(&args).await;
+    }
     let questionnaire = parse_questionnaire(&args.questionnaire)?;
     let server = ServerUrl::resolve(&args.target.url).await?;
     let team_members = setup::team_professionals(&server, &args.team).await?;
@@ -162,7 +165,7 @@ pub async fn measure(args: &ClinicArgs) -> Result<ClinicResult> {
     ))
 }
 
-fn validate(args: &ClinicArgs) -> Result<()> {
+pub(crate) fn validate(args: &ClinicArgs) -> Result<()> {
     if args.conversations == 0 || args.professionals == 0 {
         bail!("--conversations and --professionals must be at least 1");
     }

@@ -5,7 +5,7 @@ use crate::handshake::client_hello;
 use crate::proc_stats::Proc;
 use crate::report::{mib, print_result, round3};
 use crate::ws::{self, Endpoint, FrameReader, FrameWriter, Incoming, ServerUrl, SourceAddrs};
-use crate::TargetArgs;
+use crate::{System, TargetArgs};
 use anyhow::{bail, Result};
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -49,10 +49,10 @@ struct IdleResult {
 }
 
 /// Connections that are open and held, and the tasks that hold them.
-struct Holders {
-    tracker: TaskTracker,
-    cancel: CancellationToken,
-    dropped: Arc<AtomicUsize>,
+pub(crate) struct Holders {
+    pub(crate) tracker: TaskTracker,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) dropped: Arc<AtomicUsize>,
 }
 
 /// Runs the scenario and prints its result.
@@ -70,7 +70,10 @@ pub async fn run(args: IdleArgs) -> Result<()> {
         args.connections, server.authority, args.target.concurrency
     );
     let started = Instant::now();
-    let (opened, failed, first_error) = open_all(&args, &server, &holders).await;
+    let (opened, failed, first_error) = match args.target.system {
+        System::Luukku => open_all(&args, &server, &holders).await,
+        System::Socketio => crate::sio::idle::open_all(&args, &server, &holders).await?,
+    };
     let open_s = started.elapsed().as_secs_f64();
     if opened == 0 {
         bail!("no connection opened: {}", first_error.unwrap_or_default());

@@ -10,17 +10,24 @@
 //! - `assignments` — which console connection serves which conversation.
 //! - `proc_stats` — server RSS and CPU time from `/proc`.
 //! - `report` — latency histograms and result printing.
-//! - `idle`, `clinic` — the scenarios.
+//! - `idle`, `clinic`, `ramp`, `queue` — the scenarios.
+//! - `bench_report` — joins the result lines `scripts/bench.sh` collected into
+//!   `bench/results/latest.{json,md}`.
+//! - `sio` — the same scenarios against the Socket.IO peer (`--system socketio`).
 #![forbid(unsafe_code)]
 
 mod accounting;
 mod assignments;
+mod bench_report;
 mod clinic;
 mod handshake;
 mod http;
 mod idle;
 mod proc_stats;
+mod queue;
+mod ramp;
 mod report;
+mod sio;
 mod traffic;
 mod ws;
 
@@ -44,6 +51,13 @@ enum Scenario {
     Idle(idle::IdleArgs),
     /// Conversations between clients and professionals exchanging messages at a fixed rate.
     Clinic(clinic::ClinicArgs),
+    /// Raises the clinic load step by step until p99 exceeds a bound: the max sustainable rate.
+    Ramp(ramp::RampArgs),
+    /// A burst of conversations into a team queue with few professionals: assignment rate
+    /// and the error of the estimated waits.
+    Queue(queue::QueueArgs),
+    /// Joins the result lines of scripts/bench.sh into latest.json and latest.md.
+    BenchReport(bench_report::BenchReportArgs),
 }
 
 /// Where the server is and how to talk to it; shared by every scenario.
@@ -58,6 +72,18 @@ pub struct TargetArgs {
     /// Connection opens in flight at once.
     #[arg(long, default_value_t = 256)]
     pub concurrency: usize,
+    /// Which chat server `--url` points at.
+    #[arg(long, value_enum, default_value_t = System::Luukku)]
+    pub system: System,
+}
+
+/// The chat server under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum System {
+    /// Luukku, or anything speaking its protocol (such as the relay).
+    Luukku,
+    /// The Socket.IO peer of `load-tests/socketio` (Engine.IO v4 over WebSocket).
+    Socketio,
 }
 
 impl TargetArgs {
@@ -87,6 +113,9 @@ async fn main() -> anyhow::Result<()> {
     match cli.scenario {
         Scenario::Idle(args) => idle::run(args).await,
         Scenario::Clinic(args) => clinic::run(args).await,
+        Scenario::Ramp(args) => ramp::run(args).await,
+        Scenario::Queue(args) => queue::run(args).await,
+        Scenario::BenchReport(args) => bench_report::run(&args),
     }
 }
 

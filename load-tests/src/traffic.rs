@@ -124,6 +124,11 @@ impl SendPlan {
         }
     }
 
+    /// The streams, indexed as [`SendPlan::sends`] indexes them.
+    pub fn streams(&self) -> &[PlannedStream] {
+        &self.streams
+    }
+
     /// Every send in time order: (scheduled ns, stream index, counter).
     pub fn sends(&self) -> impl Iterator<Item = (u64, usize, u64)> + '_ {
         (0u64..)

@@ -32,6 +32,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 pub enum Endpoint {
     Client,
     Console,
+    /// A Socket.IO server (Engine.IO v4 straight over WebSocket), for `--system socketio`.
+    SocketIo,
 }
 
 impl Endpoint {
@@ -39,6 +41,7 @@ impl Endpoint {
         match self {
             Endpoint::Client => "/ws/client",
             Endpoint::Console => "/ws/console",
+            Endpoint::SocketIo => "/socket.io/?EIO=4&transport=websocket",
         }
     }
 }

@@ -1,0 +1,926 @@
+//! `luukku-load bench-report`: joins the result lines `scripts/bench.sh` collected (one
+//! `{"system","label","result"}` or `{"system","label","error"}` object per line) into
+//! `latest.json` and `latest.md`, with dated copies, the ratios Luukku/relay and
+//! Luukku/Socket.IO, and where the performance goals stand. Optionally fills the block between
+//! `<!-- bench:begin -->` and `<!-- bench:end -->` of markdown files with the same tables.
+//!
+//! Input is data, not trusted: missing fields become `null` in the JSON and `–` in tables.
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Map, Value};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Markers of the generated block in markdown files.
+pub const BEGIN_MARKER: &str = "<!-- bench:begin -->";
+pub const END_MARKER: &str = "<!-- bench:end -->";
+
+/// The goals of the benchmark issue.
+const GOAL_RELAY_RATIO: f64 = 0.6;
+const GOAL_SOCKETIO_RATIO: f64 = 5.0;
+const GOAL_QUARTER_P99_MS: f64 = 5.0;
+const GOAL_IDLE_BYTES: f64 = 8.0 * 1024.0;
+const GOAL_IDLE_CONNECTIONS: f64 = 100_000.0;
+/// The latency bound of the ramp, also applied to fixed-rate runs.
+const BOUND_MS: f64 = 50.0;
+
+/// Flags of `luukku-load bench-report`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchReportArgs {
+    /// The JSON lines scripts/bench.sh collected.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Where latest.json, latest.md and the dated copies go.
+    #[arg(long, default_value = "bench/results")]
+    pub out_dir: PathBuf,
+    /// When the run started (ISO 8601); also names the dated copies.
+    #[arg(long)]
+    pub date: String,
+    /// What the run ran on.
+    #[arg(long, default_value = "")]
+    pub machine: String,
+    /// The commit measured.
+    #[arg(long, default_value = "")]
+    pub commit: String,
+    /// A short run (BENCH_QUICK=1): a smoke test, not figures to compare.
+    #[arg(long)]
+    pub quick: bool,
+    /// Free text on how the run was made (shown under the tables).
+    #[arg(long, default_value = "")]
+    pub notes: String,
+    /// Markdown files whose marked block gets the tables (repeatable).
+    #[arg(long)]
+    pub fill: Vec<PathBuf>,
+    /// The open-files limit of the run, when it capped the idle connections.
+    #[arg(long)]
+    pub fd_limit: Option<u64>,
+}
+
+/// Reads the lines, writes the report files, prints the markdown.
+pub fn run(args: &BenchReportArgs) -> Result<()> {
+    let text = std::fs::read_to_string(&args.input)
+        .with_context(|| format!("reading {}", args.input.display()))?;
+    let report = build(&text, args);
+    let markdown = render(&report);
+    std::fs::create_dir_all(&args.out_dir)
+        .with_context(|| format!("creating {}", args.out_dir.display()))?;
+    let stamp = file_stamp(&args.date);
+    let json = serde_json::to_string_pretty(&report)? + "\n";
+    let page = format!("# Luukku benchmark\n\n{markdown}");
+    for (name, body) in [
+        ("latest.json".to_owned(), &json),
+        ("latest.md".to_owned(), &page),
+        (format!("{stamp}.json"), &json),
+        (format!("{stamp}.md"), &page),
+    ] {
+        let path = args.out_dir.join(name);
+        std::fs::write(&path, body).with_context(|| format!("writing {}", path.display()))?;
+    }
+    for file in &args.fill {
+        fill(file, &markdown)?;
+    }
+    println!("{markdown}");
+    eprintln!(
+        "bench-report: wrote {}/latest.json, latest.md and {stamp}.json, {stamp}.md",
+        args.out_dir.display()
+    );
+    Ok(())
+}
+
+/// A file-name-safe form of the date: `2026-11-22T10:11:12Z` → `2026-11-22T101112Z`.
+pub fn file_stamp(date: &str) -> String {
+    let stamp: String = date
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .take(40)
+        .collect();
+    if stamp.is_empty() {
+        "undated".into()
+    } else {
+        stamp
+    }
+}
+
+/// Replaces the marked block of `file` with `markdown`.
+fn fill(file: &Path, markdown: &str) -> Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let (Some(begin), Some(end)) = (text.find(BEGIN_MARKER), text.find(END_MARKER)) else {
+        bail!(
+            "{} has no {BEGIN_MARKER} … {END_MARKER} block",
+            file.display()
+        );
+    };
+    if end < begin {
+        bail!(
+            "{}: {END_MARKER} comes before {BEGIN_MARKER}",
+            file.display()
+        );
+    }
+    let filled = format!(
+        "{}{BEGIN_MARKER}\n\n{}\n{}",
+        &text[..begin],
+        markdown.trim_end(),
+        &text[end..]
+    );
+    std::fs::write(file, filled).with_context(|| format!("writing {}", file.display()))
+}
+
+// ------------------------------------------------------------------------------ reading
+
+/// A number at a dotted path of a JSON value.
+fn num(v: &Value, path: &str) -> Option<f64> {
+    at(v, path)?.as_f64()
+}
+
+fn at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(v, |v, key| v.get(key))
+}
+
+fn text_at(v: &Value, path: &str) -> Option<String> {
+    at(v, path)?.as_str().map(str::to_owned)
+}
+
+/// A number as JSON (`null` when absent).
+fn jnum(x: Option<f64>) -> Value {
+    x.and_then(|x| serde_json::Number::from_f64(x).map(Value::Number))
+        .unwrap_or(Value::Null)
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// One collected line.
+struct Line {
+    system: String,
+    label: String,
+    result: Option<Value>,
+    error: Option<String>,
+}
+
+fn parse_lines(text: &str) -> (Vec<Line>, Vec<String>) {
+    let mut lines = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            continue;
+        }
+        let Ok(v) = serde_json::from_str::<Value>(raw) else {
+            skipped.push(format!("line {}: not JSON", i + 1));
+            continue;
+        };
+        let (Some(system), Some(label)) = (text_of(&v, "system"), text_of(&v, "label")) else {
+            skipped.push(format!("line {}: no system or label", i + 1));
+            continue;
+        };
+        let result = v.get("result").filter(|r| r.is_object()).cloned();
+        let error = text_of(&v, "error");
+        if result.is_none() && error.is_none() {
+            skipped.push(format!("line {}: neither result nor error", i + 1));
+            continue;
+        }
+        lines.push(Line {
+            system,
+            label,
+            result,
+            error,
+        });
+    }
+    (lines, skipped)
+}
+
+fn text_of(v: &Value, key: &str) -> Option<String> {
+    v.get(key)?.as_str().map(str::to_owned)
+}
+
+// ------------------------------------------------------------------------------ building
+
+/// A `runs` entry from a clinic result.
+fn run_entry(system: &str, scenario: &str, r: &Value) -> Value {
+    let offered = match (num(r, "conversations"), num(r, "rate_per_s")) {
+        (Some(n), Some(rate)) => Some(round3(n * rate * 2.0)),
+        _ => None,
+    };
+    json!({
+        "system": system,
+        "scenario": scenario,
+        "rate": jnum(offered),
+        "delivered_per_s": jnum(num(r, "delivered_per_s")),
+        "p50_ms": jnum(num(r, "e2e.p50_ms")),
+        "p99_ms": jnum(num(r, "e2e.p99_ms")),
+        "p999_ms": jnum(num(r, "e2e.p999_ms")),
+        "ack_p99_ms": jnum(num(r, "ack.p99_ms")),
+        "lost": jnum(num(r, "lost")),
+        "duplicated": jnum(num(r, "duplicated")),
+        "reordered": jnum(num(r, "reordered")),
+        "server_cpu_s": jnum(num(r, "server_cpu_s")),
+        "server_rss_bytes": jnum(num(r, "server_rss_bytes")),
+        "unacked": jnum(num(r, "unacked")),
+        "conversations": jnum(num(r, "conversations")),
+        "rate_per_conversation": jnum(num(r, "rate_per_s")),
+        "server_cpu_util": jnum(num(r, "server_cpu_util")),
+        "errors": r.get("errors").cloned().unwrap_or(Value::Null),
+    })
+}
+
+/// The report object (latest.json).
+pub fn build(text: &str, args: &BenchReportArgs) -> Value {
+    let (lines, skipped) = parse_lines(text);
+    let mut runs = Vec::new();
+    let mut idle = Vec::new();
+    let mut max_sustainable = Vec::new();
+    let mut queue = Vec::new();
+    let mut failures = Vec::new();
+    for line in &lines {
+        if let Some(e) = &line.error {
+            failures.push(json!({"system": line.system, "scenario": line.label, "error": e}));
+        }
+        let Some(r) = &line.result else { continue };
+        match r.get("scenario").and_then(Value::as_str) {
+            Some("clinic") => {
+                let mut entry = run_entry(&line.system, &line.label, r);
+                // A fixed-rate run over the latency bound was overloaded, as a failed ramp
+                // step is: its late deliveries cannot be told from lost ones.
+                let within = num(r, "e2e.p99_ms").is_some_and(|p99| p99 <= BOUND_MS);
+                if let Some(obj) = entry.as_object_mut() {
+                    obj.insert("within_bound".into(), Value::Bool(within));
+                }
+                runs.push(entry);
+            }
+            Some("ramp") => {
+                let steps = r.get("steps").and_then(Value::as_array);
+                for step in steps.into_iter().flatten() {
+                    let Some(result) = step.get("result") else {
+                        continue;
+                    };
+                    let mut entry = run_entry(&line.system, &line.label, result);
+                    if let Some(obj) = entry.as_object_mut() {
+                        obj.insert("rate".into(), jnum(num(step, "offered_per_s")));
+                        obj.insert(
+                            "within_bound".into(),
+                            Value::Bool(step.get("pass") == Some(&Value::Bool(true))),
+                        );
+                        obj.insert("loader_cpu_util".into(), jnum(num(step, "loader_cpu_util")));
+                    }
+                    runs.push(entry);
+                }
+                let best = num(r, "best")
+                    .and_then(|b| steps.and_then(|s| s.get(b as usize)))
+                    .and_then(|s| s.get("loader_cpu_util"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                max_sustainable.push(json!({
+                    "system": line.system,
+                    "delivered_per_s": jnum(num(r, "max_delivered_per_s")),
+                    "p99_ms": jnum(num(r, "max_p99_ms")),
+                    "offered_per_s": jnum(num(r, "max_offered_per_s")),
+                    "bound_ms": jnum(num(r, "bound_ms")),
+                    "stopped_because": text_at(r, "stopped_because"),
+                    "loader_cpu_util": best,
+                }));
+            }
+            Some("idle") => idle.push(json!({
+                "system": line.system,
+                "connections": jnum(num(r, "connections")),
+                "rss_bytes_per_conn": jnum(num(r, "bytes_per_connection")),
+                "failed": jnum(num(r, "failed")),
+                "dropped": jnum(num(r, "dropped")),
+                "open_rate_per_s": jnum(num(r, "open_rate_per_s")),
+            })),
+            Some("queue") => {
+                let mut entry = Map::new();
+                entry.insert("system".into(), Value::String(line.system.clone()));
+                if let Some(obj) = r.as_object() {
+                    for (k, v) in obj {
+                        if k != "scenario" {
+                            entry.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+                queue.push(Value::Object(entry));
+            }
+            other => failures.push(json!({
+                "system": line.system,
+                "scenario": line.label,
+                "error": format!("unknown result scenario {other:?}"),
+            })),
+        }
+    }
+    let max_of = |system: &str| {
+        max_sustainable
+            .iter()
+            .find(|m| m["system"] == system)
+            .and_then(|m| m["delivered_per_s"].as_f64())
+    };
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => Some((a / b * 1000.0).round() / 1000.0),
+        _ => None,
+    };
+    let luukku_max = max_of("luukku");
+    let relay_max = max_of("relay");
+    let socketio_max = max_of("socketio");
+    let ratios = json!({
+        "luukku_per_relay": jnum(ratio(luukku_max, relay_max)),
+        "luukku_per_socketio": jnum(ratio(luukku_max, socketio_max)),
+    });
+    let goals = goals(&runs, &idle, &ratios, &failures, args.fd_limit);
+    json!({
+        "date": args.date,
+        "machine": args.machine,
+        "commit": args.commit,
+        "quick": args.quick,
+        "notes": args.notes,
+        "runs": runs,
+        "idle": idle,
+        "max_sustainable": max_sustainable,
+        "ratios": ratios,
+        "queue": queue,
+        "goals": goals,
+        "failures": failures,
+        "skipped_lines": skipped,
+    })
+}
+
+/// One goal: what, the target, the measured value, and whether it is met (`null`: not
+/// measured).
+fn goal(name: &str, target: &str, measured: String, met: Option<bool>) -> Value {
+    json!({"goal": name, "target": target, "measured": measured, "met": met})
+}
+
+fn goals(
+    runs: &[Value],
+    idle: &[Value],
+    ratios: &Value,
+    failures: &[Value],
+    fd_limit: Option<u64>,
+) -> Vec<Value> {
+    let show = |x: Option<f64>| x.map_or_else(|| "not measured".to_owned(), thousands);
+    let relay = ratios["luukku_per_relay"].as_f64();
+    let socketio = ratios["luukku_per_socketio"].as_f64();
+    let quarter = runs
+        .iter()
+        .find(|r| r["system"] == "luukku" && r["scenario"] == "clinic-quarter");
+    let quarter_p99 = quarter.and_then(|r| r["p99_ms"].as_f64());
+    let luukku_idle = idle.iter().find(|i| i["system"] == "luukku");
+    let per_conn = luukku_idle.and_then(|i| i["rss_bytes_per_conn"].as_f64());
+    let conns = luukku_idle.and_then(|i| i["connections"].as_f64());
+    let idle_failed = luukku_idle
+        .and_then(|i| i["failed"].as_f64())
+        .unwrap_or(0.0);
+    // Runs past the bound are overloaded (ramp steps by design); a message not delivered
+    // within their drain window counts as lost there although it may only be late.
+    let judged: Vec<&Value> = runs
+        .iter()
+        .filter(|r| r.get("within_bound") != Some(&Value::Bool(false)))
+        .collect();
+    let bad = |r: &Value| {
+        ["lost", "duplicated", "reordered"]
+            .iter()
+            .any(|k| r[*k].as_f64().unwrap_or(0.0) > 0.0)
+    };
+    let broken: Vec<String> = judged
+        .iter()
+        .filter(|r| bad(r))
+        .map(|r| {
+            format!(
+                "{} {} @{}: lost {} dup {} reord {}",
+                r["system"].as_str().unwrap_or("?"),
+                r["scenario"].as_str().unwrap_or("?"),
+                r["rate"],
+                r["lost"],
+                r["duplicated"],
+                r["reordered"]
+            )
+        })
+        .collect();
+    let overloaded_broken = runs
+        .iter()
+        .filter(|r| r.get("within_bound") == Some(&Value::Bool(false)))
+        .filter(|r| bad(r))
+        .count();
+    let integrity = if judged.is_empty() {
+        (show(None), None)
+    } else if broken.is_empty() {
+        let mut text = format!("0 in all {} runs within the bound", judged.len());
+        if overloaded_broken > 0 {
+            let _ = write!(
+                text,
+                " ({overloaded_broken} overloaded runs past the 50 ms bound had messages not \
+                 delivered within their drain window)"
+            );
+        }
+        (text, Some(true))
+    } else {
+        (broken.join("; "), Some(false))
+    };
+    vec![
+        goal(
+            "max sustainable clinic throughput (p99 ≤ 50 ms), Luukku ÷ relay",
+            "≥ 0.6",
+            show(relay),
+            relay.map(|r| r >= GOAL_RELAY_RATIO),
+        ),
+        goal(
+            "max sustainable clinic throughput (p99 ≤ 50 ms), Luukku ÷ Socket.IO",
+            "≥ 5",
+            show(socketio),
+            socketio.map(|r| r >= GOAL_SOCKETIO_RATIO),
+        ),
+        goal(
+            "Luukku end-to-end p99 at a quarter of the relay's max rate (ms)",
+            "≤ 5",
+            show(quarter_p99),
+            quarter_p99.map(|p| p <= GOAL_QUARTER_P99_MS),
+        ),
+        goal(
+            "Luukku RSS per idle connection",
+            "≤ 8 KiB",
+            per_conn.map_or_else(|| show(None), |b| format!("{:.1} KiB", b / 1024.0)),
+            per_conn.map(|b| b <= GOAL_IDLE_BYTES),
+        ),
+        goal(
+            "idle connections on one Luukku node",
+            "100,000",
+            match (conns, fd_limit) {
+                (Some(c), Some(limit)) if c < GOAL_IDLE_CONNECTIONS => format!(
+                    "{} held, {} failed (this machine's open-files limit is {}: 100,000 \
+                     cannot be tried here)",
+                    thousands(c),
+                    thousands(idle_failed),
+                    thousands(limit as f64)
+                ),
+                (Some(c), _) => format!("{} held, {} failed", thousands(c), thousands(idle_failed)),
+                (None, _) => show(None),
+            },
+            conns.map(|c| c >= GOAL_IDLE_CONNECTIONS && idle_failed == 0.0),
+        ),
+        goal(
+            "lost / duplicated / reordered messages",
+            "0 in every run",
+            integrity.0,
+            if failures.is_empty() {
+                integrity.1
+            } else {
+                // A scenario that failed may have lost messages it could not report.
+                Some(false)
+            },
+        ),
+    ]
+}
+
+// ------------------------------------------------------------------------------ markdown
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => "–".into(),
+        Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), thousands),
+        Value::String(s) => s.replace('|', "\\|"),
+        Value::Bool(b) => if *b { "yes" } else { "no" }.into(),
+        other => other.to_string().replace('|', "\\|"),
+    }
+}
+
+/// 12345.678 → `12,346`; small values keep up to three significant decimals.
+fn thousands(x: f64) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    if x.abs() >= 100.0 {
+        let rounded = x.round() as i64;
+        let digits = rounded.unsigned_abs().to_string();
+        let mut reversed = String::new();
+        for (i, d) in digits.chars().rev().enumerate() {
+            if i > 0 && i % 3 == 0 {
+                reversed.push(',');
+            }
+            reversed.push(d);
+        }
+        if rounded < 0 {
+            reversed.push('-');
+        }
+        reversed.chars().rev().collect()
+    } else if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        let s = format!("{x:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+/// `code=count, ...` of an errors object (empty when there are none).
+fn error_text(errors: &Value) -> String {
+    errors
+        .as_object()
+        .map(|e| {
+            e.iter()
+                .map(|(code, n)| format!("{code}={}", cell(n)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
+fn mib(v: &Value) -> Value {
+    jnum(v.as_f64().map(|b| (b / 1048576.0 * 10.0).round() / 10.0))
+}
+
+fn table(out: &mut String, head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) {
+    let _ = writeln!(out, "| {} |", head.join(" | "));
+    let _ = writeln!(
+        out,
+        "|{}|",
+        head.iter().map(|_| " --- ").collect::<Vec<_>>().join("|")
+    );
+    for row in rows {
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+    }
+    out.push('\n');
+}
+
+fn system_name(s: &Value) -> String {
+    match s.as_str() {
+        Some("luukku") => "Luukku".into(),
+        Some("relay") => "relay".into(),
+        Some("socketio") => "Socket.IO".into(),
+        _ => cell(s),
+    }
+}
+
+/// The markdown tables (no top-level heading).
+pub fn render(report: &Value) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Run {} on {}, commit {}{}.\n",
+        cell(&report["date"]),
+        cell(&report["machine"]),
+        cell(&report["commit"]),
+        if report["quick"] == Value::Bool(true) {
+            " — **quick mode (BENCH_QUICK=1): a smoke test with short steps, not figures to \
+             compare**"
+        } else {
+            ""
+        }
+    );
+    if let Some(notes) = report["notes"].as_str().filter(|n| !n.is_empty()) {
+        let _ = writeln!(out, "{notes}\n");
+    }
+    let _ = writeln!(out, "### Maximum sustainable clinic throughput\n");
+    let ms = report["max_sustainable"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let luukku = ms
+        .iter()
+        .find(|m| m["system"] == "luukku")
+        .and_then(|m| m["delivered_per_s"].as_f64());
+    table(
+        &mut out,
+        &[
+            "system",
+            "delivered msg/s",
+            "e2e p99 ms",
+            "offered msg/s",
+            "Luukku ÷ this",
+            "load generator CPU",
+            "what ended the ramp",
+        ],
+        ms.iter().map(|m| {
+            let r = match (luukku, m["delivered_per_s"].as_f64()) {
+                (Some(l), Some(x)) if x > 0.0 => jnum(Some(round3(l / x))),
+                _ => Value::Null,
+            };
+            let loader = m["loader_cpu_util"]
+                .as_f64()
+                .map_or_else(|| "–".into(), |u| format!("{:.0} %", u * 100.0));
+            vec![
+                system_name(&m["system"]),
+                format!("**{}**", cell(&m["delivered_per_s"])),
+                cell(&m["p99_ms"]),
+                cell(&m["offered_per_s"]),
+                cell(&r),
+                loader,
+                cell(&m["stopped_because"]),
+            ]
+        }),
+    );
+    let _ = writeln!(
+        out,
+        "Ratios: Luukku/relay **{}**, Luukku/Socket.IO **{}**.\n",
+        cell(&report["ratios"]["luukku_per_relay"]),
+        cell(&report["ratios"]["luukku_per_socketio"])
+    );
+    let runs = report["runs"].as_array().cloned().unwrap_or_default();
+    let run_row = |r: &Value| {
+        vec![
+            system_name(&r["system"]),
+            cell(&r["scenario"]),
+            cell(&r["rate"]),
+            cell(&r["delivered_per_s"]),
+            cell(&r["p50_ms"]),
+            cell(&r["p99_ms"]),
+            cell(&r["p999_ms"]),
+            cell(&r["ack_p99_ms"]),
+            format!(
+                "{} / {} / {}",
+                cell(&r["lost"]),
+                cell(&r["duplicated"]),
+                cell(&r["reordered"])
+            ),
+            cell(&r["server_cpu_s"]),
+            cell(&mib(&r["server_rss_bytes"])),
+        ]
+    };
+    let head = [
+        "system",
+        "scenario",
+        "offered msg/s",
+        "delivered msg/s",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "ack p99 ms",
+        "lost / dup / reord",
+        "server CPU s",
+        "server RSS MiB",
+    ];
+    let _ = writeln!(
+        out,
+        "### Fixed-rate runs\n\n✗ overloaded: p99 over the 50 ms bound; messages not \
+         delivered within the run's drain window count as lost there.\n"
+    );
+    table(
+        &mut out,
+        &head,
+        runs.iter().filter(|r| r["scenario"] != "ramp").map(|r| {
+            let mut row = run_row(r);
+            if r.get("within_bound") == Some(&Value::Bool(false)) {
+                row[1] = format!("{} ✗ overloaded", row[1]);
+            }
+            let errors = error_text(&r["errors"]);
+            if !errors.is_empty() {
+                row[1] = format!("{} (errors: {errors})", row[1]);
+            }
+            row
+        }),
+    );
+    let _ = writeln!(
+        out,
+        "### Ramp steps\n\nEach step is a clinic run; ✗ marks a step past the bound (or with \
+         errors).\n"
+    );
+    table(
+        &mut out,
+        &head,
+        runs.iter().filter(|r| r["scenario"] == "ramp").map(|r| {
+            let mut row = run_row(r);
+            if r.get("within_bound") == Some(&Value::Bool(false)) {
+                row[1] = "ramp ✗".into();
+            }
+            row
+        }),
+    );
+    let _ = writeln!(out, "### Idle connections\n");
+    table(
+        &mut out,
+        &[
+            "system",
+            "connections",
+            "RSS per connection",
+            "failed",
+            "opened per s",
+        ],
+        report["idle"].as_array().into_iter().flatten().map(|i| {
+            let per = i["rss_bytes_per_conn"]
+                .as_f64()
+                .map_or_else(|| "–".into(), |b| format!("{:.1} KiB", b / 1024.0));
+            vec![
+                system_name(&i["system"]),
+                cell(&i["connections"]),
+                per,
+                cell(&i["failed"]),
+                cell(&i["open_rate_per_s"]),
+            ]
+        }),
+    );
+    if let Some(queue) = report["queue"].as_array().filter(|q| !q.is_empty()) {
+        let _ = writeln!(
+            out,
+            "### Queue burst\n\nEstimate error = estimated wait shown − real wait (seconds); \
+             positive means clients were told to wait longer than they did.\n"
+        );
+        table(
+            &mut out,
+            &[
+                "system",
+                "conversations → professionals × capacity, hold",
+                "assigned / s (staffing allows)",
+                "real wait p50 / p90 / max s",
+                "first estimate: mean abs / p90 abs / bias s",
+                "last estimate: mean abs / p90 abs / bias s",
+            ],
+            queue.iter().map(|q| {
+                let err = |k: &str| {
+                    format!(
+                        "{} / {} / {}",
+                        cell(&q[k]["mae_s"]),
+                        cell(&q[k]["p90_abs_s"]),
+                        cell(&q[k]["bias_s"])
+                    )
+                };
+                vec![
+                    system_name(&q["system"]),
+                    format!(
+                        "{} → {} × {}, {} s",
+                        cell(&q["conversations"]),
+                        cell(&q["professionals"]),
+                        cell(&q["capacity"]),
+                        cell(&q["hold_s"])
+                    ),
+                    format!(
+                        "{} ({})",
+                        cell(&q["assignment_rate_per_s"]),
+                        cell(&q["staffing_rate_per_s"])
+                    ),
+                    format!(
+                        "{} / {} / {}",
+                        cell(&q["wait"]["p50_s"]),
+                        cell(&q["wait"]["p90_s"]),
+                        cell(&q["wait"]["max_s"])
+                    ),
+                    err("initial_estimate"),
+                    err("last_estimate"),
+                ]
+            }),
+        );
+    }
+    let _ = writeln!(out, "### Goals\n");
+    table(
+        &mut out,
+        &["goal", "target", "measured", "status"],
+        report["goals"].as_array().into_iter().flatten().map(|g| {
+            let status = match g["met"].as_bool() {
+                Some(true) => "met",
+                Some(false) => "**not met**",
+                None => "not measured",
+            };
+            vec![
+                cell(&g["goal"]),
+                cell(&g["target"]),
+                cell(&g["measured"]),
+                status.into(),
+            ]
+        }),
+    );
+    let failures = report["failures"].as_array().cloned().unwrap_or_default();
+    if !failures.is_empty() {
+        let _ = writeln!(out, "### Failures\n");
+        for f in &failures {
+            let _ = writeln!(
+                out,
+                "- {} {}: {}",
+                system_name(&f["system"]),
+                cell(&f["scenario"]),
+                cell(&f["error"])
+            );
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> BenchReportArgs {
+        BenchReportArgs {
+            input: PathBuf::new(),
+            out_dir: PathBuf::new(),
+            date: "2026-11-22T10:11:12Z".into(),
+            machine: "test box".into(),
+            commit: "abc123".into(),
+            quick: false,
+            notes: String::new(),
+            fill: Vec::new(),
+            fd_limit: Some(20_000),
+        }
+    }
+
+    fn clinic(conversations: u32, rate: f64, delivered: f64, p99: f64, lost: u32) -> Value {
+        json!({"scenario": "clinic", "conversations": conversations, "rate_per_s": rate,
+            "delivered_per_s": delivered, "lost": lost, "duplicated": 0, "reordered": 0,
+            "unacked": 0, "e2e": {"p50_ms": 1.0, "p99_ms": p99, "p999_ms": p99 * 2.0},
+            "ack": {"p99_ms": p99}, "server_cpu_s": 3.5, "server_rss_bytes": 10485760,
+            "errors": {}})
+    }
+
+    fn ramp(best_delivered: f64, overloaded_lost: u32) -> Value {
+        json!({"scenario": "ramp", "bound_ms": 50.0, "best": 0,
+        "max_delivered_per_s": best_delivered, "max_p99_ms": 20.0,
+        "max_offered_per_s": best_delivered, "stopped_because": "p99 over",
+        "steps": [
+            {"offered_per_s": best_delivered, "pass": true, "loader_cpu_util": 0.4,
+             "result": clinic(100, best_delivered / 200.0, best_delivered, 20.0, 0)},
+            {"offered_per_s": best_delivered * 1.5, "pass": false, "loader_cpu_util": 0.6,
+             "result": clinic(100, best_delivered / 133.0, best_delivered, 90.0,
+                              overloaded_lost)},
+        ]})
+    }
+
+    fn line(system: &str, label: &str, result: Value) -> String {
+        json!({"system": system, "label": label, "result": result}).to_string()
+    }
+
+    #[test]
+    fn report_has_runs_ratios_and_goals() {
+        let text = [
+            line("relay", "ramp", ramp(10000.0, 0)),
+            line("luukku", "ramp", ramp(7000.0, 12)),
+            line("socketio", "ramp", ramp(1000.0, 0)),
+            line("luukku", "clinic-quarter", clinic(250, 5.0, 2500.0, 4.0, 0)),
+            line(
+                "luukku",
+                "idle",
+                json!({"scenario": "idle", "connections": 19000, "failed": 0,
+                    "bytes_per_connection": 7000.0}),
+            ),
+            "garbage".into(),
+            json!({"system": "socketio", "label": "idle", "error": "exit 1"}).to_string(),
+        ]
+        .join("\n");
+        let report = build(&text, &args());
+        assert_eq!(report["runs"].as_array().map(Vec::len), Some(7));
+        assert_eq!(report["ratios"]["luukku_per_relay"], json!(0.7));
+        assert_eq!(report["ratios"]["luukku_per_socketio"], json!(7.0));
+        let quarter = &report["runs"][6];
+        assert_eq!(quarter["rate"], json!(2500.0));
+        assert_eq!(quarter["p99_ms"], json!(4.0));
+        let met: Vec<Value> = report["goals"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|g| g["met"].clone())
+            .collect();
+        // relay ratio, socketio ratio, quarter p99, rss, 100k, integrity (failed scenario).
+        assert_eq!(
+            met,
+            [true, true, true, true, false, false]
+                .map(Value::Bool)
+                .to_vec()
+        );
+        assert_eq!(report["skipped_lines"].as_array().map(Vec::len), Some(1));
+        assert_eq!(report["failures"].as_array().map(Vec::len), Some(1));
+        let md = render(&report);
+        assert!(md.contains("| Luukku | **7,000** |"), "{md}");
+        assert!(md.contains("ramp ✗"));
+        assert!(md.contains("6.8 KiB"));
+        assert!(md.contains("socketio") || md.contains("Socket.IO"));
+    }
+
+    #[test]
+    fn missing_fields_do_not_panic() {
+        let text = [
+            r#"{"system":"luukku","label":"x","result":{"scenario":"ramp","steps":[{}, 3]}}"#,
+            r#"{"system":"luukku","label":"y","result":{"scenario":"clinic"}}"#,
+            r#"{"system":"luukku","label":"z","result":{"scenario":"queue","wait":1}}"#,
+            r#"{"system":"luukku","label":"w","result":{}}"#,
+            r#"{"system":1}"#,
+            "[]",
+        ]
+        .join("\n");
+        let report = build(&text, &args());
+        let md = render(&report);
+        assert!(md.contains("not measured"));
+        assert_eq!(report["goals"][5]["met"], Value::Bool(false));
+    }
+
+    #[test]
+    fn numbers_and_stamps_print_plainly() {
+        assert_eq!(thousands(1234567.4), "1,234,567");
+        assert_eq!(thousands(-1500.0), "-1,500");
+        assert_eq!(thousands(2.50), "2.5");
+        assert_eq!(thousands(0.0), "0");
+        assert_eq!(file_stamp("2026-11-22T10:11:12Z"), "2026-11-22T101112Z");
+        assert_eq!(file_stamp("../"), "undated");
+    }
+
+    #[test]
+    fn marked_block_is_replaced() {
+        let dir = std::env::temp_dir().join(format!("bench-report-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("doc.md");
+        std::fs::write(&file, format!("a\n{BEGIN_MARKER}\nold\n{END_MARKER}\nb\n")).expect("write");
+        fill(&file, "new table\n").expect("filled");
+        let text = std::fs::read_to_string(&file).expect("read");
+        assert_eq!(
+            text,
+            format!("a\n{BEGIN_MARKER}\n\nnew table\n{END_MARKER}\nb\n")
+        );
+        std::fs::write(&file, "no markers").expect("write");
+        assert!(fill(&file, "x").is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
