@@ -77,6 +77,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         open,
         cancel.child_token(),
     );
+    let listener = without_nagle(listener)?;
     let addr = listener.local_addr()?;
     let ctx = Arc::new(ServerCtx {
         config,
@@ -118,4 +119,15 @@ impl RunningServer {
         ctx.storage.close().await;
         tracing::info!("luukku stopped");
     }
+}
+
+/// Sets `TCP_NODELAY` on the listening socket; Linux copies it to every accepted socket.
+///
+/// Without it a small frame written while the peer's acknowledgement of the previous one is
+/// still delayed (40 ms on Linux) waits for it: chat frames are small and frequent, exactly
+/// the case Nagle's algorithm penalises. warp offers no hook on accepted sockets.
+fn without_nagle(listener: TcpListener) -> std::io::Result<TcpListener> {
+    let std = listener.into_std()?;
+    socket2::SockRef::from(&std).set_tcp_nodelay(true)?;
+    TcpListener::from_std(std)
 }
