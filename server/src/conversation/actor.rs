@@ -79,7 +79,8 @@ pub(super) struct Conversation {
     msg_ids: HashMap<ClientMsgId, Option<(u64, String)>>,
     /// Duplicates that arrived while the original was in flight.
     waiting_acks: HashMap<ClientMsgId, Vec<(SessionLink, Option<String>)>>,
-    /// Loaded from storage: ids not in `msg_ids` must be checked there.
+    /// Loaded from storage (or resynced) and the stored `client_msg_id`s not yet read into
+    /// `msg_ids`.
     restored: bool,
     first_response_seen: bool,
     /// A write failed: later seqs cannot commit (storage refuses gaps), so before the next
@@ -590,16 +591,21 @@ impl Conversation {
 
     /// Answers a resend of a known `client_msg_id` with the original ack.
     async fn is_duplicate(&mut self, origin: &Origin, id: &ClientMsgId) -> Result<bool, ConvError> {
-        if !self.msg_ids.contains_key(id) && self.restored {
-            if let Some(found) = self
+        if self.restored {
+            // Once per incarnation: the ids stored before this actor started (or before a
+            // resync). From then on every id of the conversation passes through `msg_ids`.
+            let stored = self
                 .hub
                 .deps
                 .storage
-                .message_by_client_id(&self.record.id, id.as_str())
-                .await?
-            {
-                self.msg_ids.insert(id.clone(), Some(found));
+                .client_msg_ids(&self.record.id)
+                .await?;
+            for (client_msg_id, seq, at) in stored {
+                self.msg_ids
+                    .entry(ClientMsgId::from(client_msg_id))
+                    .or_insert(Some((seq, at)));
             }
+            self.restored = false;
         }
         match self.msg_ids.get(id) {
             None => Ok(false),

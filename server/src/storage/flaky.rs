@@ -89,12 +89,11 @@ impl Storage for FlakyStorage {
     ) -> Result<Vec<Event>, StorageError> {
         self.inner.events_before(id, before_seq, limit).await
     }
-    async fn message_by_client_id(
+    async fn client_msg_ids(
         &self,
         id: &ConversationId,
-        client_msg_id: &str,
-    ) -> Result<Option<(u64, String)>, StorageError> {
-        self.inner.message_by_client_id(id, client_msg_id).await
+    ) -> Result<Vec<(String, u64, String)>, StorageError> {
+        self.inner.client_msg_ids(id).await
     }
     async fn feedback(
         &self,

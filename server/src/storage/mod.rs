@@ -134,12 +134,14 @@ pub trait Storage: Send + Sync + 'static {
         before_seq: u64,
         limit: u32,
     ) -> Result<Vec<Event>, StorageError>;
-    /// (conversation, client_msg_id) → (seq, at) of the stored message or note.
-    async fn message_by_client_id(
+    /// Every stored message or note of the conversation that has a `client_msg_id`:
+    /// (client_msg_id, seq, at), by seq. A conversation actor restored from storage loads them
+    /// once to recognise resends; keeping each `client_msg_id` once per conversation is the
+    /// actor's job (it is the one writer of its conversation), not an index's.
+    async fn client_msg_ids(
         &self,
         id: &ConversationId,
-        client_msg_id: &str,
-    ) -> Result<Option<(u64, String)>, StorageError>;
+    ) -> Result<Vec<(String, u64, String)>, StorageError>;
     /// The stored rating of a conversation, if any.
     async fn feedback(
         &self,

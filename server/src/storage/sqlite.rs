@@ -75,15 +75,13 @@ CREATE TABLE feedback (
     r"
 ALTER TABLE conversations ADD COLUMN reserved_for TEXT;
 ",
-    // The last seq of a conversation is read off `events` (the last key of its range), so
-    // that appending a message writes the events page alone, not the conversation's row too.
-    r"
-ALTER TABLE conversations DROP COLUMN last_seq;
-",
-    // Events in the order they were stored (a rowid table), found by conversation through a
-    // unique index: every append of a commit lands on the last pages of the table, where the
-    // old table, clustered by conversation, rewrote and split a page of each conversation's
-    // range per message. What stays random per message is one small index entry.
+    // What an append writes, cut to what it must: events are stored in arrival order (a
+    // rowid table), so every append of a commit lands on the last pages of the table, where
+    // the old table, clustered by conversation, rewrote and split a page of each
+    // conversation's range per message; the last seq of a conversation is read off the
+    // (conversation, seq) index instead of being kept on its row; and resends are recognised
+    // by the conversation's actor (`Storage::client_msg_ids`), not by a second index. What
+    // stays random per message is one small index entry.
     r"
 CREATE TABLE events_by_arrival (
     id            INTEGER PRIMARY KEY,
@@ -95,12 +93,12 @@ CREATE TABLE events_by_arrival (
     at            TEXT NOT NULL
 );
 INSERT INTO events_by_arrival (conversation, seq, kind, client_msg_id, body, at)
-    SELECT conversation, seq, kind, client_msg_id, body, at FROM events ORDER BY at, conversation, seq;
+    SELECT conversation, seq, kind, client_msg_id, body, at FROM events
+    ORDER BY at, conversation, seq;
 DROP TABLE events;
 ALTER TABLE events_by_arrival RENAME TO events;
 CREATE UNIQUE INDEX events_seq ON events (conversation, seq);
-CREATE UNIQUE INDEX events_client_msg_id ON events (conversation, client_msg_id)
-    WHERE client_msg_id IS NOT NULL;
+ALTER TABLE conversations DROP COLUMN last_seq;
 ",
 ];
 
@@ -266,23 +264,22 @@ impl Storage for SqliteStorage {
         Ok(events)
     }
 
-    async fn message_by_client_id(
+    async fn client_msg_ids(
         &self,
         id: &ConversationId,
-        client_msg_id: &str,
-    ) -> Result<Option<(u64, String)>, StorageError> {
+    ) -> Result<Vec<(String, u64, String)>, StorageError> {
         let id = id.as_str().to_owned();
-        let client_msg_id = client_msg_id.to_owned();
         self.read(move |conn| {
-            let found: Option<(i64, String)> = conn
-                .prepare_cached(
-                    "SELECT seq, at FROM events WHERE conversation = ?1 AND client_msg_id = ?2",
-                )?
-                .query_row([id, client_msg_id], |row| Ok((row.get(0)?, row.get(1)?)))
-                .optional()?;
-            found
-                .map(|(seq, at)| Ok((to_u64(seq, "seq")?, at)))
-                .transpose()
+            let mut stmt = conn.prepare_cached(
+                "SELECT client_msg_id, seq, at FROM events \
+                 WHERE conversation = ?1 AND client_msg_id IS NOT NULL ORDER BY seq",
+            )?;
+            let mut rows = stmt.query([id])?;
+            let mut found = Vec::new();
+            while let Some(row) = rows.next()? {
+                found.push((row.get(0)?, to_u64(row.get(1)?, "seq")?, row.get(2)?));
+            }
+            Ok(found)
         })
         .await
     }

@@ -148,31 +148,51 @@ async fn events_come_back_in_order_within_limits() {
     storage.close().await;
 }
 
+/// (seq, at) of the stored message with this `client_msg_id`.
+async fn find(
+    storage: &SqliteStorage,
+    id: &ConversationId,
+    client_msg_id: &str,
+) -> Option<(u64, String)> {
+    storage
+        .client_msg_ids(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(c, _, _)| c == client_msg_id)
+        .map(|(_, seq, at)| (seq, at))
+}
+
 #[tokio::test]
-async fn duplicate_client_msg_id_is_rejected_and_changes_nothing() {
+async fn client_msg_ids_lists_the_messages_of_one_conversation_by_seq() {
     let db = TempDb::new();
     let storage = db.open();
     let id = ConversationId::from("c1");
     storage.write(create("c1", None)).await.unwrap();
+    storage.write(create("c2", None)).await.unwrap();
     storage.write(append(message("c1", 1, "m1"))).await.unwrap();
-
-    let again = storage.write(append(message("c1", 2, "m1"))).await;
-    assert!(
-        matches!(again, Err(StorageError::Duplicate(_))),
-        "{again:?}"
-    );
-    assert_eq!(seqs(&storage, "c1").await, [1]);
+    storage
+        .write(append(message("c2", 1, "other")))
+        .await
+        .unwrap();
+    let system = Event::System(SystemEvent {
+        conversation: "c1".into(),
+        seq: 2,
+        at: "2026-11-21T10:00:02Z".into(),
+        event: SystemKind::Assigned,
+        detail: serde_json::Map::new(),
+    });
+    storage.write(append(system)).await.unwrap();
+    storage.write(append(message("c1", 3, "m3"))).await.unwrap();
     assert_eq!(
-        storage.conversation(&id).await.unwrap().unwrap().last_seq,
-        1
+        storage.client_msg_ids(&id).await.unwrap(),
+        vec![
+            ("m1".to_owned(), 1, "2026-11-21T10:00:01Z".to_owned()),
+            ("m3".to_owned(), 3, "2026-11-21T10:00:03Z".to_owned()),
+        ],
+        "no system events, nothing of another conversation"
     );
-    let original = storage.message_by_client_id(&id, "m1").await.unwrap();
-    assert_eq!(original, Some((1, "2026-11-21T10:00:01Z".to_owned())));
-    assert_eq!(storage.message_by_client_id(&id, "m2").await.unwrap(), None);
-
-    // The refused write did not use up seq 2.
-    storage.write(append(message("c1", 2, "m2"))).await.unwrap();
-    assert_eq!(seqs(&storage, "c1").await, [1, 2]);
+    assert_eq!(find(&storage, &id, "other").await, None);
     storage.close().await;
 }
 
@@ -263,7 +283,7 @@ async fn acknowledged_writes_survive_close_and_reopen() {
     assert_eq!(loaded.last_seq, 2);
     assert_eq!(seqs(&storage, "c1").await, [1, 2]);
     assert_eq!(
-        storage.message_by_client_id(&id, "m2").await.unwrap(),
+        find(&storage, &id, "m2").await,
         Some((2, "2026-11-21T10:00:02Z".to_owned()))
     );
     storage.write(append(message("c1", 3, "m3"))).await.unwrap();
@@ -385,7 +405,7 @@ async fn a_failing_op_does_not_lose_the_rest_of_its_batch() {
         let ops = [
             create("c1", None),
             append(message("c1", 1, "m1")),
-            append(message("c1", 2, "m1")),
+            append(message("c1", 1, "m9")),
             append(message("c1", 2, "m2")),
             create("c1", None),
             append(message("c1", 3, "m3")),
@@ -406,7 +426,7 @@ async fn a_failing_op_does_not_lose_the_rest_of_its_batch() {
     let storage = db.open();
     assert_eq!(seqs(&storage, "c1").await, [1, 2, 3]);
     let id = ConversationId::from("c1");
-    let m2 = storage.message_by_client_id(&id, "m2").await.unwrap();
+    let m2 = find(&storage, &id, "m2").await;
     assert_eq!(m2.map(|(seq, _)| seq), Some(2));
     assert_eq!(
         storage.conversation(&id).await.unwrap().unwrap().last_seq,
@@ -583,10 +603,7 @@ async fn a_database_of_the_old_layout_keeps_its_events_and_seqs() {
     let loaded = storage.conversation(&"old".into()).await.unwrap().unwrap();
     assert_eq!(loaded.last_seq, 3, "the last seq is read off the events");
     assert_eq!(seqs(&storage, "old").await, vec![1, 2, 3]);
-    let found = storage
-        .message_by_client_id(&"old".into(), "m2")
-        .await
-        .unwrap();
+    let found = find(&storage, &"old".into(), "m2").await;
     assert_eq!(found.map(|(seq, _)| seq), Some(2));
     // The gap-free rule holds across the migration: 4 is next, 3 is taken.
     assert!(matches!(
