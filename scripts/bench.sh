@@ -30,7 +30,7 @@ repo="$(pwd)"
 quick="${BENCH_QUICK:-0}"
 read -r -a systems <<<"${BENCH_SYSTEMS:-relay luukku socketio}"
 out_dir="${BENCH_OUT:-bench/results}"
-professionals="${BENCH_PROFESSIONALS:-60}"
+professionals="${BENCH_PROFESSIONALS:-200}"
 
 die() {
     echo "bench: $*" >&2
@@ -38,10 +38,12 @@ die() {
 }
 
 # ------------------------------------------------------------------ parameters
-# The clinic steps: at most 300 conversations (the relay staffs them with the demo team's
-# three professionals, 100 each at most), 2 msg/s per side each before the rate per
-# conversation grows, one console connection per professional.
-max_conversations=300
+# The clinic steps: at most 2,000 conversations, 2 msg/s per side each before the rate per
+# conversation grows, one console connection per professional (200: ten chats each at the
+# most, so a console stays under Luukku's 200 frames/s per console connection). Luukku's limit
+# of 20 frames/s per client connection is reached only past 2,000 × 15 msg/s per side
+# (60,000 msg/s).
+max_conversations="${BENCH_CONVERSATIONS:-2000}"
 base_rate=2
 if [[ "$quick" == 1 ]]; then
     step_s="${STEP_S:-2}"
@@ -217,7 +219,8 @@ start_server() {
             url="ws://127.0.0.1:$port"
             ;;
         relay)
-            taskset -c 1 "$bin/luukku-relay" --listen 127.0.0.1:0 >"$log" 2>&1 &
+            taskset -c 1 "$bin/luukku-relay" --listen 127.0.0.1:0 \
+                --professionals "$professionals" >"$log" 2>&1 &
             server_pid=$!
             line="$(wait_for_line "$log" 'luukku-relay listens on http://')" || {
                 tail -n 20 "$log" >&2
@@ -288,8 +291,7 @@ run_load() {
 
 # plan_for SYSTEM OFFERED: "conversations rate" for a clinic run offering OFFERED msg/s, as the
 # ramp plans its steps. Past 15 msg/s per side Luukku gets more conversations instead (its
-# per-client limit is 20 frames/s; the benchmark team has room for them), the relay and
-# Socket.IO a higher rate (the relay staffs at most 300 conversations).
+# per-client limit is 20 frames/s), the relay and Socket.IO a higher rate.
 plan_for() {
     python3 - "$1" "$2" "$max_conversations" "$base_rate" <<'PY'
 import math, sys
@@ -311,9 +313,8 @@ quarter_source=""
 notes="Server pinned to core 1, load generator to core 0 (taskset). Clinic runs: one console"
 notes+=" connection per professional ($professionals), at most $max_conversations conversations,"
 notes+=" $base_rate msg/s per side before the per-conversation rate grows; ramp steps of"
-notes+=" ${step_s} s; bound p99 ≤ 50 ms. Past 9,000 msg/s (300 × 15 msg/s per side, under Luukku's"
-notes+=" per-client limit of 20 frames/s) only the relay and Socket.IO go on, up to 200 msg/s per"
-notes+=" side. Luukku: durable SQLite (WAL, synchronous=FULL), default limits."
+notes+=" ${step_s} s; bound p99 ≤ 50 ms. Luukku: durable SQLite (WAL, synchronous=FULL), default"
+notes+=" limits (20 frames/s per client connection: the ramp stays under 15 msg/s per side)."
 
 for system in relay luukku socketio; do
     has "$system" || continue
@@ -327,8 +328,8 @@ for system in relay luukku socketio; do
     stop_server
     start_server "$system"
     target[1]="$url"
-    # Luukku rate-limits 20 frames/s per client and 200 per console: past 300 conversations ×
-    # 15 msg/s per side (9,000 msg/s) only the relay and Socket.IO, which have no such limits,
+    # Luukku rate-limits 20 frames/s per client and 200 per console: past 2,000 conversations ×
+    # 15 msg/s per side (60,000 msg/s) only the relay and Socket.IO, which have no such limits,
     # go on.
     limits=(--max-rate 15 --max-console-rate 150)
     [[ "$system" != luukku ]] && limits=(--max-rate 200 --max-console-rate 5000)

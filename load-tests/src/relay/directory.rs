@@ -1,8 +1,25 @@
-//! The professionals the relay pretends to have: the server's demo organisation, so that the
-//! load generator staffs a run exactly as it does against Luukku. A dev token is just
-//! `relay:<professional id>`; any token is accepted.
+//! The professionals the relay pretends to have: the server's demo organisation, or with
+//! `--professionals N` the benchmark organisation of `scripts/bench.sh` (station-a staffed by
+//! `nurse-1` … `nurse-N`), so that the load generator staffs a run exactly as it does against
+//! Luukku. A dev token is just `relay:<professional id>`; any token is accepted.
 
 use console_protocol::{ProfessionalInfo, TeamId};
+use std::sync::OnceLock;
+
+/// Set once at start-up by `--professionals`.
+static STAFF: OnceLock<u32> = OnceLock::new();
+
+/// Staffs station-a with `nurse-1` … `nurse-n` instead of the demo professionals.
+pub fn staff_station_a(n: u32) {
+    let _ = STAFF.set(n);
+}
+
+/// `nurse-K` of the benchmark staff, when the relay has one.
+fn staff_member(id: &str) -> Option<u32> {
+    let n = *STAFF.get()?;
+    let k: u32 = id.strip_prefix("nurse-")?.parse().ok()?;
+    (1..=n).contains(&k).then_some(k)
+}
 
 /// (id, display name, teams) of the demo organisation's professionals.
 const PROFESSIONALS: &[(&str, &str, &[&str])] = &[
@@ -18,10 +35,18 @@ const TOKEN_PREFIX: &str = "relay:";
 
 /// `GET /api/v1/dev/professionals`.
 pub fn professionals_json() -> serde_json::Value {
-    let list: Vec<_> = PROFESSIONALS
-        .iter()
-        .map(|(id, name, teams)| serde_json::json!({"id": id, "name": name, "teams": teams}))
-        .collect();
+    let list: Vec<_> = match STAFF.get() {
+        Some(&n) => (1..=n)
+            .map(|k| {
+                serde_json::json!({"id": format!("nurse-{k}"), "name": format!("Nurse {k}"),
+                    "teams": ["station-a"]})
+            })
+            .collect(),
+        None => PROFESSIONALS
+            .iter()
+            .map(|(id, name, teams)| serde_json::json!({"id": id, "name": name, "teams": teams}))
+            .collect(),
+    };
     serde_json::json!({ "professionals": list })
 }
 
@@ -40,6 +65,13 @@ pub fn professional_of(token: Option<&str>) -> ProfessionalInfo {
         .map(|t| t.strip_prefix(TOKEN_PREFIX).unwrap_or(t))
         .filter(|id| !id.is_empty())
         .unwrap_or("professional");
+    if let Some(k) = staff_member(id) {
+        return ProfessionalInfo {
+            id: id.into(),
+            name: format!("Nurse {k}"),
+            teams: vec![TeamId::from("station-a")],
+        };
+    }
     match PROFESSIONALS.iter().find(|(known, _, _)| *known == id) {
         Some((id, name, teams)) => ProfessionalInfo {
             id: (*id).into(),

@@ -42,10 +42,17 @@ struct Cli {
     /// Runtime worker threads (default: one per CPU).
     #[arg(long)]
     workers: Option<usize>,
+    /// Staff station-a with `nurse-1` … `nurse-N` (the benchmark organisation of
+    /// scripts/bench.sh) instead of the demo professionals.
+    #[arg(long)]
+    professionals: Option<u32>,
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    if let Some(n) = cli.professionals {
+        directory::staff_station_a(n);
+    }
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     runtime.enable_all();
     if let Some(workers) = cli.workers {
