@@ -33,6 +33,8 @@ pub struct Metrics {
     pub connections_opened: IntCounterVec,
     pub delivery_latency: Histogram,
     pub storage_commit: Histogram,
+    pub storage_batch: Histogram,
+    pub storage_checkpoint: Histogram,
     pub slow_consumers: IntCounterVec,
     pub frames_rejected: IntCounterVec,
     pub feedback: IntCounterVec,
@@ -81,6 +83,24 @@ impl Metrics {
             &r,
             "luukku_storage_commit_seconds",
             "Duration of one durable group commit.",
+            FAST_BUCKETS,
+            &[],
+        )
+        .with_label_values(&[] as &[&str]);
+        let storage_batch = histogram(
+            &r,
+            "luukku_storage_batch_writes",
+            "Writes (messages, events, conversations) per group commit.",
+            &[
+                1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
+            ],
+            &[],
+        )
+        .with_label_values(&[] as &[&str]);
+        let storage_checkpoint = histogram(
+            &r,
+            "luukku_storage_checkpoint_seconds",
+            "Duration of one WAL checkpoint, during which the writer commits nothing.",
             FAST_BUCKETS,
             &[],
         )
@@ -163,6 +183,8 @@ impl Metrics {
             ),
             delivery_latency,
             storage_commit,
+            storage_batch,
+            storage_checkpoint,
             slow_consumers: counter(
                 &r,
                 "luukku_slow_consumers_total",

@@ -8,7 +8,7 @@ use crate::conversation::hub::HubDeps;
 use crate::metrics::Metrics;
 use crate::session::outbound::{self, Next, Outbound, OutboundRx, SessionLink};
 use crate::storage::flaky::FlakyStorage;
-use crate::storage::sqlite::SqliteStorage;
+use crate::storage::sqlite::{SqliteStorage, WriterMetrics};
 use crate::storage::{ClientIdentity, ConversationRecord, ConversationState, Storage, WriteOp};
 use console_protocol::{
     ConversationStatus, Envelope, Event, ServerFrame, SessionId, SystemEvent, SystemKind,
@@ -39,7 +39,7 @@ impl Setup {
         ));
         let metrics = Arc::new(Metrics::new());
         let sqlite =
-            SqliteStorage::open(&dir.join("luukku.db"), metrics.storage_commit.clone()).unwrap();
+            SqliteStorage::open(&dir.join("luukku.db"), WriterMetrics::of(&metrics)).unwrap();
         let storage = Arc::new(FlakyStorage::new(sqlite));
         let auth = Arc::new(Auth::new(
             &Config::demo(&dir),

@@ -33,13 +33,21 @@ impl TempDb {
     }
 
     fn open(&self) -> SqliteStorage {
-        SqliteStorage::open(&self.path(), histogram()).unwrap()
+        SqliteStorage::open(&self.path(), writer_metrics()).unwrap()
     }
 }
 
 impl Drop for TempDb {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn writer_metrics() -> WriterMetrics {
+    WriterMetrics {
+        commit_seconds: histogram(),
+        batch_writes: histogram(),
+        checkpoint_seconds: histogram(),
     }
 }
 
