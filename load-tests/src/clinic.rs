@@ -4,7 +4,7 @@
 //! delivered throughput, lost / duplicated / reordered messages, errors, server CPU and RSS.
 
 pub mod outcome;
-mod setup;
+pub mod setup;
 
 use crate::accounting::{Direction, Ledger, StreamKey};
 use crate::assignments::{Assignments, Slot};

@@ -63,7 +63,7 @@ struct TokenReply {
     token: String,
 }
 
-/// Ids of the demo professionals in `team` (`GET /api/v1/dev/professionals`).
+/// Ids of the professionals of `team` (`GET /api/v1/dev/professionals`).
 pub async fn team_professionals(server: &ServerUrl, team: &str) -> Result<Vec<String>> {
     let list: ProfessionalList = http::get_json(server, "/api/v1/dev/professionals").await?;
     let ids: Vec<String> = list
@@ -78,15 +78,20 @@ pub async fn team_professionals(server: &ServerUrl, team: &str) -> Result<Vec<St
     Ok(ids)
 }
 
+/// A dev token for professional `id` (`POST /api/v1/dev/token`).
+pub async fn token(server: &ServerUrl, id: &str) -> Result<String> {
+    let body = serde_json::json!({ "professional": id });
+    let reply: TokenReply = http::post_json(server, "/api/v1/dev/token", &body)
+        .await
+        .with_context(|| format!("token for {id}"))?;
+    Ok(reply.token)
+}
+
 /// A token per professional (`POST /api/v1/dev/token`).
 pub async fn tokens(server: &ServerUrl, ids: &[String]) -> Result<HashMap<String, String>> {
     let mut tokens = HashMap::new();
     for id in ids {
-        let body = serde_json::json!({ "professional": id });
-        let reply: TokenReply = http::post_json(server, "/api/v1/dev/token", &body)
-            .await
-            .with_context(|| format!("token for {id}"))?;
-        tokens.insert(id.clone(), reply.token);
+        tokens.insert(id.clone(), token(server, id).await?);
     }
     Ok(tokens)
 }

@@ -3,15 +3,14 @@
 //! the team's others are away. Chats a professional still held from an earlier run are closed
 //! first, so they do not take capacity.
 
+use crate::clinic::setup::{team_professionals, token};
 use crate::handshake::{console_hello, REPLY_TIMEOUT};
-use crate::http;
 use crate::ws::{self, Endpoint, FrameReader, FrameWriter, Incoming, ServerUrl, SourceAddrs};
 use anyhow::{bail, Context, Result};
 use console_protocol::{
     Availability, Close, Codec, ConsoleFrame, ConversationId, ConversationStatus, Envelope,
     ServerFrame, StatusUpdate,
 };
-use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -21,47 +20,6 @@ use tokio_util::sync::CancellationToken;
 
 /// How long the consoles may take to confirm their status.
 const STATUS_TIMEOUT: Duration = Duration::from_secs(10);
-
-#[derive(Deserialize)]
-struct ProfessionalList {
-    professionals: Vec<ProfessionalEntry>,
-}
-
-#[derive(Deserialize)]
-struct ProfessionalEntry {
-    id: String,
-    #[serde(default)]
-    teams: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct TokenReply {
-    token: String,
-}
-
-/// Ids of the professionals of `team` (`GET /api/v1/dev/professionals`).
-pub async fn team_members(server: &ServerUrl, team: &str) -> Result<Vec<String>> {
-    let list: ProfessionalList = http::get_json(server, "/api/v1/dev/professionals").await?;
-    let members: Vec<String> = list
-        .professionals
-        .into_iter()
-        .filter(|p| p.teams.iter().any(|t| t == team))
-        .map(|p| p.id)
-        .collect();
-    if members.is_empty() {
-        bail!("no professional of team {team} in /api/v1/dev/professionals");
-    }
-    Ok(members)
-}
-
-/// A dev token for professional `id` (`POST /api/v1/dev/token`).
-pub async fn token(server: &ServerUrl, id: &str) -> Result<String> {
-    let body = serde_json::json!({ "professional": id });
-    let reply: TokenReply = http::post_json(server, "/api/v1/dev/token", &body)
-        .await
-        .with_context(|| format!("token for {id}"))?;
-    Ok(reply.token)
-}
 
 /// What the consoles did.
 #[derive(Debug, Clone, Default)]
@@ -107,7 +65,7 @@ impl ConsoleSet {
         capacity: u32,
         hold: Duration,
     ) -> Result<Self> {
-        let members = team_members(server, team).await?;
+        let members = team_professionals(server, team).await?;
         let serving = if serving == 0 { members.len() } else { serving };
         if serving > members.len() {
             bail!(

@@ -3,9 +3,9 @@
 //! close its chats, and one chat left open would make the next step wait for an assignment
 //! that never comes).
 
+use crate::clinic::setup::{team_professionals, token};
 use crate::clinic::ClinicArgs;
 use crate::handshake::{console_hello, REPLY_TIMEOUT};
-use crate::queue::console::{team_members, token};
 use crate::ws::{self, Endpoint, FrameReader, Incoming, ServerUrl, SourceAddrs};
 use crate::System;
 use anyhow::Result;
@@ -38,7 +38,7 @@ pub async fn close_leftovers(args: &ClinicArgs) -> Result<Sweep> {
     let sources = SourceAddrs::default();
     let codec = args.target.codec();
     let mut sweep = Sweep::default();
-    for id in team_members(&server, &args.team).await? {
+    for id in team_professionals(&server, &args.team).await? {
         let token = token(&server, &id).await?;
         let source = sources.next_for(&server.addr);
         let socket = ws::connect(&server, Endpoint::Console, codec, source).await?;
