@@ -24,7 +24,7 @@ const WRITE_QUEUE_CAPACITY: usize = 4096;
 /// Most ops in one transaction: bounds how long one commit can delay the next batch and how
 /// much a failed commit has to report back.
 const MAX_BATCH: usize = 1024;
-/// Idle read connections kept open; reads beyond this open (and later drop) extra ones.
+/// Read connections, and so reads at once (the others wait for one to be free).
 const READ_POOL_SIZE: usize = 4;
 /// How long a statement waits for a lock held by another connection (a checkpoint, an
 /// operator's `sqlite3` shell) before failing.
@@ -167,6 +167,7 @@ impl SqliteStorage {
             readers: Arc::new(ReadPool {
                 path: path.to_path_buf(),
                 idle: Mutex::new(Some(Vec::new())),
+                permits: Arc::new(tokio::sync::Semaphore::new(READ_POOL_SIZE)),
             }),
         })
     }
@@ -182,10 +183,18 @@ impl SqliteStorage {
         F: FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
     {
         let pool = Arc::clone(&self.readers);
+        // At most one read per pooled connection at a time: a burst of reads (hundreds of
+        // patients starting chats at once) waits here, asynchronously, instead of occupying a
+        // blocking thread each and opening a connection for each.
+        let permit = Arc::clone(&pool.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| StorageError::Closed)?;
         tokio::task::spawn_blocking(move || {
             let conn = pool.take()?;
             let result = f(&conn);
             pool.put(conn);
+            drop(permit);
             result
         })
         .await
@@ -343,6 +352,8 @@ impl Storage for SqliteStorage {
 struct ReadPool {
     path: PathBuf,
     idle: Mutex<Option<Vec<Connection>>>,
+    /// [`READ_POOL_SIZE`] permits: one per read in flight.
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl ReadPool {
@@ -365,6 +376,7 @@ impl ReadPool {
     }
 
     fn close(&self) {
+        self.permits.close();
         let idle = lock(&self.idle).take();
         drop(idle);
     }
