@@ -21,7 +21,7 @@ use warp::{Filter, Reply};
 /// Read buffer per connection: small, since chat frames are small and idle sockets many.
 const READ_BUFFER_BYTES: usize = 1024;
 /// Frames are written through once this much is buffered.
-const WRITE_BUFFER_BYTES: usize = 0;
+const WRITE_BUFFER_BYTES: usize = 8 * 1024;
 /// A peer that does not read is cut off once this much is waiting to be written.
 const MAX_WRITE_BUFFER_BYTES: usize = 1024 * 1024;
 
