@@ -485,19 +485,6 @@ fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// How long the writer, while under load, goes on gathering a batch after its first write.
-///
-/// Every commit costs an fsync, a WAL header and the pages it touched (the table's last page
-/// is shared by all of a commit's appends). Lingering a little gathers more writes per commit;
-/// longer windows (1.5 ms was tried) saved no more CPU and cost latency. A write that comes
-/// after a quiet spell (nothing committed within [`BUSY_WITHIN`]) is committed at once, so a
-/// lone message never waits for the window.
-const GROUP_WINDOW: Duration = Duration::from_micros(500);
-/// The writer counts as under load while its last commit ended less than this long ago.
-const BUSY_WITHIN: Duration = Duration::from_millis(5);
-/// The sleeps in which a lingering writer looks for more writes.
-const GROUP_POLL: Duration = Duration::from_micros(250);
-
 /// The writer's CPU priority, on thread-priority's 0–99 scale: 22 is `nice` 10 on Linux.
 const WRITER_PRIORITY: u8 = 22;
 
@@ -528,36 +515,22 @@ fn yield_to_sockets() {
 
 /// The writer thread: one group commit per batch until every sender is gone.
 fn run_writer(mut conn: Connection, mut receiver: mpsc::Receiver<Job>, metrics: &WriterMetrics) {
-    let mut last_commit: Option<Instant> = None;
     let mut last_checkpoint = Instant::now();
     while let Some(first) = receiver.blocking_recv() {
-        let started = Instant::now();
+        // Whatever queued up meanwhile goes into the same commit. No window is waited for:
+        // at its lower priority (`yield_to_sockets`) the writer runs once the sockets are
+        // served, by when their writes have queued up (a 0.5 ms window was tried: the same
+        // CPU, a higher p50 and, past 12,000 msg/s, a higher p99).
         let mut batch = vec![first];
-        let drain = |batch: &mut Vec<Job>, receiver: &mut mpsc::Receiver<Job>| {
-            while batch.len() < MAX_BATCH {
-                match receiver.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
-            }
-        };
-        drain(&mut batch, &mut receiver);
-        let busy = last_commit.is_some_and(|t| started.duration_since(t) < BUSY_WITHIN);
-        if busy {
-            let deadline = started + GROUP_WINDOW;
-            while batch.len() < MAX_BATCH {
-                let now = Instant::now();
-                if now >= deadline {
-                    break;
-                }
-                std::thread::sleep(GROUP_POLL.min(deadline - now));
-                drain(&mut batch, &mut receiver);
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
             }
         }
         let (ops, replies): (Vec<WriteOp>, Vec<Reply>) = batch.into_iter().unzip();
         metrics.batch_writes.observe(ops.len() as f64);
         let results = commit_batch(&mut conn, &ops, &metrics.commit_seconds);
-        last_commit = Some(Instant::now());
         for (reply, result) in replies.into_iter().zip(results) {
             // The caller may have stopped waiting; the op is committed all the same.
             let _ = reply.send(result);
