@@ -169,6 +169,7 @@ impl SqliteStorage {
                 path: path.to_path_buf(),
                 idle: Mutex::new(Some(Vec::new())),
                 permits: Arc::new(tokio::sync::Semaphore::new(READ_POOL_SIZE)),
+                opened: std::sync::atomic::AtomicUsize::new(0),
             }),
         })
     }
@@ -355,6 +356,8 @@ struct ReadPool {
     idle: Mutex<Option<Vec<Connection>>>,
     /// [`READ_POOL_SIZE`] permits: one per read in flight.
     permits: Arc<tokio::sync::Semaphore>,
+    /// Read connections opened so far.
+    opened: std::sync::atomic::AtomicUsize,
 }
 
 impl ReadPool {
@@ -365,7 +368,11 @@ impl ReadPool {
         };
         match pooled {
             Some(conn) => Ok(conn),
-            None => open_reader(&self.path),
+            None => {
+                self.opened
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                open_reader(&self.path)
+            }
         }
     }
 

@@ -671,3 +671,36 @@ async fn the_wal_stays_bounded_under_continuous_writes() {
          database {db_size} bytes"
     );
 }
+
+/// A burst of reads (hundreds of patients starting chats at once) is served by the pooled
+/// connections, a few at a time, instead of a connection (and a blocking thread) each.
+#[tokio::test]
+async fn a_burst_of_reads_shares_the_pooled_connections() {
+    let db = TempDb::new();
+    let storage = Arc::new(db.open());
+    storage.write(create("c1", None)).await.unwrap();
+    storage.write(append(message("c1", 1, "m1"))).await.unwrap();
+    let mut reads = Vec::new();
+    for _ in 0..200 {
+        let storage = storage.clone();
+        reads.push(tokio::spawn(async move {
+            storage
+                .conversation(&"c1".into())
+                .await
+                .unwrap()
+                .unwrap()
+                .last_seq
+        }));
+    }
+    for r in reads {
+        assert_eq!(r.await.unwrap(), 1, "every read answers");
+    }
+    let opened = storage
+        .readers
+        .opened
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        opened <= READ_POOL_SIZE,
+        "{opened} read connections opened for 200 reads"
+    );
+}
