@@ -325,7 +325,21 @@ pub fn build(text: &str, args: &BenchReportArgs) -> Value {
         "luukku_per_relay": jnum(ratio(luukku_max, relay_max)),
         "luukku_per_socketio": jnum(ratio(luukku_max, socketio_max)),
     });
-    let goals = goals(&runs, &idle, &ratios, &failures, args.fd_limit);
+    // A ramp that ended at the load plan's cap, not at the latency bound, found no maximum.
+    let capped = |system: &str| {
+        max_sustainable
+            .iter()
+            .find(|m| m["system"] == system)
+            .and_then(|m| m["stopped_because"].as_str())
+            .is_some_and(|why| {
+                why.starts_with("reached --max-per-s") || why.starts_with("limit of the load plan")
+            })
+    };
+    let uncapped = Uncapped {
+        relay: !capped("luukku") && !capped("relay"),
+        socketio: !capped("luukku") && !capped("socketio"),
+    };
+    let goals = goals(&runs, &idle, &ratios, uncapped, &failures, args.fd_limit);
     json!({
         "date": args.date,
         "machine": args.machine,
@@ -349,16 +363,35 @@ fn goal(name: &str, target: &str, measured: String, met: Option<bool>) -> Value 
     json!({"goal": name, "target": target, "measured": measured, "met": met})
 }
 
+/// Whether both ramps of a ratio ended at the latency bound (so the ratio compares maxima).
+#[derive(Clone, Copy)]
+struct Uncapped {
+    relay: bool,
+    socketio: bool,
+}
+
 fn goals(
     runs: &[Value],
     idle: &[Value],
     ratios: &Value,
+    uncapped: Uncapped,
     failures: &[Value],
     fd_limit: Option<u64>,
 ) -> Vec<Value> {
     let show = |x: Option<f64>| x.map_or_else(|| "not measured".to_owned(), thousands);
     let relay = ratios["luukku_per_relay"].as_f64();
     let socketio = ratios["luukku_per_socketio"].as_f64();
+    let ratio_goal = |name: &str, target: &str, value: Option<f64>, goal_ratio: f64, ok: bool| {
+        if ok || value.is_none() {
+            goal(name, target, show(value), value.map(|r| r >= goal_ratio))
+        } else {
+            let text = format!(
+                "{} (a ramp stopped at the load plan's cap, not at the bound: no maximum)",
+                show(value)
+            );
+            goal(name, target, text, None)
+        }
+    };
     let quarter = runs
         .iter()
         .find(|r| r["system"] == "luukku" && r["scenario"] == "clinic-quarter");
@@ -416,17 +449,19 @@ fn goals(
         (broken.join("; "), Some(false))
     };
     vec![
-        goal(
+        ratio_goal(
             "max sustainable clinic throughput (p99 ≤ 50 ms), Luukku ÷ relay",
             "≥ 0.6",
-            show(relay),
-            relay.map(|r| r >= GOAL_RELAY_RATIO),
+            relay,
+            GOAL_RELAY_RATIO,
+            uncapped.relay,
         ),
-        goal(
+        ratio_goal(
             "max sustainable clinic throughput (p99 ≤ 50 ms), Luukku ÷ Socket.IO",
             "≥ 5",
-            show(socketio),
-            socketio.map(|r| r >= GOAL_SOCKETIO_RATIO),
+            socketio,
+            GOAL_SOCKETIO_RATIO,
+            uncapped.socketio,
         ),
         goal(
             "Luukku end-to-end p99 at a quarter of the relay's max rate (ms)",
@@ -832,6 +867,31 @@ mod tests {
 
     fn line(system: &str, label: &str, result: Value) -> String {
         json!({"system": system, "label": label, "result": result}).to_string()
+    }
+
+    /// A quick run's ramps all end at --max-per-s: the ratios compare no maxima, and the
+    /// throughput goals must not read as met.
+    #[test]
+    fn ramps_that_reached_the_cap_leave_the_ratio_goals_unjudged() {
+        let capped = |delivered: f64| {
+            let mut r = ramp(delivered, 0);
+            r["stopped_because"] = json!("reached --max-per-s 8000");
+            r
+        };
+        let text = [
+            line("relay", "ramp", capped(8000.0)),
+            line("luukku", "ramp", capped(8000.0)),
+            line("socketio", "ramp", ramp(2000.0, 0)),
+        ]
+        .join("\n");
+        let report = build(&text, &args());
+        assert_eq!(report["ratios"]["luukku_per_relay"], json!(1.0));
+        let goals = report["goals"].as_array().expect("goals");
+        for g in &goals[..2] {
+            assert_eq!(g["met"], Value::Null, "{g}");
+            let measured = g["measured"].as_str().unwrap_or_default();
+            assert!(measured.contains("cap"), "{g}");
+        }
     }
 
     #[test]
