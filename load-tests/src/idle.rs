@@ -7,8 +7,9 @@ use crate::report::{mib, print_result, round3};
 use crate::ws::{self, Endpoint, FrameReader, FrameWriter, Incoming, ServerUrl, SourceAddrs};
 use crate::{System, TargetArgs};
 use anyhow::{bail, Result};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use serde::Serialize;
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -53,6 +54,38 @@ pub(crate) struct Holders {
     pub(crate) tracker: TaskTracker,
     pub(crate) cancel: CancellationToken,
     pub(crate) dropped: Arc<AtomicUsize>,
+}
+
+impl Holders {
+    /// Hands each connection that `opened` yields to a task of its own running `hold`;
+    /// returns (opened, failed, first error).
+    pub(crate) async fn hold_all<C, F>(
+        &self,
+        mut opened: impl Stream<Item = Result<C>> + Unpin,
+        hold: impl Fn(C, CancellationToken, Arc<AtomicUsize>) -> F,
+    ) -> (usize, usize, Option<String>)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let (mut open, mut failed, mut first_error) = (0, 0, None);
+        while let Some(result) = opened.next().await {
+            match result {
+                Ok(connection) => {
+                    open += 1;
+                    self.tracker
+                        .spawn(hold(connection, self.cancel.clone(), self.dropped.clone()));
+                    if open % 1000 == 0 {
+                        eprintln!("idle: {open} open");
+                    }
+                }
+                Err(e) => {
+                    failed += 1;
+                    first_error.get_or_insert_with(|| format!("{e:#}"));
+                }
+            }
+        }
+        (open, failed, first_error)
+    }
 }
 
 /// Runs the scenario and prints its result.
@@ -113,7 +146,7 @@ async fn open_all(
 ) -> (usize, usize, Option<String>) {
     let sources = SourceAddrs::default();
     let codec = args.target.codec();
-    let mut results = futures_util::stream::iter(0..args.connections)
+    let results = futures_util::stream::iter(0..args.connections)
         .map(|_| async {
             let source = sources.next_for(&server.addr);
             let ws = ws::connect(server, Endpoint::Client, codec, source).await?;
@@ -122,28 +155,11 @@ async fn open_all(
             anyhow::Ok((writer, reader))
         })
         .buffer_unordered(args.target.concurrency.max(1));
-    let (mut opened, mut failed, mut first_error) = (0, 0, None);
-    while let Some(result) = results.next().await {
-        match result {
-            Ok((writer, reader)) => {
-                opened += 1;
-                holders.tracker.spawn(hold(
-                    writer,
-                    reader,
-                    holders.cancel.clone(),
-                    holders.dropped.clone(),
-                ));
-                if opened % 1000 == 0 {
-                    eprintln!("idle: {opened} open");
-                }
-            }
-            Err(e) => {
-                failed += 1;
-                first_error.get_or_insert_with(|| format!("{e:#}"));
-            }
-        }
-    }
-    (opened, failed, first_error)
+    holders
+        .hold_all(results, |(writer, reader), cancel, dropped| {
+            hold(writer, reader, cancel, dropped)
+        })
+        .await
 }
 
 /// Keeps one connection open (reading, so pings are answered) until cancelled.

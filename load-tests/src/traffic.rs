@@ -41,10 +41,11 @@ impl RunClock {
 
 /// A sent message waiting for its ack.
 #[derive(Debug, Clone, Copy)]
-struct Pending {
-    key: StreamKey,
-    n: u64,
-    due: Instant,
+pub struct Pending {
+    pub key: StreamKey,
+    pub n: u64,
+    /// When it was scheduled to go out.
+    pub due: Instant,
 }
 
 /// Messages of one connection that await their ack, shared by its writer and reader.
@@ -231,6 +232,37 @@ impl PeerStats {
     pub fn count_error(&mut self, code: impl Into<String>) {
         *self.errors.entry(code.into()).or_default() += 1;
     }
+
+    /// The ack of `sent` arrived at `now`.
+    pub fn record_ack(&mut self, sent: Pending, now: Instant) {
+        self.ack.record(now.saturating_duration_since(sent.due));
+        self.ledger.acks.entry(sent.key).or_default().record(sent.n);
+    }
+
+    /// A message with `body` (a [`Stamp`]) of the `receives` direction arrived at `now`.
+    pub fn record_delivery(
+        &mut self,
+        body: &str,
+        receives: Direction,
+        clock: &RunClock,
+        now: Instant,
+    ) {
+        let Ok(stamp) = Stamp::parse(body) else {
+            self.count_error("foreign_body");
+            return;
+        };
+        let key = StreamKey {
+            conv: stamp.conv,
+            dir: receives,
+        };
+        self.e2e
+            .record(now.saturating_duration_since(clock.at(stamp.t_ns)));
+        self.ledger
+            .deliveries
+            .entry(key)
+            .or_default()
+            .record(stamp.n);
+    }
 }
 
 /// Whether a connection counts deliveries of a conversation (a professional with several
@@ -283,17 +315,15 @@ impl TrafficRecorder {
                     .as_ref()
                     .and_then(|id| self.pending.take(id));
                 match pending {
-                    Some(p) => {
-                        self.stats.ack.record(now.saturating_duration_since(p.due));
-                        self.stats.ledger.acks.entry(p.key).or_default().record(p.n);
-                    }
+                    Some(p) => self.stats.record_ack(p, now),
                     None => self.stats.count_error("unmatched_ack"),
                 }
                 None
             }
             ServerFrame::Message(m) if m.from.role == self.receives_from => {
                 if (self.owns)(&m.conversation) {
-                    self.on_message(&m.body, now);
+                    self.stats
+                        .record_delivery(&m.body, self.receives, &self.clock, now);
                 }
                 None
             }
@@ -304,26 +334,6 @@ impl TrafficRecorder {
             }
             other => Some(other),
         }
-    }
-
-    fn on_message(&mut self, body: &str, now: Instant) {
-        let Ok(stamp) = Stamp::parse(body) else {
-            self.stats.count_error("foreign_body");
-            return;
-        };
-        let key = StreamKey {
-            conv: stamp.conv,
-            dir: self.receives,
-        };
-        self.stats
-            .e2e
-            .record(now.saturating_duration_since(self.clock.at(stamp.t_ns)));
-        self.stats
-            .ledger
-            .deliveries
-            .entry(key)
-            .or_default()
-            .record(stamp.n);
     }
 }
 

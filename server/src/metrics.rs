@@ -32,9 +32,7 @@ pub struct Metrics {
     pub connections: IntGaugeVec,
     pub connections_opened: IntCounterVec,
     pub delivery_latency: Histogram,
-    pub storage_commit: Histogram,
-    pub storage_batch: Histogram,
-    pub storage_checkpoint: Histogram,
+    pub storage: StorageMetrics,
     pub slow_consumers: IntCounterVec,
     pub frames_rejected: IntCounterVec,
     pub feedback: IntCounterVec,
@@ -65,6 +63,17 @@ fn histogram(
     let h = HistogramVec::new(opts, labels).expect("valid metric");
     r.register(Box::new(h.clone())).expect("unique metric");
     h
+}
+
+/// What the storage writer thread reports.
+#[derive(Clone)]
+pub struct StorageMetrics {
+    /// Duration of each group commit.
+    pub commit_seconds: Histogram,
+    /// Writes per group commit.
+    pub batch_writes: Histogram,
+    /// Duration of each checkpoint.
+    pub checkpoint_seconds: Histogram,
 }
 
 impl Metrics {
@@ -182,9 +191,11 @@ impl Metrics {
                 &["endpoint"],
             ),
             delivery_latency,
-            storage_commit,
-            storage_batch,
-            storage_checkpoint,
+            storage: StorageMetrics {
+                commit_seconds: storage_commit,
+                batch_writes: storage_batch,
+                checkpoint_seconds: storage_checkpoint,
+            },
             slow_consumers: counter(
                 &r,
                 "luukku_slow_consumers_total",

@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::conversation::hub::{Hub, HubDeps};
 use crate::metrics::Metrics;
 use crate::routing::RouterHandle;
-use crate::storage::sqlite::{SqliteStorage, WriterMetrics};
+use crate::storage::sqlite::SqliteStorage;
 use crate::storage::{SharedStorage, StorageError};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -57,7 +57,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
     metrics.init_labels(&config.organisation);
     let storage: SharedStorage = Arc::new(SqliteStorage::open(
         &config.data_dir.join("luukku.db"),
-        WriterMetrics::of(&metrics),
+        metrics.storage.clone(),
     )?);
     let hub = Hub::new(HubDeps {
         storage: storage.clone(),

@@ -10,7 +10,7 @@ use crate::accounting::{Direction, Ledger, Stamp, StreamKey};
 use crate::clinic::{validate, ClinicArgs, ClinicResult, Exchange, Staffing};
 use crate::proc_stats::Proc;
 use crate::report::round3;
-use crate::traffic::{PeerStats, PlannedStream, RunClock, SendPlan};
+use crate::traffic::{PeerStats, Pending, PlannedStream, RunClock, SendPlan};
 use crate::ws::{ServerUrl, SourceAddrs};
 use anyhow::{bail, Context, Result};
 use console_protocol::ConversationId;
@@ -126,14 +126,6 @@ struct Peer {
     reader: JoinHandle<PeerStats>,
 }
 
-/// A sent message waiting for its ack.
-#[derive(Debug, Clone, Copy)]
-struct Pending {
-    key: StreamKey,
-    n: u64,
-    due: Instant,
-}
-
 /// Messages of one socket that await their ack, by ack id; shared by writer and reader.
 #[derive(Debug, Default)]
 struct PendingAcks {
@@ -234,10 +226,7 @@ impl Recorder {
         };
         match AckReply::parse(args) {
             Ok(AckReply { error: Some(e), .. }) => self.stats.count_error(e),
-            Ok(AckReply { seq: Some(_), .. }) => {
-                self.stats.ack.record(now.saturating_duration_since(p.due));
-                self.stats.ledger.acks.entry(p.key).or_default().record(p.n);
-            }
+            Ok(AckReply { seq: Some(_), .. }) => self.stats.record_ack(p, now),
             Ok(_) | Err(_) => self.stats.count_error("undecodable"),
         }
     }
@@ -251,23 +240,8 @@ impl Recorder {
             self.stats.count_error("unexpected_event");
             return;
         }
-        let Ok(stamp) = Stamp::parse(&event.body) else {
-            self.stats.count_error("foreign_body");
-            return;
-        };
-        let key = StreamKey {
-            conv: stamp.conv,
-            dir: self.receives,
-        };
         self.stats
-            .e2e
-            .record(now.saturating_duration_since(self.clock.at(stamp.t_ns)));
-        self.stats
-            .ledger
-            .deliveries
-            .entry(key)
-            .or_default()
-            .record(stamp.n);
+            .record_delivery(&event.body, self.receives, &self.clock, now);
     }
 }
 

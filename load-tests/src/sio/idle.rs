@@ -22,31 +22,14 @@ pub async fn open_all(
 ) -> Result<(usize, usize, Option<String>)> {
     require_json(&args.target)?;
     let sources = SourceAddrs::default();
-    let mut results = futures_util::stream::iter(0..args.connections)
+    let results = futures_util::stream::iter(0..args.connections)
         .map(|_| client::connect(server, sources.next_for(&server.addr)))
         .buffer_unordered(args.target.concurrency.max(1));
-    let (mut opened, mut failed, mut first_error) = (0, 0, None);
-    while let Some(result) = results.next().await {
-        match result {
-            Ok((writer, reader)) => {
-                opened += 1;
-                holders.tracker.spawn(hold(
-                    writer,
-                    reader,
-                    holders.cancel.clone(),
-                    holders.dropped.clone(),
-                ));
-                if opened % 1000 == 0 {
-                    eprintln!("idle: {opened} open");
-                }
-            }
-            Err(e) => {
-                failed += 1;
-                first_error.get_or_insert_with(|| format!("{e:#}"));
-            }
-        }
-    }
-    Ok((opened, failed, first_error))
+    Ok(holders
+        .hold_all(results, |(writer, reader), cancel, dropped| {
+            hold(writer, reader, cancel, dropped)
+        })
+        .await)
 }
 
 /// Keeps one socket open (reading, so pings are answered) until cancelled.

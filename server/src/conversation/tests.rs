@@ -8,7 +8,7 @@ use crate::conversation::hub::HubDeps;
 use crate::metrics::Metrics;
 use crate::session::outbound::{self, Next, Outbound, OutboundRx, SessionLink};
 use crate::storage::flaky::FlakyStorage;
-use crate::storage::sqlite::{SqliteStorage, WriterMetrics};
+use crate::storage::sqlite::SqliteStorage;
 use crate::storage::{ClientIdentity, ConversationRecord, ConversationState, Storage, WriteOp};
 use console_protocol::{
     ConversationStatus, Envelope, Event, ServerFrame, SessionId, SystemEvent, SystemKind,
@@ -38,8 +38,7 @@ impl Setup {
             uuid::Uuid::new_v4().simple()
         ));
         let metrics = Arc::new(Metrics::new());
-        let sqlite =
-            SqliteStorage::open(&dir.join("luukku.db"), WriterMetrics::of(&metrics)).unwrap();
+        let sqlite = SqliteStorage::open(&dir.join("luukku.db"), metrics.storage.clone()).unwrap();
         let storage = Arc::new(FlakyStorage::new(sqlite));
         let auth = Arc::new(Auth::new(
             &Config::demo(&dir),

@@ -7,6 +7,7 @@
 use super::{
     ClientIdentity, ConversationRecord, ConversationState, Receipt, Storage, StorageError, WriteOp,
 };
+use crate::metrics::StorageMetrics;
 use async_trait::async_trait;
 use console_protocol::{ConversationId, ConversationStatus, Event};
 use prometheus::Histogram;
@@ -106,29 +107,13 @@ ALTER TABLE conversations DROP COLUMN last_seq;
 const CONVERSATION_COLUMNS: &str = "id, service, topic, channel, client_subject, client_name, \
     client_identified, questionnaire, resume_token_hash, client_ref, created_at_ms, status, \
     team, assigned_to, queued_at_ms, priority, summary, reserved_for";
-/// The highest stored seq of the conversation `c`.
-const LAST_SEQ: &str = "(SELECT ifnull(max(seq), 0) FROM events WHERE conversation = c.id)";
-
-/// What the writer thread reports.
-#[derive(Clone)]
-pub struct WriterMetrics {
-    /// Duration of each group commit.
-    pub commit_seconds: Histogram,
-    /// Writes per group commit.
-    pub batch_writes: Histogram,
-    /// Duration of each checkpoint.
-    pub checkpoint_seconds: Histogram,
+/// The highest stored seq of the conversation `c` (a literal, so that queries can `concat!` it).
+macro_rules! last_seq_of_c {
+    () => {
+        "(SELECT ifnull(max(seq), 0) FROM events WHERE conversation = c.id)"
+    };
 }
-
-impl WriterMetrics {
-    pub fn of(metrics: &crate::metrics::Metrics) -> WriterMetrics {
-        WriterMetrics {
-            commit_seconds: metrics.storage_commit.clone(),
-            batch_writes: metrics.storage_batch.clone(),
-            checkpoint_seconds: metrics.storage_checkpoint.clone(),
-        }
-    }
-}
+const LAST_SEQ: &str = last_seq_of_c!();
 
 type Reply = oneshot::Sender<Result<(), StorageError>>;
 type Job = (WriteOp, Reply);
@@ -145,7 +130,7 @@ pub struct SqliteStorage {
 impl SqliteStorage {
     /// Opens (creating it and its directory if missing) and migrates the database at `path`,
     /// then starts the writer thread, which reports to `metrics`.
-    pub fn open(path: &Path, metrics: WriterMetrics) -> Result<SqliteStorage, StorageError> {
+    pub fn open(path: &Path, metrics: StorageMetrics) -> Result<SqliteStorage, StorageError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StorageError::Database(format!("create {}: {e}", dir.display())))?;
@@ -443,8 +428,7 @@ const WRITER_CACHE_KIB: i64 = 32 * 1024;
 /// load, every frame a fresh page for the kernel to allocate). The price is a pause of the
 /// writer while it copies and syncs; a checkpoint copies each changed page once, however often
 /// it changed since the last one.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(CHECKPOINT_MS);
-const CHECKPOINT_MS: u64 = 250;
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// Runs a PASSIVE checkpoint on the writer's connection once [`CHECKPOINT_EVERY`] has passed.
 fn checkpoint_if_due(conn: &Connection, last: &mut Instant, seconds: &Histogram) {
@@ -521,7 +505,7 @@ fn yield_to_sockets() {
 }
 
 /// The writer thread: one group commit per batch until every sender is gone.
-fn run_writer(mut conn: Connection, mut receiver: mpsc::Receiver<Job>, metrics: &WriterMetrics) {
+fn run_writer(mut conn: Connection, mut receiver: mpsc::Receiver<Job>, metrics: &StorageMetrics) {
     let mut last_checkpoint = Instant::now();
     while let Some(first) = receiver.blocking_recv() {
         // Whatever queued up meanwhile goes into the same commit. No window is waited for:
@@ -661,10 +645,11 @@ fn append_event(
     let seq = i64::try_from(event.seq())
         .map_err(|_| StorageError::Database(format!("seq {} out of range", event.seq())))?;
     let last_seq: i64 = conn
-        .prepare_cached(
-            "SELECT (SELECT ifnull(max(seq), 0) FROM events WHERE conversation = ?1) \
-             FROM conversations WHERE id = ?1",
-        )?
+        .prepare_cached(concat!(
+            "SELECT ",
+            last_seq_of_c!(),
+            " FROM conversations c WHERE c.id = ?1"
+        ))?
         .query_row([id], |row| row.get(0))
         .optional()?
         .ok_or_else(|| StorageError::Database(format!("append to unknown conversation {id}")))?;
@@ -701,25 +686,23 @@ fn append_event(
         body,
         at
     ])?;
-    match state {
-        None => 0,
-        Some(s) => conn
-            .prepare_cached(
-                "UPDATE conversations SET status = ?2, team = ?3, \
-                 assigned_to = ?4, queued_at_ms = ?5, priority = ?6, summary = ?7, \
-                 reserved_for = ?8 WHERE id = ?1",
-            )?
-            .execute(params![
-                id,
-                s.status.as_str(),
-                s.team.as_str(),
-                s.assigned_to.as_ref().map(|p| p.as_str()),
-                s.queued_at_ms,
-                s.priority,
-                s.summary,
-                s.reserved_for.as_ref().map(|p| p.as_str()),
-            ])?,
-    };
+    if let Some(s) = state {
+        conn.prepare_cached(
+            "UPDATE conversations SET status = ?2, team = ?3, \
+             assigned_to = ?4, queued_at_ms = ?5, priority = ?6, summary = ?7, \
+             reserved_for = ?8 WHERE id = ?1",
+        )?
+        .execute(params![
+            id,
+            s.status.as_str(),
+            s.team.as_str(),
+            s.assigned_to.as_ref().map(|p| p.as_str()),
+            s.queued_at_ms,
+            s.priority,
+            s.summary,
+            s.reserved_for.as_ref().map(|p| p.as_str()),
+        ])?;
+    }
     Ok(())
 }
 

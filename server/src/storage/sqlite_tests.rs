@@ -43,8 +43,8 @@ impl Drop for TempDb {
     }
 }
 
-fn writer_metrics() -> WriterMetrics {
-    WriterMetrics {
+fn writer_metrics() -> StorageMetrics {
+    StorageMetrics {
         commit_seconds: histogram(),
         batch_writes: histogram(),
         checkpoint_seconds: histogram(),
