@@ -5,7 +5,7 @@ import { h } from '../shared/dom.js';
 import {
   closeForm, dismiss, fillTransferOptions, reopen, toggleForm, transferForm
 } from './actions.js';
-import { beep, composer, failPending, markRead, stopTyping } from './composer.js';
+import { beep, composer, failPending, markRead, renderComposer, stopTyping } from './composer.js';
 import { isAtBottom, loadHistory, loadOlder, scrollBottom } from './events.js';
 import { renderStatus } from './queues.js';
 import {
@@ -85,8 +85,7 @@ export function renderHeader(c) {
   c.el.quest.replaceChildren(...(answers.length
     ? answers.map(([k, v]) => h('div', null, h('dt', { text: colon(questionLabel(i.service, k)) }), h('dd', { text: fmtAnswer(v) })))
     : [h('div', null, h('dt', { text: 'Questionnaire:' }), h('dd', { text: 'no answers' }))]));
-  c.el.composerLabel.replaceChildren('Message to ', h('span', { class: 'mini-badge', text: c.letter }), ` ${clientName(c)}`);
-  c.el.composer.placeholder = `Write to ${chatTitle(c)}…`;
+  renderComposer(c);
   c.el.messages.setAttribute('aria-label', `Messages with ${chatTitle(c)}`);
   fillTransferOptions(c);
 }
@@ -174,7 +173,7 @@ export function setChatStatus(c, status) {
   c.status = status;
   const open = status === 'open', el = c.el;
   el.composer.disabled = !open;
-  el.send.disabled = el.sendNote.disabled = !open;
+  el.send.disabled = el.modeReply.disabled = el.modeNote.disabled = !open;
   el.transferBtn.hidden = el.closeBtn.hidden = !open;
   el.reopenBtn.hidden = status !== 'closed';
   el.dismissBtn.hidden = open;

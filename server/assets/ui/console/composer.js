@@ -5,27 +5,74 @@ import { h } from '../shared/dom.js';
 import { uuid } from '../shared/ids.js';
 import { send } from './connection.js';
 import { insertSorted, messageEl, scrollBottom, stateText } from './events.js';
-import { $, S, chatTitle, fmtTime, saveStore } from './state.js';
+import { t } from './i18n.js';
+import { $, S, announce, chatTitle, clientName, fmtTime, saveStore } from './state.js';
 
 export function composer(c) {
   const taId = `composer-${c.uid}`;
-  const ta = h('textarea', { id: taId, class: 'composer-text', testid: 'composer', rows: 3, maxlength: 10000 });
+  const ta = h('textarea', { id: taId, class: 'composer-text', testid: 'composer', rows: 3, maxlength: 10000,
+    'aria-describedby': `composer-warn-${c.uid} composer-hint-${c.uid}` });
   const saved = (S.stored.drafts || {})[c.id];
   if (saved) ta.value = saved;
   c.el.composer = ta;
   c.el.composerLabel = h('label', { for: taId, class: 'to' });
-  c.el.send = h('button', { type: 'submit', class: 'btn primary', testid: 'send', text: 'Send' });
-  c.el.sendNote = h('button', { type: 'button', class: 'btn note-btn', testid: 'send-note', text: 'Send as internal note',
-    onclick: () => submit(c, 'note') });
+  c.el.send = h('button', { type: 'submit', class: 'btn primary', testid: 'send' });
+  const radio = (mode, testid) => h('input', { type: 'radio', name: `mode-${c.uid}`, value: mode, testid,
+    onchange: () => setMode(c, mode) });
+  c.el.modeReply = radio('message', 'mode-reply');
+  c.el.modeNote = radio('note', 'mode-note');
+  c.el.modeReplyText = h('span');
+  c.el.modeNoteText = h('span');
+  c.el.modeLegend = h('legend', { class: 'sr-only' });
+  c.el.noteWarning = h('p', { id: `composer-warn-${c.uid}`, class: 'note-warning', testid: 'note-warning', hidden: true });
+  c.el.hint = h('span', { id: `composer-hint-${c.uid}`, class: 'hint' });
   ta.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(c, 'message'); }
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(c, c.mode); }
   });
   ta.addEventListener('input', () => { typingInput(c); saveDraftSoon(c); });
   ta.addEventListener('blur', () => stopTyping(c));
-  return h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); submit(c, 'message'); } },
-    c.el.composerLabel, ta,
-    h('div', { class: 'composer-bar' },
-      h('span', { class: 'hint', text: 'Enter sends · Shift+Enter new line' }), c.el.sendNote, c.el.send));
+  c.el.composerForm = h('form', { class: 'composer', testid: 'composer-form', onsubmit: (e) => { e.preventDefault(); submit(c, c.mode); } },
+    h('fieldset', { class: 'modes' }, c.el.modeLegend,
+      h('label', { class: 'mode mode-reply' }, c.el.modeReply, c.el.modeReplyText, h('kbd', { text: 'Alt+P' })),
+      h('label', { class: 'mode mode-note' }, c.el.modeNote, c.el.modeNoteText, h('kbd', { text: 'Alt+L' }))),
+    c.el.composerLabel, c.el.noteWarning, ta,
+    h('div', { class: 'composer-bar' }, c.el.hint, c.el.send));
+  setMode(c, (S.stored.modes || {})[c.id] === 'note' ? 'note' : 'message', { quiet: true });
+  return c.el.composerForm;
+}
+
+/**
+ * Reply or internal note: the mode decides what Enter and the send button do, so it is shown
+ * everywhere the professional looks while writing (colour, label, placeholder, button, hint).
+ */
+export function setMode(c, mode, { quiet = false, focus = false } = {}) {
+  c.mode = mode === 'note' ? 'note' : 'message';
+  const note = c.mode === 'note';
+  c.el.modeReply.checked = !note;
+  c.el.modeNote.checked = note;
+  c.el.composerForm.classList.toggle('note-mode', note);
+  c.el.composerForm.dataset.mode = c.mode;
+  renderComposer(c);
+  if (!quiet) {
+    announce(t(note ? 'modeNowNote' : 'modeNowReply', { chat: chatTitle(c) }));
+    saveStore();
+  }
+  if (focus && !c.el.composer.disabled) c.el.composer.focus();
+}
+
+/** The composer's texts for its chat and mode (also when the client's name becomes known). */
+export function renderComposer(c) {
+  const note = c.mode === 'note';
+  c.el.modeLegend.textContent = t('modeLegend');
+  c.el.modeReplyText.textContent = t('modeReply');
+  c.el.modeNoteText.textContent = t('modeNote');
+  c.el.composerLabel.replaceChildren(`${t(note ? 'noteOn' : 'messageTo')} `,
+    h('span', { class: 'mini-badge', text: c.letter }), ` ${clientName(c)}`);
+  c.el.noteWarning.textContent = t('noteWarning');
+  c.el.noteWarning.hidden = !note;
+  c.el.composer.placeholder = t(note ? 'writeNote' : 'writeTo', { who: chatTitle(c) });
+  c.el.send.textContent = t(note ? 'addNote' : 'send');
+  c.el.hint.textContent = t(note ? 'hintNote' : 'hintReply');
 }
 
 /** Sends the text of THIS pane's composer to THIS pane's conversation (`c` is bound per pane). */

@@ -14,6 +14,7 @@ import { clearUnread, onTabKey, renderHeader, updateEmpty } from './chats.js';
 import { audioCtx, markRead } from './composer.js';
 import { client, connect, send } from './connection.js';
 import { renderStatus, tick } from './queues.js';
+import { onShortcut } from './shortcuts.js';
 import { $, S, STORE_KEY, loadStore, saveStore } from './state.js';
 
 export async function boot() {
@@ -114,6 +115,7 @@ export function wireStatic() {
   $('reconnect-now').addEventListener('click', () => client.retryNow());
   $('token-form').addEventListener('submit', (e) => { e.preventDefault(); if ($('token-input').value.trim()) login($('token-input').value.trim(), null); });
   $('tabs').addEventListener('keydown', onTabKey);
+  document.addEventListener('keydown', onShortcut);
   document.addEventListener('visibilitychange', () => {
     const c = S.chats.get(S.activeId);
     if (c && !document.hidden) { clearUnread(c); markRead(c); }

@@ -26,16 +26,17 @@ export function loadStore() {
 }
 export function saveStore() {
   if (!S.token) return;
-  const last_seq = {}, labels = {}, drafts = {}, pending = {};
+  const last_seq = {}, labels = {}, drafts = {}, pending = {}, modes = {};
   for (const c of S.chats.values()) {
     labels[c.id] = { letter: c.letter, colour: c.colour, anon: c.anonNo, unread: c.unread };
     if (c.status !== 'open') continue;
     last_seq[c.id] = c.maxSeq;
     if (c.el.composer && c.el.composer.value) drafts[c.id] = c.el.composer.value;
+    if (c.mode === 'note') modes[c.id] = 'note';
     const p = [...c.pending.values()].filter((x) => x.state === 'sending');
     if (p.length) pending[c.id] = p.map(({ id, kind, body, at }) => ({ id, kind, body, at }));
   }
-  const data = { professional: S.meId, token: S.token, last_seq, labels, drafts, pending,
+  const data = { professional: S.meId, token: S.token, last_seq, labels, drafts, pending, modes,
     availability: S.chosenAvailability, sound: $('sound').checked, anon_counter: S.anonCounter, active: S.activeId };
   try { sessionStorage.setItem(STORE_KEY, JSON.stringify(data)); } catch { /* storage full or off */ }
 }
