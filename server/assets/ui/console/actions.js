@@ -2,7 +2,7 @@
 // with a note), close with a summary, reopen, dismiss a chat that is no longer open.
 
 import { h } from '../shared/dom.js';
-import { select, setNotice, updateEmpty, updateTitle } from './chats.js';
+import { placeTabs, select, setNotice, updateEmpty, updateTitle } from './chats.js';
 import { send, showError } from './connection.js';
 import { S, chatTitle, proName, saveStore } from './state.js';
 
@@ -101,16 +101,17 @@ export function reopen(c) {
 }
 export function dismiss(c) {
   if (c.status === 'open') return;
-  const ids = [...S.chats.keys()];
+  const ids = [...S.chats.values()].filter((x) => x === c || x.status === 'open').map((x) => x.id);
   const i = ids.indexOf(c.id);
   c.el.tab.remove();
   c.el.pane.remove();
   S.chats.delete(c.id);
   if (S.activeId === c.id) {
     S.activeId = null;
-    const next = ids[i + 1] || ids[i - 1];
+    const next = ids[i + 1] || ids[i - 1] || [...S.chats.keys()][0];
     if (next && S.chats.has(next)) { select(next); S.chats.get(next).el.tab.focus(); }
   }
+  placeTabs();
   updateEmpty();
   updateTitle();
   saveStore();

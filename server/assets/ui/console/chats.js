@@ -9,7 +9,7 @@ import { beep, composer, failPending, markRead, renderComposer, stopTyping } fro
 import { isAtBottom, loadHistory, loadOlder, scrollBottom } from './events.js';
 import { renderStatus } from './queues.js';
 import {
-  $, S, announce, chatTitle, clientName, colon, fmtAnswer, letterOrder, newChat, proName,
+  $, S, announce, chatTitle, clientName, colon, fmtAnswer, fmtWait, letterOrder, newChat, proName,
   questionIndex, questionLabel, saveStore, serviceTopic
 } from './state.js';
 
@@ -29,13 +29,14 @@ export function buildChat(c) {
   const paneId = `pane-${c.uid}`, tabId = `tab-${c.uid}`;
   const el = c.el;
   el.unread = h('span', { class: 'unread', testid: 'unread', hidden: true });
+  el.wait = h('span', { class: 'tab-wait', testid: 'waiting', hidden: true });
   el.tabState = h('span', { class: 'tab-state' });
   el.tabName = h('span', { class: 'tab-name' });
   el.tab = h('button', { type: 'button', role: 'tab', id: tabId, class: `tab c${c.colour}`, testid: 'chat-tab',
     'data-conversation': c.id, 'data-color': c.colour, 'aria-controls': paneId, 'aria-selected': 'false', tabindex: -1,
     onclick: () => select(c.id) },
   h('span', { class: 'badge', 'aria-hidden': 'true', text: c.letter }), h('span', { class: 'sr-only', text: `Chat ${c.letter}: ` }),
-  el.tabName, el.tabState, el.unread);
+  el.tabName, el.tabState, el.wait, el.unread);
 
   el.label = h('span', { class: 'chat-label', testid: 'chat-label', title: `Chat ${c.letter}`, text: c.letter });
   el.name = h('h2', { class: 'client-name', testid: 'client-name' });
@@ -68,11 +69,9 @@ export function buildChat(c) {
     h('div', { class: 'actions' }, el.transferBtn, el.closeBtn, el.reopenBtn, el.dismissBtn),
     el.quest),
   el.notice, el.transferForm, el.closeForm, el.scroll, el.typing, composer(c));
-  // Tabs stay in letter order (A, B, C…), also after a reload.
-  const after = [...$('tabs').children].find((t) => letterOrder(t.dataset.letter) > letterOrder(c.letter));
   el.tab.dataset.letter = c.letter;
-  $('tabs').insertBefore(el.tab, after || null);
   $('panes').append(el.pane);
+  placeTab(c);
 }
 export function renderHeader(c) {
   const i = c.info, cl = i.client || {};
@@ -99,8 +98,71 @@ export function renderTab(c) {
   el.tab.classList.toggle('alert', c.alert || c.unread > 0);
   el.tab.dataset.status = c.status;
   el.pane.dataset.status = c.status;
+  placeTab(c);
   updateTitle();
 }
+/**
+ * Live chats' tabs stay in the strip in letter order; a closed or transferred chat's tab moves
+ * to the "Closed (n)" group once it is no longer the selected one, so live chats keep the room.
+ */
+export function placeTab(c) {
+  const live = c.status === 'open' || c.id === S.activeId;
+  const strip = $(live ? 'tabs' : 'tabs-closed');
+  const after = [...strip.children].find((t) => t !== c.el.tab && letterOrder(t.dataset.letter) > letterOrder(c.letter));
+  if (c.el.tab.parentElement !== strip || (after || null) !== c.el.tab.nextElementSibling) {
+    const hadFocus = document.activeElement === c.el.tab;
+    strip.insertBefore(c.el.tab, after || null);
+    if (hadFocus) c.el.tab.focus();
+  }
+  renderClosedGroup();
+}
+export function placeTabs() {
+  for (const c of S.chats.values()) placeTab(c);
+  renderClosedGroup();
+}
+function renderClosedGroup() {
+  const n = $('tabs-closed').children.length;
+  const toggle = $('closed-toggle');
+  toggle.hidden = n === 0;
+  toggle.textContent = `${S.closedOpen ? '▾' : '▸'} Closed (${n})`;
+  toggle.setAttribute('aria-expanded', String(S.closedOpen));
+  $('tabs-closed').hidden = !S.closedOpen || n === 0;
+}
+
+/**
+ * Since when the client has been waiting for the professional's answer: the time of their
+ * first message after the professional's last one (null when answered, or not an open chat).
+ */
+export function waitingSince(c) {
+  if (c.status !== 'open') return null;
+  if ([...c.pending.values()].some((p) => p.kind === 'message')) return null;
+  let since = null;
+  for (const seq of [...c.events.keys()].sort((a, b) => b - a)) {
+    const e = c.events.get(seq);
+    if (e.type !== 'message') continue;
+    if (e.from && e.from.role === 'professional') break;
+    since = e.at;
+  }
+  return since ? Date.parse(since) : null;
+}
+
+/** Once a second: each tab shows how long its client has waited for an answer; longest marked. */
+export function renderWaits() {
+  const now = Date.now();
+  const waits = [...S.chats.values()].map((c) => [c, waitingSince(c)]);
+  const longest = waits.filter(([, s]) => s).sort((a, b) => a[1] - b[1])[0];
+  for (const [c, since] of waits) {
+    const el = c.el.wait;
+    el.hidden = !since;
+    c.el.tab.classList.toggle('longest-wait', !!longest && longest[0] === c);
+    if (!since) { delete c.el.tab.dataset.waitS; continue; }
+    const s = Math.max(0, Math.round((now - since) / 1000));
+    c.el.tab.dataset.waitS = String(s);
+    el.replaceChildren(h('span', { class: 'sr-only', text: ', waiting for your reply ' }), fmtWait(s));
+    el.title = `Waiting for your reply for ${fmtWait(s)}`;
+  }
+}
+
 export function updateEmpty() {
   $('empty').hidden = S.chats.size > 0;
 }
@@ -116,8 +178,10 @@ export function select(id) {
     c.el.tab.tabIndex = on ? 0 : -1;
     c.el.pane.hidden = !on;
   }
+  placeTabs();
   const c = S.chats.get(id);
   if (c) {
+    c.el.tab.scrollIntoView({ block: 'nearest', inline: 'nearest' });
     clearUnread(c);
     if (c.stickBottom !== false) scrollBottom(c);
     markRead(c);
@@ -125,7 +189,7 @@ export function select(id) {
   saveStore();
 }
 export function onTabKey(e) {
-  const tabs = [...$('tabs').querySelectorAll('[role="tab"]')];
+  const tabs = [...e.currentTarget.querySelectorAll('[role="tab"]')];
   const i = tabs.indexOf(document.activeElement);
   if (i < 0) return;
   const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];

@@ -3,6 +3,7 @@
 
 import { h } from '../shared/dom.js';
 import { uuid } from '../shared/ids.js';
+import { renderWaits } from './chats.js';
 import { send } from './connection.js';
 import { insertSorted, messageEl, scrollBottom, stateText } from './events.js';
 import { t } from './i18n.js';
@@ -85,6 +86,7 @@ export function submit(c, kind) {
   ta.value = '';
   stopTyping(c);
   c.pending.transmit(p);
+  renderWaits();
   saveStore();
 }
 export function addPending(c, p) {

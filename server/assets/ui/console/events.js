@@ -2,7 +2,7 @@
 // events that raise unread counts and alerts, and how messages, notes and system events look.
 
 import { h } from '../shared/dom.js';
-import { releaseText, renderHeader, renderTab, setChatStatus, setNotice } from './chats.js';
+import { releaseText, renderHeader, renderTab, renderWaits, setChatStatus, setNotice } from './chats.js';
 import { beep, confirmPending, markRead, showClientTyping } from './composer.js';
 import { send } from './connection.js';
 import { PAGE, S, announce, chatTitle, clientName, fmtTime, proName, saveStore } from './state.js';
@@ -57,6 +57,7 @@ export function addEvent(c, ev, live) {
   if (stick) scrollBottom(c);
   if (ev.type === 'system' && ev.event === 'identified') onIdentified(c, ev, live);
   if (live) onLiveEvent(c, ev);
+  if (ev.type === 'message') renderWaits();
 }
 /** The client identified inside the chat: the header and the tab now show who they are. */
 export function onIdentified(c, ev, live) {

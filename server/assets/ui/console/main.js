@@ -10,7 +10,7 @@
 // is always sent to the conversation it was written in, whatever tab is selected meanwhile.
 
 import { h } from '../shared/dom.js';
-import { clearUnread, onTabKey, renderHeader, updateEmpty } from './chats.js';
+import { clearUnread, onTabKey, placeTabs, renderHeader, updateEmpty } from './chats.js';
 import { audioCtx, markRead } from './composer.js';
 import { client, connect, send } from './connection.js';
 import { renderStatus, tick } from './queues.js';
@@ -20,6 +20,9 @@ import { $, S, STORE_KEY, loadStore, saveStore } from './state.js';
 export async function boot() {
   S.stored = loadStore();
   S.anonCounter = S.stored.anon_counter || 0;
+  S.letters = S.stored.letters || {};
+  S.nextLetter = S.stored.next_letter || 0;
+  S.closedOpen = !!S.stored.closed_open;
   $('sound').checked = !!S.stored.sound;
   wireStatic();
   await loadServices();
@@ -115,6 +118,8 @@ export function wireStatic() {
   $('reconnect-now').addEventListener('click', () => client.retryNow());
   $('token-form').addEventListener('submit', (e) => { e.preventDefault(); if ($('token-input').value.trim()) login($('token-input').value.trim(), null); });
   $('tabs').addEventListener('keydown', onTabKey);
+  $('tabs-closed').addEventListener('keydown', onTabKey);
+  $('closed-toggle').addEventListener('click', () => { S.closedOpen = !S.closedOpen; placeTabs(); saveStore(); });
   document.addEventListener('keydown', onShortcut);
   document.addEventListener('visibilitychange', () => {
     const c = S.chats.get(S.activeId);

@@ -2,6 +2,7 @@
 // their waiting chats, whose waiting times count up once a second.
 
 import { h } from '../shared/dom.js';
+import { renderWaits } from './chats.js';
 import { client, send, showError } from './connection.js';
 import { $, S, fmtWait, serviceTopic } from './state.js';
 
@@ -72,6 +73,7 @@ export function accept(target) {
 
 /** Once a second: waiting times count up locally from the last snapshot. */
 export function tick() {
+  renderWaits();
   for (const [team, q] of S.queues) {
     const sec = $('queues').querySelector(`[data-testid="queue-${CSS.escape(team)}"]`);
     if (!sec) continue;

@@ -37,6 +37,7 @@ export function saveStore() {
     if (p.length) pending[c.id] = p.map(({ id, kind, body, at }) => ({ id, kind, body, at }));
   }
   const data = { professional: S.meId, token: S.token, last_seq, labels, drafts, pending, modes,
+    letters: S.letters, next_letter: S.nextLetter, closed_open: S.closedOpen,
     availability: S.chosenAvailability, sound: $('sound').checked, anon_counter: S.anonCounter, active: S.activeId };
   try { sessionStorage.setItem(STORE_KEY, JSON.stringify(data)); } catch { /* storage full or off */ }
 }
@@ -51,6 +52,9 @@ export const S = {
   services: [], teams: [], pros: null,
   capacity: null, availability: 'available', chosenAvailability: null,
   queues: new Map(), chats: new Map(), activeId: null, anonCounter: 0, uid: 0, audio: null,
+  letters: {},      // conversation → its letter, for the whole shift (never given to another chat)
+  nextLetter: 0,    // index of the next letter to give: A … Z, AA, AB …
+  closedOpen: false, // the "Closed (n)" group of tabs is expanded
 };
 
 /** A chat's sends (messages and notes) awaiting their ack, sent again after a reconnect. */
@@ -65,7 +69,7 @@ export function newChat(id) {
   const saved = (S.stored.labels || {})[id] || {};
   const c = {
     id, uid: ++S.uid, info: {}, status: 'open', reason: null,
-    letter: saved.letter && !letterUsed(saved.letter) ? saved.letter : freeLetter(),
+    letter: letterFor(id, saved.letter),
     colour: 0, anonNo: saved.anon || 0,
     events: new Map(), minSeq: Infinity, maxSeq: 0,
     seenSeq: (S.stored.last_seq || {})[id] || 0,
@@ -76,12 +80,29 @@ export function newChat(id) {
   c.colour = Number.isInteger(saved.colour) && !colourUsed(saved.colour) ? saved.colour : freeColour(c.letter);
   return c;
 }
-export const letterName = (i) => String.fromCharCode(65 + (i % 26)) + (i >= 26 ? String(Math.floor(i / 26) + 1) : '');
-export const letterOrder = (l) => (l.charCodeAt(0) - 65) + 26 * (Number(l.slice(1) || 1) - 1);
-export const letterUsed = (l) => [...S.chats.values()].some((c) => c.letter === l);
+/** A, B … Z, AA, AB … AZ, BA …: as spreadsheet columns. */
+export function letterName(i) {
+  return (i >= 26 ? letterName(Math.floor(i / 26) - 1) : '') + String.fromCharCode(65 + (i % 26));
+}
+export const letterOrder = (l) => [...l].reduce((n, ch) => n * 26 + ch.charCodeAt(0) - 64, 0) - 1;
 export const colourUsed = (n) => [...S.chats.values()].some((c) => c.colour === n);
-export function freeLetter() {
-  for (let i = 0; ; i++) if (!letterUsed(letterName(i))) return letterName(i);
+
+/**
+ * The chat's letter: the one it had before in this shift, else the next never-given one, so a
+ * letter never names two patients in a shift (a nurse's "B" is always the same person).
+ */
+function letterFor(id, saved) {
+  const known = S.letters[id] || saved;
+  if (known) {
+    S.letters[id] = known;
+    S.nextLetter = Math.max(S.nextLetter, letterOrder(known) + 1);
+    return known;
+  }
+  const given = new Set(Object.values(S.letters));
+  let l;
+  do l = letterName(S.nextLetter++); while (given.has(l));
+  S.letters[id] = l;
+  return l;
 }
 export function freeColour(letter) {
   for (let i = 0; i < PALETTE; i++) if (!colourUsed(i)) return i;
