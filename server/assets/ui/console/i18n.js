@@ -27,6 +27,21 @@ const STR = {
   retracting: ['Taking back…', 'Perutaan…', 'Tar tillbaka…'],
   withdrawn: ['Withdrawn – the client sees “This message was withdrawn”', 'Peruttu – asiakas näkee ”Viesti peruttiin”', 'Tillbakataget – klienten ser ”Meddelandet togs tillbaka”'],
   sysRetracted: ['{who} took back a message', '{who} perui viestin', '{who} tog tillbaka ett meddelande'],
+  // keyboard shortcuts
+  scTitle: ['Keyboard shortcuts', 'Pikanäppäimet', 'Kortkommandon'],
+  scIntro: ['No shortcut sends anything: Enter in the composer sends, and closing or transferring needs the form’s button.', 'Mikään pikanäppäin ei lähetä mitään: Enter kirjoituskentässä lähettää, ja sulkeminen tai siirto vaatii lomakkeen painikkeen.', 'Inget kortkommando skickar något: Enter i skrivfältet skickar, och att stänga eller flytta kräver formulärets knapp.'],
+  scNext: ['Next chat', 'Seuraava keskustelu', 'Nästa chatt'],
+  scPrev: ['Previous chat', 'Edellinen keskustelu', 'Föregående chatt'],
+  scJump: ['Go to a chat: then type its letter (A, B … AA)', 'Siirry keskusteluun: kirjoita sitten sen kirjain (A, B … AA)', 'Gå till en chatt: skriv sedan dess bokstav (A, B … AA)'],
+  scComposer: ['Write in the selected chat (focus its composer)', 'Kirjoita valittuun keskusteluun (kirjoituskenttään)', 'Skriv i vald chatt (till skrivfältet)'],
+  scReply: ['Reply to the client (reply mode)', 'Vastaa asiakkaalle (vastaustila)', 'Svara klienten (svarsläge)'],
+  scNote: ['Internal note (note mode)', 'Sisäinen muistiinpano (muistiinpanotila)', 'Intern anteckning (anteckningsläge)'],
+  scTransfer: ['Open the transfer form', 'Avaa siirtolomake', 'Öppna formuläret för att flytta'],
+  scClose: ['Open the close form (closing needs its button)', 'Avaa sulkemislomake (sulkeminen vaatii sen painikkeen)', 'Öppna formuläret för att stänga (stängning kräver dess knapp)'],
+  scQueues: ['Go to the team queues', 'Siirry tiimien jonoihin', 'Gå till teamens köer'],
+  scHelp: ['This list', 'Tämä luettelo', 'Den här listan'],
+  jumpPrompt: ['Go to chat: type its letter {typed}', 'Siirry keskusteluun: kirjoita kirjain {typed}', 'Gå till chatt: skriv bokstaven {typed}'],
+  close: ['Close', 'Sulje', 'Stäng'],
 };
 
 let li = pickLang();

@@ -14,7 +14,7 @@ import { clearUnread, onTabKey, placeTabs, renderHeader, updateEmpty } from './c
 import { audioCtx, markRead } from './composer.js';
 import { client, connect, send } from './connection.js';
 import { renderStatus, tick } from './queues.js';
-import { onShortcut } from './shortcuts.js';
+import { onShortcut, wireHelp } from './shortcuts.js';
 import { $, S, STORE_KEY, loadStore, saveStore } from './state.js';
 
 export async function boot() {
@@ -120,7 +120,8 @@ export function wireStatic() {
   $('tabs').addEventListener('keydown', onTabKey);
   $('tabs-closed').addEventListener('keydown', onTabKey);
   $('closed-toggle').addEventListener('click', () => { S.closedOpen = !S.closedOpen; placeTabs(); saveStore(); });
-  document.addEventListener('keydown', onShortcut);
+  document.addEventListener('keydown', onShortcut, true);
+  wireHelp();
   document.addEventListener('visibilitychange', () => {
     const c = S.chats.get(S.activeId);
     if (c && !document.hidden) { clearUnread(c); markRead(c); }
