@@ -5,7 +5,9 @@ import { h } from '../shared/dom.js';
 import {
   closeForm, dismiss, fillTransferOptions, reopen, toggleForm, transferForm
 } from './actions.js';
-import { beep, composer, failPending, markRead, renderComposer, stopTyping } from './composer.js';
+import { alertOf } from './alerts.js';
+import { composer, failPending, markRead, renderComposer, stopTyping } from './composer.js';
+import { t } from './i18n.js';
 import { isAtBottom, loadHistory, loadOlder, scrollBottom } from './events.js';
 import { renderStatus } from './queues.js';
 import {
@@ -215,8 +217,8 @@ export function onAssigned(f, ctx) {
   else {
     c.alert = true;
     renderTab(c);
-    beep();
   }
+  if (!mine) alertOf('assigned', t('notifyAssigned', { chat: chatTitle(c) }), () => select(c.id));
   announce(`${known ? 'Chat reopened' : 'New chat assigned'}: ${chatTitle(c)}, ${serviceTopic(c.info.service, c.info.topic)}.`);
   renderStatus();
   saveStore();

@@ -1,5 +1,5 @@
 // Composing: each pane's own textarea and draft, sends and notes with acks (through the chat's
-// outbox, so a reconnect resends them with the same client_msg_id), typing, read receipts, sound.
+// outbox, so a reconnect resends them with the same client_msg_id), typing, read receipts.
 
 import { h } from '../shared/dom.js';
 import { uuid } from '../shared/ids.js';
@@ -171,21 +171,4 @@ export function markRead(c) {
   if (c.id !== S.activeId || document.hidden || c.status !== 'open' || c.maxSeq <= c.readSent) return;
   if (send({ type: 'read', conversation: c.id, seq: c.maxSeq })) c.readSent = c.maxSeq;
   c.seenSeq = Math.max(c.seenSeq, c.maxSeq);
-}
-export function audioCtx() {
-  try { S.audio = S.audio || new (window.AudioContext || window.webkitAudioContext)(); } catch { S.audio = null; }
-  return S.audio;
-}
-export function beep() {
-  if (!$('sound').checked) return;
-  const ctx = audioCtx();
-  if (!ctx) return;
-  const t = ctx.currentTime, o = ctx.createOscillator(), g = ctx.createGain();
-  o.frequency.value = 880;
-  g.gain.setValueAtTime(0.0001, t);
-  g.gain.exponentialRampToValueAtTime(0.2, t + 0.01);
-  g.gain.exponentialRampToValueAtTime(0.0001, t + 0.18);
-  o.connect(g).connect(ctx.destination);
-  o.start(t);
-  o.stop(t + 0.2);
 }

@@ -53,6 +53,7 @@ const handlers = {
 function dispatch(f, ctx) {
   const fn = handlers[f.type];
   if (fn) fn(f, ctx);
+  if (ctx && ctx.kind !== 'history' && f.type !== 'error') clearStaleErrors(ctx);
 }
 export function onWelcome(f) {
   showOffline(false);
@@ -98,7 +99,7 @@ export function onError(f, ctx) {
     if (p) failPending(c, p, errorText(f, ctx));
   }
   if (ctx.kind === 'status') renderStatus();
-  showError(errorText(f, ctx), c, f.code);
+  showError(errorText(f, ctx), c, f.code, ctx.kind);
 }
 export function errorText(f, ctx) {
   const what = { accept: 'Could not accept the chat', reopen: 'Could not reopen the chat', transfer: 'Could not transfer the chat',
@@ -115,14 +116,31 @@ export function errorText(f, ctx) {
   }[f.code] || f.message || f.code;
   return `${what}: ${why}`;
 }
-export function showError(text, c, code) {
+export function showError(text, c, code, kind) {
   const box = $('errors');
   const prefix = c ? `Chat ${chatTitle(c)} – ` : '';
-  const item = h('div', { class: 'error', testid: 'error', 'data-code': code || '' },
-    h('span', { text: prefix + text }),
-    h('button', { type: 'button', class: 'x', 'aria-label': 'Dismiss error', text: '×', onclick: () => item.remove() }));
+  const item = h('div', { class: 'error', testid: 'error', 'data-code': code || '', 'data-kind': kind || '',
+    'data-conversation': c ? c.id : '' },
+  h('span', { text: prefix + text }),
+  h('button', { type: 'button', class: 'x', 'aria-label': 'Dismiss error', text: '×', onclick: () => item.remove() }));
   box.prepend(item);
   while (box.children.length > 4) box.lastChild.remove();
-  setTimeout(() => item.remove(), 20000);
+  setTimeout(() => item.remove(), ERROR_SHOWN_MS);
   if (c && c.el.notice) setNotice(c, text, 'error');
+}
+const ERROR_SHOWN_MS = 20000;
+const CAPACITY_KINDS = ['accept', 'status'];
+
+/**
+ * An error is stale once the same kind of thing succeeds: taking a chat or changing one's
+ * status clears the capacity and accept errors; any success in a chat clears that chat's.
+ */
+function clearStaleErrors(ctx) {
+  const capacity = CAPACITY_KINDS.includes(ctx.kind);
+  for (const item of [...$('errors').children]) {
+    const sameChat = ctx.conversation && item.dataset.conversation === ctx.conversation;
+    if (sameChat || (capacity && CAPACITY_KINDS.includes(item.dataset.kind))) item.remove();
+  }
+  const c = ctx.conversation && S.chats.get(ctx.conversation);
+  if (c && c.el.notice && c.el.notice.classList.contains('error')) setNotice(c, '');
 }

@@ -2,8 +2,10 @@
 // events that raise unread counts and alerts, and how messages, notes and system events look.
 
 import { h } from '../shared/dom.js';
-import { releaseText, renderHeader, renderTab, renderWaits, setChatStatus, setNotice } from './chats.js';
-import { beep, confirmPending, markRead, showClientTyping } from './composer.js';
+import { releaseText, renderHeader, renderTab, renderWaits, select, setChatStatus, setNotice } from './chats.js';
+import { alertOf } from './alerts.js';
+import { confirmPending, markRead, showClientTyping } from './composer.js';
+import { t } from './i18n.js';
 import { send } from './connection.js';
 import { PAGE, S, announce, chatTitle, clientName, fmtTime, proName, saveStore } from './state.js';
 
@@ -79,7 +81,7 @@ export function onLiveEvent(c, ev) {
   } else {
     c.unread++;
     renderTab(c);
-    beep();
+    alertOf('message', t('notifyMessage', { chat: chatTitle(c) }), () => select(c.id));
   }
   saveStore();
 }

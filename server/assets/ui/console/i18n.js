@@ -42,6 +42,18 @@ const STR = {
   scHelp: ['This list', 'Tämä luettelo', 'Den här listan'],
   jumpPrompt: ['Go to chat: type its letter {typed}', 'Siirry keskusteluun: kirjoita kirjain {typed}', 'Gå till chatt: skriv bokstaven {typed}'],
   close: ['Close', 'Sulje', 'Stäng'],
+  // alerts
+  alertsTitle: ['Alerts', 'Hälytykset', 'Aviseringar'],
+  alertSound: ['Sound', 'Ääni', 'Ljud'],
+  alertDesktop: ['Desktop', 'Työpöytä', 'Skrivbord'],
+  alert_assigned: ['New chat assigned to me', 'Uusi keskustelu minulle', 'Ny chatt tilldelad mig'],
+  alert_message: ['New message in a chat I am not looking at', 'Uusi viesti keskustelussa, jota en katso', 'Nytt meddelande i en chatt jag inte tittar på'],
+  alert_queue: ['Someone joins a team queue', 'Joku tulee tiimin jonoon', 'Någon ställer sig i ett teams kö'],
+  notifyDenied: ['Desktop notifications are blocked for this site in the browser’s settings.', 'Työpöytäilmoitukset on estetty tältä sivustolta selaimen asetuksissa.', 'Skrivbordsaviseringar är blockerade för webbplatsen i webbläsarens inställningar.'],
+  notifyUnsupported: ['This browser cannot show desktop notifications.', 'Tämä selain ei voi näyttää työpöytäilmoituksia.', 'Den här webbläsaren kan inte visa skrivbordsaviseringar.'],
+  notifyAssigned: ['New chat {chat}', 'Uusi keskustelu {chat}', 'Ny chatt {chat}'],
+  notifyMessage: ['New message in chat {chat}', 'Uusi viesti keskustelussa {chat}', 'Nytt meddelande i chatt {chat}'],
+  notifyQueue: ['Someone is waiting in the queue of {team}', 'Joku odottaa jonossa: {team}', 'Någon väntar i kön: {team}'],
 };
 
 let li = pickLang();

@@ -11,7 +11,8 @@
 
 import { h } from '../shared/dom.js';
 import { clearUnread, onTabKey, placeTabs, renderHeader, updateEmpty } from './chats.js';
-import { audioCtx, markRead } from './composer.js';
+import { renderAlertSettings, unlockAudio } from './alerts.js';
+import { markRead } from './composer.js';
 import { client, connect, send } from './connection.js';
 import { renderStatus, tick } from './queues.js';
 import { onShortcut, wireHelp } from './shortcuts.js';
@@ -23,7 +24,6 @@ export async function boot() {
   S.letters = S.stored.letters || {};
   S.nextLetter = S.stored.next_letter || 0;
   S.closedOpen = !!S.stored.closed_open;
-  $('sound').checked = !!S.stored.sound;
   wireStatic();
   await loadServices();
   if (S.stored.token) {
@@ -113,7 +113,8 @@ export function wireStatic() {
     if (!(n >= 1)) return renderStatus();
     send({ type: 'status', capacity: n }, { kind: 'status' });
   });
-  $('sound').addEventListener('change', (e) => { if (e.target.checked) audioCtx(); saveStore(); });
+  renderAlertSettings();
+  for (const ev of ['pointerdown', 'keydown']) document.addEventListener(ev, unlockAudio, { once: true, capture: true });
   $('logout').addEventListener('click', () => logout());
   $('reconnect-now').addEventListener('click', () => client.retryNow());
   $('token-form').addEventListener('submit', (e) => { e.preventDefault(); if ($('token-input').value.trim()) login($('token-input').value.trim(), null); });

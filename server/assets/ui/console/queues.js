@@ -2,7 +2,9 @@
 // their waiting chats, whose waiting times count up once a second.
 
 import { h } from '../shared/dom.js';
+import { alertOf } from './alerts.js';
 import { renderWaits } from './chats.js';
+import { t } from './i18n.js';
 import { client, send, showError } from './connection.js';
 import { $, S, fmtWait, serviceTopic } from './state.js';
 
@@ -18,9 +20,26 @@ export function renderStatus() {
   $('status-of').textContent = S.capacity ? `of ${S.capacity}` : '';
 }
 export function onQueue(f) {
+  const before = S.queues.get(f.team);
   S.queues.set(f.team, { entries: f.entries || [], at: Date.now() });
   renderQueue(f.team);
+  if (before) alertNewcomers(f.team, new Set(before.entries.map((e) => e.conversation)));
 }
+
+/**
+ * Someone joined a team queue: alert if they are still waiting a moment later (in a team with
+ * automatic routing a free professional gets them at once, and that is no news).
+ */
+function alertNewcomers(team, known) {
+  const fresh = (S.queues.get(team).entries || []).filter((e) => !known.has(e.conversation)).map((e) => e.conversation);
+  if (!fresh.length) return;
+  setTimeout(() => {
+    const still = ((S.queues.get(team) || {}).entries || []).some((e) => fresh.includes(e.conversation));
+    if (still) alertOf('queue', t('notifyQueue', { team: teamName(team) }));
+  }, QUEUE_ALERT_DELAY_MS);
+}
+const QUEUE_ALERT_DELAY_MS = 1500;
+const teamName = (id) => id;
 export function renderQueues() {
   [...$('queues').children].forEach((el) => S.me.teams.includes(el.dataset.team) || el.remove());
   S.me.teams.forEach(renderQueue);
@@ -67,7 +86,7 @@ export function queueEntry(team, e, i) {
 }
 export function accept(target) {
   if (!send({ type: 'accept', ...target }, { kind: 'accept', ...target })) {
-    showError('Could not accept the chat: you are offline.');
+    showError('Could not accept the chat: you are offline.', null, 'offline', 'accept');
   }
 }
 

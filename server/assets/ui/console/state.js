@@ -38,7 +38,7 @@ export function saveStore() {
   }
   const data = { professional: S.meId, token: S.token, last_seq, labels, drafts, pending, modes,
     letters: S.letters, next_letter: S.nextLetter, closed_open: S.closedOpen,
-    availability: S.chosenAvailability, sound: $('sound').checked, anon_counter: S.anonCounter, active: S.activeId };
+    availability: S.chosenAvailability, anon_counter: S.anonCounter, active: S.activeId };
   try { sessionStorage.setItem(STORE_KEY, JSON.stringify(data)); } catch { /* storage full or off */ }
 }
 export function announce(text) {
