@@ -102,6 +102,15 @@ export class Professional {
     await this.waitForMessage(conversation, text, 'professional');
   }
 
+  /** Writes an internal note: switches the chat's composer to note mode, types, saves it. */
+  async note(conversation, text) {
+    await this.select(conversation);
+    await this.pane(conversation).getByTestId('mode-note').check();
+    await this.composer(conversation).fill(text);
+    await this.pane(conversation).getByTestId('send').click();
+    await this.waitForMessage(conversation, text);
+  }
+
   /** Waits for a message row with this text (and role, when given) in the chat's pane. */
   async waitForMessage(conversation, text, role) {
     let rows = this.messages(conversation).filter({ hasText: text });

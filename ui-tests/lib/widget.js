@@ -26,6 +26,9 @@ export class Patient {
   }
 
   async open() {
+    // The widget's modules load after the page: wait until it is mounted (its launcher shows,
+    // and a panel left open before a reload is open again) before looking at the panel.
+    await this.id('launcher').waitFor({ state: 'visible' });
     if (await this.panel.isVisible()) return;
     await this.id('launcher').click();
     await this.panel.waitFor({ state: 'visible' });

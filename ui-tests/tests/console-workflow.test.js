@@ -210,8 +210,9 @@ uiTest('an internal note is shown as a note, looks different from a message and 
   await nurse.send(conv, 'N2 how high is the fever?');
 
   const pane = nurse.pane(conv);
+  await pane.getByTestId('mode-note').check();
   await nurse.composer(conv).fill('N3 NOTE: consider a strep test');
-  await pane.getByTestId('send-note').click();
+  await pane.getByTestId('send').click();
   const note = nurse.messages(conv).filter({ hasText: 'N3 NOTE: consider a strep test' });
   await note.first().waitFor({ state: 'visible' });
   await until(() => note.first().getAttribute('data-seq'), (s) => /^\d+$/.test(s || ''), 'the note is stored (data-seq)');
@@ -233,7 +234,10 @@ uiTest('an internal note is shown as a note, looks different from a message and 
   assert.notEqual(noteLook.bg, messageLook.bg, 'a note has a different background from a message');
   assert.notEqual(noteLook.border, messageLook.border, 'a note has a different border from a message');
 
-  // The patient never sees it: a message sent after the note arrives, the note does not.
+  // The patient never sees it: a message sent after the note arrives, the note does not. The
+  // composer stays in note mode until the nurse switches back to replying.
+  assert.equal(await pane.getByTestId('mode-note').isChecked(), true, 'still in note mode after the note');
+  await pane.getByTestId('mode-reply').check();
   await nurse.send(conv, 'N4 please measure it again tonight');
   await patient.waitForProfessionalMessage('N4 please measure it again tonight');
   await patient.waitForProfessionalMessage('N2 how high is the fever?');
@@ -260,9 +264,7 @@ uiTest('transfer to a colleague and then to a team: the chat moves with its hist
   await nurse1.waitForMessage(conv, 'T1 I have a fever and a cough', 'client');
   await nurse1.send(conv, 'T2 since when?');
   await patient.waitForProfessionalMessage('T2 since when?');
-  await nurse1.composer(conv).fill('T-NOTE1 asthma in the history');
-  await nurse1.pane(conv).getByTestId('send-note').click();
-  await nurse1.waitForMessage(conv, 'T-NOTE1 asthma in the history');
+  await nurse1.note(conv, 'T-NOTE1 asthma in the history');
 
   // nurse-1 → nurse-2 (a colleague in the same team) with a note.
   const pane1 = nurse1.pane(conv);

@@ -1,0 +1,268 @@
+// Chats: one tab and one pane per conversation, with its letter and colour; selecting,
+// assignment and release, and the chat's status (open, closed, no longer mine).
+
+import { h } from '../shared/dom.js';
+import {
+  closeForm, dismiss, fillTransferOptions, reopen, toggleForm, transferForm
+} from './actions.js';
+import { alertOf } from './alerts.js';
+import { composer, failPending, markRead, renderComposer, stopTyping } from './composer.js';
+import { t } from './i18n.js';
+import { isAtBottom, loadHistory, loadOlder, scrollBottom } from './events.js';
+import { renderStatus } from './queues.js';
+import {
+  $, S, announce, chatTitle, clientName, colon, fmtAnswer, fmtWait, letterOrder, newChat, proName,
+  questionIndex, questionLabel, saveStore, serviceTopic
+} from './state.js';
+
+export function ensureChat(id, info) {
+  let c = S.chats.get(id);
+  const fresh = !c;
+  if (fresh) { c = newChat(id); S.chats.set(id, c); }
+  const keep = c.info;
+  c.info = { ...keep, ...Object.fromEntries(Object.entries(info || {}).filter(([, v]) => v != null)) };
+  if (fresh) buildChat(c);
+  renderHeader(c);
+  renderTab(c);
+  updateEmpty();
+  return c;
+}
+export function buildChat(c) {
+  const paneId = `pane-${c.uid}`, tabId = `tab-${c.uid}`;
+  const el = c.el;
+  el.unread = h('span', { class: 'unread', testid: 'unread', hidden: true });
+  el.wait = h('span', { class: 'tab-wait', testid: 'waiting', hidden: true });
+  el.tabState = h('span', { class: 'tab-state' });
+  el.tabName = h('span', { class: 'tab-name' });
+  el.tab = h('button', { type: 'button', role: 'tab', id: tabId, class: `tab c${c.colour}`, testid: 'chat-tab',
+    'data-conversation': c.id, 'data-color': c.colour, 'aria-controls': paneId, 'aria-selected': 'false', tabindex: -1,
+    onclick: () => select(c.id) },
+  h('span', { class: 'badge', 'aria-hidden': 'true', text: c.letter }), h('span', { class: 'sr-only', text: `Chat ${c.letter}: ` }),
+  el.tabName, el.tabState, el.wait, el.unread);
+
+  el.label = h('span', { class: 'chat-label', testid: 'chat-label', title: `Chat ${c.letter}`, text: c.letter });
+  el.name = h('h2', { class: 'client-name', testid: 'client-name' });
+  el.identity = h('span', { class: 'identity', testid: 'identity' });
+  el.svc = h('span', { class: 'service-topic', testid: 'service-topic' });
+  el.quest = h('dl', { class: 'questionnaire', testid: 'questionnaire', 'aria-label': 'Questionnaire answers' });
+  el.statusTag = h('span', { class: 'status-tag' });
+  el.transferBtn = h('button', { type: 'button', class: 'btn', testid: 'transfer', text: 'Transfer…', 'aria-expanded': 'false',
+    onclick: () => toggleForm(c, 'transfer') });
+  el.closeBtn = h('button', { type: 'button', class: 'btn', testid: 'close', text: 'Close chat…', 'aria-expanded': 'false',
+    onclick: () => toggleForm(c, 'close') });
+  el.reopenBtn = h('button', { type: 'button', class: 'btn', testid: 'reopen', text: 'Reopen', hidden: true, onclick: () => reopen(c) });
+  el.dismissBtn = h('button', { type: 'button', class: 'btn ghost', testid: 'dismiss', text: 'Dismiss', hidden: true, onclick: () => dismiss(c) });
+  el.notice = h('div', { class: 'notice', role: 'status', hidden: true });
+  el.transferForm = transferForm(c);
+  el.closeForm = closeForm(c);
+  el.older = h('button', { type: 'button', class: 'older link-btn', text: 'Load older messages', onclick: () => loadOlder(c) });
+  el.messages = h('div', { class: 'messages', testid: 'messages', role: 'log', 'aria-live': 'off', 'aria-label': `Messages with ${c.letter}` });
+  el.scroll = h('div', { class: 'scroll', onscroll: () => {
+    c.stickBottom = isAtBottom(c);
+    if (el.scroll.scrollTop < 40) loadOlder(c);
+  } }, el.older, el.messages);
+  el.typing = h('p', { class: 'typing', testid: 'typing', hidden: true });
+  el.pane = h('section', { class: `pane c${c.colour}`, role: 'tabpanel', id: paneId, testid: 'chat-pane',
+    'data-conversation': c.id, 'data-color': c.colour, 'aria-labelledby': tabId, hidden: true },
+  h('header', { class: 'pane-head' },
+    h('div', { class: 'who' }, el.label,
+      h('div', null, el.name,
+        h('p', { class: 'facts' }, h('span', { class: 'sr-only', text: 'Identity: ' }), el.identity, ' · ', el.svc, ' ', el.statusTag))),
+    h('div', { class: 'actions' }, el.transferBtn, el.closeBtn, el.reopenBtn, el.dismissBtn),
+    el.quest),
+  el.notice, el.transferForm, el.closeForm, el.scroll, el.typing, composer(c));
+  el.tab.dataset.letter = c.letter;
+  $('panes').append(el.pane);
+  placeTab(c);
+}
+export function renderHeader(c) {
+  const i = c.info, cl = i.client || {};
+  c.el.name.textContent = clientName(c);
+  c.el.identity.textContent = cl.identified ? 'identified' : 'anonymous';
+  c.el.identity.className = `identity ${cl.identified ? 'identified' : 'anonymous'}`;
+  c.el.svc.textContent = [serviceTopic(i.service, i.topic), i.team ? `team ${i.team}` : ''].filter(Boolean).join(' · ');
+  const order = (k) => questionIndex(i.service, k);
+  const answers = Object.entries(i.questionnaire || {}).sort((a, b) => order(a[0]) - order(b[0]));
+  c.el.quest.replaceChildren(...(answers.length
+    ? answers.map(([k, v]) => h('div', null, h('dt', { text: colon(questionLabel(i.service, k)) }), h('dd', { text: fmtAnswer(v) })))
+    : [h('div', null, h('dt', { text: 'Questionnaire:' }), h('dd', { text: 'no answers' }))]));
+  renderComposer(c);
+  c.el.messages.setAttribute('aria-label', `Messages with ${chatTitle(c)}`);
+  fillTransferOptions(c);
+}
+export function renderTab(c) {
+  const el = c.el;
+  el.tabName.textContent = clientName(c);
+  el.unread.textContent = String(c.unread);
+  el.unread.hidden = c.unread === 0;
+  el.unread.setAttribute('aria-label', `${c.unread} unread`);
+  el.tabState.textContent = c.status === 'closed' ? ' (closed)' : c.status === 'released' ? ' (transferred)' : c.alert && !c.unread ? ' (new)' : '';
+  el.tab.classList.toggle('alert', c.alert || c.unread > 0);
+  el.tab.dataset.status = c.status;
+  el.pane.dataset.status = c.status;
+  placeTab(c);
+  updateTitle();
+}
+/**
+ * Live chats' tabs stay in the strip in letter order; a closed or transferred chat's tab moves
+ * to the "Closed (n)" group once it is no longer the selected one, so live chats keep the room.
+ */
+export function placeTab(c) {
+  const live = c.status === 'open' || c.id === S.activeId;
+  const strip = $(live ? 'tabs' : 'tabs-closed');
+  const after = [...strip.children].find((t) => t !== c.el.tab && letterOrder(t.dataset.letter) > letterOrder(c.letter));
+  if (c.el.tab.parentElement !== strip || (after || null) !== c.el.tab.nextElementSibling) {
+    const hadFocus = document.activeElement === c.el.tab;
+    strip.insertBefore(c.el.tab, after || null);
+    if (hadFocus) c.el.tab.focus();
+  }
+  renderClosedGroup();
+}
+export function placeTabs() {
+  for (const c of S.chats.values()) placeTab(c);
+  renderClosedGroup();
+}
+function renderClosedGroup() {
+  const n = $('tabs-closed').children.length;
+  const toggle = $('closed-toggle');
+  toggle.hidden = n === 0;
+  toggle.textContent = `${S.closedOpen ? '▾' : '▸'} Closed (${n})`;
+  toggle.setAttribute('aria-expanded', String(S.closedOpen));
+  $('tabs-closed').hidden = !S.closedOpen || n === 0;
+}
+
+/**
+ * Since when the client has been waiting for the professional's answer: the time of their
+ * first message after the professional's last one (null when answered, or not an open chat).
+ */
+export function waitingSince(c) {
+  if (c.status !== 'open') return null;
+  if ([...c.pending.values()].some((p) => p.kind === 'message')) return null;
+  let since = null;
+  for (const seq of [...c.events.keys()].sort((a, b) => b - a)) {
+    const e = c.events.get(seq);
+    if (e.type !== 'message') continue;
+    if (e.from && e.from.role === 'professional') break;
+    since = e.at;
+  }
+  return since ? Date.parse(since) : null;
+}
+
+/** Once a second: each tab shows how long its client has waited for an answer; longest marked. */
+export function renderWaits() {
+  const now = Date.now();
+  const waits = [...S.chats.values()].map((c) => [c, waitingSince(c)]);
+  const longest = waits.filter(([, s]) => s).sort((a, b) => a[1] - b[1])[0];
+  for (const [c, since] of waits) {
+    const el = c.el.wait;
+    el.hidden = !since;
+    c.el.tab.classList.toggle('longest-wait', !!longest && longest[0] === c);
+    if (!since) { delete c.el.tab.dataset.waitS; continue; }
+    const s = Math.max(0, Math.round((now - since) / 1000));
+    c.el.tab.dataset.waitS = String(s);
+    el.replaceChildren(h('span', { class: 'sr-only', text: ', waiting for your reply ' }), fmtWait(s));
+    el.title = `Waiting for your reply for ${fmtWait(s)}`;
+  }
+}
+
+export function updateEmpty() {
+  $('empty').hidden = S.chats.size > 0;
+}
+export function updateTitle() {
+  const n = [...S.chats.values()].reduce((a, c) => a + c.unread, 0);
+  document.title = `${n ? `(${n}) ` : ''}Luukku – professional console`;
+}
+export function select(id) {
+  S.activeId = id;
+  for (const c of S.chats.values()) {
+    const on = c.id === id;
+    c.el.tab.setAttribute('aria-selected', String(on));
+    c.el.tab.tabIndex = on ? 0 : -1;
+    c.el.pane.hidden = !on;
+  }
+  placeTabs();
+  const c = S.chats.get(id);
+  if (c) {
+    c.el.tab.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    clearUnread(c);
+    if (c.stickBottom !== false) scrollBottom(c);
+    markRead(c);
+  }
+  saveStore();
+}
+export function onTabKey(e) {
+  const tabs = [...e.currentTarget.querySelectorAll('[role="tab"]')];
+  const i = tabs.indexOf(document.activeElement);
+  if (i < 0) return;
+  const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+  if (next === undefined) return;
+  e.preventDefault();
+  const t = tabs[(next + tabs.length) % tabs.length];
+  t.focus();
+  select(t.dataset.conversation);
+}
+export function clearUnread(c) {
+  c.unread = 0;
+  c.alert = false;
+  renderTab(c);
+}
+export function onAssigned(f, ctx) {
+  const known = S.chats.has(f.conversation);
+  const c = ensureChat(f.conversation, f);
+  setChatStatus(c, f.status === 'complete' ? 'closed' : 'open');
+  c.historyDone = false;
+  loadHistory(c, f.last_seq + 1);
+  const mine = ctx && (ctx.kind === 'accept' || ctx.kind === 'reopen');
+  if (mine || !S.activeId || !S.chats.has(S.activeId)) select(c.id);
+  else {
+    c.alert = true;
+    renderTab(c);
+  }
+  if (!mine) alertOf('assigned', t('notifyAssigned', { chat: chatTitle(c) }), () => select(c.id));
+  announce(`${known ? 'Chat reopened' : 'New chat assigned'}: ${chatTitle(c)}, ${serviceTopic(c.info.service, c.info.topic)}.`);
+  renderStatus();
+  saveStore();
+}
+export function onReleased(f) {
+  const c = S.chats.get(f.conversation);
+  if (!c) return;
+  if (f.reason === 'closed') setChatStatus(c, 'closed');
+  else release(c, f.reason || 'transferred');
+  announce(`Chat ${chatTitle(c)} ${c.status === 'closed' ? 'closed' : 'is no longer yours'}.`);
+  saveStore();
+}
+export function release(c, reason) {
+  c.reason = reason;
+  setChatStatus(c, 'released');
+}
+export function setChatStatus(c, status) {
+  c.status = status;
+  const open = status === 'open', el = c.el;
+  el.composer.disabled = !open;
+  el.send.disabled = el.modeReply.disabled = el.modeNote.disabled = !open;
+  el.transferBtn.hidden = el.closeBtn.hidden = !open;
+  el.reopenBtn.hidden = status !== 'closed';
+  el.dismissBtn.hidden = open;
+  el.statusTag.textContent = open ? '' : status === 'closed' ? '– closed' : '– no longer yours';
+  if (!open) {
+    el.transferForm.hidden = el.closeForm.hidden = true;
+    stopTyping(c);
+    for (const p of c.pending.values()) if (p.state === 'sending') failPending(c, p, 'the chat is no longer yours');
+  }
+  if (status === 'closed') setNotice(c, 'This chat is closed and read-only. Reopen it to continue, or dismiss it.');
+  else if (status === 'released') setNotice(c, releaseText(c));
+  else setNotice(c, '');
+  renderTab(c);
+  renderStatus();
+}
+export function releaseText(c) {
+  if (c.reason === 'requeued') return 'This chat was returned to the team queue because you were disconnected. It is no longer yours.';
+  const t = [...c.events.values()].reverse().find((e) => e.type === 'system' && e.event === 'transferred');
+  const where = t ? ` to ${t.detail.to_professional ? `${proName(t.detail.to_professional)} (${t.detail.team})` : `team ${t.detail.team}`}` : '';
+  return `This chat was transferred${where}. It is no longer yours; dismiss it when done.`;
+}
+export function setNotice(c, text, kind) {
+  c.el.notice.textContent = text;
+  c.el.notice.hidden = !text;
+  c.el.notice.className = `notice ${kind || ''}`;
+}

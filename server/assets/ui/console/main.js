@@ -1,0 +1,134 @@
+// The professional console (served at /console; docs/ui.md): start-up, the demo login (or a
+// pasted JWT when the dev endpoints answer 404), logging out, and the page's static controls.
+// Modules: connection (the shared protocol client, frame dispatch, errors), state (S, chats,
+// session store), queues (status and team queues), chats (tabs and panes), events (the message
+// log of each chat), composer (drafts, sends, typing, read), actions (transfer, close, reopen).
+//
+// Patient safety: every chat gets a letter ("A", "B"…) and a colour that no other open chat
+// has; both are shown on its tab, pinned in its pane header and on its composer. Each pane owns
+// its textarea, and every handler of a pane closes over that pane's conversation id, so text
+// is always sent to the conversation it was written in, whatever tab is selected meanwhile.
+
+import { h } from '../shared/dom.js';
+import { clearUnread, onTabKey, placeTabs, renderHeader, updateEmpty } from './chats.js';
+import { renderAlertSettings, unlockAudio } from './alerts.js';
+import { markRead } from './composer.js';
+import { client, connect, send } from './connection.js';
+import { renderStatus, tick } from './queues.js';
+import { onShortcut, wireHelp } from './shortcuts.js';
+import { $, S, STORE_KEY, loadStore, saveStore } from './state.js';
+
+export async function boot() {
+  S.stored = loadStore();
+  S.anonCounter = S.stored.anon_counter || 0;
+  S.letters = S.stored.letters || {};
+  S.nextLetter = S.stored.next_letter || 0;
+  S.closedOpen = !!S.stored.closed_open;
+  wireStatic();
+  await loadServices();
+  if (S.stored.token) {
+    S.token = S.stored.token;
+    S.meId = S.stored.professional || null;
+    S.chosenAvailability = S.stored.availability || null;
+    loadPros().then(() => S.chats.forEach(renderHeader));
+    enterApp();
+    connect();
+  } else {
+    const msg = sessionStorage.getItem(`${STORE_KEY}.msg`);
+    sessionStorage.removeItem(`${STORE_KEY}.msg`);
+    showLogin(msg);
+  }
+}
+export async function loadServices() {
+  try {
+    const r = await fetch('/api/v1/services');
+    if (!r.ok) return;
+    S.services = (await r.json()).services || [];
+    S.teams = [...new Set(S.services.flatMap((s) => s.teams || []))];
+  } catch { /* names fall back to ids */ }
+}
+export async function loadPros() {
+  try {
+    const r = await fetch('/api/v1/dev/professionals');
+    S.pros = r.ok ? (await r.json()).professionals || [] : null;
+  } catch { S.pros = null; }
+  if (S.pros) S.pros.forEach((p) => p.teams.forEach((t) => { if (!S.teams.includes(t)) S.teams.push(t); }));
+  return S.pros;
+}
+export async function showLogin(message) {
+  $('app-view').hidden = true;
+  $('login-view').hidden = false;
+  $('login-error').textContent = message || '';
+  const pros = await loadPros();
+  if (pros) {
+    const list = $('login-list');
+    list.replaceChildren(...pros.map((p) => h('li', null, h('button', {
+      type: 'button', class: 'login-btn', testid: `login-${p.id}`, onclick: () => devLogin(p.id),
+    }, h('span', { class: 'login-name', text: p.name }), h('span', { class: 'login-teams', text: p.teams.join(', ') })))));
+    $('login').hidden = false;
+  } else {
+    $('token-form').hidden = false;
+  }
+}
+export async function devLogin(id) {
+  try {
+    const r = await fetch('/api/v1/dev/token', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ professional: id }),
+    });
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    login((await r.json()).token, id);
+  } catch (e) {
+    $('login-error').textContent = `Login failed: ${e.message}`;
+  }
+}
+export function login(token, professional) {
+  S.token = token;
+  S.meId = professional;
+  S.stored = {};
+  saveStore();
+  enterApp();
+  connect();
+}
+export function enterApp() {
+  $('login-view').hidden = true;
+  $('app-view').hidden = false;
+  updateEmpty();
+}
+export function logout(message) {
+  S.token = null;
+  client.stop();
+  sessionStorage.removeItem(STORE_KEY);
+  if (message) sessionStorage.setItem(`${STORE_KEY}.msg`, message);
+  location.reload();
+}
+
+export function wireStatic() {
+  $('availability').addEventListener('change', (e) => {
+    S.chosenAvailability = e.target.value;
+    send({ type: 'status', availability: e.target.value }, { kind: 'status' });
+    saveStore();
+  });
+  $('capacity').addEventListener('change', (e) => {
+    const n = Math.round(Number(e.target.value));
+    if (!(n >= 1)) return renderStatus();
+    send({ type: 'status', capacity: n }, { kind: 'status' });
+  });
+  renderAlertSettings();
+  for (const ev of ['pointerdown', 'keydown']) document.addEventListener(ev, unlockAudio, { once: true, capture: true });
+  $('logout').addEventListener('click', () => logout());
+  $('reconnect-now').addEventListener('click', () => client.retryNow());
+  $('token-form').addEventListener('submit', (e) => { e.preventDefault(); if ($('token-input').value.trim()) login($('token-input').value.trim(), null); });
+  $('tabs').addEventListener('keydown', onTabKey);
+  $('tabs-closed').addEventListener('keydown', onTabKey);
+  $('closed-toggle').addEventListener('click', () => { S.closedOpen = !S.closedOpen; placeTabs(); saveStore(); });
+  document.addEventListener('keydown', onShortcut, true);
+  wireHelp();
+  document.addEventListener('visibilitychange', () => {
+    const c = S.chats.get(S.activeId);
+    if (c && !document.hidden) { clearUnread(c); markRead(c); }
+  });
+  window.addEventListener('pagehide', saveStore);
+  setInterval(tick, 1000);
+}
+
+boot();

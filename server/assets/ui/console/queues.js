@@ -1,0 +1,106 @@
+// The left column: my status (availability, capacity, chats held) and the team queues with
+// their waiting chats, whose waiting times count up once a second.
+
+import { h } from '../shared/dom.js';
+import { alertOf } from './alerts.js';
+import { renderWaits } from './chats.js';
+import { t } from './i18n.js';
+import { client, send, showError } from './connection.js';
+import { $, S, fmtWait, serviceTopic } from './state.js';
+
+export function onStatus(f) {
+  Object.assign(S, f.availability && { availability: f.availability }, f.capacity && { capacity: f.capacity });
+  renderStatus();
+}
+export function renderStatus() {
+  $('availability').value = S.availability;
+  if (document.activeElement !== $('capacity')) $('capacity').value = S.capacity || '';
+  const held = [...S.chats.values()].filter((c) => c.status === 'open').length;
+  $('status-active').textContent = String(held);
+  $('status-of').textContent = S.capacity ? `of ${S.capacity}` : '';
+}
+export function onQueue(f) {
+  const before = S.queues.get(f.team);
+  S.queues.set(f.team, { entries: f.entries || [], at: Date.now() });
+  renderQueue(f.team);
+  if (before) alertNewcomers(f.team, new Set(before.entries.map((e) => e.conversation)));
+}
+
+/**
+ * Someone joined a team queue: alert if they are still waiting a moment later (in a team with
+ * automatic routing a free professional gets them at once, and that is no news).
+ */
+function alertNewcomers(team, known) {
+  const fresh = (S.queues.get(team).entries || []).filter((e) => !known.has(e.conversation)).map((e) => e.conversation);
+  if (!fresh.length) return;
+  setTimeout(() => {
+    const still = ((S.queues.get(team) || {}).entries || []).some((e) => fresh.includes(e.conversation));
+    if (still) alertOf('queue', t('notifyQueue', { team: teamName(team) }));
+  }, QUEUE_ALERT_DELAY_MS);
+}
+const QUEUE_ALERT_DELAY_MS = 1500;
+const teamName = (id) => id;
+export function renderQueues() {
+  [...$('queues').children].forEach((el) => S.me.teams.includes(el.dataset.team) || el.remove());
+  S.me.teams.forEach(renderQueue);
+}
+export function queueSection(team) {
+  let sec = $('queues').querySelector(`[data-testid="queue-${CSS.escape(team)}"]`);
+  if (sec) return sec;
+  const hid = `q-h-${team.replace(/[^\w-]/g, '_')}`;
+  sec = h('section', { class: 'queue', testid: `queue-${team}`, 'data-team': team, 'aria-labelledby': hid },
+    h('div', { class: 'queue-head' },
+      h('h3', { id: hid }, h('span', { text: team }), ' ', h('span', { class: 'q-count' })),
+      h('button', { type: 'button', class: 'btn small', testid: `accept-next-${team}`, text: 'Accept next',
+        'aria-label': `Accept next chat from ${team}`, onclick: () => accept({ team }) })),
+    h('ul', { class: 'q-list' }), h('p', { class: 'q-empty', text: 'No one waiting.' }));
+  $('queues').append(sec);
+  return sec;
+}
+export function renderQueue(team) {
+  const sec = queueSection(team);
+  const q = S.queues.get(team) || { entries: [], at: Date.now() };
+  const focused = document.activeElement && sec.contains(document.activeElement)
+    ? document.activeElement.closest('[data-conversation]') : null;
+  const list = sec.querySelector('.q-list');
+  list.replaceChildren(...q.entries.map((e, i) => queueEntry(team, e, i)));
+  sec.querySelector('.q-count').textContent = `(${q.entries.length} waiting)`;
+  sec.querySelector('.q-empty').hidden = q.entries.length > 0;
+  if (focused) {
+    const again = list.querySelector(`[data-conversation="${CSS.escape(focused.dataset.conversation)}"] button`);
+    (again || sec.querySelector('[data-testid^="accept-next-"]')).focus();
+  }
+  tick();
+}
+export function queueEntry(team, e, i) {
+  const did = `qe-${team}-${i}`.replace(/[^\w-]/g, '_');
+  const prio = e.priority >= 2 ? 'Returned (professional disconnected)' : e.priority === 1 ? 'Transferred' : '';
+  return h('li', { class: 'q-entry', testid: 'queue-entry', 'data-conversation': e.conversation },
+    h('div', { id: did, class: 'q-info' },
+      h('span', { class: 'q-wait' }, 'Waiting ', h('span', { class: 'q-time', 'data-wait': e.waiting_s, text: fmtWait(e.waiting_s) })),
+      h('span', { class: `q-ident ${e.identified ? 'identified' : 'anonymous'}`, text: e.identified ? 'Identified' : 'Anonymous' }),
+      prio && h('span', { class: 'q-prio', text: prio }),
+      h('span', { class: 'q-svc', text: serviceTopic(e.service, e.topic) })),
+    h('button', { type: 'button', class: 'btn small', testid: 'accept', text: 'Accept', 'aria-describedby': did,
+      onclick: () => accept({ conversation: e.conversation }) }));
+}
+export function accept(target) {
+  if (!send({ type: 'accept', ...target }, { kind: 'accept', ...target })) {
+    showError('Could not accept the chat: you are offline.', null, 'offline', 'accept');
+  }
+}
+
+/** Once a second: waiting times count up locally from the last snapshot. */
+export function tick() {
+  renderWaits();
+  for (const [team, q] of S.queues) {
+    const sec = $('queues').querySelector(`[data-testid="queue-${CSS.escape(team)}"]`);
+    if (!sec) continue;
+    const extra = (Date.now() - q.at) / 1000;
+    sec.querySelectorAll('.q-time').forEach((el) => { el.textContent = fmtWait(Number(el.dataset.wait) + extra); });
+  }
+  if (!client.online && S.token && !$('offline').hidden) {
+    const left = Math.ceil((client.retryAt - Date.now()) / 1000);
+    $('offline-wait').textContent = left > 0 ? ` in ${left} s` : '';
+  }
+}

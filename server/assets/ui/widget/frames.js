@@ -1,0 +1,224 @@
+// The widget's connection (the shared protocol client) and what it does with each frame from
+// /ws/client: welcome, queued/queue, message and system events (drawn once each, by seq),
+// acks, typing, read receipts, closed, errors.
+
+import { Client } from '../shared/client.js';
+import { Outbox } from '../shared/outbox.js';
+import { cfg } from './config.js';
+import { t } from './strings.js';
+import { store, save, seen, own, rt, active } from './state.js';
+import { fieldsEl } from './view.js';
+import { row, confirmOwn, failOwn, markRead, maybeSendRead, showTyping, isVisible } from './messages.js';
+import { sendStart, sendFeedback, abandonStart, resetToStart, resetRating, findService } from './start.js';
+import { render, renderBadge, renderConn, notice, panelHasFocus } from './main.js';
+
+export const client = new Client({
+  url: cfg.wsUrl,
+  hello: () => {
+    const hello = { type: 'hello', resume: [] };
+    if (store.token) hello.token = store.token;
+    if (store.conversation) {
+      hello.resume.push({ conversation: store.conversation, resume_token: store.resume_token, after_seq: rt.replayAll ? 0 : store.last_seq });
+    }
+    return hello;
+  },
+  onFrame: (f, ctx) => onFrame(f, ctx),
+  onClose: (code) => {
+    if (code === 4401) { store.token = null; store.identity = null; save(); } // identification expired
+    return true;
+  },
+  shouldReconnect: active,
+  onState: () => renderConn(),
+});
+
+/** Sends a frame; with `kind`, its reply (ack or error) is matched back to {kind, id}. */
+export function send(frame, kind, id) {
+  return client.send(frame, kind ? { kind: kind, id: id } : undefined);
+}
+
+/** The patient's messages not yet acknowledged, sent again after a reconnect with their own id. */
+export const outbox = new Outbox(client,
+  (p) => ({ type: 'send', conversation: store.conversation, client_msg_id: p.id, body: p.body }));
+store.pending.forEach((p) => outbox.keep(p));
+
+/** The pending messages as they are persisted for a reload. */
+export function savePending() {
+  store.pending = [...outbox.values()].map((p) => ({ id: p.id, body: p.body, at: p.at }));
+  save();
+}
+
+export function onFrame(f, ctx) {
+  if (f.type === 'welcome') return onWelcome(f);
+  if (f.type === 'queued') return onQueued(f);
+  if (f.type === 'error') return onError(f, ctx);
+  if (typeof f.conversation !== 'string') return;
+  if (!store.conversation) {
+    if (store.pendingStart && rt.early.length < 500) rt.early.push([f, ctx]);
+    return;
+  }
+  if (f.conversation !== store.conversation) return;
+  switch (f.type) {
+    case 'message': case 'system': return onEvent(f);
+    case 'ack': return onAck(f, ctx);
+    case 'queue':
+      if (typeof f.position === 'number') store.queue = { position: f.position, wait: f.estimated_wait_s };
+      save(); render(); return;
+    case 'typing': if (f.role === 'professional') showTyping(f.active === true); return;
+    case 'read': if (f.role === 'professional') markRead(f.seq); return;
+    case 'closed':
+      store.closing = typeof f.message === 'string' ? f.message : '';
+      store.status = 'complete';
+      save(); render(); return;
+    default: return;
+  }
+}
+
+function onWelcome(f) {
+  rt.identifying = false;
+  const id = f.identity || {};
+  store.identity = id.kind === 'identified' ? (id.name || '✓') : null;
+  const sum = (Array.isArray(f.conversations) ? f.conversations : []).filter((c) => c && c.conversation === store.conversation)[0];
+  if (sum && typeof sum.status === 'string') {
+    if (rt.replayAll) store.status = sum.status;
+    if (sum.status === 'complete') rt.closedReady = true;
+  }
+  rt.replayAll = false;
+  save();
+  if (store.pendingStart) sendStart();
+  outbox.resend();
+  if (store.pendingFeedback && !store.rated) sendFeedback();
+  maybeSendRead();
+  render();
+}
+
+function onQueued(f) {
+  if (!store.pendingStart && f.conversation !== store.conversation) return;
+  const isNew = store.conversation !== f.conversation;
+  store.conversation = f.conversation;
+  store.resume_token = f.resume_token;
+  store.team = f.team;
+  store.pendingStart = null;
+  if (isNew || store.status === 'starting' || !store.status) store.status = 'queued';
+  if (typeof f.position === 'number') store.queue = { position: f.position, wait: f.estimated_wait_s };
+  save();
+  const buffered = rt.early;
+  rt.early = [];
+  buffered.forEach(([g, c]) => { if (g.conversation === store.conversation) onFrame(g, c); });
+  render();
+}
+
+function onEvent(f) {
+  if (typeof f.seq !== 'number') return;
+  if (f.seq > store.last_seq) store.last_seq = f.seq;
+  if (!seen.has(f.seq)) {
+    seen.add(f.seq);
+    if (f.type === 'message') onMessage(f); else onSystem(f);
+  }
+  save();
+  render();
+}
+
+function onMessage(f) {
+  const from = f.from || {};
+  const role = from.role === 'client' || from.role === 'professional' ? from.role : 'system';
+  const body = typeof f.body === 'string' ? f.body : '';
+  if (role === 'client') {
+    const mine = f.client_msg_id && own.get(f.client_msg_id);
+    if (mine) return confirmOwn(f.client_msg_id, f.seq, f.at);
+    const el = row('client', t('you'), body, f.at, f.seq, f.seq <= store.read_seq ? 'read' : 'sent');
+    if (f.client_msg_id) own.set(f.client_msg_id, { el: el, seq: f.seq });
+    return;
+  }
+  if (role === 'professional') {
+    if (from.name) rt.proName = from.name;
+    rt.lastProSeq = Math.max(rt.lastProSeq, f.seq);
+    showTyping(false);
+    if (f.seq > store.read_sent && !isVisible()) rt.unread++;
+  }
+  row(role, from.name || t('professional'), body, f.at, f.seq);
+  renderBadge();
+  maybeSendRead();
+}
+
+function onSystem(f) {
+  const d = f.detail && typeof f.detail === 'object' ? f.detail : {};
+  let text;
+  switch (f.event) {
+    case 'queued':
+      store.status = 'queued';
+      text = d.reason === 'professional_disconnected' ? t('sysRequeued') : t('sysQueued');
+      break;
+    case 'assigned':
+    case 'reopened':
+      if (d.name) rt.proName = d.name;
+      if (f.event === 'reopened') { store.closing = null; store.rated = false; rt.closedReady = false; resetRating(); }
+      store.status = 'in_progress';
+      store.assigned = true;
+      store.queue = null;
+      text = t(f.event === 'assigned' ? 'sysAssigned' : 'sysReopened', { name: d.name || t('professional') });
+      break;
+    case 'transferred':
+      store.status = 'queued';
+      store.queue = null;
+      text = t('sysTransferred');
+      break;
+    case 'closed':
+      store.status = 'complete';
+      showTyping(false);
+      // The organisation's message follows in a `closed` frame: wait briefly for it.
+      clearTimeout(rt.closeTimer);
+      if (!rt.closedReady) rt.closeTimer = setTimeout(() => { rt.closedReady = true; render(); }, 1500);
+      text = t('sysClosed');
+      break;
+    default:
+      return; // an event this widget does not know: nothing to show
+  }
+  row('system', null, text, f.at, f.seq);
+}
+
+function onAck(f, r) {
+  if (f.client_msg_id && own.has(f.client_msg_id) && typeof f.seq === 'number') {
+    confirmOwn(f.client_msg_id, f.seq, f.at);
+  } else if (r && r.kind === 'feedback') {
+    store.rated = true;
+    store.pendingFeedback = null;
+    save();
+    render();
+  }
+}
+
+function onError(f, ctx) {
+  const r = ctx || {};
+  const code = f.code;
+  if (code === 'service_closed' && store.pendingStart) {
+    const svc = findService(store.pendingStart.service);
+    if (svc) { svc.open_now = false; if (f.message) svc.closed_message = f.message; }
+    const had = panelHasFocus();
+    abandonStart();
+    const head = fieldsEl.querySelector('h3');
+    if (had && head) head.focus();
+    return;
+  }
+  if (code === 'forbidden' && f.conversation && f.conversation === store.conversation && !r.kind) {
+    return resetToStart(true); // the resume token no longer opens this conversation
+  }
+  if (code === 'rate_limited' || code === 'internal') {
+    notice(t(code === 'rate_limited' ? 'errRate' : 'errGeneric'));
+    clearTimeout(rt.resendTimer);
+    rt.resendTimer = setTimeout(() => {
+      if (store.pendingStart) sendStart();
+      outbox.resend();
+    }, code === 'rate_limited' ? 3000 : 4000);
+    return;
+  }
+  if (code === 'conversation_closed') {
+    [...outbox.values()].forEach((p) => failOwn(p.id));
+    store.status = 'complete';
+    rt.closedReady = true;
+    save(); render();
+    return notice(t('errClosedConv'));
+  }
+  if (r.kind === 'send') failOwn(r.id);
+  if (r.kind === 'start') abandonStart();
+  notice(t(code === 'too_large' ? 'errTooLarge' : 'errGeneric'));
+}

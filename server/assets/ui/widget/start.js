@@ -1,0 +1,197 @@
+// The start form (service, topic, the service's questionnaire → `start`), the end of a chat
+// (the organisation's closing message, the 1–5 rating) and the way back to a new start.
+
+import { h } from '../shared/dom.js';
+import { uuid } from '../shared/ids.js';
+import { cfg } from './config.js';
+import { t } from './strings.js';
+import { store, save, resetStore, seen, own, rt } from './state.js';
+import {
+  shadow, serviceSel, fieldsEl, startStatus, startForm, startView, qTitle, logEl,
+  radios, rateErr, rateComment, titleEl,
+} from './view.js';
+import { client, send, outbox } from './frames.js';
+import { showTyping } from './messages.js';
+import { render, renderBadge, notice } from './main.js';
+
+export function findService(id) { return (rt.services || []).filter((s) => s && s.id === id)[0] || null; }
+
+export async function loadServices() {
+  if (rt.servicesState === 'loading' || rt.servicesState === 'ok') return;
+  rt.servicesState = 'loading';
+  renderStart();
+  try {
+    const res = await fetch(cfg.root + '/api/v1/services', { credentials: 'omit' });
+    if (!res.ok) throw new Error('HTTP ' + res.status);
+    const j = await res.json();
+    rt.services = (Array.isArray(j.services) ? j.services : []).filter((s) => s && typeof s.id === 'string');
+    rt.servicesState = 'ok';
+  } catch (e) {
+    rt.servicesState = 'failed';
+  }
+  const hadTitleFocus = shadow.activeElement === titleEl;
+  renderStart();
+  if (hadTitleFocus && !startView.hidden && rt.servicesState === 'ok') serviceSel.focus();
+}
+export async function checkDemo() {
+  if (rt.demoChecked) return;
+  rt.demoChecked = true;
+  try {
+    const res = await fetch(cfg.root + '/api/v1/dev/professionals', { credentials: 'omit' });
+    rt.demo = res.status === 200;
+  } catch (e) { rt.demo = false; }
+  render();
+}
+
+export function renderStart() {
+  startStatus.textContent = '';
+  startForm.hidden = rt.servicesState !== 'ok';
+  if (rt.servicesState === 'loading' || rt.servicesState === 'idle') startStatus.append(h('p', { role: 'status', text: t('loading') }));
+  if (rt.servicesState === 'failed') {
+    startStatus.append(h('p', { role: 'alert', text: t('loadFailed') }),
+      h('button', { type: 'button', class: 'btn', text: t('retry'), onclick: () => { rt.servicesState = 'idle'; loadServices(); } }));
+  }
+  if (rt.servicesState !== 'ok') return;
+  serviceSel.textContent = '';
+  rt.services.forEach((s) => serviceSel.append(h('option', { value: s.id, text: s.name || s.id })));
+  const pre = store.service || cfg.service;
+  if (findService(pre)) serviceSel.value = pre;
+  renderFields();
+}
+
+export function renderFields() {
+  const svc = findService(serviceSel.value);
+  fieldsEl.textContent = '';
+  rt.fields = [];
+  if (!svc) return;
+  if (svc.open_now === false) {
+    fieldsEl.append(h('div', { class: 'svc-closed', 'data-testid': 'service-closed', role: 'status' },
+      h('h3', { tabindex: '-1', text: t('closedTitle') }),
+      svc.closed_message ? h('p', { text: svc.closed_message }) : null,
+      h('p', { text: t('closedGuide') })));
+    return;
+  }
+  const topics = Array.isArray(svc.topics) ? svc.topics : [];
+  if (topics.length) {
+    const sel = h('select', { id: 'lk-topic', 'data-testid': 'topic', 'aria-required': 'true', 'aria-describedby': 'lk-topic-err' },
+      h('option', { value: '', text: t('choose') }), topics.map((x) => h('option', { value: x.id, text: x.name || x.id })));
+    const err = h('p', { class: 'err', id: 'lk-topic-err', hidden: true });
+    fieldsEl.append(h('div', { class: 'field' }, h('label', { for: 'lk-topic' }, t('topic') + ' ', h('span', { class: 'req', text: t('required') })), sel, err));
+    rt.fields.push({ q: { id: '\u0000topic', kind: 'topic', required: true }, ctl: sel, err: err });
+  }
+  const qs = svc.questionnaire && Array.isArray(svc.questionnaire.questions) ? svc.questionnaire.questions : [];
+  qs.forEach((q, i) => {
+    if (!q || typeof q.id !== 'string') return;
+    const id = 'lk-q-' + i;
+    let ctl;
+    if (q.kind === 'choice' || q.kind === 'yes_no') {
+      const opts = q.kind === 'yes_no' ? [['yes', t('yes')], ['no', t('no')]] : (q.options || []).map((o) => [String(o), String(o)]);
+      ctl = h('select', { id: id }, h('option', { value: '', text: t('choose') }), opts.map((o) => h('option', { value: o[0], text: o[1] })));
+    } else {
+      ctl = h('textarea', { id: id, rows: '2', maxlength: '2000' });
+    }
+    ctl.setAttribute('data-testid', 'q-' + q.id);
+    ctl.setAttribute('aria-describedby', id + '-err');
+    if (q.required) ctl.setAttribute('aria-required', 'true');
+    const err = h('p', { class: 'err', id: id + '-err', hidden: true });
+    fieldsEl.append(h('div', { class: 'field' },
+      h('label', { for: id }, (q.label || q.id) + ' ', q.required ? h('span', { class: 'req', text: t('required') }) : null), ctl, err));
+    rt.fields.push({ q: q, ctl: ctl, err: err });
+  });
+  fieldsEl.append(h('p', { class: 'err', id: 'lk-start-err', role: 'alert' }),
+    h('button', { type: 'submit', class: 'btn btn-block', 'data-testid': 'start', text: t('start') }));
+}
+
+export function submitStart(e) {
+  e.preventDefault();
+  const svc = findService(serviceSel.value);
+  if (!svc || svc.open_now === false) return;
+  let topic = null;
+  let firstBad = null;
+  const answers = {};
+  rt.fields.forEach((f) => {
+    const v = f.ctl.value.trim();
+    const missing = f.q.required && !v;
+    f.err.hidden = !missing;
+    f.err.textContent = missing ? t(f.q.kind === 'topic' ? 'errTopic' : 'errRequired') : '';
+    if (missing) f.ctl.setAttribute('aria-invalid', 'true'); else f.ctl.removeAttribute('aria-invalid');
+    if (missing && !firstBad) firstBad = f.ctl;
+    if (!v) return;
+    if (f.q.kind === 'topic') topic = v;
+    else answers[f.q.id] = f.q.kind === 'yes_no' ? v === 'yes' : v;
+  });
+  const summary = shadow.getElementById('lk-start-err');
+  if (summary) summary.textContent = firstBad ? t('errSummary') : '';
+  if (firstBad) return firstBad.focus();
+  const start = { service: svc.id, client_ref: uuid() };
+  if (topic) start.topic = topic;
+  if (Object.keys(answers).length) start.questionnaire = answers;
+  resetStore({ token: store.token, identity: store.identity, open: store.open, service: svc.id, topic: topic, status: 'starting', pendingStart: start });
+  save();
+  resetChat();
+  render();
+  qTitle.focus();
+  if (client.welcomed) sendStart(); else client.retryNow();
+}
+export function sendStart() {
+  const s = store.pendingStart;
+  const f = { type: 'start', service: s.service, client_ref: s.client_ref };
+  if (s.topic) f.topic = s.topic;
+  if (s.questionnaire) f.questionnaire = s.questionnaire;
+  send(f, 'start');
+}
+export function abandonStart() {
+  store.pendingStart = null;
+  store.status = null;
+  save();
+  render();
+  renderFields();
+}
+
+// Closing and rating.
+export function submitRating(e) {
+  e.preventDefault();
+  const chosen = radios.filter((r) => r.checked)[0];
+  rateErr.hidden = !!chosen;
+  rateErr.textContent = chosen ? '' : t('rateMissing');
+  if (!chosen) return radios[0].focus();
+  store.pendingFeedback = { rating: Number(chosen.value), comment: rateComment.value.trim() };
+  save();
+  sendFeedback(); // a repeat is harmless: the server keeps the first rating
+  if (!client.ws) client.retryNow();
+}
+export function sendFeedback() {
+  const p = store.pendingFeedback;
+  const f = { type: 'feedback', conversation: store.conversation, rating: p.rating };
+  if (p.comment) f.comment = p.comment;
+  send(f, 'feedback');
+}
+export function resetRating() {
+  radios.forEach((r) => { r.checked = false; });
+  rateComment.value = '';
+  rateErr.hidden = true;
+}
+/** Back to the start form: after a rated chat, or when a conversation cannot be resumed. */
+export function resetToStart(lost) {
+  resetStore({ token: store.token, identity: store.identity, open: store.open, service: store.service });
+  save();
+  resetChat();
+  render();
+  if (rt.servicesState === 'ok') { renderFields(); if (!lost) serviceSel.focus(); } else loadServices();
+  if (lost) notice(t('errLost'));
+}
+export function resetChat() {
+  logEl.textContent = '';
+  seen.clear();
+  own.clear();
+  outbox.items.clear();
+  rt.early = [];
+  rt.proName = null;
+  rt.lastProSeq = 0;
+  rt.unread = 0;
+  rt.closedReady = false;
+  clearTimeout(rt.closeTimer);
+  showTyping(false);
+  resetRating();
+  renderBadge();
+}

@@ -1,0 +1,61 @@
+// The widget's state: what a reload needs, kept in sessionStorage under "luukku.widget.v1"
+// (closing the tab forgets it), and the page's runtime state that is not persisted.
+
+export const KEY = 'luukku.widget.v1';
+export const MAX_BODY = 10000;
+
+function fresh(keep) {
+  return Object.assign({
+    conversation: null, resume_token: null, last_seq: 0, service: null, topic: null,
+    status: null, assigned: false, queue: null, pending: [], read_seq: 0, read_sent: 0,
+    closing: null, rated: false, pendingStart: null, pendingFeedback: null,
+    token: null, identity: null, open: false,
+  }, keep || {});
+}
+function load() {
+  try {
+    const s = JSON.parse(sessionStorage.getItem(KEY));
+    if (s && typeof s === 'object') return fresh(s);
+  } catch (e) { /* unavailable or corrupt storage: start afresh */ }
+  return fresh();
+}
+
+/** The persisted state; replaced in place by `resetStore` so every module sees the same object. */
+export const store = load();
+if (!Array.isArray(store.pending)) store.pending = [];
+
+export function save() {
+  try { sessionStorage.setItem(KEY, JSON.stringify(store)); } catch (e) { /* private mode */ }
+}
+
+/** Starts a fresh state, keeping the fields in `keep`. */
+export function resetStore(keep) {
+  for (const k of Object.keys(store)) delete store[k];
+  Object.assign(store, fresh(keep));
+}
+
+export const seen = new Set();  // seqs drawn
+export const own = new Map();   // client_msg_id → {el, seq}
+
+export const rt = {
+  replayAll: true,        // the first hello of a page load redraws the whole history
+  identifying: false,     // reconnecting on purpose with a new token: no alarm
+  early: [],              // [frame, ctx] of conversation frames that overtook the `queued` reply
+  services: null,         // list from /api/v1/services
+  servicesState: 'idle',  // idle | loading | ok | failed
+  demo: false,
+  demoChecked: false,
+  proName: null,
+  lastProSeq: 0,
+  unread: 0,
+  closedReady: store.status === 'complete',
+  closeTimer: 0,
+  typingOn: false,
+  typingTimer: 0,
+  typingHide: 0,
+  noticeTimer: 0,
+  resendTimer: 0,
+  fields: [],             // [{q, ctl, err}] of the current questionnaire
+};
+
+export function active() { return !!(store.conversation || store.pendingStart); }

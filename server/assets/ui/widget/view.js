@@ -1,0 +1,88 @@
+// The widget's DOM, built once: the launcher, and the panel with its start view (service,
+// topic, questionnaire), chat view (queue status, message log, closing and rating) and
+// composer, all inside an open shadow root. The data-testid hooks are the contract in docs/ui.md.
+
+import { h } from '../shared/dom.js';
+import { cfg } from './config.js';
+import { t } from './strings.js';
+import { CSS } from './styles.js';
+import { store, MAX_BODY } from './state.js';
+import { sendMessage } from './messages.js';
+import { renderFields, submitStart, submitRating, resetToStart } from './start.js';
+import { setOpen, openIdentify, closeIdentify, submitIdentify } from './main.js';
+
+export const host = h('div', { id: 'luukku-widget-host' });
+host.style.setProperty('all', 'initial', 'important');
+host.style.setProperty('display', 'block', 'important');
+export const shadow = host.attachShadow({ mode: 'open' });
+
+export const badge = h('span', { class: 'badge', hidden: true });
+export const icon = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+icon.setAttribute('viewBox', '0 0 24 24');
+icon.setAttribute('aria-hidden', 'true');
+icon.innerHTML = '<path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm5 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm5 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3z"/>';
+export const launcher = h('button', { type: 'button', class: 'launcher', 'data-testid': 'launcher', 'aria-expanded': 'false', 'aria-controls': 'lk-panel', onclick: () => setOpen(!store.open, true) },
+  icon, h('span', { text: t('launcher') }), badge);
+
+export const titleEl = h('h2', { id: 'lk-title', tabindex: '-1', text: t('title') });
+export const identityEl = h('p', { class: 'identity', hidden: true });
+export const identifyBtn = h('button', { type: 'button', class: 'head-btn', 'data-testid': 'identify', hidden: true, text: t('identify'), onclick: openIdentify });
+export const closeBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('closePanel'), onclick: () => setOpen(false, true) },
+  h('span', { 'aria-hidden': 'true', text: '×' }));
+export const connEl = h('div', { class: 'conn', 'data-testid': 'connection', role: 'status', 'aria-live': 'polite' });
+export const noticeEl = h('div', { class: 'notice', 'data-testid': 'notice', role: 'status', 'aria-live': 'polite' });
+
+export const idName = h('input', { id: 'lk-idname', type: 'text', autocomplete: 'name', maxlength: '100', 'aria-describedby': 'lk-idname-err' });
+export const idErr = h('p', { class: 'err', id: 'lk-idname-err', hidden: true });
+export const idSubmit = h('button', { type: 'submit', class: 'btn', text: t('identifyGo') });
+export const idForm = h('form', { class: 'idform', hidden: true, novalidate: true, onsubmit: submitIdentify },
+  h('label', { for: 'lk-idname', text: t('identifyName') }), idName, idErr,
+  h('div', { class: 'row' }, idSubmit, h('button', { type: 'button', class: 'btn btn-secondary', text: t('cancel'), onclick: () => closeIdentify(true) })));
+
+// Start view: the service select stays; the part below is rebuilt per service.
+export const serviceSel = h('select', { id: 'lk-service', 'data-testid': 'service', onchange: () => { renderFields(); } });
+export const fieldsEl = h('div');
+export const startStatus = h('div');
+export const startForm = h('form', { novalidate: true, onsubmit: submitStart },
+  h('p', { class: 'intro', text: t('intro') }), h('p', { class: 'emerg', text: t('emergency') }),
+  h('div', { class: 'field' }, h('label', { for: 'lk-service', text: t('service') }), serviceSel), fieldsEl);
+export const startView = h('div', {}, startStatus, startForm);
+
+// Chat view.
+export const qTitle = h('h3', { tabindex: '-1' });
+export const qPos = h('strong', { 'data-testid': 'queue-position' });
+export const qWait = h('span', { 'data-testid': 'queue-wait' });
+export const qDetails = h('div', {}, h('p', {}, t('queuePos') + ' ', qPos), h('p', {}, t('queueWait') + ' ', qWait));
+export const queueEl = h('div', { class: 'queue', 'data-testid': 'queue-status', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' }, qTitle, qDetails);
+export const queueNote = h('p', { class: 'muted queue-note', text: t('queueKeep') });
+export const logEl = h('div', { class: 'log', 'data-testid': 'messages', role: 'log', 'aria-live': 'polite', 'aria-label': t('messages') });
+export const typingEl = h('p', { class: 'typing', 'data-testid': 'typing', hidden: true });
+
+export const closedHead = h('h3', { id: 'lk-closed-h', tabindex: '-1', text: t('closedHeading') });
+export const closingMsg = h('p', { 'data-testid': 'closing-message' });
+export const radios = [1, 2, 3, 4, 5].map((n) => h('input', { type: 'radio', name: 'lk-rating', value: n, 'data-testid': 'rating-' + n, id: 'lk-rate-' + n }));
+export const rateErr = h('p', { class: 'err', id: 'lk-rate-err', hidden: true });
+export const rateComment = h('textarea', { id: 'lk-rate-comment', 'data-testid': 'rating-comment', rows: '3', maxlength: '2000' });
+export const rateSubmit = h('button', { type: 'submit', class: 'btn', 'data-testid': 'rating-submit', text: t('rateSubmit') });
+export const rateForm = h('form', { novalidate: true, onsubmit: submitRating },
+  h('fieldset', { 'aria-describedby': 'lk-rate-err' }, h('legend', { text: t('rateLegend') }),
+    h('div', { class: 'stars' }, radios.map((r, i) => h('label', { for: r.id }, r, String(i + 1)))), rateErr),
+  h('div', { class: 'field' }, h('label', { for: 'lk-rate-comment', text: t('rateComment') }), rateComment), rateSubmit);
+export const thanksEl = h('p', { class: 'thanks', 'data-testid': 'rating-thanks', role: 'status', tabindex: '-1' });
+export const newChatBtn = h('button', { type: 'button', class: 'btn btn-secondary', hidden: true, text: t('newChat'), onclick: () => resetToStart(false) });
+export const closedEl = h('section', { class: 'closed', 'data-testid': 'closed', 'aria-labelledby': 'lk-closed-h', hidden: true },
+  closedHead, closingMsg, rateForm, thanksEl, newChatBtn);
+export const chatView = h('div', { hidden: true }, queueEl, queueNote, logEl, typingEl, closedEl);
+export const scroll = h('div', { class: 'scroll' }, startView, chatView);
+
+export const composer = h('textarea', { id: 'lk-composer', 'data-testid': 'composer', rows: '2', maxlength: MAX_BODY, placeholder: t('composerPh'), 'aria-describedby': 'lk-hint' });
+export const sendBtn = h('button', { type: 'submit', class: 'btn', 'data-testid': 'send', text: t('send') });
+export const footer = h('form', { class: 'composer', hidden: true, onsubmit: (e) => { e.preventDefault(); sendMessage(); composer.focus(); } },
+  h('label', { for: 'lk-composer', class: 'vh', text: t('composer') }), composer, sendBtn,
+  h('p', { id: 'lk-hint', class: 'vh', text: t('composerHint') }));
+
+export const panel = h('section', { id: 'lk-panel', class: 'panel', 'data-testid': 'panel', role: 'dialog', 'aria-label': t('panelLabel'), hidden: true, lang: cfg.lang },
+  h('div', { class: 'head' }, h('div', { class: 'titles' }, titleEl, identityEl), identifyBtn, closeBtn),
+  connEl, noticeEl, idForm, scroll, footer);
+export const root = h('div', { class: 'root', lang: cfg.lang }, panel, launcher);
+shadow.append(h('style', { text: CSS }), root);
