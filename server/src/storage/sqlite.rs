@@ -5,11 +5,12 @@
 //! `spawn_blocking`; WAL lets them run beside the writer.
 
 use super::{
-    ClientIdentity, ConversationRecord, ConversationState, Receipt, Storage, StorageError, WriteOp,
+    ClientIdentity, ConversationRecord, ConversationState, PersonalCanned, Receipt, Storage,
+    StorageError, WriteOp,
 };
 use crate::metrics::StorageMetrics;
 use async_trait::async_trait;
-use console_protocol::{ConversationId, ConversationStatus, Event};
+use console_protocol::{ConversationId, ConversationStatus, Event, ProfessionalId};
 use prometheus::Histogram;
 use rusqlite::{ffi, params, Connection, OpenFlags, OptionalExtension, Params, Row, Transaction};
 use std::path::{Path, PathBuf};
@@ -100,6 +101,20 @@ DROP TABLE events;
 ALTER TABLE events_by_arrival RENAME TO events;
 CREATE UNIQUE INDEX events_seq ON events (conversation, seq);
 ALTER TABLE conversations DROP COLUMN last_seq;
+",
+    // Professionals' own canned responses (quick replies). The team ones live in the
+    // organisation configuration. One code per professional and language.
+    r"
+CREATE TABLE canned_responses (
+    id            TEXT PRIMARY KEY NOT NULL,
+    professional  TEXT NOT NULL,
+    code          TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    lang          TEXT NOT NULL,
+    body          TEXT NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX canned_responses_code ON canned_responses (professional, code, lang);
 ",
 ];
 
@@ -313,6 +328,15 @@ impl Storage for SqliteStorage {
                 .optional()?)
         })
         .await
+    }
+
+    async fn canned_responses(
+        &self,
+        professional: &ProfessionalId,
+    ) -> Result<Vec<PersonalCanned>, StorageError> {
+        let professional = professional.clone();
+        self.read(move |conn| canned::list(conn, &professional))
+            .await
     }
 
     async fn ping(&self) -> Result<(), StorageError> {
@@ -594,6 +618,8 @@ fn apply_isolated(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(), StorageE
                 )?
                 .execute(params![conversation.as_str(), rating, comment, at_ms])?;
         }
+        WriteOp::SaveCanned { response, replace } => canned::save(&savepoint, response, *replace)?,
+        WriteOp::DeleteCanned { id, professional } => canned::delete(&savepoint, id, professional)?,
     }
     // On any error above the savepoint is dropped, which rolls it back.
     savepoint.commit()?;
@@ -792,6 +818,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 fn to_u64(value: i64, column: &str) -> Result<u64, StorageError> {
     u64::try_from(value).map_err(|_| StorageError::Corrupt(format!("{column} {value}")))
 }
+
+#[path = "sqlite_canned.rs"]
+mod canned;
 
 #[cfg(test)]
 #[path = "sqlite_tests.rs"]
