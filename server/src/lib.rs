@@ -2,7 +2,8 @@
 //!
 //! # Layout
 //! - `config` — the typed configuration (file, environment, flags) and its validation.
-//! - `organisation` — teams, services, topics, questionnaires, professionals; the demo org.
+//! - `organisation` — teams, services, topics, questionnaires, professionals; the demo org;
+//!   translatable texts (`organisation::Text`) and language negotiation.
 //! - `auth` — JWT verification for professionals and identified clients, resume tokens.
 //! - `http` — warp routes: WebSocket upgrade, health, metrics, services API, dev endpoints.
 //! - `session` — one task per WebSocket connection; `session::outbound` is what actors send it.

@@ -63,7 +63,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         storage: storage.clone(),
         metrics: metrics.clone(),
         auth: auth.clone(),
-        closing_message: config.organisation.closing_message.clone(),
+        closing_message: config.organisation.closing_message(None),
     });
     let open = storage.open_conversations().await?;
     let cancel = CancellationToken::new();

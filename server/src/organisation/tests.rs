@@ -1,0 +1,113 @@
+use super::*;
+
+/// The smallest organisation, texts as given, languages as defaulted.
+fn parse(extra: &str, team_name: &str) -> Result<Organisation, String> {
+    let text = format!(
+        "name = \"Org\"\nclosing_message = \"Bye\"\n{extra}\n\
+         [[teams]]\nid = \"t\"\nname = {team_name}\nrouting = \"auto\"\n\
+         [[services]]\nid = \"s\"\nname = \"S\"\nteams = [\"t\"]\n"
+    );
+    let org: Organisation = toml::from_str(&text).map_err(|e| e.to_string())?;
+    org.validate()?;
+    Ok(org)
+}
+
+#[test]
+fn demo_is_valid_and_has_both_routing_modes() {
+    let org = Organisation::demo();
+    org.validate().expect("valid");
+    assert!(org.teams.iter().any(|t| t.routing == Routing::Auto));
+    assert!(org.teams.iter().any(|t| t.routing == Routing::Manual));
+    assert!(org.services.iter().any(|s| s.teams.len() > 1));
+}
+
+#[test]
+fn opening_hours_are_enforced() {
+    let mut org = Organisation::demo();
+    org.utc_offset_minutes = 120;
+    let mut s = org.services[0].clone();
+    s.opening_hours = vec![OpeningHours {
+        days: vec!["mon".into()],
+        open: "08:00".into(),
+        close: "16:00".into(),
+    }];
+    // 2026-11-23 is a Monday. 07:00 UTC = 09:00 local: open. 15:00 UTC = 17:00: closed.
+    let open = time::macros::datetime!(2026-11-23 07:00 UTC);
+    let closed = time::macros::datetime!(2026-11-23 15:00 UTC);
+    assert!(org.is_open(&s, open));
+    assert!(!org.is_open(&s, closed));
+    assert!(!org.is_open(&s, open + time::Duration::days(1)));
+}
+
+#[test]
+fn plain_strings_still_configure_an_organisation() {
+    let org = parse("", "\"Team\"").expect("the old format stays valid");
+    assert_eq!(
+        (org.default_language.as_str(), org.languages.len()),
+        ("fi", 3)
+    );
+    assert_eq!(org.text(&org.teams[0].name, Some("sv")), "Team");
+    assert_eq!(org.closing_message(Some("en")), "Bye");
+}
+
+#[test]
+fn translated_texts_fall_back_to_the_default_language() {
+    let org = parse(
+        "default_language = \"sv\"",
+        "{ sv = \"Teamet\", en = \"The team\" }",
+    )
+    .expect("valid");
+    let name = &org.teams[0].name;
+    assert_eq!(org.text(name, Some("en")), "The team");
+    assert_eq!(
+        org.text(name, Some("fi")),
+        "Teamet",
+        "no Finnish: the default"
+    );
+    assert_eq!(org.text(name, Some("en-GB")), "The team");
+    assert_eq!(org.text(name, Some("xx")), "Teamet", "unknown: the default");
+    assert_eq!(org.text(name, None), "Teamet");
+}
+
+#[test]
+fn bad_languages_are_refused_at_start_up() {
+    let unknown = parse("", "{ fi = \"Tiimi\", de = \"Team\" }").expect_err("de");
+    assert!(
+        unknown.contains("team t name") && unknown.contains("\"de\""),
+        "{unknown}"
+    );
+    assert!(parse("", "{}").is_err(), "an empty table");
+    assert!(parse("default_language = \"de\"", "\"T\"").is_err());
+    assert!(parse("languages = [\"fi\", \"FI\"]", "\"T\"").is_err());
+    assert!(parse("languages = [\"fi\", \"fi\"]", "\"T\"").is_err());
+    assert!(parse("languages = []", "\"T\"").is_err());
+    let more = parse(
+        "languages = [\"fi\", \"sv\", \"en\", \"se\"]",
+        "{ se = \"Joavku\" }",
+    );
+    assert!(more.is_ok(), "Northern Sami, once configured: {more:?}");
+}
+
+/// Every text of the demo organisation exists in Finnish, Swedish and English.
+#[test]
+fn the_demo_is_translated_into_finnish_swedish_and_english() {
+    let org = Organisation::demo();
+    let mut texts = vec![("name", &org.name), ("closing", &org.closing_message)];
+    for t in &org.teams {
+        texts.push(("team", &t.name));
+    }
+    for s in &org.services {
+        texts.extend([("service", &s.name), ("closed", &s.closed_message)]);
+        texts.extend(s.topics.iter().map(|t| ("topic", &t.name)));
+        for q in &s.questionnaire {
+            texts.push(("question", &q.label));
+            texts.extend(q.options.iter().map(|o| ("option", o)));
+        }
+    }
+    for (what, text) in texts {
+        let langs: Vec<&str> = text.languages().map(Iterator::collect).unwrap_or_default();
+        assert_eq!(langs, ["en", "fi", "sv"], "{what}: {text:?}");
+    }
+    assert!(org.closing_message(Some("sv")).starts_with("Tack"));
+    assert!(org.closing_message(None).starts_with("Kiitos"));
+}
