@@ -27,6 +27,21 @@ pub struct Team {
     pub id: TeamId,
     pub name: Text,
     pub routing: Routing,
+    /// The team's canned responses (quick replies), one per code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub canned: Vec<CannedText>,
+}
+
+/// A team's canned response: a short code, a title for the picker and the text to insert,
+/// each translatable. `{client_name}`, `{professional_name}` and `{team}` are filled in by the
+/// console.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CannedText {
+    pub code: String,
+    #[serde(default)]
+    pub title: Text,
+    pub body: Text,
 }
 
 /// A reason for contact inside a service.
@@ -226,13 +241,25 @@ impl Organisation {
         Ok(())
     }
 
-    /// Every text: language keys among `languages`.
+    /// Every text: language keys among `languages`; canned responses well formed.
     fn validate_texts(&self) -> Result<(), String> {
         let langs = &self.languages;
         self.name.check("name", langs)?;
         self.closing_message.check("closing_message", langs)?;
         for t in &self.teams {
             t.name.check(&format!("team {} name", t.id), langs)?;
+            for (i, c) in t.canned.iter().enumerate() {
+                let what = format!("team {} canned response {:?}", t.id, c.code);
+                crate::canned::check_code(&c.code).map_err(|e| format!("{what}: {e}"))?;
+                if t.canned[..i].iter().any(|o| o.code == c.code) {
+                    return Err(format!("{what}: the code is used twice"));
+                }
+                c.title.check(&format!("{what} title"), langs)?;
+                c.body.check(&format!("{what} body"), langs)?;
+                if c.body.is_empty() {
+                    return Err(format!("{what}: the body is empty"));
+                }
+            }
         }
         for s in &self.services {
             s.name.check(&format!("service {} name", s.id), langs)?;

@@ -88,6 +88,24 @@ fn bad_languages_are_refused_at_start_up() {
     assert!(more.is_ok(), "Northern Sami, once configured: {more:?}");
 }
 
+#[test]
+fn team_canned_responses_are_validated() {
+    let with = |canned: &str| {
+        let org = toml::from_str::<Organisation>(&format!(
+            "name = \"O\"\nclosing_message = \"B\"\n[[teams]]\nid = \"t\"\nname = \"T\"\n\
+             routing = \"auto\"\n{canned}\n[[services]]\nid = \"s\"\nname = \"S\"\nteams = [\"t\"]\n"
+        ))
+        .map_err(|e| e.to_string())?;
+        org.validate()
+    };
+    let ok = "[[teams.canned]]\ncode = \"hi\"\nbody = { fi = \"Hei\" }\n";
+    assert_eq!(with(ok), Ok(()));
+    assert!(with("[[teams.canned]]\ncode = \"Hi!\"\nbody = \"x\"\n").is_err());
+    assert!(with("[[teams.canned]]\ncode = \"hi\"\nbody = \"\"\n").is_err());
+    assert!(with("[[teams.canned]]\ncode = \"hi\"\nbody = { de = \"Hallo\" }\n").is_err());
+    assert!(with(&format!("{ok}{ok}")).is_err(), "a code twice");
+}
+
 /// Every text of the demo organisation exists in Finnish, Swedish and English.
 #[test]
 fn the_demo_is_translated_into_finnish_swedish_and_english() {
@@ -95,6 +113,9 @@ fn the_demo_is_translated_into_finnish_swedish_and_english() {
     let mut texts = vec![("name", &org.name), ("closing", &org.closing_message)];
     for t in &org.teams {
         texts.push(("team", &t.name));
+        for c in &t.canned {
+            texts.extend([("canned title", &c.title), ("canned body", &c.body)]);
+        }
     }
     for s in &org.services {
         texts.extend([("service", &s.name), ("closed", &s.closed_message)]);
@@ -110,4 +131,7 @@ fn the_demo_is_translated_into_finnish_swedish_and_english() {
     }
     assert!(org.closing_message(Some("sv")).starts_with("Tack"));
     assert!(org.closing_message(None).starts_with("Kiitos"));
+    for t in &org.teams {
+        assert!((3..=5).contains(&t.canned.len()), "team {}", t.id);
+    }
 }

@@ -371,6 +371,9 @@ where
                 self.history(conn, req, h.conversation, h.before_seq, h.limit)
                     .await
             }
+            ConsoleFrame::Canned(_) => super::canned::list(conn, &self.me, req).await,
+            ConsoleFrame::CannedSave(s) => super::canned::save(conn, &self.me, req, s).await,
+            ConsoleFrame::CannedDelete(d) => super::canned::delete(conn, &self.me, req, d.id).await,
         }
     }
 
