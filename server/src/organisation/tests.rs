@@ -135,3 +135,29 @@ fn the_demo_is_translated_into_finnish_swedish_and_english() {
         assert!((3..=5).contains(&t.canned.len()), "team {}", t.id);
     }
 }
+
+/// The example of docs/configuration.md is a valid configuration, read as it says.
+#[test]
+fn the_documented_example_configures_a_translated_organisation() {
+    let doc = include_str!("../../../docs/configuration.md");
+    let example = doc
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a toml example");
+    let text = format!("[auth]\njwt_secret = \"{}\"\n{example}", "s".repeat(32));
+    let config = crate::Config::from_toml(&text).expect("the example is valid");
+    let org = &config.organisation;
+    let service = &org.services[0];
+    assert_eq!(org.text(&service.name, Some("sv")), "Hälsostationens chatt");
+    assert_eq!(
+        org.text(&service.closed_message, Some("sv")),
+        "Call 09 123 4567 on weekdays 8-16."
+    );
+    assert_eq!(
+        org.text(&service.questionnaire[0].options[1], Some("fi")),
+        "1–3 päivää"
+    );
+    let canned = crate::canned::team_responses(org, &[org.teams[0].id.clone()]);
+    assert_eq!(canned.len(), 3, "one greeting per language");
+}
