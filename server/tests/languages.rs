@@ -30,6 +30,7 @@ async fn every_text_comes_in_the_language_asked_for() {
     let s = TestServer::start().await;
     let sv = services(&s, "/api/v1/services?lang=sv", &[]).await;
     assert_eq!(sv["lang"], "sv");
+    assert_eq!(sv["languages"], serde_json::json!(["fi", "sv", "en"]));
     assert_eq!(sv["organisation"], "Demovälfärdsområdet");
     let health = service(&sv, "health-chat");
     assert_eq!(health["name"], "Hälsostationens chatt");

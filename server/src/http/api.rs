@@ -146,7 +146,8 @@ fn services(
         })
         .collect();
     let body = serde_json::json!({
-        "organisation": text(&org.name), "lang": lang, "services": list,
+        "organisation": text(&org.name), "lang": lang, "languages": org.languages,
+        "services": list,
     });
     let reply = warp::reply::with_header(warp::reply::json(&body), "content-language", lang);
     // The answer depends on the header, so caches must keep one copy per language.

@@ -3,6 +3,7 @@
 //! default language and then to any translation there is. Also picks the language of a request
 //! from `?lang=` and `Accept-Language`.
 
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -10,13 +11,38 @@ use std::collections::BTreeMap;
 ///
 /// In the configuration either `name = "Health station chat"` or
 /// `name = { fi = "Terveysaseman chat", sv = "Hälsostationens chatt", en = "Health station chat" }`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Text {
     /// One string for every language (written in the organisation's default language).
     Plain(String),
     /// Language code (`fi`, `sv`, `en`, …) → text.
     Translated(BTreeMap<String, String>),
+}
+
+/// Reads a string or a table of strings, saying so when given anything else (a derived
+/// untagged enum would only say that nothing matched).
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a text: a string, or a table of language = \"text\"")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Text, E> {
+                Ok(Text::Plain(s.to_owned()))
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Text, M::Error> {
+                let mut by_lang = BTreeMap::new();
+                while let Some((lang, text)) = map.next_entry::<String, String>()? {
+                    by_lang.insert(lang, text);
+                }
+                Ok(Text::Translated(by_lang))
+            }
+        }
+        d.deserialize_any(TextVisitor)
+    }
 }
 
 impl Default for Text {
@@ -170,7 +196,13 @@ mod tests {
             .expect("parses");
         assert_eq!(t.a, Text::from("plain"));
         assert_eq!(t.b.get("sv", "fi"), "svenska");
-        assert!(toml::from_str::<T>("a = 1\nb = \"x\"").is_err());
+        let e = toml::from_str::<T>("a = 1\nb = \"x\"")
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            e.is_some_and(|e| e.contains("a string, or a table")),
+            "says what a text is"
+        );
         assert!(toml::from_str::<T>("a = { fi = 1 }\nb = \"x\"").is_err());
     }
 
