@@ -15,6 +15,11 @@ pub const MAX_BODY_CHARS: usize = 2000;
 /// Most personal responses one professional may keep: a picker of more is no quicker than
 /// typing, and it bounds what one account can store.
 pub const MAX_PERSONAL: usize = 200;
+/// Most bytes (UTF-8) of one professional's personal titles and bodies together. The whole
+/// list travels in one `canned` frame, which has to stay well under the 1 MiB a connection may
+/// buffer for writing even when JSON doubles every byte (`"` → `\"`); 200 long responses in
+/// 4-byte characters would not.
+pub const MAX_PERSONAL_BYTES: usize = 256 * 1024;
 
 /// A code is 1–32 characters of `a-z`, `0-9`, `_` and `-` (typed after a `/` in the composer).
 pub fn check_code(code: &str) -> Result<(), String> {
@@ -38,11 +43,46 @@ pub fn check_personal(org: &Organisation, save: &CannedSave) -> Result<(), Strin
             "title must be at most {MAX_TITLE_CHARS} characters"
         ));
     }
+    if save.title.chars().any(char::is_control) {
+        return Err("title must be one line without control characters".to_owned());
+    }
     if save.body.trim().is_empty() || save.body.chars().count() > MAX_BODY_CHARS {
         return Err(format!("body must be 1-{MAX_BODY_CHARS} characters"));
     }
+    if save
+        .body
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err("body may hold no control characters but line breaks and tabs".to_owned());
+    }
     if !org.languages.contains(&save.lang) {
         return Err(format!("lang must be one of {}", org.languages.join(", ")));
+    }
+    Ok(())
+}
+
+/// Checks that `save` fits beside the professional's `existing` responses (the one it edits,
+/// if any, left out): at most [`MAX_PERSONAL`] of them, [`MAX_PERSONAL_BYTES`] together.
+pub fn check_room(existing: &[PersonalCanned], save: &CannedSave) -> Result<(), String> {
+    let others: Vec<&PersonalCanned> = existing
+        .iter()
+        .filter(|p| Some(&p.id) != save.id.as_ref())
+        .collect();
+    if save.id.is_none() && others.len() >= MAX_PERSONAL {
+        return Err(format!("at most {MAX_PERSONAL} personal responses"));
+    }
+    let bytes: usize = others
+        .iter()
+        .map(|p| p.title.len() + p.body.len())
+        .sum::<usize>()
+        + save.title.len()
+        + save.body.len();
+    if bytes > MAX_PERSONAL_BYTES {
+        return Err(format!(
+            "body: your personal responses may hold at most {} KiB of text together",
+            MAX_PERSONAL_BYTES / 1024
+        ));
     }
     Ok(())
 }
@@ -135,6 +175,8 @@ mod tests {
             (save("ok", "t", "fi", "  "), "body"),
             (save("ok", "t", "fi", &"ä".repeat(2001)), "body"),
             (save("ok", "t", "de", "b"), "lang"),
+            (save("ok", "two\nlines", "fi", "b"), "title"),
+            (save("ok", "t", "fi", "bell \u{7}"), "body"),
         ];
         for (s, field) in problems {
             let err = check_personal(&org, &s).expect_err(field);
@@ -143,6 +185,50 @@ mod tests {
         assert!(
             check_personal(&org, &save("ok", &"é".repeat(100), "fi", &"ä".repeat(2000))).is_ok()
         );
+        assert!(check_personal(&org, &save("ok", "t", "fi", "line 1\r\nline 2\tend")).is_ok());
+    }
+
+    fn stored(id: &str, body: String) -> PersonalCanned {
+        PersonalCanned {
+            id: id.into(),
+            professional: "nurse-1".into(),
+            code: id.into(),
+            title: String::new(),
+            lang: "fi".into(),
+            body,
+            updated_at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_professionals_responses_are_bounded_in_number_and_bytes() {
+        let full: Vec<_> = (0..MAX_PERSONAL)
+            .map(|i| stored(&format!("p-{i}"), "b".into()))
+            .collect();
+        let new = save("new", "", "fi", "b");
+        assert!(check_room(&full, &new).is_err_and(|e| e.contains("at most 200")));
+        let edit = CannedSave {
+            id: Some("p-3".into()),
+            ..new.clone()
+        };
+        assert!(check_room(&full, &edit).is_ok(), "an edit adds nothing");
+
+        // 4-byte characters: 33 long responses come to 264,000 bytes.
+        let big = "😀".repeat(MAX_BODY_CHARS);
+        let heavy: Vec<_> = (0..32)
+            .map(|i| stored(&format!("p-{i}"), big.clone()))
+            .collect();
+        let one_more = save("more", "", "fi", &big);
+        assert!(check_room(&heavy, &one_more).is_err_and(|e| e.starts_with("body")));
+        let replace = CannedSave {
+            id: Some("p-0".into()),
+            ..one_more.clone()
+        };
+        assert!(
+            check_room(&heavy, &replace).is_ok(),
+            "the edited one is not counted twice"
+        );
+        assert!(check_room(&heavy[..31], &one_more).is_ok());
     }
 
     #[test]

@@ -52,24 +52,20 @@ where
             .map_err(gone);
     }
     let replace = save.id.is_some();
-    let id = match save.id {
-        Some(id) if canned::is_team_id(&id) => return team_response(conn, req).await,
-        Some(id) => id,
-        None => {
-            match ctx.storage.canned_responses(&me.id).await {
-                Ok(mine) if mine.len() >= canned::MAX_PERSONAL => {
-                    let why = format!("at most {} personal responses", canned::MAX_PERSONAL);
-                    return conn
-                        .error(req, ErrorCode::BadFrame, why)
-                        .await
-                        .map_err(gone);
-                }
-                Ok(_) => {}
-                Err(e) => return refuse(conn, req, &e).await,
-            }
-            canned::new_personal_id()
-        }
+    if save.id.as_deref().is_some_and(canned::is_team_id) {
+        return team_response(conn, req).await;
+    }
+    let existing = match ctx.storage.canned_responses(&me.id).await {
+        Ok(existing) => existing,
+        Err(e) => return refuse(conn, req, &e).await,
     };
+    if let Err(problem) = canned::check_room(&existing, &save) {
+        return conn
+            .error(req, ErrorCode::BadFrame, problem)
+            .await
+            .map_err(gone);
+    }
+    let id = save.id.unwrap_or_else(canned::new_personal_id);
     let response = PersonalCanned {
         id,
         professional: me.id.clone(),
@@ -106,7 +102,7 @@ where
         id,
         professional: me.id.clone(),
     };
-    match conn.ctx.storage.clone().write(op).await {
+    match conn.ctx.storage.write(op).await {
         Ok(()) => list(conn, me, req).await,
         Err(e) => refuse(conn, req, &e).await,
     }
