@@ -175,6 +175,22 @@ impl Conversation {
         self.hub.deps.metrics.conversation_actors.dec();
     }
 
+    /// Marks the case complete (closed, or left while waiting) and counts it.
+    fn complete(&mut self) {
+        self.record.state.status = ConversationStatus::Complete;
+        let r = &self.record;
+        self.hub
+            .deps
+            .metrics
+            .conversations_completed
+            .with_label_values(&[
+                r.service.as_str(),
+                r.state.team.as_str(),
+                r.channel.as_str(),
+            ])
+            .inc();
+    }
+
     fn active_gauge(&self) -> prometheus::IntGauge {
         self.hub
             .deps

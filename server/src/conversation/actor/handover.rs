@@ -178,20 +178,8 @@ impl Conversation {
         if let Some(s) = &summary {
             detail.insert("summary".into(), s.clone().into());
         }
-        let s = &mut self.record.state;
-        s.status = ConversationStatus::Complete;
-        s.summary = summary;
-        let r = &self.record;
-        self.hub
-            .deps
-            .metrics
-            .conversations_completed
-            .with_label_values(&[
-                r.service.as_str(),
-                r.state.team.as_str(),
-                r.channel.as_str(),
-            ])
-            .inc();
+        self.record.state.summary = summary;
+        self.complete();
         let event = self.system(SystemKind::Closed, detail);
         let effect = Effect::Closed {
             reply,
