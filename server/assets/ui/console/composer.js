@@ -91,7 +91,7 @@ export function submit(c, kind) {
 }
 export function addPending(c, p) {
   c.pending.keep(p);
-  p.el = messageEl(p.kind, 'professional', true, 'You', h('time', { text: fmtTime(p.at) }), p.body, null, 'sending');
+  p.el = messageEl(p.kind, 'professional', true, t('you'), h('time', { text: fmtTime(p.at) }), p.body, null, 'sending');
   c.el.messages.append(p.el);
   scrollBottom(c);
 }
@@ -126,7 +126,7 @@ export function failPending(c, p, why) {
   p.state = 'failed';
   c.pending.drop(p.id);
   p.el.dataset.state = 'failed';
-  p.el.querySelector('.state').textContent = `Not sent – ${why}`;
+  p.el.querySelector('.state').textContent = t('notSentWhy', { why });
 }
 export function saveDraftSoon(c) {
   clearTimeout(c.draftTimer);
@@ -150,7 +150,7 @@ export function onTyping(f) {
 }
 export function showClientTyping(c, on) {
   clearTimeout(c.typingInTimer);
-  c.el.typing.textContent = on ? `${chatTitle(c)} is typing…` : '';
+  c.el.typing.textContent = on ? t('typingNow', { chat: chatTitle(c) }) : '';
   c.el.typing.hidden = !on;
   c.el.tab.classList.toggle('is-typing', on);
   if (on) c.typingInTimer = setTimeout(() => showClientTyping(c, false), 10000);

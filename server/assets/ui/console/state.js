@@ -3,6 +3,7 @@
 // reload needs) and the small formatting helpers the views share.
 
 import { Outbox } from '../shared/outbox.js';
+import { locale, t } from './i18n.js';
 import { client } from './connection.js';
 
 export const STORE_KEY = 'luukku.console.v1';
@@ -12,7 +13,7 @@ export const $ = (id) => document.getElementById(id);
 
 export const fmtTime = (at) => {
   const d = at ? new Date(at) : new Date();
-  return isNaN(d) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return isNaN(d) ? '' : d.toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' });
 };
 export function fmtWait(s) {
   s = Math.max(0, Math.floor(s));
@@ -20,7 +21,7 @@ export function fmtWait(s) {
   return hh ? `${hh}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
 }
 export const colon = (label) => (/[?:]$/.test(label) ? label : `${label}:`);
-export const fmtAnswer = (v) => Array.isArray(v) ? v.join(', ') : v === true ? 'yes' : v === false ? 'no' : String(v);
+export const fmtAnswer = (v) => Array.isArray(v) ? v.join(', ') : v === true ? t('yes') : v === false ? t('no') : String(v);
 export function loadStore() {
   try { return JSON.parse(sessionStorage.getItem(STORE_KEY)) || {}; } catch { return {}; }
 }
@@ -112,7 +113,7 @@ export function clientName(c) {
   const cl = c.info.client || {};
   if (cl.name) return cl.name;
   if (!c.anonNo) c.anonNo = ++S.anonCounter;
-  return `Anonymous ${c.anonNo}`;
+  return t('anonymousN', { n: c.anonNo });
 }
 export const chatTitle = (c) => `${c.letter} · ${clientName(c)}`;
 export const service = (id) => S.services.find((s) => s.id === id);
@@ -132,3 +133,5 @@ export function questionIndex(sid, qid) {
 }
 export const serviceTopic = (sid, tid) => [serviceName(sid), tid ? topicName(sid, tid) : ''].filter(Boolean).join(' · ');
 export const proName = (id) => ((S.pros || []).find((p) => p.id === id) || {}).name || id;
+/** A team's name (from the `colleagues` reply), else its id. */
+export const teamName = (id) => (S.teamNames && S.teamNames[id]) || id;
