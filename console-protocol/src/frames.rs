@@ -42,6 +42,8 @@ pub enum ClientFrame {
     Typing(Typing),
     Read(ReadReceipt),
     Feedback(Feedback),
+    /// Extension: the patient gives up waiting, or leaves the chat.
+    Leave(Leave),
 }
 
 /// First frame of a client session.
@@ -79,6 +81,15 @@ pub struct Start {
     /// Makes a retried start idempotent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_ref: Option<String>,
+    /// Extension: the patient's language (`fi`, `sv`, `en`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+}
+
+/// Extension: the patient leaves a conversation (gives up waiting, or ends the chat).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Leave {
+    pub conversation: ConversationId,
 }
 
 /// A message (or, on the console, an internal note) to store and deliver.
@@ -134,7 +145,30 @@ pub enum ConsoleFrame {
     Close(Close),
     Reopen(Reopen),
     History(HistoryRequest),
+    /// Extension: take back one's own message within the retract window.
+    Retract(Retract),
+    /// Extension: hand a held conversation back to its team queue.
+    Release(Release),
+    /// Extension: teams and colleagues with their presence and load.
+    Colleagues(ColleaguesRequest),
 }
+
+/// Extension: take back message `seq` (one's own, within the retract window).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Retract {
+    pub conversation: ConversationId,
+    pub seq: u64,
+}
+
+/// Extension: hand a held conversation back to the front of its team queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Release {
+    pub conversation: ConversationId,
+}
+
+/// Extension: ask for the teams and colleagues (no fields).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ColleaguesRequest {}
 
 /// First frame of a console session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -239,6 +273,8 @@ pub enum ServerFrame {
     Assigned(Assigned),
     Released(Released),
     History(History),
+    /// Extension: the answer to `colleagues`.
+    Colleagues(Colleagues),
 }
 
 /// Reply to `hello` on both endpoints (the fields of the other endpoint are absent).
@@ -254,6 +290,10 @@ pub struct Welcome {
     pub capacity: Option<u32>,
     #[serde(default)]
     pub conversations: Vec<ConversationSummary>,
+    /// Extension (console): seconds after sending during which a professional may take back
+    /// their own message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retract_window_s: Option<u64>,
 }
 
 /// Who the client is, as far as the server knows.
@@ -296,6 +336,9 @@ pub struct ConversationSummary {
     pub client: Option<ClientInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub questionnaire: Option<Answers>,
+    /// Extension (console): when the client first made contact (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_at: Option<String>,
 }
 
 /// Status of a conversation: queued (New) → in_progress → complete.
@@ -336,6 +379,12 @@ pub struct Queued {
     pub team: TeamId,
     pub position: u32,
     pub estimated_wait_s: u64,
+    /// Extension: false while nobody of the team is logged in and available.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staffed: Option<bool>,
+    /// Extension: seconds since the conversation entered this queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waited_s: Option<u64>,
 }
 
 /// The waiting client's new place in the queue (`"type":"queue"`).
@@ -344,6 +393,12 @@ pub struct QueuePosition {
     pub conversation: ConversationId,
     pub position: u32,
     pub estimated_wait_s: u64,
+    /// Extension: false while nobody of the team is logged in and available.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staffed: Option<bool>,
+    /// Extension: seconds since the conversation entered this queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waited_s: Option<u64>,
 }
 
 /// A frame was durably stored (or, for feedback, accepted).
@@ -400,6 +455,10 @@ pub enum SystemKind {
     Reopened,
     /// Extension: the anonymous client identified inside the chat (`detail.name`).
     Identified,
+    /// Extension: the client left (gave up waiting, or ended the chat).
+    Left,
+    /// Extension: a professional took back their message `detail.seq`.
+    Retracted,
 }
 
 impl SystemKind {
@@ -412,6 +471,8 @@ impl SystemKind {
             Self::Closed => "closed",
             Self::Reopened => "reopened",
             Self::Identified => "identified",
+            Self::Left => "left",
+            Self::Retracted => "retracted",
         }
     }
 }
@@ -535,6 +596,18 @@ pub struct QueueEntry {
     /// Omitted on the wire when 0, so a plain entry looks exactly like PROTOCOL.md's example.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub priority: i32,
+    /// Extension: seconds since the client first made contact (not restarted by a transfer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_s: Option<u64>,
+    /// Extension: the client's language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// Extension: the client's short stable reference (see [`ClientInfo::alias`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// Extension: the start of the client's latest message while waiting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<String>,
 }
 
 fn is_zero(n: &i32) -> bool {
@@ -547,6 +620,13 @@ pub struct ClientInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub identified: bool,
+    /// Extension: the client's language (`fi`, `sv`, `en`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// Extension: a short reference, stable for the conversation and the same for every
+    /// professional ("Anonymous 4821").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
 }
 
 /// A conversation was given to this professional.
@@ -565,6 +645,9 @@ pub struct Assigned {
     /// Extension: `in_progress`, or `complete` when shown read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ConversationStatus>,
+    /// Extension: when the client first made contact (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_at: Option<String>,
 }
 
 /// The conversation left this professional (transfer, requeue).
@@ -580,4 +663,38 @@ pub struct Released {
 pub struct History {
     pub conversation: ConversationId,
     pub events: Vec<Event>,
+}
+
+/// Extension: the organisation's teams and the professionals with presence and load.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Colleagues {
+    pub teams: Vec<TeamInfo>,
+    pub professionals: Vec<Colleague>,
+}
+
+/// A team as the console names it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamInfo {
+    pub id: TeamId,
+    pub name: String,
+}
+
+/// A professional with presence and load, for the transfer form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Colleague {
+    pub id: ProfessionalId,
+    pub name: String,
+    pub teams: Vec<TeamId>,
+    pub presence: Presence,
+    pub active: u32,
+    pub capacity: u32,
+}
+
+/// Whether a professional is logged in and taking chats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    Available,
+    Away,
+    Offline,
 }

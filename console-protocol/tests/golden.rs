@@ -195,7 +195,7 @@ fn every_frame_type_has_a_golden_file() {
     let set = |types: &[&str]| types.iter().map(|t| t.to_string()).collect::<BTreeSet<_>>();
     assert_eq!(
         types("client"),
-        set(&["hello", "start", "send", "typing", "read", "feedback"])
+        set(&["hello", "start", "send", "typing", "read", "feedback", "leave"])
     );
     let console = [
         "hello",
@@ -210,6 +210,9 @@ fn every_frame_type_has_a_golden_file() {
         "close",
         "reopen",
         "history",
+        "retract",
+        "release",
+        "colleagues",
     ];
     assert_eq!(types("console"), set(&console));
     let server = [
@@ -229,6 +232,7 @@ fn every_frame_type_has_a_golden_file() {
         "assigned",
         "released",
         "history",
+        "colleagues",
     ];
     assert_eq!(types("server"), set(&server));
 }

@@ -44,6 +44,7 @@ fn client_tag(f: &ClientFrame) -> &'static str {
         ClientFrame::Typing(_) => "typing",
         ClientFrame::Read(_) => "read",
         ClientFrame::Feedback(_) => "feedback",
+        ClientFrame::Leave(_) => "leave",
     }
 }
 
@@ -61,6 +62,8 @@ fn client_literals() -> Vec<Value> {
         json!({"type": "read", "conversation": "c1", "seq": 7}),
         json!({"type": "feedback", "conversation": "c1", "rating": 5}),
         json!({"type": "feedback", "conversation": "c1", "rating": 1, "comment": "kiitos"}),
+        json!({"type": "start", "service": "health-chat", "lang": "sv"}),
+        json!({"type": "leave", "conversation": "c1"}),
     ]
 }
 
@@ -79,6 +82,9 @@ fn console_tag(f: &ConsoleFrame) -> &'static str {
         ConsoleFrame::Close(_) => "close",
         ConsoleFrame::Reopen(_) => "reopen",
         ConsoleFrame::History(_) => "history",
+        ConsoleFrame::Retract(_) => "retract",
+        ConsoleFrame::Release(_) => "release",
+        ConsoleFrame::Colleagues(_) => "colleagues",
     }
 }
 
@@ -105,6 +111,9 @@ fn console_literals() -> Vec<Value> {
         json!({"type": "reopen", "conversation": "c1"}),
         json!({"type": "history", "conversation": "c1"}),
         json!({"type": "history", "conversation": "c1", "before_seq": 50, "limit": 200}),
+        json!({"type": "retract", "conversation": "c1", "seq": 7}),
+        json!({"type": "release", "conversation": "c1"}),
+        json!({"type": "colleagues"}),
     ]
 }
 
@@ -127,6 +136,7 @@ fn server_tag(f: &ServerFrame) -> &'static str {
         ServerFrame::Assigned(_) => "assigned",
         ServerFrame::Released(_) => "released",
         ServerFrame::History(_) => "history",
+        ServerFrame::Colleagues(_) => "colleagues",
     }
 }
 
@@ -176,6 +186,19 @@ fn server_literals() -> Vec<Value> {
                "team": "station-a", "client": client, "questionnaire": answers(), "last_seq": 3,
                "status": "complete"}),
         json!({"type": "released", "conversation": "c1"}),
+        json!({"type": "queue", "conversation": "c1", "position": 2, "estimated_wait_s": 240,
+               "staffed": false, "waited_s": 200}),
+        json!({"type": "assigned", "conversation": "c1", "service": "health-chat",
+               "client": {"identified": false, "lang": "sv", "alias": "4821"}, "last_seq": 0,
+               "contact_at": "2026-11-21T09:58:00Z"}),
+        json!({"type": "queue_snapshot", "team": "station-a", "entries": [
+            {"conversation": "c1", "service": "health-chat", "waiting_s": 42, "identified": false,
+             "contact_s": 400, "lang": "fi", "alias": "0042", "preview": "Kuumetta"}]}),
+        json!({"type": "welcome", "capacity": 4, "conversations": [], "retract_window_s": 120,
+               "professional": {"id": "nurse-1", "name": "Nurse One", "teams": ["station-a"]}}),
+        json!({"type": "colleagues", "teams": [{"id": "station-a", "name": "Station A"}],
+               "professionals": [{"id": "nurse-2", "name": "Nurse Two", "teams": ["station-a"],
+               "presence": "offline", "active": 0, "capacity": 4}]}),
         json!({"type": "released", "conversation": "c1", "reason": "transferred"}),
         json!({"type": "history", "conversation": "c1", "events": []}),
         json!({"type": "history", "conversation": "c1", "events": [
@@ -199,7 +222,15 @@ fn server_literals() -> Vec<Value> {
     }
     literals
         .push(json!({"type": "error", "code": "forbidden", "message": "no", "conversation": "c1"}));
-    for event in ["queued", "assigned", "transferred", "closed", "reopened"] {
+    for event in [
+        "queued",
+        "assigned",
+        "transferred",
+        "closed",
+        "reopened",
+        "left",
+        "retracted",
+    ] {
         literals.push(system(event, json!({})));
     }
     literals.push(system(
@@ -247,9 +278,9 @@ fn tags<F>(samples: &[F], tag: fn(&F) -> &'static str) -> BTreeSet<&'static str>
 
 #[test]
 fn samples_cover_every_variant() {
-    assert_eq!(tags(&client_samples(), client_tag).len(), 6);
-    assert_eq!(tags(&console_samples(), console_tag).len(), 12);
-    assert_eq!(tags(&server_samples(), server_tag).len(), 16);
+    assert_eq!(tags(&client_samples(), client_tag).len(), 7);
+    assert_eq!(tags(&console_samples(), console_tag).len(), 15);
+    assert_eq!(tags(&server_samples(), server_tag).len(), 17);
 }
 
 #[test]

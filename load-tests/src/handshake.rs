@@ -88,6 +88,7 @@ pub async fn start_conversation(
         team: request.team.clone(),
         questionnaire: request.questionnaire.clone(),
         client_ref: Some(uuid::Uuid::new_v4().to_string()),
+        lang: None,
     });
     writer.send(&Envelope::new(start)).await?;
     let mut assigned = false;

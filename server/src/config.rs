@@ -83,6 +83,7 @@ struct FileConfig {
     allowed_origins: Vec<String>,
     professional_grace_s: Option<u64>,
     shutdown_grace_s: Option<u64>,
+    retract_window_s: Option<u64>,
     limits: Limits,
     auth: AuthConfig,
     organisation: Option<Organisation>,
@@ -101,6 +102,8 @@ pub struct Config {
     pub professional_grace: Duration,
     /// How long open sockets get to drain on shutdown.
     pub shutdown_grace: Duration,
+    /// How long after sending a professional may take back their own message.
+    pub retract_window: Duration,
     pub limits: Limits,
     pub auth: AuthConfig,
     pub organisation: Organisation,
@@ -116,6 +119,7 @@ impl Config {
             allowed_origins: Vec::new(),
             professional_grace: Duration::from_secs(120),
             shutdown_grace: Duration::from_secs(5),
+            retract_window: Duration::from_secs(120),
             limits: Limits::default(),
             auth: AuthConfig::default(),
             organisation: Organisation::demo(),
@@ -156,6 +160,9 @@ impl Config {
         }
         if let Some(g) = file.shutdown_grace_s {
             c.shutdown_grace = Duration::from_secs(g);
+        }
+        if let Some(w) = file.retract_window_s {
+            c.retract_window = Duration::from_secs(w);
         }
         c.validate()?;
         Ok(c)

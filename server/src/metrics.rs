@@ -26,6 +26,9 @@ pub struct Metrics {
     pub notes: IntCounterVec,
     pub queue_length: IntGaugeVec,
     pub queue_wait: HistogramVec,
+    pub queue_abandoned: IntCounterVec,
+    pub retracted: IntCounterVec,
+    pub handed_back: IntCounterVec,
     pub first_response: HistogramVec,
     pub active_conversations: IntGaugeVec,
     pub available_professionals: IntGaugeVec,
@@ -159,6 +162,24 @@ impl Metrics {
                 WAIT_BUCKETS,
                 &["team"],
             ),
+            queue_abandoned: counter(
+                &r,
+                "luukku_queue_abandoned_total",
+                "Clients who left a team queue before anybody took their conversation.",
+                &["team"],
+            ),
+            retracted: counter(
+                &r,
+                "luukku_messages_retracted_total",
+                "Messages a professional took back within the retract window, by team.",
+                &["team"],
+            ),
+            handed_back: counter(
+                &r,
+                "luukku_handed_back_total",
+                "Conversations a professional handed back to the team queue, by team.",
+                &["team"],
+            ),
             first_response: histogram(
                 &r,
                 "luukku_first_response_seconds",
@@ -234,6 +255,9 @@ impl Metrics {
             self.active_conversations.with_label_values(&team).set(0);
             self.available_professionals.with_label_values(&team).set(0);
             self.notes.with_label_values(&team);
+            self.queue_abandoned.with_label_values(&team);
+            self.retracted.with_label_values(&team);
+            self.handed_back.with_label_values(&team);
         }
         for s in &org.services {
             for t in &s.teams {

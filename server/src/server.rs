@@ -64,6 +64,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         metrics: metrics.clone(),
         auth: auth.clone(),
         closing_message: config.organisation.closing_message.clone(),
+        retract_window: config.retract_window,
     });
     let open = storage.open_conversations().await?;
     let cancel = CancellationToken::new();

@@ -121,11 +121,24 @@ async fn the_professional_learns_the_name_when_the_client_identifies() {
     assert_eq!(r["type"], "released");
     let a = n2.recv_type("assigned").await;
     assert_eq!(a["conversation"], c.as_str());
-    assert_eq!(a["client"], json!({"name": NAME, "identified": true}));
+    assert_named(&a["client"]);
 
     assert_no_subject(&nurse, "professional");
     assert_no_subject(&n2, "colleague");
     assert_no_subject(&client, "client");
+}
+
+/// The client as a professional sees it: the name, identified, and nothing personal besides
+/// (never the subject; a language and an alias are not personal).
+fn assert_named(client: &serde_json::Value) {
+    assert_eq!(client["name"], NAME, "{client}");
+    assert_eq!(client["identified"], true, "{client}");
+    let keys: Vec<&String> = client.as_object().expect("object").keys().collect();
+    assert!(
+        keys.iter()
+            .all(|k| ["name", "identified", "lang", "alias"].contains(&k.as_str())),
+        "{client}"
+    );
 }
 
 #[tokio::test]
@@ -147,7 +160,7 @@ async fn the_identity_survives_a_restart() {
         .find(|x| x["conversation"] == c.as_str())
         .expect("the nurse still holds the chat")
         .clone();
-    assert_eq!(summary["client"], json!({"name": NAME, "identified": true}));
+    assert_named(&summary["client"]);
 
     // Back without a token (e.g. the identification expired): resumed, identity unchanged.
     let (mut client, w) = s

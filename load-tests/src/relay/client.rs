@@ -51,6 +51,8 @@ impl ClientSession {
             team,
             position: 1,
             estimated_wait_s: 0,
+            staffed: None,
+            waited_s: None,
         };
         replies.send(req, ServerFrame::Queued(queued));
         if let Some(assignment) = self.hub.start(room) {
@@ -179,6 +181,14 @@ impl Session for ClientSession {
                     ..r
                 });
                 self.relay(req, &conversation, read, replies);
+            }
+            ClientFrame::Leave(l) => {
+                replies.error(
+                    req,
+                    ErrorCode::BadFrame,
+                    "not supported by luukku-relay",
+                    Some(l.conversation),
+                );
             }
             ClientFrame::Feedback(f) => {
                 let ack = Ack {

@@ -245,7 +245,12 @@ impl Session for ConsoleSession {
                     None,
                 );
             }
-            ConsoleFrame::Transfer(_) | ConsoleFrame::Reopen(_) | ConsoleFrame::History(_) => {
+            ConsoleFrame::Transfer(_)
+            | ConsoleFrame::Reopen(_)
+            | ConsoleFrame::History(_)
+            | ConsoleFrame::Retract(_)
+            | ConsoleFrame::Release(_)
+            | ConsoleFrame::Colleagues(_) => {
                 replies.error(
                     req,
                     ErrorCode::BadFrame,

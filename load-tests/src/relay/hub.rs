@@ -239,10 +239,13 @@ impl Assignment {
             client: ClientInfo {
                 name: None,
                 identified: false,
+                lang: None,
+                alias: None,
             },
             questionnaire: room.topic.questionnaire.clone(),
             last_seq: seq,
             status: Some(ConversationStatus::InProgress),
+            contact_at: None,
         });
         let mut detail = serde_json::Map::new();
         detail.insert("name".into(), peer.name.as_ref().into());

@@ -3,14 +3,13 @@
 //! the subscribed sessions only after its commit.
 
 use super::hub::Hub;
-use super::view::{client_view, now};
+use super::view::{client_info, client_view, now, rfc3339_of_ms};
 use super::*;
 use crate::session::outbound::{Outbound, SharedFrame};
 use crate::storage::{ClientIdentity, ConversationRecord, StorageError, WriteOp};
 use console_protocol::{
-    Ack, Assigned, Author, ClientInfo, Closed, ConversationStatus, ErrorFrame, Event, History,
-    MessageEvent, QueuePosition, ReadReceipt, Released, Role, ServerFrame, SystemEvent, SystemKind,
-    Typing,
+    Ack, Assigned, Author, Closed, ConversationStatus, ErrorFrame, Event, History, MessageEvent,
+    QueuePosition, ReadReceipt, Released, Role, ServerFrame, SystemEvent, SystemKind, Typing,
 };
 use futures_util::stream::{FuturesOrdered, StreamExt};
 use std::collections::{HashMap, VecDeque};
@@ -18,6 +17,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use tracing::Instrument;
+
+mod corrections;
 
 /// Longest message or note body, in characters (a chat message, not a document).
 const MAX_BODY_CHARS: usize = 10_000;
@@ -55,6 +56,13 @@ enum Effect {
         link: SessionLink,
         req: Option<String>,
         rating: u8,
+    },
+    /// Acknowledge a stored event to its sender (with its seq) after the fan-out.
+    EventAck {
+        link: SessionLink,
+        req: Option<String>,
+        reply: Option<Reply<bool>>,
+        answer: bool,
     },
 }
 
@@ -250,8 +258,27 @@ impl Conversation {
             } => self.close(origin, summary, reply).await,
             Cmd::Requeue {
                 professional,
+                reason,
+                req,
                 reply,
-            } => self.requeue(professional, reply).await,
+            } => self.requeue(professional, reason, req, reply).await,
+            Cmd::Leave { origin, reply } => self.leave(origin, reply).await,
+            Cmd::Retract { origin, seq } => {
+                if let Err(e) = self.retract(&origin, seq).await {
+                    self.error(&origin, e);
+                }
+            }
+            Cmd::StatusFor {
+                professional,
+                reply,
+            } => {
+                let s = &self.record.state;
+                let _ = reply.send(if s.assigned_to.as_ref() == Some(&professional) {
+                    Ok(s.status)
+                } else {
+                    Err(ConvError::Forbidden)
+                });
+            }
             Cmd::Feedback {
                 origin,
                 rating,
@@ -270,15 +297,14 @@ impl Conversation {
                     self.error(&origin, e);
                 }
             }
-            Cmd::QueuePosition {
-                position,
-                estimated_wait_s,
-            } => {
+            Cmd::QueuePosition { place } => {
                 if self.record.state.status == ConversationStatus::Queued {
                     let f = SharedFrame::plain(ServerFrame::Queue(QueuePosition {
                         conversation: self.record.id.clone(),
-                        position,
-                        estimated_wait_s,
+                        position: place.position,
+                        estimated_wait_s: place.estimated_wait_s,
+                        staffed: Some(place.staffed),
+                        waited_s: Some(place.waited_s),
                     }));
                     for l in &self.clients {
                         l.frame(f.clone());
@@ -322,30 +348,18 @@ impl Conversation {
             service: professional.then(|| r.service.clone()),
             topic: if professional { r.topic.clone() } else { None },
             team: professional.then(|| r.state.team.clone()),
-            client: professional.then(|| ClientInfo {
-                name: r.client.name.clone(),
-                identified: r.client.identified,
-            }),
+            client: professional.then(|| client_info(r)),
             questionnaire: if professional {
                 r.questionnaire.clone()
             } else {
                 None
             },
+            contact_at: professional.then(|| rfc3339_of_ms(r.created_at_ms)),
         }
     }
 
     fn ticket(&self) -> QueueTicket {
-        let r = &self.record;
-        QueueTicket {
-            conversation: r.id.clone(),
-            team: r.state.team.clone(),
-            service: r.service.clone(),
-            topic: r.topic.clone(),
-            identified: r.client.identified,
-            priority: r.state.priority,
-            queued_at_ms: r.state.queued_at_ms,
-            for_professional: r.state.reserved_for.clone(),
-        }
+        QueueTicket::of(&self.record)
     }
 
     async fn attach_client(
@@ -788,6 +802,26 @@ impl Conversation {
                     }),
                 );
             }
+            Some(Effect::EventAck {
+                link,
+                req,
+                reply,
+                answer,
+            }) => {
+                self.fan_out(p.event.as_deref(), p.started);
+                link.reply(
+                    req,
+                    ServerFrame::Ack(Ack {
+                        conversation: self.record.id.clone(),
+                        client_msg_id: None,
+                        seq: p.event.as_deref().map(Event::seq),
+                        at: None,
+                    }),
+                );
+                if let Some(reply) = reply {
+                    let _ = reply.send(Ok(answer));
+                }
+            }
             None => self.fan_out(p.event.as_deref(), p.started),
         }
     }
@@ -819,6 +853,15 @@ impl Conversation {
             Some(Effect::FeedbackAck { link, req, .. }) => {
                 link.reply(req, err());
             }
+            Some(Effect::EventAck {
+                link, req, reply, ..
+            }) => match reply {
+                // The session answers with the error it gets back.
+                Some(reply) => drop(reply.send(Err(ConvError::Storage))),
+                None => {
+                    link.reply(req, err());
+                }
+            },
             // The session answers these with the error it gets back.
             Some(Effect::Closed { reply, .. }) | Some(Effect::Assigned { reply, .. }) => {
                 let _ = reply.send(Err(ConvError::Storage));
@@ -894,13 +937,11 @@ impl Conversation {
             service: r.service.clone(),
             topic: r.topic.clone(),
             team: Some(r.state.team.clone()),
-            client: ClientInfo {
-                name: r.client.name.clone(),
-                identified: r.client.identified,
-            },
+            client: client_info(r),
             questionnaire: r.questionnaire.clone(),
             last_seq: self.committed_seq.saturating_sub(1),
             status: Some(r.state.status),
+            contact_at: Some(rfc3339_of_ms(r.created_at_ms)),
         });
         let f = SharedFrame::new(console_protocol::Envelope::reply(req, assigned));
         for l in &self.pros {
@@ -1072,7 +1113,13 @@ impl Conversation {
         self.write(event, true, effect, Instant::now()).await;
     }
 
-    async fn requeue(&mut self, professional: ProfessionalId, reply: Reply<QueueTicket>) {
+    async fn requeue(
+        &mut self,
+        professional: ProfessionalId,
+        reason: RequeueReason,
+        req: Option<String>,
+        reply: Reply<QueueTicket>,
+    ) {
         if self.record.state.assigned_to.as_ref() != Some(&professional)
             || self.record.state.status != ConversationStatus::InProgress
         {
@@ -1082,7 +1129,7 @@ impl Conversation {
         }
         self.active_gauge().dec();
         let mut detail = serde_json::Map::new();
-        detail.insert("reason".into(), "professional_disconnected".into());
+        detail.insert("reason".into(), reason.detail().into());
         detail.insert("team".into(), self.record.state.team.to_string().into());
         let (_, ms) = now();
         let s = &mut self.record.state;
@@ -1093,11 +1140,19 @@ impl Conversation {
         s.reserved_for = None;
         let ticket = self.ticket();
         let event = self.system(SystemKind::Queued, detail);
+        if reason == RequeueReason::HandedBack {
+            self.hub
+                .deps
+                .metrics
+                .handed_back
+                .with_label_values(&[self.record.state.team.as_str()])
+                .inc();
+        }
         let effect = Effect::Released {
-            reason: "requeued",
+            reason: reason.released(),
             reply,
             ticket,
-            req: None,
+            req,
         };
         self.write(event, true, effect, Instant::now()).await;
     }

@@ -20,6 +20,8 @@ pub struct HubDeps {
     pub auth: Arc<Auth>,
     /// The organisation's automatic message to a client whose case was closed.
     pub closing_message: String,
+    /// How long after sending a professional may take back their own message.
+    pub retract_window: std::time::Duration,
 }
 
 /// Index of live conversation actors.

@@ -12,8 +12,8 @@ pub mod view;
 use crate::session::outbound::SessionLink;
 use crate::storage::{ClientIdentity, StorageError};
 use console_protocol::{
-    ClientMsgId, ConversationId, ConversationSummary, ErrorCode, ProfessionalId, ResumeToken,
-    ServiceId, TeamId, TopicId,
+    ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, ErrorCode,
+    ProfessionalId, ResumeToken, ServiceId, TeamId, TopicId,
 };
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
@@ -98,6 +98,55 @@ pub struct QueueTicket {
     pub queued_at_ms: i64,
     /// Reserved for this professional (transfer to a named colleague).
     pub for_professional: Option<ProfessionalId>,
+    /// Unix milliseconds of the client's first contact (not restarted by transfers).
+    pub contact_at_ms: i64,
+    /// The client's language.
+    pub lang: Option<String>,
+}
+
+impl QueueTicket {
+    /// The ticket of a stored conversation in its current state.
+    pub fn of(r: &crate::storage::ConversationRecord) -> Self {
+        QueueTicket {
+            conversation: r.id.clone(),
+            team: r.state.team.clone(),
+            service: r.service.clone(),
+            topic: r.topic.clone(),
+            identified: r.client.identified,
+            priority: r.state.priority,
+            queued_at_ms: r.state.queued_at_ms,
+            for_professional: r.state.reserved_for.clone(),
+            contact_at_ms: r.created_at_ms,
+            lang: r.lang.clone(),
+        }
+    }
+}
+
+/// Why a conversation goes back to its team queue from a professional.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequeueReason {
+    /// The professional's grace period ran out.
+    Disconnected,
+    /// The professional handed it back (e.g. when logging out).
+    HandedBack,
+}
+
+impl RequeueReason {
+    /// `detail.reason` of the `queued` event.
+    pub fn detail(self) -> &'static str {
+        match self {
+            Self::Disconnected => "professional_disconnected",
+            Self::HandedBack => "handed_back",
+        }
+    }
+
+    /// `reason` of the professional's `released` frame.
+    pub fn released(self) -> &'static str {
+        match self {
+            Self::Disconnected => "requeued",
+            Self::HandedBack => "handed_back",
+        }
+    }
 }
 
 /// Author kind of a posted text.
@@ -162,7 +211,21 @@ enum Cmd {
     },
     Requeue {
         professional: ProfessionalId,
+        reason: RequeueReason,
+        req: Option<String>,
         reply: Reply<QueueTicket>,
+    },
+    Leave {
+        origin: Origin,
+        reply: Reply<bool>,
+    },
+    Retract {
+        origin: Origin,
+        seq: u64,
+    },
+    StatusFor {
+        professional: ProfessionalId,
+        reply: Reply<ConversationStatus>,
     },
     Feedback {
         origin: Origin,
@@ -175,8 +238,7 @@ enum Cmd {
         limit: u32,
     },
     QueuePosition {
-        position: u32,
-        estimated_wait_s: u64,
+        place: crate::routing::queue::Place,
     },
     Ticket {
         reply: Reply<QueueTicket>,
@@ -347,9 +409,41 @@ impl ConversationHandle {
         .await
     }
 
-    /// Takes the conversation from a professional who did not come back.
-    pub async fn requeue(&self, professional: ProfessionalId) -> Result<QueueTicket, ConvError> {
+    /// Takes the conversation from its professional (who did not come back, or handed it
+    /// back) and returns what to queue it with.
+    pub async fn requeue(
+        &self,
+        professional: ProfessionalId,
+        reason: RequeueReason,
+        req: Option<String>,
+    ) -> Result<QueueTicket, ConvError> {
         self.call(|reply| Cmd::Requeue {
+            professional,
+            reason,
+            req,
+            reply,
+        })
+        .await
+    }
+
+    /// The client leaves; answers after the commit whether it was still waiting (and so must
+    /// leave its queue). The client's session gets the ack.
+    pub async fn leave(&self, origin: Origin) -> Result<bool, ConvError> {
+        self.call(|reply| Cmd::Leave { origin, reply }).await
+    }
+
+    /// A professional takes back their message `seq` (the ack or error goes to the session).
+    pub async fn retract(&self, origin: Origin, seq: u64) -> Result<(), ConvError> {
+        self.tell(Cmd::Retract { origin, seq }).await
+    }
+
+    /// The status, when the conversation is (or, once complete, was last) assigned to
+    /// `professional`; `Forbidden` otherwise.
+    pub async fn status_for(
+        &self,
+        professional: ProfessionalId,
+    ) -> Result<ConversationStatus, ConvError> {
+        self.call(|reply| Cmd::StatusFor {
             professional,
             reply,
         })
@@ -387,11 +481,8 @@ impl ConversationHandle {
     }
 
     /// Tells waiting clients their place in the queue (never blocks the router).
-    pub fn queue_position(&self, position: u32, estimated_wait_s: u64) {
-        let _ = self.tx.try_send(Cmd::QueuePosition {
-            position,
-            estimated_wait_s,
-        });
+    pub fn queue_position(&self, place: crate::routing::queue::Place) {
+        let _ = self.tx.try_send(Cmd::QueuePosition { place });
     }
 
     /// What to queue this conversation with, if it is waiting.

@@ -49,6 +49,7 @@ impl Setup {
             metrics: metrics.clone(),
             auth,
             closing_message: "bye".into(),
+            retract_window: std::time::Duration::from_secs(120),
         });
         Setup {
             hub,
@@ -70,6 +71,7 @@ impl Setup {
             resume_token_hash: String::new(),
             client_ref: None,
             created_at_ms: 0,
+            lang: None,
             state: ConversationState {
                 status: ConversationStatus::Queued,
                 team: "station-a".into(),

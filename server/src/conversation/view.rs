@@ -1,7 +1,7 @@
 //! What each side may see of a stored event: professionals see everything; clients never see
 //! notes, a professional's id, internal summaries or transfer notes.
 
-use console_protocol::{Event, ServerFrame};
+use console_protocol::{ClientInfo, ConversationId, Event, ServerFrame};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -30,6 +30,33 @@ pub fn client_view(event: &Event) -> Option<ServerFrame> {
             Some(ServerFrame::System(s))
         }
     }
+}
+
+/// A short reference for a conversation's client, stable and the same for every professional
+/// ("Anonymous 4821"): four digits of a SHA-256 of the conversation id, so every node and
+/// every version of the server derives the same one.
+pub fn client_alias(id: &ConversationId) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, id.as_str().as_bytes());
+    let n = u32::from_be_bytes([d.as_ref()[0], d.as_ref()[1], d.as_ref()[2], d.as_ref()[3]]);
+    format!("{:04}", n % 10_000)
+}
+
+/// The client of a conversation as professionals see it.
+pub fn client_info(r: &crate::storage::ConversationRecord) -> ClientInfo {
+    ClientInfo {
+        name: r.client.name.clone(),
+        identified: r.client.identified,
+        lang: r.lang.clone(),
+        alias: Some(client_alias(&r.id)),
+    }
+}
+
+/// Unix milliseconds as an RFC 3339 UTC string.
+pub fn rfc3339_of_ms(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
 }
 
 /// Current time as (RFC 3339 UTC string, unix milliseconds).

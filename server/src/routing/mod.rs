@@ -14,8 +14,9 @@ use crate::organisation::{Organisation, Routing};
 use crate::session::outbound::SessionLink;
 use crate::storage::ConversationRecord;
 use console_protocol::{
-    Availability, ConversationId, ConversationStatus, ConversationSummary, ErrorCode, ErrorFrame,
-    ProfessionalId, QueueSnapshot, ServerFrame, SessionId, StatusUpdate, TeamId,
+    Availability, Colleague, Colleagues, ConversationId, ConversationStatus, ConversationSummary,
+    ErrorCode, ErrorFrame, ProfessionalId, QueueSnapshot, ServerFrame, SessionId, StatusUpdate,
+    TeamId, TeamInfo,
 };
 use presence::Presence;
 use queue::TeamQueue;
@@ -40,8 +41,7 @@ pub struct ConnectReply {
     pub attaches: Vec<oneshot::Receiver<Result<ConversationSummary, ConvError>>>,
 }
 
-/// Where a conversation stands in its queue: (position, estimated wait in seconds).
-pub type Place = (u32, u64);
+pub use queue::Place;
 
 enum RouterCmd {
     Enqueue {
@@ -97,6 +97,16 @@ enum RouterCmd {
     AssignFailed {
         professional: ProfessionalId,
         conversation: ConversationId,
+    },
+    Preview {
+        conversation: ConversationId,
+        text: String,
+    },
+    Withdraw {
+        conversation: ConversationId,
+    },
+    Colleagues {
+        reply: oneshot::Sender<Colleagues>,
     },
 }
 
@@ -157,6 +167,18 @@ impl RouterHandle {
             reply: Some(reply),
         })
         .await
+    }
+
+    /// Queues a conversation again (a transfer, a hand-back): its client is told the place
+    /// with a `queue` frame, as there is no `queued` reply to carry it.
+    pub async fn requeue(&self, ticket: QueueTicket) {
+        let _ = self
+            .tx
+            .send(RouterCmd::Enqueue {
+                ticket,
+                reply: None,
+            })
+            .await;
     }
 
     /// The place of a waiting conversation.
@@ -257,6 +279,24 @@ impl RouterHandle {
             .await;
     }
 
+    /// A waiting client wrote: the start of it is shown in the console's queue.
+    pub async fn preview(&self, conversation: ConversationId, text: String) {
+        let _ = self
+            .tx
+            .send(RouterCmd::Preview { conversation, text })
+            .await;
+    }
+
+    /// The client left a waiting conversation: it leaves the queue.
+    pub async fn withdraw(&self, conversation: ConversationId) {
+        let _ = self.tx.send(RouterCmd::Withdraw { conversation }).await;
+    }
+
+    /// The teams and every professional with presence and load.
+    pub async fn colleagues(&self) -> Option<Colleagues> {
+        self.ask(|reply| RouterCmd::Colleagues { reply }).await
+    }
+
     /// Reopens a complete conversation for the professional (answers go to the session).
     pub async fn reopen(
         &self,
@@ -327,16 +367,7 @@ impl Router {
                     }
                 }
                 _ => {
-                    let ticket = QueueTicket {
-                        conversation: r.id.clone(),
-                        team: r.state.team.clone(),
-                        service: r.service.clone(),
-                        topic: r.topic.clone(),
-                        identified: r.client.identified,
-                        priority: r.state.priority,
-                        queued_at_ms: r.state.queued_at_ms,
-                        for_professional: r.state.reserved_for.clone(),
-                    };
+                    let ticket = QueueTicket::of(&r);
                     if let Some(q) = self.teams.get_mut(&ticket.team) {
                         self.queued_in
                             .insert(ticket.conversation.clone(), ticket.team.clone());
@@ -376,10 +407,17 @@ impl Router {
                 self.dispatch(&team).await;
                 if let Some(reply) = reply {
                     // The `queued` reply tells the client its place: `queue` frames follow
-                    // only when it moves.
+                    // only when it changes.
                     let place = self.place_of(&id);
-                    self.mark_told(&team, &id, place.map_or(0, |p| p.0));
-                    let _ = reply.send(place.unwrap_or((0, 0)));
+                    if let Some(place) = place {
+                        self.mark_told(&team, &id, place);
+                    }
+                    let _ = reply.send(place.unwrap_or(Place {
+                        position: 0,
+                        estimated_wait_s: 0,
+                        staffed: true,
+                        waited_s: 0,
+                    }));
                 }
                 self.publish(&team);
             }
@@ -447,6 +485,61 @@ impl Router {
                 conversation,
                 req,
             } => self.reopen(professional, link, conversation, req).await,
+            RouterCmd::Preview { conversation, text } => {
+                let team = self.queued_in.get(&conversation).cloned();
+                let set = team
+                    .as_ref()
+                    .and_then(|t| self.teams.get_mut(t))
+                    .is_some_and(|q| q.set_preview(&conversation, &text));
+                if let (true, Some(team)) = (set, team) {
+                    self.publish(&team);
+                }
+            }
+            RouterCmd::Withdraw { conversation } => {
+                let Some(team) = self.queued_in.remove(&conversation) else {
+                    return;
+                };
+                if let Some(q) = self.teams.get_mut(&team) {
+                    q.remove(&conversation);
+                }
+                self.metrics
+                    .queue_abandoned
+                    .with_label_values(&[team.as_str()])
+                    .inc();
+                self.publish(&team);
+            }
+            RouterCmd::Colleagues { reply } => {
+                let _ = reply.send(self.colleagues());
+            }
+        }
+    }
+
+    fn colleagues(&self) -> Colleagues {
+        let teams = self
+            .org
+            .teams
+            .iter()
+            .map(|t| TeamInfo {
+                id: t.id.clone(),
+                name: t.name.clone(),
+            })
+            .collect();
+        let mut professionals: Vec<Colleague> = self
+            .pros
+            .values()
+            .map(|p| Colleague {
+                id: p.who.id.clone(),
+                name: p.who.name.clone(),
+                teams: p.who.teams.clone(),
+                presence: p.presence(),
+                active: p.active.len() as u32,
+                capacity: p.capacity,
+            })
+            .collect();
+        professionals.sort_by(|a, b| a.name.cmp(&b.name));
+        Colleagues {
+            teams,
+            professionals,
         }
     }
 
@@ -460,14 +553,14 @@ impl Router {
         q.push(ticket, Instant::now());
     }
 
-    /// Records the position a waiting client was just told.
-    fn mark_told(&mut self, team: &TeamId, id: &ConversationId, position: u32) {
+    /// Records the place a waiting client was just told.
+    fn mark_told(&mut self, team: &TeamId, id: &ConversationId, place: Place) {
         if let Some(w) = self.teams.get_mut(team).and_then(|q| {
             q.entries_mut()
                 .iter_mut()
                 .find(|w| &w.ticket.conversation == id)
         }) {
-            w.told_position = position;
+            w.told = Some(place);
         }
     }
 
@@ -478,11 +571,7 @@ impl Router {
             .entries()
             .iter()
             .position(|w| &w.ticket.conversation == id)?;
-        let pos = i as u32 + 1;
-        Some((
-            pos,
-            q.estimate_wait_s(pos, Instant::now(), self.available_in(team)),
-        ))
+        q.place_at(i, Instant::now(), self.available_in(team))
     }
 
     /// Lower is better: waiting conversations minus free places of available professionals.
@@ -645,9 +734,30 @@ impl Router {
         });
     }
 
+    /// Tells waiting clients of `team` their place when it changed enough to matter: a new
+    /// position, somebody (or nobody) available now, or an estimate off by half a minute.
+    fn tell_places(&mut self, team: &TeamId) {
+        let servers = self.available_in(team);
+        let Some(q) = self.teams.get_mut(team) else {
+            return;
+        };
+        let now = Instant::now();
+        let places: Vec<Option<Place>> =
+            (0..q.len()).map(|i| q.place_at(i, now, servers)).collect();
+        for (w, place) in q.entries_mut().iter_mut().zip(places) {
+            let Some(place) = place.filter(|p| p.worth_telling(w.told)) else {
+                continue;
+            };
+            w.told = Some(place);
+            if let Some(h) = self.hub.get(&w.ticket.conversation) {
+                h.queue_position(place);
+            }
+        }
+    }
+
     /// Sends the team's snapshot to subscribers and new places to waiting clients.
     fn publish(&mut self, team: &TeamId) {
-        let servers = self.available_in(team);
+        self.tell_places(team);
         let Some(q) = self.teams.get_mut(team) else {
             return;
         };
@@ -656,18 +766,6 @@ impl Router {
             .with_label_values(&[team.as_str()])
             .set(q.len() as i64);
         let now = Instant::now();
-        let estimates: Vec<u64> = (1..=q.len() as u32)
-            .map(|pos| q.estimate_wait_s(pos, now, servers))
-            .collect();
-        for (i, w) in q.entries_mut().iter_mut().enumerate() {
-            let pos = i as u32 + 1;
-            if w.told_position != pos {
-                w.told_position = pos;
-                if let Some(h) = self.hub.get(&w.ticket.conversation) {
-                    h.queue_position(pos, estimates[i]);
-                }
-            }
-        }
         let snapshot = crate::session::outbound::SharedFrame::plain(ServerFrame::QueueSnapshot(
             QueueSnapshot {
                 team: team.clone(),
@@ -952,12 +1050,21 @@ impl Router {
         for subs in self.subscribers.values_mut() {
             subs.retain(|l| !l.is_gone());
         }
+        // Estimates grow while a queue stalls; availability changes without a command when a
+        // session drops.
+        let teams: Vec<TeamId> = self.teams.keys().cloned().collect();
+        for t in &teams {
+            self.tell_places(t);
+        }
     }
 
     fn requeue_later(&self, h: ConversationHandle, pro: ProfessionalId) {
         let Some(tx) = self.tx.upgrade() else { return };
         tokio::spawn(async move {
-            if let Ok(ticket) = h.requeue(pro).await {
+            if let Ok(ticket) = h
+                .requeue(pro, crate::conversation::RequeueReason::Disconnected, None)
+                .await
+            {
                 let _ = tx
                     .send(RouterCmd::Enqueue {
                         ticket,

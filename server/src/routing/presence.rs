@@ -3,7 +3,7 @@
 use crate::conversation::ProfessionalRef;
 use crate::organisation::Professional;
 use crate::session::outbound::SessionLink;
-use console_protocol::{Availability, ConversationId, TeamId};
+use console_protocol::{Availability, ConversationId, Presence as PresenceKind, TeamId};
 use std::collections::HashSet;
 use std::time::Instant;
 
@@ -43,6 +43,17 @@ impl Presence {
     /// Connected and available.
     pub fn is_available(&self) -> bool {
         self.availability == Availability::Available && self.links.iter().any(|l| !l.is_gone())
+    }
+
+    /// What colleagues see: available, away, or offline (no session open).
+    pub fn presence(&self) -> PresenceKind {
+        if !self.links.iter().any(|l| !l.is_gone()) {
+            PresenceKind::Offline
+        } else if self.availability == Availability::Available {
+            PresenceKind::Available
+        } else {
+            PresenceKind::Away
+        }
     }
 
     /// Available with a free place.

@@ -1,6 +1,8 @@
 //! One team's queue: entries ordered by priority (higher first) then waiting time, and an
-//! estimate of the wait from the recent assignment rate.
+//! estimate of the wait from the recent assignment rate, which never falls below what the
+//! queue's stall (no assignment for a while) implies.
 
+use crate::conversation::view::client_alias;
 use crate::conversation::QueueTicket;
 use crate::organisation::Routing;
 use console_protocol::{ConversationId, ProfessionalId, QueueEntry};
@@ -12,13 +14,44 @@ const RATE_WINDOW: usize = 20;
 /// Assumed handling time per conversation before any assignment has been seen.
 const DEFAULT_SECONDS_PER_ASSIGNMENT: f64 = 120.0;
 
+/// Longest preview of a waiting client's message shown in the console's queue.
+pub const PREVIEW_CHARS: usize = 140;
+
 /// A waiting conversation.
 #[derive(Debug, Clone)]
 pub struct Waiting {
     pub ticket: QueueTicket,
     pub since: Instant,
-    /// Position last told to the client (to send only changes).
-    pub told_position: u32,
+    /// Place last told to the client (to send only changes); `None` before the first.
+    pub told: Option<Place>,
+    /// The start of the client's latest message while waiting.
+    pub preview: Option<String>,
+}
+
+/// Where a conversation stands in its queue, as the client is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    /// 1-based.
+    pub position: u32,
+    pub estimated_wait_s: u64,
+    /// Somebody of the team is logged in and available.
+    pub staffed: bool,
+    /// Seconds since it entered this queue.
+    pub waited_s: u64,
+}
+
+/// How much an estimate must move before the client is told again.
+const ESTIMATE_STEP_S: u64 = 30;
+
+impl Place {
+    /// True when the client should hear about `self` after having been told `told`.
+    pub fn worth_telling(&self, told: Option<Place>) -> bool {
+        told.is_none_or(|t| {
+            t.position != self.position
+                || t.staffed != self.staffed
+                || t.estimated_wait_s.abs_diff(self.estimated_wait_s) >= ESTIMATE_STEP_S
+        })
+    }
 }
 
 /// The queue of one team.
@@ -46,7 +79,8 @@ impl TeamQueue {
         let new = Waiting {
             ticket,
             since,
-            told_position: 0,
+            told: None,
+            preview: None,
         };
         let at = self.entries.partition_point(|w| key(w) <= key(&new));
         self.entries.insert(at, new);
@@ -92,6 +126,23 @@ impl TeamQueue {
         self.entries.is_empty()
     }
 
+    /// Keeps the start of a waiting client's latest message for the console's queue.
+    pub fn set_preview(&mut self, id: &ConversationId, text: &str) -> bool {
+        let Some(w) = self
+            .entries
+            .iter_mut()
+            .find(|w| &w.ticket.conversation == id)
+        else {
+            return false;
+        };
+        let mut preview: String = text.trim().chars().take(PREVIEW_CHARS).collect();
+        if text.trim().chars().count() > PREVIEW_CHARS {
+            preview.push('…');
+        }
+        w.preview = Some(preview);
+        true
+    }
+
     /// Records an assignment for the rate estimate.
     pub fn record_assignment(&mut self, at: Instant) {
         self.assignments.push_back(at);
@@ -101,6 +152,12 @@ impl TeamQueue {
     }
 
     /// Estimated wait in seconds for the conversation at `position` (1-based).
+    ///
+    /// From the recent assignment rate (or, before three assignments, a default handling time
+    /// shared by the available professionals); but while the queue is stalled (no assignment
+    /// since the head of the queue started waiting, or since the last one) each place is
+    /// taken to last at least as long as the stall so far: a client at place 1 who has
+    /// waited 3 minutes with everybody busy is not told "about 2 minutes" again.
     pub fn estimate_wait_s(&self, position: u32, now: Instant, servers: usize) -> u64 {
         let per_assignment = match (self.assignments.front(), self.assignments.len()) {
             (Some(first), n) if n >= 3 => {
@@ -109,11 +166,37 @@ impl TeamQueue {
             }
             _ => DEFAULT_SECONDS_PER_ASSIGNMENT / servers.max(1) as f64,
         };
-        (per_assignment * f64::from(position)).round() as u64
+        let per_place = per_assignment.max(self.stall(now).as_secs_f64());
+        (per_place * f64::from(position)).round() as u64
+    }
+
+    /// How long the queue has gone without an assignment while somebody waited.
+    fn stall(&self, now: Instant) -> Duration {
+        let Some(head) = self.entries.iter().map(|w| w.since).min() else {
+            return Duration::ZERO;
+        };
+        let from = match self.assignments.back() {
+            Some(last) => head.max(*last),
+            None => head,
+        };
+        now.saturating_duration_since(from)
+    }
+
+    /// The place of the entry at index `i`.
+    pub fn place_at(&self, i: usize, now: Instant, servers: usize) -> Option<Place> {
+        let w = self.entries.get(i)?;
+        let position = i as u32 + 1;
+        Some(Place {
+            position,
+            estimated_wait_s: self.estimate_wait_s(position, now, servers),
+            staffed: servers > 0,
+            waited_s: now.saturating_duration_since(w.since).as_secs(),
+        })
     }
 
     /// The console's view of the queue.
     pub fn snapshot(&self, now: Instant) -> Vec<QueueEntry> {
+        let now_ms = crate::conversation::view::now_ms();
         self.entries
             .iter()
             .map(|w| QueueEntry {
@@ -123,6 +206,10 @@ impl TeamQueue {
                 waiting_s: now.duration_since(w.since).as_secs(),
                 identified: w.ticket.identified,
                 priority: w.ticket.priority,
+                contact_s: Some((now_ms - w.ticket.contact_at_ms).max(0) as u64 / 1000),
+                lang: w.ticket.lang.clone(),
+                alias: Some(client_alias(&w.ticket.conversation)),
+                preview: w.preview.clone(),
             })
             .collect()
     }
@@ -142,6 +229,8 @@ mod tests {
             priority,
             queued_at_ms: at,
             for_professional: None,
+            contact_at_ms: 0,
+            lang: None,
         }
     }
 
@@ -179,6 +268,44 @@ mod tests {
                 .map(|w| w.ticket.conversation.as_str()),
             Some("a")
         );
+    }
+
+    #[test]
+    fn a_stalled_queue_never_promises_less_than_the_stall_so_far() {
+        let mut q = TeamQueue::new(Routing::Auto);
+        let start = Instant::now();
+        // One assignment every 6 s for a minute, then nothing while a client waits.
+        for i in 0..10 {
+            q.record_assignment(start + Duration::from_secs(i * 6));
+        }
+        q.push(ticket("a", 0, 1), start + Duration::from_secs(60));
+        let soon = q.estimate_wait_s(1, start + Duration::from_secs(61), 1);
+        assert!(soon <= 10, "right after the last assignment: {soon}");
+        // 3.5 minutes later nobody has been taken: place 1 is not "about 6 s" any more.
+        let later = start + Duration::from_secs(60 + 210);
+        assert!(q.estimate_wait_s(1, later, 1) >= 210);
+        assert!(q.estimate_wait_s(2, later, 1) >= 420);
+        let place = q.place_at(0, later, 0).expect("place");
+        assert!(!place.staffed);
+        assert_eq!(place.waited_s, 210);
+        // An assignment ends the stall.
+        q.record_assignment(later);
+        assert!(q.estimate_wait_s(1, later + Duration::from_secs(1), 1) < 210);
+    }
+
+    #[test]
+    fn a_place_is_told_again_only_when_it_changed_enough_to_matter() {
+        let p = |position, estimated_wait_s, staffed| Place {
+            position,
+            estimated_wait_s,
+            staffed,
+            waited_s: 0,
+        };
+        assert!(p(1, 60, true).worth_telling(None));
+        assert!(!p(1, 60, true).worth_telling(Some(p(1, 40, true))));
+        assert!(p(1, 90, true).worth_telling(Some(p(1, 60, true))));
+        assert!(p(1, 60, false).worth_telling(Some(p(1, 60, true))));
+        assert!(p(2, 60, true).worth_telling(Some(p(1, 60, true))));
     }
 
     #[test]

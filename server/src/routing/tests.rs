@@ -43,6 +43,8 @@ async fn a_chat_whose_assignment_failed_to_store_goes_back_to_the_queue() {
         priority: 0,
         queued_at_ms: 0,
         for_professional: None,
+        contact_at_ms: 0,
+        lang: None,
     };
     router.enqueue(ticket).await.unwrap();
 

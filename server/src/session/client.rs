@@ -1,6 +1,7 @@
 //! The client (patient) side of a session: hello with optional identity and resumes, `start`,
 //! and frames for the client's own conversations only.
 
+use super::outbound::SharedFrame;
 use super::{CloseReason, Conn, Handler};
 use crate::auth::Claims;
 use crate::conversation::view::now;
@@ -8,7 +9,8 @@ use crate::conversation::{ConvError, ConversationHandle, Origin, PostKind, Queue
 use crate::storage::{ClientIdentity, ConversationRecord, ConversationState};
 use console_protocol::{
     ClientFrame, ClientHello, ConversationId, ConversationStatus, Envelope, ErrorCode, ErrorFrame,
-    Event, Identity, IdentityKind, Queued, ServerFrame, Start, SystemEvent, SystemKind, Welcome,
+    Event, Identity, IdentityKind, QueuePosition, Queued, ServerFrame, Start, SystemEvent,
+    SystemKind, Welcome,
 };
 use futures_util::{Sink, Stream};
 use std::collections::HashMap;
@@ -58,6 +60,7 @@ impl ClientSession {
         };
         let mut conversations = Vec::new();
         let mut refused = Vec::new();
+        let mut waiting = Vec::new();
         // An identified session identifies the anonymous conversations it resumes.
         let identity = s.identity.is_some().then(|| s.client_identity());
         for r in hello.resume {
@@ -77,6 +80,9 @@ impl ClientSession {
             };
             match attached {
                 Ok((h, summary)) => {
+                    if summary.status == ConversationStatus::Queued {
+                        waiting.push(h.id.clone());
+                    }
                     s.members.insert(r.conversation.clone(), h);
                     conversations.push(summary);
                 }
@@ -102,6 +108,19 @@ impl ClientSession {
             conn.send(req.clone(), ServerFrame::Error(f))
                 .await
                 .map_err(gone)?;
+        }
+        // A waiting client hears its place at once: updates sent while it was away are lost.
+        for id in waiting {
+            if let Some(p) = conn.ctx.router.place(id.clone()).await {
+                let f = QueuePosition {
+                    conversation: id,
+                    position: p.position,
+                    estimated_wait_s: p.estimated_wait_s,
+                    staffed: Some(p.staffed),
+                    waited_s: Some(p.waited_s),
+                };
+                conn.link.frame(SharedFrame::plain(ServerFrame::Queue(f)));
+            }
         }
         Ok(s)
     }
@@ -151,11 +170,8 @@ impl ClientSession {
                 .await
                 .map_err(gone);
         };
-        if let Err(msg) = validate_start(service, &start) {
-            return conn
-                .error(req, ErrorCode::BadFrame, msg)
-                .await
-                .map_err(gone);
+        if let Err((code, msg)) = validate_start(service, &start) {
+            return conn.error(req, code, msg).await.map_err(gone);
         }
         if !org.is_open(service, time::OffsetDateTime::now_utc()) {
             return conn
@@ -200,6 +216,7 @@ impl ClientSession {
             resume_token_hash: String::new(),
             client_ref: start.client_ref.clone(),
             created_at_ms: ms,
+            lang: start.lang.as_deref().and_then(supported_lang),
             state: ConversationState {
                 status: ConversationStatus::Queued,
                 team: team.clone(),
@@ -220,6 +237,7 @@ impl ClientSession {
             event: SystemKind::Queued,
             detail,
         });
+        let ticket = QueueTicket::of(&record);
         let handle = match ctx.hub.create(record, first).await {
             Ok(h) => h,
             Err(crate::storage::StorageError::Duplicate(_)) => {
@@ -239,16 +257,6 @@ impl ClientSession {
             .conversations_started
             .with_label_values(&[service.id.as_str(), team.as_str(), service.channel.as_str()])
             .inc();
-        let ticket = QueueTicket {
-            conversation: id.clone(),
-            team: team.clone(),
-            service: service.id.clone(),
-            topic: start.topic,
-            identified: self.identity.is_some(),
-            priority: 0,
-            queued_at_ms: ms,
-            for_professional: None,
-        };
         self.attach_new(conn, req, handle, team, Some(ticket)).await
     }
 
@@ -308,13 +316,14 @@ impl ClientSession {
             Some(t) => ctx.router.enqueue(t).await,
             None => ctx.router.place(handle.id.clone()).await,
         };
-        let (position, estimated_wait_s) = place.unwrap_or((0, 0));
         let q = Queued {
             conversation: handle.id.clone(),
             resume_token: token,
             team,
-            position,
-            estimated_wait_s,
+            position: place.map_or(0, |p| p.position),
+            estimated_wait_s: place.map_or(0, |p| p.estimated_wait_s),
+            staffed: place.map(|p| p.staffed),
+            waited_s: place.map(|p| p.waited_s),
         };
         conn.send(req, ServerFrame::Queued(q)).await.map_err(gone)
     }
@@ -347,16 +356,32 @@ impl ClientSession {
     }
 }
 
-/// Checks topic, team and required questionnaire answers against the service.
-fn validate_start(service: &crate::organisation::Service, start: &Start) -> Result<(), String> {
+/// The languages a conversation may be held in; anything else is kept as unknown.
+const LANGUAGES: &[&str] = &["fi", "sv", "en"];
+
+/// `fi`, `sv` or `en` from a language tag such as `sv-FI`.
+fn supported_lang(tag: &str) -> Option<String> {
+    let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
+    LANGUAGES.contains(&primary.as_str()).then_some(primary)
+}
+
+/// Checks topic, team and required questionnaire answers against the service: an unknown
+/// topic or team is `not_found` (like an unknown service), a missing answer `bad_frame`.
+fn validate_start(
+    service: &crate::organisation::Service,
+    start: &Start,
+) -> Result<(), (ErrorCode, String)> {
     if let Some(t) = &start.topic {
         if !service.topics.iter().any(|x| &x.id == t) {
-            return Err(format!("unknown topic {t}"));
+            return Err((ErrorCode::NotFound, format!("unknown topic {t}")));
         }
     }
     if let Some(t) = &start.team {
         if !service.teams.contains(t) {
-            return Err(format!("service does not route to team {t}"));
+            return Err((
+                ErrorCode::NotFound,
+                format!("service does not route to team {t}"),
+            ));
         }
     }
     let answers = start.questionnaire.as_ref();
@@ -365,7 +390,10 @@ fn validate_start(service: &crate::organisation::Service, start: &Start) -> Resu
             .and_then(|a| a.get(&q.id))
             .is_some_and(|v| !v.is_null() && v.as_str() != Some(""));
         if !answered {
-            return Err(format!("questionnaire answer {} is required", q.id));
+            return Err((
+                ErrorCode::BadFrame,
+                format!("questionnaire answer {} is required", q.id),
+            ));
         }
     }
     Ok(())
@@ -394,8 +422,22 @@ where
             ClientFrame::Start(s) => self.start(conn, req, s).await,
             ClientFrame::Send(m) => {
                 let c = m.conversation.clone();
+                let router = conn.ctx.router.clone();
                 self.on_conversation(conn, req, &c, async |h, o| {
+                    // While waiting, the start of it is shown in the team's queue (the router
+                    // ignores it once somebody took the conversation).
+                    router.preview(c.clone(), m.body.clone()).await;
                     h.post(o, PostKind::Message, m.client_msg_id, m.body).await
+                })
+                .await
+            }
+            ClientFrame::Leave(l) => {
+                let router = conn.ctx.router.clone();
+                self.on_conversation(conn, req, &l.conversation.clone(), async |h, o| {
+                    if h.leave(o).await? {
+                        router.withdraw(h.id.clone()).await;
+                    }
+                    Ok(())
                 })
                 .await
             }
@@ -425,7 +467,8 @@ where
             ServerFrame::Note(_)
             | ServerFrame::Assigned(_)
             | ServerFrame::Released(_)
-            | ServerFrame::QueueSnapshot(_) => false,
+            | ServerFrame::QueueSnapshot(_)
+            | ServerFrame::Colleagues(_) => false,
             ServerFrame::Error(_) => true,
             other => super::outbound::frame_conversation(other)
                 .is_none_or(|c| self.members.contains_key(c)),

@@ -2,10 +2,12 @@
 //! availability, queues, accept, and frames for assigned conversations only.
 
 use super::{CloseReason, Conn, Handler};
-use crate::conversation::{ConvError, ConversationHandle, Origin, PostKind, ProfessionalRef, Who};
+use crate::conversation::{
+    ConvError, ConversationHandle, Origin, PostKind, ProfessionalRef, RequeueReason, Who,
+};
 use console_protocol::{
-    ConsoleFrame, ConsoleHello, ConversationId, Envelope, ErrorCode, ProfessionalInfo, ServerFrame,
-    TeamId, Transfer, Welcome,
+    ConsoleFrame, ConsoleHello, ConversationId, ConversationStatus, Envelope, ErrorCode,
+    ProfessionalInfo, ServerFrame, TeamId, Transfer, Welcome,
 };
 use futures_util::{Sink, Stream};
 use std::collections::HashMap;
@@ -92,6 +94,7 @@ impl ConsoleSession {
             }),
             capacity: Some(reply.capacity),
             conversations,
+            retract_window_s: Some(ctx.config.retract_window.as_secs()),
             ..Default::default()
         };
         conn.send(conn.codec.peek_req(bytes), ServerFrame::Welcome(welcome))
@@ -108,6 +111,29 @@ impl ConsoleSession {
         }
     }
 
+    /// Refuses an action on a conversation that is not (or no longer) assigned to this
+    /// professional: `conversation_closed` when it is one they closed (complete and last
+    /// assigned to them), otherwise `forbidden`, word for word as for an id that does not
+    /// exist.
+    async fn refuse<S>(&self, conn: &mut Conn<S>, req: Option<String>, id: &ConversationId) -> Io
+    where
+        S: Sink<Message, Error = WsError> + Unpin,
+    {
+        let status = match conn.ctx.hub.get_or_load(id).await {
+            Ok(Some(h)) => h.status_for(self.me.id.clone()).await.ok(),
+            _ => None,
+        };
+        if status == Some(ConversationStatus::Complete) {
+            return conn
+                .error_about(req, id.clone(), &ConvError::Closed)
+                .await
+                .map_err(gone);
+        }
+        conn.error(req, ErrorCode::Forbidden, "not assigned to you")
+            .await
+            .map_err(gone)
+    }
+
     async fn on_conversation<S>(
         &mut self,
         conn: &mut Conn<S>,
@@ -119,10 +145,7 @@ impl ConsoleSession {
         S: Sink<Message, Error = WsError> + Unpin,
     {
         let Some(h) = self.members.get(id).cloned() else {
-            return conn
-                .error(req, ErrorCode::Forbidden, "not assigned to you")
-                .await
-                .map_err(gone);
+            return self.refuse(conn, req, id).await;
         };
         let origin = self.origin(conn, req.clone());
         if let Err(e) = act(h, origin).await {
@@ -185,10 +208,7 @@ impl ConsoleSession {
             }
         };
         let Some(h) = self.members.get(&t.conversation).cloned() else {
-            return conn
-                .error(req, ErrorCode::Forbidden, "not assigned to you")
-                .await
-                .map_err(gone);
+            return self.refuse(conn, req, &t.conversation).await;
         };
         match h
             .transfer(
@@ -212,7 +232,7 @@ impl ConsoleSession {
                 ctx.router
                     .released(self.me.id.clone(), t.conversation)
                     .await;
-                ctx.router.enqueue(ticket).await;
+                ctx.router.requeue(ticket).await;
                 Ok(())
             }
             Err(e) => conn.error(req, e.code(), e.to_string()).await.map_err(gone),
@@ -230,15 +250,39 @@ impl ConsoleSession {
         S: Sink<Message, Error = WsError> + Unpin,
     {
         let Some(h) = self.members.get(&id).cloned() else {
-            return conn
-                .error(req, ErrorCode::Forbidden, "not assigned to you")
-                .await
-                .map_err(gone);
+            return self.refuse(conn, req, &id).await;
         };
         match h.close(self.origin(conn, req.clone()), summary).await {
             Ok(()) => {
                 // As for transfer: `released` ends the membership, in order.
                 conn.ctx.router.released(self.me.id.clone(), id).await;
+                Ok(())
+            }
+            Err(e) => conn.error(req, e.code(), e.to_string()).await.map_err(gone),
+        }
+    }
+
+    /// Hands a held conversation back to the front of its team queue.
+    async fn release<S>(
+        &mut self,
+        conn: &mut Conn<S>,
+        req: Option<String>,
+        id: ConversationId,
+    ) -> Io
+    where
+        S: Sink<Message, Error = WsError> + Unpin,
+    {
+        let Some(h) = self.members.get(&id).cloned() else {
+            return self.refuse(conn, req, &id).await;
+        };
+        match h
+            .requeue(self.me.id.clone(), RequeueReason::HandedBack, req.clone())
+            .await
+        {
+            Ok(ticket) => {
+                // As for transfer: `released` ends the membership, in order.
+                conn.ctx.router.released(self.me.id.clone(), id).await;
+                conn.ctx.router.requeue(ticket).await;
                 Ok(())
             }
             Err(e) => conn.error(req, e.code(), e.to_string()).await.map_err(gone),
@@ -300,13 +344,8 @@ where
                 .error(req, ErrorCode::BadFrame, "hello was already received")
                 .await
                 .map_err(gone),
+            // A capacity outside 1 … limits.max_capacity is clamped by the router.
             ConsoleFrame::Status(s) => {
-                if s.capacity == Some(0) {
-                    return conn
-                        .error(req, ErrorCode::BadFrame, "capacity must be at least 1")
-                        .await
-                        .map_err(gone);
-                }
                 match ctx.router.status(me, s.availability, s.capacity).await {
                     Some(st) => conn.send(req, ServerFrame::Status(st)).await.map_err(gone),
                     None => conn
@@ -371,6 +410,23 @@ where
                 self.history(conn, req, h.conversation, h.before_seq, h.limit)
                     .await
             }
+            ConsoleFrame::Retract(r) => {
+                self.on_conversation(conn, req, &r.conversation.clone(), async |h, o| {
+                    h.retract(o, r.seq).await
+                })
+                .await
+            }
+            ConsoleFrame::Release(r) => self.release(conn, req, r.conversation).await,
+            ConsoleFrame::Colleagues(_) => match ctx.router.colleagues().await {
+                Some(c) => conn
+                    .send(req, ServerFrame::Colleagues(c))
+                    .await
+                    .map_err(gone),
+                None => conn
+                    .error(req, ErrorCode::Internal, "router unavailable")
+                    .await
+                    .map_err(gone),
+            },
         }
     }
 

@@ -64,6 +64,8 @@ pub struct ConversationRecord {
     /// The client's idempotency key for `start`.
     pub client_ref: Option<String>,
     pub created_at_ms: i64,
+    /// The client's language (`fi`, `sv`, `en`), when they said.
+    pub lang: Option<String>,
     pub state: ConversationState,
     /// Highest stored seq (0 when none). Filled in by loads; ignored on create.
     pub last_seq: u64,

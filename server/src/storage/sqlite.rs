@@ -101,12 +101,17 @@ ALTER TABLE events_by_arrival RENAME TO events;
 CREATE UNIQUE INDEX events_seq ON events (conversation, seq);
 ALTER TABLE conversations DROP COLUMN last_seq;
 ",
+    // The language the client chose (fi, sv, en): the closing message comes in it and the
+    // professional sees it.
+    r"
+ALTER TABLE conversations ADD COLUMN lang TEXT;
+",
 ];
 
 /// The stored columns of a conversation, in the order of [`conversation_from_row`].
 const CONVERSATION_COLUMNS: &str = "id, service, topic, channel, client_subject, client_name, \
     client_identified, questionnaire, resume_token_hash, client_ref, created_at_ms, status, \
-    team, assigned_to, queued_at_ms, priority, summary, reserved_for";
+    team, assigned_to, queued_at_ms, priority, summary, reserved_for, lang";
 /// The highest stored seq of the conversation `c` (a literal, so that queries can `concat!` it).
 macro_rules! last_seq_of_c {
     () => {
@@ -609,7 +614,7 @@ fn insert_conversation(conn: &Connection, r: &ConversationRecord) -> Result<(), 
         .map_err(|e| StorageError::Database(format!("encode questionnaire: {e}")))?;
     conn.prepare_cached(&format!(
         "INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES \
-         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
     ))?
     .execute(params![
         r.id.as_str(),
@@ -630,6 +635,7 @@ fn insert_conversation(conn: &Connection, r: &ConversationRecord) -> Result<(), 
         r.state.priority,
         r.state.summary,
         r.state.reserved_for.as_ref().map(|p| p.as_str()),
+        r.lang,
     ])?;
     Ok(())
 }
@@ -780,7 +786,8 @@ fn conversation_from_row(row: &Row<'_>) -> Result<ConversationRecord, StorageErr
             summary: row.get(16)?,
             reserved_for: row.get::<_, Option<String>>(17)?.map(Into::into),
         },
-        last_seq: to_u64(row.get(18)?, "last_seq")?,
+        lang: row.get(18)?,
+        last_seq: to_u64(row.get(19)?, "last_seq")?,
     })
 }
 

@@ -84,6 +84,7 @@ fn record(id: &str, client_ref: Option<&str>) -> ConversationRecord {
         resume_token_hash: "ab".repeat(32),
         client_ref: client_ref.map(Into::into),
         created_at_ms: 999,
+        lang: None,
         state: queued(),
         last_seq: 0,
     }

@@ -462,6 +462,37 @@ impl Conn {
             .unwrap_or_else(|| panic!("no reply to req {req}"))
     }
 
+    /// Sends `frame` with `"req": req`; returns the direct reply and the `system` event
+    /// `event` that the same action stored (which may arrive before or after the reply).
+    pub async fn request_event(
+        &mut self,
+        mut frame: Value,
+        req: &str,
+        event: &str,
+    ) -> (Value, Value) {
+        frame["req"] = req.into();
+        let conversation = frame["conversation"].clone();
+        self.send(frame).await;
+        let (mut reply, mut stored) = (None, None);
+        while reply.is_none() || stored.is_none() {
+            let v = self
+                .recv_where(|v| {
+                    v["req"] == req
+                        || (v["type"] == "system"
+                            && v["event"] == event
+                            && v["conversation"] == conversation)
+                })
+                .await
+                .unwrap_or_else(|| panic!("no reply to {req} or no {event} event"));
+            if v["req"] == req {
+                reply = Some(v);
+            } else {
+                stored = Some(v);
+            }
+        }
+        (reply.expect("reply"), stored.expect("event"))
+    }
+
     /// Sends a message with a chosen `client_msg_id` and waits for its ack.
     pub async fn say_as(&mut self, conversation: &str, client_msg_id: &str, body: &str) -> Value {
         self.send(json!({"type": "send", "conversation": conversation, "client_msg_id": client_msg_id, "body": body})).await;
