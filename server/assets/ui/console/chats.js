@@ -6,6 +6,7 @@ import {
   closeForm, dismiss, fillTransferOptions, reopen, toggleForm, transferForm
 } from './actions.js';
 import { alertOf } from './alerts.js';
+import { onHandedBack } from './leaving.js';
 import { composer, failPending, markRead, renderComposer, stopTyping } from './composer.js';
 import { count, languageName, t } from './i18n.js';
 import { isAtBottom, loadHistory, loadOlder, scrollBottom } from './events.js';
@@ -236,6 +237,7 @@ export function onReleased(f) {
   if (!c) return;
   if (f.reason === 'closed') setChatStatus(c, 'closed');
   else release(c, f.reason || 'transferred');
+  if (f.reason === 'handed_back') onHandedBack(c.id);
   announce(t(c.status === 'closed' ? 'annClosed' : 'annNotYours', { chat: chatTitle(c) }));
   saveStore();
 }
@@ -254,6 +256,7 @@ export function setChatStatus(c, status) {
   el.statusTag.textContent = open ? '' : t(status === 'closed' ? 'statusClosed' : 'statusNotYours');
   if (!open) {
     el.transferForm.hidden = el.closeForm.hidden = true;
+    for (const b of el.messages.querySelectorAll('.retract')) b.remove();
     stopTyping(c);
     for (const p of c.pending.values()) if (p.state === 'sending') failPending(c, p, t('noLongerYours'));
   }

@@ -4,6 +4,7 @@
 import { h } from '../shared/dom.js';
 import { uuid } from '../shared/ids.js';
 import { renderWaits } from './chats.js';
+import { offerRetract } from './corrections.js';
 import { send } from './connection.js';
 import { insertSorted, messageEl, scrollBottom, stateText } from './events.js';
 import { t } from './i18n.js';
@@ -118,6 +119,7 @@ export function confirmPending(c, cmid, seq, at) {
   c.events.set(seq, { type: p.kind, conversation: c.id, seq, at, from: { role: 'professional', id: S.meId }, body: p.body, client_msg_id: cmid });
   p.el.remove();
   insertSorted(c, p.el, seq);
+  if (p.kind === 'message') offerRetract(c, p.el, seq, at || p.at);
   c.minSeq = Math.min(c.minSeq, seq);
   c.maxSeq = Math.max(c.maxSeq, seq);
   saveStore();

@@ -3,7 +3,9 @@
 // sidebar and in the chat they concern.
 
 import { Client } from '../shared/client.js';
+import { retractFailed } from './corrections.js';
 import { has, t } from './i18n.js';
+import { releaseFailed } from './leaving.js';
 import { h } from '../shared/dom.js';
 import {
   ensureChat, onAssigned, onReleased, release, select, setChatStatus, setNotice
@@ -61,6 +63,7 @@ export function onWelcome(f) {
   S.me = f.professional;
   S.meId = f.professional.id;
   S.capacity = f.capacity;
+  S.retractWindow = Number(f.retract_window_s) || 0;
   $('me').textContent = S.me.name;
   const listed = new Set();
   for (const s of f.conversations || []) {
@@ -100,6 +103,8 @@ export function onError(f, ctx) {
     if (p) failPending(c, p, errorText(f, ctx));
   }
   if (ctx.kind === 'status') renderStatus();
+  if (ctx.kind === 'retract' && c) retractFailed(c, ctx.seq);
+  if (ctx.kind === 'release') releaseFailed(ctx.conversation);
   showError(errorText(f, ctx), c, f.code, ctx.kind);
 }
 export function errorText(f, ctx) {

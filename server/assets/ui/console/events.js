@@ -4,6 +4,7 @@
 import { h } from '../shared/dom.js';
 import { releaseText, renderHeader, renderTab, renderWaits, select, setChatStatus, setNotice } from './chats.js';
 import { alertOf } from './alerts.js';
+import { markWithdrawn, offerRetract, onRetracted } from './corrections.js';
 import { confirmPending, markRead, showClientTyping } from './composer.js';
 import { t } from './i18n.js';
 import { send } from './connection.js';
@@ -58,6 +59,7 @@ export function addEvent(c, ev, live) {
   c.maxSeq = Math.max(c.maxSeq, ev.seq);
   if (stick) scrollBottom(c);
   if (ev.type === 'system' && ev.event === 'identified') onIdentified(c, ev, live);
+  if (ev.type === 'system' && ev.event === 'retracted') onRetracted(c, ev);
   if (live) onLiveEvent(c, ev);
   if (ev.type === 'message') renderWaits();
 }
@@ -115,7 +117,10 @@ export function renderEvent(c, ev) {
   const mine = from.role === 'professional' && from.id === S.meId;
   const who = from.role === 'client' ? `${c.letter} · ${clientName(c)}` : mine ? t('you') : from.name || t('professional');
   const state = mine ? (c.clientRead >= ev.seq && ev.type === 'message' ? 'read' : 'sent') : null;
-  return messageEl(ev.type, from.role, mine, who, time, ev.body, ev.seq, state);
+  const el = messageEl(ev.type, from.role, mine, who, time, ev.body, ev.seq, state);
+  if (c.retracted.has(ev.seq)) markWithdrawn(el);
+  else if (mine) offerRetract(c, el, ev.seq, ev.at);
+  return el;
 }
 export function messageEl(kind, role, mine, who, time, body, seq, state) {
   const stateEl = h('span', { class: 'state', text: stateText(state) });

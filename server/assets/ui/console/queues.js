@@ -4,6 +4,7 @@
 import { h } from '../shared/dom.js';
 import { alertOf } from './alerts.js';
 import { renderWaits } from './chats.js';
+import { expireRetracts } from './corrections.js';
 import { count, t } from './i18n.js';
 import { client, send, showError } from './connection.js';
 import { $, S, fmtWait, serviceTopic, teamName } from './state.js';
@@ -92,6 +93,7 @@ export function accept(target) {
 /** Once a second: waiting times count up locally from the last snapshot. */
 export function tick() {
   renderWaits();
+  expireRetracts();
   for (const [team, q] of S.queues) {
     const sec = $('queues').querySelector(`[data-testid="queue-${CSS.escape(team)}"]`);
     if (!sec) continue;

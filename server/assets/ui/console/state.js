@@ -56,6 +56,7 @@ export const S = {
   letters: {},      // conversation → its letter, for the whole shift (never given to another chat)
   nextLetter: 0,    // index of the next letter to give: A … Z, AA, AB …
   closedOpen: false, // the "Closed (n)" group of tabs is expanded
+  retractWindow: 0,  // seconds a professional may take back their own message (welcome)
 };
 
 /** A chat's sends (messages and notes) awaiting their ack, sent again after a reconnect. */
@@ -75,7 +76,7 @@ export function newChat(id) {
     events: new Map(), minSeq: Infinity, maxSeq: 0,
     seenSeq: (S.stored.last_seq || {})[id] || 0,
     pending: chatOutbox(id), unread: saved.unread || 0, alert: false, readSent: 0, clientRead: 0,
-    historyDone: false, loading: false, loaded: false,
+    historyDone: false, loading: false, loaded: false, retracted: new Set(),
     typingOut: false, typingTimer: null, typingInTimer: null, draftTimer: null, el: {},
   };
   c.colour = Number.isInteger(saved.colour) && !colourUsed(saved.colour) ? saved.colour : freeColour(c.letter);
