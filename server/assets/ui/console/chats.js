@@ -2,9 +2,8 @@
 // assignment and release, and the chat's status (open, closed, no longer mine).
 
 import { h } from '../shared/dom.js';
-import {
-  closeForm, dismiss, fillTransferOptions, reopen, toggleForm, transferForm
-} from './actions.js';
+import { closeForm, dismiss, reopen, toggleForm } from './actions.js';
+import { fillTransferOptions, transferForm } from './transfer.js';
 import { alertOf } from './alerts.js';
 import { onHandedBack } from './leaving.js';
 import { composer, failPending, markRead, renderComposer, stopTyping } from './composer.js';
@@ -56,6 +55,7 @@ export function buildChat(c) {
   el.reopenBtn = h('button', { type: 'button', class: 'btn', testid: 'reopen', text: t('reopen'), hidden: true, onclick: () => reopen(c) });
   el.dismissBtn = h('button', { type: 'button', class: 'btn ghost', testid: 'dismiss', text: t('dismiss'), hidden: true, onclick: () => dismiss(c) });
   el.notice = h('div', { class: 'notice', role: 'status', hidden: true });
+  el.transferCard = h('section', { class: 'transfer-card', testid: 'transfer-note-card', hidden: true });
   el.transferForm = transferForm(c);
   el.closeForm = closeForm(c);
   el.older = h('button', { type: 'button', class: 'older link-btn', text: t('loadOlder'), onclick: () => loadOlder(c) });
@@ -73,7 +73,7 @@ export function buildChat(c) {
         h('p', { class: 'facts' }, h('span', { class: 'sr-only', text: `${t('identityLabel')} ` }), el.identity, ' · ', el.lang, el.svc, ' ', el.statusTag))),
     h('div', { class: 'actions' }, el.transferBtn, el.closeBtn, el.reopenBtn, el.dismissBtn),
     el.quest),
-  el.notice, el.transferForm, el.closeForm, el.scroll, el.typing, composer(c));
+  el.notice, el.transferCard, el.transferForm, el.closeForm, el.scroll, el.typing, composer(c));
   el.tab.dataset.letter = c.letter;
   $('panes').append(el.pane);
   placeTab(c);
@@ -263,6 +263,7 @@ export function setChatStatus(c, status) {
   if (status === 'closed') setNotice(c, t('noticeClosed'));
   else if (status === 'released') setNotice(c, releaseText(c));
   else setNotice(c, '');
+  renderTransferCard(c);
   renderTab(c);
   renderStatus();
 }
@@ -279,4 +280,24 @@ export function setNotice(c, text, kind) {
   c.el.notice.textContent = text;
   c.el.notice.hidden = !text;
   c.el.notice.className = `notice ${kind || ''}`;
+}
+
+/**
+ * The colleague's note of the latest transfer to me or my team, pinned above the messages: the
+ * receiver must not miss it among the grey system lines.
+ */
+export function renderTransferCard(c) {
+  const tr = [...c.events.values()].filter((e) => e.type === 'system' && e.event === 'transferred').sort((a, b) => b.seq - a.seq)[0];
+  const d = (tr && tr.detail) || {};
+  const card = c.el.transferCard;
+  card.hidden = !(tr && d.note && c.status === 'open' && card.dataset.hiddenSeq !== String(tr.seq));
+  if (card.hidden) return;
+  const who = d.from_professional ? proName(d.from_professional) : t('aProfessional');
+  const hid = `tc-${c.uid}`;
+  card.setAttribute('aria-labelledby', hid);
+  card.replaceChildren(
+    h('h3', { id: hid, text: t(d.to_professional === S.meId ? 'transferCard' : 'transferCardTeam', { who }) }),
+    h('p', { class: 'transfer-card-note' }, h('span', { class: 'sr-only', text: `${t('transferCardNote')}: ` }), d.note),
+    h('button', { type: 'button', class: 'x', 'aria-label': t('hideNote'), text: '×',
+      onclick: () => { card.dataset.hiddenSeq = String(tr.seq); card.hidden = true; c.el.composer.focus(); } }));
 }

@@ -6,6 +6,7 @@ import { Client } from '../shared/client.js';
 import { retractFailed } from './corrections.js';
 import { has, t } from './i18n.js';
 import { releaseFailed } from './leaving.js';
+import { askColleagues, onColleagues } from './transfer.js';
 import { h } from '../shared/dom.js';
 import {
   ensureChat, onAssigned, onReleased, release, select, setChatStatus, setNotice
@@ -51,7 +52,7 @@ export function send(frame, ctx) {
 const handlers = {
   welcome: onWelcome, status: onStatus, queue_snapshot: onQueue, assigned: onAssigned,
   released: onReleased, ack: onAck, message: onEvent, note: onEvent, system: onEvent,
-  history: onHistory, typing: onTyping, read: onRead, error: onError,
+  history: onHistory, typing: onTyping, read: onRead, error: onError, colleagues: onColleagues,
 };
 function dispatch(f, ctx) {
   const fn = handlers[f.type];
@@ -78,6 +79,7 @@ export function onWelcome(f) {
   S.stored.last_seq = {};
   S.stored.pending = {};
   send({ type: 'subscribe_queue', teams: S.me.teams });
+  askColleagues();
   send({ type: 'status', ...(S.chosenAvailability ? { availability: S.chosenAvailability } : {}) }, { kind: 'status' });
   renderQueues();
   if (!S.activeId || !S.chats.has(S.activeId)) {

@@ -2,7 +2,9 @@
 // events that raise unread counts and alerts, and how messages, notes and system events look.
 
 import { h } from '../shared/dom.js';
-import { releaseText, renderHeader, renderTab, renderWaits, select, setChatStatus, setNotice } from './chats.js';
+import {
+  releaseText, renderHeader, renderTab, renderTransferCard, renderWaits, select, setChatStatus, setNotice,
+} from './chats.js';
 import { alertOf } from './alerts.js';
 import { markWithdrawn, offerRetract, onRetracted } from './corrections.js';
 import { confirmPending, markRead, showClientTyping } from './composer.js';
@@ -60,6 +62,7 @@ export function addEvent(c, ev, live) {
   if (stick) scrollBottom(c);
   if (ev.type === 'system' && ev.event === 'identified') onIdentified(c, ev, live);
   if (ev.type === 'system' && ev.event === 'retracted') onRetracted(c, ev);
+  if (ev.type === 'system' && ev.event === 'transferred') renderTransferCard(c);
   if (live) onLiveEvent(c, ev);
   if (ev.type === 'message') renderWaits();
 }

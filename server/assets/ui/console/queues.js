@@ -5,7 +5,7 @@ import { h } from '../shared/dom.js';
 import { alertOf } from './alerts.js';
 import { renderWaits } from './chats.js';
 import { expireRetracts } from './corrections.js';
-import { count, t } from './i18n.js';
+import { count, languageName, t } from './i18n.js';
 import { client, send, showError } from './connection.js';
 import { $, S, fmtWait, serviceTopic, teamName } from './state.js';
 
@@ -40,6 +40,14 @@ function alertNewcomers(team, known) {
   }, QUEUE_ALERT_DELAY_MS);
 }
 const QUEUE_ALERT_DELAY_MS = 1500;
+/** Team names arrived (`colleagues`): the queues' headings say them. */
+export function nameQueues() {
+  for (const sec of $('queues').children) {
+    const team = sec.dataset.team;
+    sec.querySelector('.q-team').textContent = teamName(team);
+    sec.querySelector('[data-testid^="accept-next-"]').setAttribute('aria-label', t('acceptNextFrom', { team: teamName(team) }));
+  }
+}
 export function renderQueues() {
   [...$('queues').children].forEach((el) => S.me.teams.includes(el.dataset.team) || el.remove());
   S.me.teams.forEach(renderQueue);
@@ -75,12 +83,18 @@ export function renderQueue(team) {
 export function queueEntry(team, e, i) {
   const did = `qe-${team}-${i}`.replace(/[^\w-]/g, '_');
   const prio = e.priority >= 2 ? t('prioReturned') : e.priority === 1 ? t('prioTransferred') : '';
+  const contact = Number.isFinite(e.contact_s) && e.contact_s - (e.waiting_s || 0) >= 1;
   return h('li', { class: 'q-entry', testid: 'queue-entry', 'data-conversation': e.conversation },
     h('div', { id: did, class: 'q-info' },
       h('span', { class: 'q-wait' }, `${t('waitingQ')} `, h('span', { class: 'q-time', 'data-wait': e.waiting_s, text: fmtWait(e.waiting_s) })),
-      h('span', { class: `q-ident ${e.identified ? 'identified' : 'anonymous'}`, text: t(e.identified ? 'identifiedCap' : 'anonymousCap') }),
+      contact && h('span', { class: 'q-contact', testid: 'queue-contact' },
+        h('span', { class: 'q-time', 'data-wait': e.contact_s, text: fmtWait(e.contact_s) }), ` ${t('sinceContact')}`),
+      h('span', { class: `q-ident ${e.identified ? 'identified' : 'anonymous'}`,
+        text: e.alias && !e.identified ? t('anonymousN', { n: e.alias }) : t(e.identified ? 'identifiedCap' : 'anonymousCap') }),
+      e.lang && h('span', { class: 'q-lang', testid: 'queue-lang', title: languageName(e.lang), text: languageName(e.lang) }),
       prio && h('span', { class: 'q-prio', text: prio }),
-      h('span', { class: 'q-svc', text: serviceTopic(e.service, e.topic) })),
+      h('span', { class: 'q-svc', text: serviceTopic(e.service, e.topic) }),
+      e.preview && h('q', { class: 'q-preview', testid: 'queue-preview', text: e.preview })),
     h('button', { type: 'button', class: 'btn small', testid: 'accept', text: t('accept'), 'aria-describedby': did,
       onclick: () => accept({ conversation: e.conversation }) }));
 }

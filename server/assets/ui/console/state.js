@@ -113,6 +113,7 @@ export function freeColour(letter) {
 export function clientName(c) {
   const cl = c.info.client || {};
   if (cl.name) return cl.name;
+  if (cl.alias) return t('anonymousN', { n: cl.alias }); // the same name for every professional
   if (!c.anonNo) c.anonNo = ++S.anonCounter;
   return t('anonymousN', { n: c.anonNo });
 }
@@ -133,6 +134,6 @@ export function questionIndex(sid, qid) {
   return i < 0 ? 999 : i;
 }
 export const serviceTopic = (sid, tid) => [serviceName(sid), tid ? topicName(sid, tid) : ''].filter(Boolean).join(' · ');
-export const proName = (id) => ((S.pros || []).find((p) => p.id === id) || {}).name || id;
+export const proName = (id) => ([...(S.colleagues || []), ...(S.pros || [])].find((p) => p.id === id) || {}).name || id;
 /** A team's name (from the `colleagues` reply), else its id. */
 export const teamName = (id) => (S.teamNames && S.teamNames[id]) || id;
