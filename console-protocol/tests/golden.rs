@@ -213,6 +213,9 @@ fn every_frame_type_has_a_golden_file() {
         "retract",
         "release",
         "colleagues",
+        "canned",
+        "canned_save",
+        "canned_delete",
     ];
     assert_eq!(types("console"), set(&console));
     let server = [
@@ -233,6 +236,7 @@ fn every_frame_type_has_a_golden_file() {
         "released",
         "history",
         "colleagues",
+        "canned",
     ];
     assert_eq!(types("server"), set(&server));
 }
@@ -463,4 +467,34 @@ fn console_frames_from_the_server_decode_as_documented() {
     assert_eq!(released.reason, None);
     let (_, released) = golden!("server/released.reason", ServerFrame::Released);
     assert_eq!(released.reason.as_deref(), Some("transferred"));
+}
+
+#[test]
+fn canned_responses_decode_as_documented() {
+    let (req, _) = golden!("console/canned", ConsoleFrame::Canned);
+    assert_eq!(req.as_deref(), Some("c1"));
+    let (_, create) = golden!("console/canned_save", ConsoleFrame::CannedSave);
+    assert_eq!((create.id, create.code.as_str()), (None, "labs"));
+    assert_eq!(create.lang, "fi");
+    assert!(create.body.contains("{client_name}"));
+    let (_, edit) = golden!("console/canned_save.edit", ConsoleFrame::CannedSave);
+    assert!(edit.id.is_some_and(|id| id.starts_with("p-")));
+    assert_eq!(edit.lang, "sv");
+    let (_, delete) = golden!("console/canned_delete", ConsoleFrame::CannedDelete);
+    assert!(delete.id.starts_with("p-"));
+
+    let (req, list) = golden!("server/canned", ServerFrame::Canned);
+    assert_eq!(req.as_deref(), Some("c1"));
+    let scopes: Vec<_> = list.responses.iter().map(|r| r.scope).collect();
+    assert_eq!(
+        scopes,
+        [CannedScope::Team, CannedScope::Team, CannedScope::Personal]
+    );
+    assert_eq!(list.responses[0].team, Some("station-a".into()));
+    assert_eq!(
+        list.responses[2].team, None,
+        "a personal response has no team"
+    );
+    let langs: Vec<_> = list.responses.iter().map(|r| r.lang.as_str()).collect();
+    assert_eq!(langs, ["fi", "sv", "fi"], "one entry per language");
 }

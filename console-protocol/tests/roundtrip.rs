@@ -85,6 +85,9 @@ fn console_tag(f: &ConsoleFrame) -> &'static str {
         ConsoleFrame::Retract(_) => "retract",
         ConsoleFrame::Release(_) => "release",
         ConsoleFrame::Colleagues(_) => "colleagues",
+        ConsoleFrame::Canned(_) => "canned",
+        ConsoleFrame::CannedSave(_) => "canned_save",
+        ConsoleFrame::CannedDelete(_) => "canned_delete",
     }
 }
 
@@ -114,6 +117,11 @@ fn console_literals() -> Vec<Value> {
         json!({"type": "retract", "conversation": "c1", "seq": 7}),
         json!({"type": "release", "conversation": "c1"}),
         json!({"type": "colleagues"}),
+        json!({"type": "canned"}),
+        json!({"type": "canned_save", "code": "hello", "title": "", "lang": "fi", "body": "Hei"}),
+        json!({"type": "canned_save", "id": "p-1", "code": "lab_ok-2", "title": "Lab OK",
+               "lang": "sv", "body": "Hej {client_name}"}),
+        json!({"type": "canned_delete", "id": "p-1"}),
     ]
 }
 
@@ -137,6 +145,7 @@ fn server_tag(f: &ServerFrame) -> &'static str {
         ServerFrame::Released(_) => "released",
         ServerFrame::History(_) => "history",
         ServerFrame::Colleagues(_) => "colleagues",
+        ServerFrame::Canned(_) => "canned",
     }
 }
 
@@ -201,6 +210,11 @@ fn server_literals() -> Vec<Value> {
                "presence": "offline", "active": 0, "capacity": 4}]}),
         json!({"type": "released", "conversation": "c1", "reason": "transferred"}),
         json!({"type": "history", "conversation": "c1", "events": []}),
+        json!({"type": "canned", "responses": []}),
+        json!({"type": "canned", "responses": [
+            {"id": "t:station-a:hello:fi", "scope": "team", "team": "station-a", "code": "hello",
+             "title": "Tervehdys", "lang": "fi", "body": "Hei {client_name}"},
+            {"id": "p-1", "scope": "personal", "code": "x", "title": "", "lang": "en", "body": "b"}]}),
         json!({"type": "history", "conversation": "c1", "events": [
             message("message", json!({"role": "client"})),
             message("note", nurse),
@@ -279,8 +293,8 @@ fn tags<F>(samples: &[F], tag: fn(&F) -> &'static str) -> BTreeSet<&'static str>
 #[test]
 fn samples_cover_every_variant() {
     assert_eq!(tags(&client_samples(), client_tag).len(), 7);
-    assert_eq!(tags(&console_samples(), console_tag).len(), 15);
-    assert_eq!(tags(&server_samples(), server_tag).len(), 17);
+    assert_eq!(tags(&console_samples(), console_tag).len(), 18);
+    assert_eq!(tags(&server_samples(), server_tag).len(), 18);
 }
 
 #[test]

@@ -2,8 +2,10 @@
 //!
 //! # Layout
 //! - `config` — the typed configuration (file, environment, flags) and its validation.
-//! - `organisation` — teams, services, topics, questionnaires, professionals; the demo org.
+//! - `organisation` — teams, services, topics, questionnaires, professionals; the demo org;
+//!   translatable texts (`organisation::Text`) and language negotiation.
 //! - `auth` — JWT verification for professionals and identified clients, resume tokens.
+//! - `canned` — canned responses: the teams' from the configuration and personal ones.
 //! - `http` — warp routes: WebSocket upgrade, health, metrics, services API, dev endpoints.
 //! - `session` — one task per WebSocket connection; `session::outbound` is what actors send it.
 //! - `conversation` — one actor per conversation and the hub that indexes them.
@@ -14,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod canned;
 pub mod config;
 pub mod conversation;
 pub mod http;

@@ -1,10 +1,15 @@
 //! The organisation a server runs for: teams (with routing mode), services (channel, topics,
 //! questionnaire, opening hours, teams), professionals, and the automatic closing message.
-//! Read from the config file; [`Organisation::demo`] is the embedded default.
+//! Read from the config file; [`Organisation::demo`] is the embedded default. Every text a
+//! client or professional reads is a [`Text`], translatable (`text`).
+
+mod text;
 
 use console_protocol::{ProfessionalId, ServiceId, TeamId, TopicId};
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, Weekday};
+
+pub use text::{is_language_code, Text};
 
 /// How a team's queue hands out conversations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,26 +25,41 @@ pub enum Routing {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Team {
     pub id: TeamId,
-    pub name: String,
+    pub name: Text,
     pub routing: Routing,
+    /// The team's canned responses (quick replies), one per code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub canned: Vec<CannedText>,
+}
+
+/// A team's canned response: a short code, a title for the picker and the text to insert,
+/// each translatable. `{client_name}`, `{professional_name}` and `{team}` are filled in by the
+/// console.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CannedText {
+    pub code: String,
+    #[serde(default)]
+    pub title: Text,
+    pub body: Text,
 }
 
 /// A reason for contact inside a service.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Topic {
     pub id: TopicId,
-    pub name: String,
+    pub name: Text,
 }
 
 /// One question of a service's pre-chat questionnaire.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Question {
     pub id: String,
-    pub label: String,
+    pub label: Text,
     /// `text`, `choice` or `yes_no`.
     pub kind: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub options: Vec<String>,
+    pub options: Vec<Text>,
     #[serde(default)]
     pub required: bool,
 }
@@ -57,7 +77,7 @@ pub struct OpeningHours {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Service {
     pub id: ServiceId,
-    pub name: String,
+    pub name: Text,
     /// `chat`, `message`, `form` or `sms`.
     #[serde(default = "default_channel")]
     pub channel: String,
@@ -71,7 +91,7 @@ pub struct Service {
     pub opening_hours: Vec<OpeningHours>,
     /// Shown when the service is closed: where to turn instead.
     #[serde(default)]
-    pub closed_message: String,
+    pub closed_message: Text,
 }
 
 fn default_channel() -> String {
@@ -93,12 +113,27 @@ fn default_capacity() -> u32 {
     3
 }
 
+fn default_languages() -> Vec<String> {
+    ["fi", "sv", "en"].map(String::from).to_vec()
+}
+
+fn default_language() -> String {
+    "fi".to_owned()
+}
+
 /// The organisation: a wellbeing services county or city.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Organisation {
-    pub name: String,
+    pub name: Text,
+    /// The languages the organisation serves (ISO 639 codes): the keys a translated text may
+    /// have, and the languages of canned responses.
+    #[serde(default = "default_languages")]
+    pub languages: Vec<String>,
+    /// The language of plain strings, and the fallback of a text missing a translation.
+    #[serde(default = "default_language")]
+    pub default_language: String,
     /// Sent to the client when a case is closed: where to turn next.
-    pub closing_message: String,
+    pub closing_message: Text,
     /// Offset of local time from UTC in minutes, for opening hours.
     #[serde(default)]
     pub utc_offset_minutes: i32,
@@ -124,8 +159,35 @@ impl Organisation {
         self.professionals.iter().find(|p| &p.id == id)
     }
 
+    /// The language to answer in: `wanted` (or its primary subtag, `sv-FI` → `sv`) when it is
+    /// one of the organisation's languages, else the default language.
+    pub fn language(&self, wanted: Option<&str>) -> &str {
+        text::negotiate(&self.languages, wanted, None).unwrap_or(&self.default_language)
+    }
+
+    /// The language of an HTTP request: `?lang=` when it is one of the organisation's
+    /// languages, else the first of them the `Accept-Language` header prefers, else the
+    /// default language. An unknown language is never an error.
+    pub fn negotiate(&self, query: Option<&str>, accept_language: Option<&str>) -> &str {
+        text::negotiate(&self.languages, query, accept_language).unwrap_or(&self.default_language)
+    }
+
+    /// `text` in `lang` (see [`Organisation::language`]), falling back to the default
+    /// language and then to any translation.
+    pub fn text<'a>(&'a self, text: &'a Text, lang: Option<&str>) -> &'a str {
+        text.get(self.language(lang), &self.default_language)
+    }
+
+    /// The automatic closing message in `lang` (the conversation's language; `None` or an
+    /// unknown language: the default language), with the same fallback as [`Organisation::text`].
+    pub fn closing_message(&self, lang: Option<&str>) -> String {
+        self.text(&self.closing_message, lang).to_owned()
+    }
+
     /// Checks internal references; returns a description of the first problem.
     pub fn validate(&self) -> Result<(), String> {
+        self.validate_languages()?;
+        self.validate_texts()?;
         if self.teams.is_empty() || self.services.is_empty() {
             return Err("organisation needs at least one team and one service".into());
         }
@@ -153,6 +215,66 @@ impl Organisation {
         for p in &self.professionals {
             if let Some(t) = p.teams.iter().find(|t| self.team(t).is_none()) {
                 return Err(format!("professional {} in unknown team {t}", p.id));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_languages(&self) -> Result<(), String> {
+        if let Some(l) = self.languages.iter().find(|l| !is_language_code(l)) {
+            return Err(format!(
+                "languages: {l:?} is not a language code (2-3 lowercase letters, e.g. \"fi\")"
+            ));
+        }
+        for (i, l) in self.languages.iter().enumerate() {
+            if self.languages[..i].contains(l) {
+                return Err(format!("languages: {l} is listed twice"));
+            }
+        }
+        if !self.languages.contains(&self.default_language) {
+            return Err(format!(
+                "default_language {:?} is not one of languages ({})",
+                self.default_language,
+                self.languages.join(", ")
+            ));
+        }
+        Ok(())
+    }
+
+    /// Every text: language keys among `languages`; canned responses well formed.
+    fn validate_texts(&self) -> Result<(), String> {
+        let langs = &self.languages;
+        self.name.check("name", langs)?;
+        self.closing_message.check("closing_message", langs)?;
+        for t in &self.teams {
+            t.name.check(&format!("team {} name", t.id), langs)?;
+            for (i, c) in t.canned.iter().enumerate() {
+                let what = format!("team {} canned response {:?}", t.id, c.code);
+                crate::canned::check_code(&c.code).map_err(|e| format!("{what}: {e}"))?;
+                if t.canned[..i].iter().any(|o| o.code == c.code) {
+                    return Err(format!("{what}: the code is used twice"));
+                }
+                c.title.check(&format!("{what} title"), langs)?;
+                c.body.check(&format!("{what} body"), langs)?;
+                if c.body.is_empty() {
+                    return Err(format!("{what}: the body is empty"));
+                }
+            }
+        }
+        for s in &self.services {
+            s.name.check(&format!("service {} name", s.id), langs)?;
+            s.closed_message
+                .check(&format!("service {} closed_message", s.id), langs)?;
+            for topic in &s.topics {
+                let what = format!("service {} topic {} name", s.id, topic.id);
+                topic.name.check(&what, langs)?;
+            }
+            for q in &s.questionnaire {
+                let what = format!("service {} question {}", s.id, q.id);
+                q.label.check(&format!("{what} label"), langs)?;
+                for o in &q.options {
+                    o.check(&format!("{what} option"), langs)?;
+                }
             }
         }
         Ok(())
@@ -204,33 +326,4 @@ fn parse_day(s: &str) -> Option<Weekday> {
 pub const DEMO_ORGANISATION: &str = include_str!("demo_organisation.toml");
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn demo_is_valid_and_has_both_routing_modes() {
-        let org = Organisation::demo();
-        org.validate().expect("valid");
-        assert!(org.teams.iter().any(|t| t.routing == Routing::Auto));
-        assert!(org.teams.iter().any(|t| t.routing == Routing::Manual));
-        assert!(org.services.iter().any(|s| s.teams.len() > 1));
-    }
-
-    #[test]
-    fn opening_hours_are_enforced() {
-        let mut org = Organisation::demo();
-        org.utc_offset_minutes = 120;
-        let mut s = org.services[0].clone();
-        s.opening_hours = vec![OpeningHours {
-            days: vec!["mon".into()],
-            open: "08:00".into(),
-            close: "16:00".into(),
-        }];
-        // 2026-11-23 is a Monday. 07:00 UTC = 09:00 local: open. 15:00 UTC = 17:00: closed.
-        let open = time::macros::datetime!(2026-11-23 07:00 UTC);
-        let closed = time::macros::datetime!(2026-11-23 15:00 UTC);
-        assert!(org.is_open(&s, open));
-        assert!(!org.is_open(&s, closed));
-        assert!(!org.is_open(&s, open + time::Duration::days(1)));
-    }
-}
+mod tests;

@@ -59,16 +59,16 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         &config.data_dir.join("luukku.db"),
         metrics.storage.clone(),
     )?);
+    let org = Arc::new(config.organisation.clone());
     let hub = Hub::new(HubDeps {
         storage: storage.clone(),
         metrics: metrics.clone(),
         auth: auth.clone(),
-        closing_message: config.organisation.closing_message.clone(),
+        organisation: org.clone(),
         retract_window: config.retract_window,
     });
     let open = storage.open_conversations().await?;
     let cancel = CancellationToken::new();
-    let org = Arc::new(config.organisation.clone());
     let router = RouterHandle::spawn(
         hub.clone(),
         org,

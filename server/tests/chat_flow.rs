@@ -411,7 +411,7 @@ async fn close_sends_the_closing_message_takes_feedback_and_reopen_resumes_the_c
     assert_eq!(closed["conversation"], c.as_str());
     assert_eq!(
         closed["message"],
-        s.ctx().config.organisation.closing_message.as_str()
+        s.ctx().config.organisation.closing_message(None).as_str()
     );
 
     let e = client.request(json!({"type": "send", "conversation": c, "client_msg_id": uuid::Uuid::new_v4().to_string(), "body": "one more thing"}), "late").await;

@@ -155,12 +155,21 @@ async fn the_transfer_form_gets_team_names_and_colleagues_with_presence_and_load
     let mut away = s.console("nurse-4").await;
     away.request(json!({"type": "status", "availability": "away"}), "a")
         .await;
-    let list = nurse.request(json!({"type": "colleagues"}), "col").await;
+    let list = nurse
+        .request(json!({"type": "colleagues", "lang": "en"}), "col")
+        .await;
     assert_eq!(list["type"], "colleagues", "{list}");
     let teams = list["teams"].as_array().expect("teams");
     assert!(teams
         .iter()
         .any(|t| t["id"] == "station-b" && t["name"] == "Health station B"));
+    let finnish = nurse.request(json!({"type": "colleagues"}), "fi").await;
+    assert!(
+        finnish["teams"].as_array().is_some_and(|t| t
+            .iter()
+            .any(|t| t["id"] == "station-b" && t["name"] != "Health station B")),
+        "without lang, the organisation's default language (Finnish): {finnish}"
+    );
     let pro = |id: &str| {
         list["professionals"]
             .as_array()

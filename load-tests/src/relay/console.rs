@@ -258,6 +258,16 @@ impl Session for ConsoleSession {
                     None,
                 );
             }
+            ConsoleFrame::Canned(_)
+            | ConsoleFrame::CannedSave(_)
+            | ConsoleFrame::CannedDelete(_) => {
+                replies.error(
+                    req,
+                    ErrorCode::BadFrame,
+                    "canned responses are not supported by luukku-relay",
+                    None,
+                );
+            }
         }
         Flow::Continue
     }

@@ -741,7 +741,11 @@ impl Conversation {
                 self.fan_out(p.event.as_deref(), p.started);
                 let closed = SharedFrame::plain(ServerFrame::Closed(Closed {
                     conversation: self.record.id.clone(),
-                    message: self.hub.deps.closing_message.clone(),
+                    message: self
+                        .hub
+                        .deps
+                        .organisation
+                        .closing_message(self.record.lang.as_deref()),
                 }));
                 for l in &self.clients {
                     l.frame(closed.clone());

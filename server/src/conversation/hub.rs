@@ -18,8 +18,8 @@ pub struct HubDeps {
     pub storage: SharedStorage,
     pub metrics: Arc<Metrics>,
     pub auth: Arc<Auth>,
-    /// The organisation's automatic message to a client whose case was closed.
-    pub closing_message: String,
+    /// The organisation: its automatic closing message, in each conversation's language.
+    pub organisation: Arc<crate::organisation::Organisation>,
     /// How long after sending a professional may take back their own message.
     pub retract_window: std::time::Duration,
 }

@@ -48,7 +48,7 @@ impl Setup {
             storage: storage.clone(),
             metrics: metrics.clone(),
             auth,
-            closing_message: "bye".into(),
+            organisation: std::sync::Arc::new(crate::organisation::Organisation::demo()),
             retract_window: std::time::Duration::from_secs(120),
         });
         Setup {

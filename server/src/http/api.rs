@@ -2,8 +2,10 @@
 //! `/api/v1/dev/professionals` and `/api/v1/dev/token`.
 
 use super::json_error;
+use crate::organisation::{Organisation, Question};
 use crate::server::ServerCtx;
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::sync::Arc;
 use warp::http::StatusCode;
 use warp::{Filter, Reply};
@@ -61,6 +63,12 @@ pub fn routes(
     let services = warp::path!("api" / "v1" / "services")
         .and(warp::get())
         .and(with_ctx(ctx.clone()))
+        .and(
+            warp::query::<HashMap<String, String>>()
+                .or(warp::any().map(HashMap::new))
+                .unify(),
+        )
+        .and(warp::header::optional::<String>("accept-language"))
         .map(services);
     let dev_pros = warp::path!("api" / "v1" / "dev" / "professionals")
         .and(warp::get())
@@ -101,23 +109,61 @@ pub fn routes(
         .unify()
 }
 
-fn services(ctx: Arc<ServerCtx>) -> warp::reply::Response {
+/// The public services list with every organisation text in one language: `?lang=`, else
+/// `Accept-Language`, else the organisation's default (see `Organisation::negotiate`).
+fn services(
+    ctx: Arc<ServerCtx>,
+    query: HashMap<String, String>,
+    accept_language: Option<String>,
+) -> warp::reply::Response {
     let org = &ctx.config.organisation;
+    let lang = org.negotiate(
+        query.get("lang").map(String::as_str),
+        accept_language.as_deref(),
+    );
+    let text = |t| org.text(t, Some(lang));
     let now = time::OffsetDateTime::now_utc();
     let list: Vec<_> = org
         .services
         .iter()
         .map(|s| {
+            let topics: Vec<_> = s
+                .topics
+                .iter()
+                .map(|t| serde_json::json!({"id": t.id, "name": text(&t.name)}))
+                .collect();
+            let questions: Vec<_> = s
+                .questionnaire
+                .iter()
+                .map(|q| question(org, q, lang))
+                .collect();
             serde_json::json!({
-                "id": s.id, "name": s.name, "channel": s.channel, "teams": s.teams,
-                "topics": s.topics, "open_now": org.is_open(s, now),
-                "closed_message": s.closed_message,
-                "questionnaire": { "questions": s.questionnaire },
+                "id": s.id, "name": text(&s.name), "channel": s.channel, "teams": s.teams,
+                "topics": topics, "open_now": org.is_open(s, now),
+                "closed_message": text(&s.closed_message),
+                "questionnaire": { "questions": questions },
             })
         })
         .collect();
-    warp::reply::json(&serde_json::json!({ "organisation": org.name, "services": list }))
-        .into_response()
+    let body = serde_json::json!({
+        "organisation": text(&org.name), "lang": lang, "languages": org.languages,
+        "services": list,
+    });
+    let reply = warp::reply::with_header(warp::reply::json(&body), "content-language", lang);
+    // The answer depends on the header, so caches must keep one copy per language.
+    warp::reply::with_header(reply, "vary", "accept-language").into_response()
+}
+
+/// One questionnaire question in `lang`: the shape of [`Question`] with plain strings.
+fn question(org: &Organisation, q: &Question, lang: &str) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "id": q.id, "label": org.text(&q.label, Some(lang)), "kind": q.kind, "required": q.required,
+    });
+    if !q.options.is_empty() {
+        let options: Vec<&str> = q.options.iter().map(|o| org.text(o, Some(lang))).collect();
+        v["options"] = options.into();
+    }
+    v
 }
 
 fn dev_token(ctx: Arc<ServerCtx>, req: TokenRequest) -> warp::reply::Response {

@@ -106,6 +106,7 @@ enum RouterCmd {
         conversation: ConversationId,
     },
     Colleagues {
+        lang: Option<String>,
         reply: oneshot::Sender<Colleagues>,
     },
 }
@@ -292,9 +293,10 @@ impl RouterHandle {
         let _ = self.tx.send(RouterCmd::Withdraw { conversation }).await;
     }
 
-    /// The teams and every professional with presence and load.
-    pub async fn colleagues(&self) -> Option<Colleagues> {
-        self.ask(|reply| RouterCmd::Colleagues { reply }).await
+    /// The teams (named in `lang`) and every professional with presence and load.
+    pub async fn colleagues(&self, lang: Option<String>) -> Option<Colleagues> {
+        self.ask(|reply| RouterCmd::Colleagues { lang, reply })
+            .await
     }
 
     /// Reopens a complete conversation for the professional (answers go to the session).
@@ -508,20 +510,20 @@ impl Router {
                     .inc();
                 self.publish(&team);
             }
-            RouterCmd::Colleagues { reply } => {
-                let _ = reply.send(self.colleagues());
+            RouterCmd::Colleagues { lang, reply } => {
+                let _ = reply.send(self.colleagues(lang));
             }
         }
     }
 
-    fn colleagues(&self) -> Colleagues {
+    fn colleagues(&self, lang: Option<String>) -> Colleagues {
         let teams = self
             .org
             .teams
             .iter()
             .map(|t| TeamInfo {
                 id: t.id.clone(),
-                name: t.name.clone(),
+                name: self.org.text(&t.name, lang.as_deref()).to_owned(),
             })
             .collect();
         let mut professionals: Vec<Colleague> = self

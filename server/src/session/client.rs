@@ -178,7 +178,7 @@ impl ClientSession {
                 .error(
                     req,
                     ErrorCode::ServiceClosed,
-                    service.closed_message.clone(),
+                    org.text(&service.closed_message, None).to_owned(),
                 )
                 .await
                 .map_err(gone);

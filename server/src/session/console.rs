@@ -417,7 +417,7 @@ where
                 .await
             }
             ConsoleFrame::Release(r) => self.release(conn, req, r.conversation).await,
-            ConsoleFrame::Colleagues(_) => match ctx.router.colleagues().await {
+            ConsoleFrame::Colleagues(c) => match ctx.router.colleagues(c.lang).await {
                 Some(c) => conn
                     .send(req, ServerFrame::Colleagues(c))
                     .await
@@ -427,6 +427,9 @@ where
                     .await
                     .map_err(gone),
             },
+            ConsoleFrame::Canned(_) => super::canned::list(conn, &self.me, req).await,
+            ConsoleFrame::CannedSave(s) => super::canned::save(conn, &self.me, req, s).await,
+            ConsoleFrame::CannedDelete(d) => super::canned::delete(conn, &self.me, req, d.id).await,
         }
     }
 

@@ -3,6 +3,7 @@
 //! and writes what they deliver through its bounded outbound queue. Generic over the
 //! WebSocket's `Sink`/`Stream` so tests can drive it without a socket.
 
+mod canned;
 mod client;
 mod console;
 pub mod outbound;

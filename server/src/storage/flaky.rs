@@ -2,9 +2,9 @@
 //! commit fails.
 
 use super::sqlite::SqliteStorage;
-use super::{ConversationRecord, Receipt, Storage, StorageError, WriteOp};
+use super::{ConversationRecord, PersonalCanned, Receipt, Storage, StorageError, WriteOp};
 use async_trait::async_trait;
-use console_protocol::{ConversationId, Event};
+use console_protocol::{ConversationId, Event, ProfessionalId};
 use std::sync::Mutex;
 
 type Matcher = Box<dyn Fn(&WriteOp) -> bool + Send>;
@@ -100,6 +100,12 @@ impl Storage for FlakyStorage {
         id: &ConversationId,
     ) -> Result<Option<(u8, Option<String>)>, StorageError> {
         self.inner.feedback(id).await
+    }
+    async fn canned_responses(
+        &self,
+        professional: &ProfessionalId,
+    ) -> Result<Vec<PersonalCanned>, StorageError> {
+        self.inner.canned_responses(professional).await
     }
     async fn ping(&self) -> Result<(), StorageError> {
         self.inner.ping().await

@@ -1,6 +1,7 @@
 //! Durable storage behind the [`Storage`] trait: conversations and their events with a
 //! gap-free per-conversation `seq`. `sqlite` is the embedded backend; its single writer
 //! thread commits in groups and answers each write only after the commit is durable.
+//! Professionals' personal canned responses are stored here too.
 
 #[cfg(test)]
 pub mod flaky;
@@ -23,6 +24,8 @@ pub enum StorageError {
     Closed,
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    #[error("not found: {0}")]
+    NotFound(String),
 }
 
 /// Who the client of a conversation is.
@@ -71,6 +74,22 @@ pub struct ConversationRecord {
     pub last_seq: u64,
 }
 
+/// A professional's own canned response (quick reply), kept so it follows them between
+/// computers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonalCanned {
+    /// Opaque, made by the server (`p-…`).
+    pub id: String,
+    pub professional: ProfessionalId,
+    pub code: String,
+    pub title: String,
+    /// One of the organisation's languages.
+    pub lang: String,
+    pub body: String,
+    /// Unix milliseconds of the last save.
+    pub updated_at_ms: i64,
+}
+
 /// One durable write. The writer applies a group of these in one transaction.
 // `Append` is nearly every op and the largest; boxing it would cost an allocation per
 // message to save bytes in the rare small ones.
@@ -96,6 +115,20 @@ pub enum WriteOp {
         rating: u8,
         comment: Option<String>,
         at_ms: i64,
+    },
+    /// Stores a professional's canned response: a new one, or with `replace` an edit of one of
+    /// their own (same `id` and `professional`, else [`StorageError::NotFound`]). A second
+    /// response of the same professional with the same code and language is a
+    /// [`StorageError::Duplicate`].
+    SaveCanned {
+        response: Box<PersonalCanned>,
+        replace: bool,
+    },
+    /// Deletes one of `professional`'s canned responses ([`StorageError::NotFound`] when they
+    /// have none with that id).
+    DeleteCanned {
+        id: String,
+        professional: ProfessionalId,
     },
 }
 
@@ -149,6 +182,11 @@ pub trait Storage: Send + Sync + 'static {
         &self,
         id: &ConversationId,
     ) -> Result<Option<(u8, Option<String>)>, StorageError>;
+    /// A professional's personal canned responses, ordered by code and language.
+    async fn canned_responses(
+        &self,
+        professional: &ProfessionalId,
+    ) -> Result<Vec<PersonalCanned>, StorageError>;
     /// Answers when the backend is usable (for `/readyz`).
     async fn ping(&self) -> Result<(), StorageError>;
     /// Waits until every write handed over so far is committed, then stops the writer.

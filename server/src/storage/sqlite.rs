@@ -5,11 +5,12 @@
 //! `spawn_blocking`; WAL lets them run beside the writer.
 
 use super::{
-    ClientIdentity, ConversationRecord, ConversationState, Receipt, Storage, StorageError, WriteOp,
+    ClientIdentity, ConversationRecord, ConversationState, PersonalCanned, Receipt, Storage,
+    StorageError, WriteOp,
 };
 use crate::metrics::StorageMetrics;
 use async_trait::async_trait;
-use console_protocol::{ConversationId, ConversationStatus, Event};
+use console_protocol::{ConversationId, ConversationStatus, Event, ProfessionalId};
 use prometheus::Histogram;
 use rusqlite::{ffi, params, Connection, OpenFlags, OptionalExtension, Params, Row, Transaction};
 use std::path::{Path, PathBuf};
@@ -105,6 +106,20 @@ ALTER TABLE conversations DROP COLUMN last_seq;
     // professional sees it.
     r"
 ALTER TABLE conversations ADD COLUMN lang TEXT;
+",
+    // Professionals' own canned responses (quick replies). The team ones live in the
+    // organisation configuration. One code per professional and language.
+    r"
+CREATE TABLE canned_responses (
+    id            TEXT PRIMARY KEY NOT NULL,
+    professional  TEXT NOT NULL,
+    code          TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    lang          TEXT NOT NULL,
+    body          TEXT NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX canned_responses_code ON canned_responses (professional, code, lang);
 ",
 ];
 
@@ -318,6 +333,15 @@ impl Storage for SqliteStorage {
                 .optional()?)
         })
         .await
+    }
+
+    async fn canned_responses(
+        &self,
+        professional: &ProfessionalId,
+    ) -> Result<Vec<PersonalCanned>, StorageError> {
+        let professional = professional.clone();
+        self.read(move |conn| canned::list(conn, &professional))
+            .await
     }
 
     async fn ping(&self) -> Result<(), StorageError> {
@@ -599,6 +623,8 @@ fn apply_isolated(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(), StorageE
                 )?
                 .execute(params![conversation.as_str(), rating, comment, at_ms])?;
         }
+        WriteOp::SaveCanned { response, replace } => canned::save(&savepoint, response, *replace)?,
+        WriteOp::DeleteCanned { id, professional } => canned::delete(&savepoint, id, professional)?,
     }
     // On any error above the savepoint is dropped, which rolls it back.
     savepoint.commit()?;
@@ -799,6 +825,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 fn to_u64(value: i64, column: &str) -> Result<u64, StorageError> {
     u64::try_from(value).map_err(|_| StorageError::Corrupt(format!("{column} {value}")))
 }
+
+#[path = "sqlite_canned.rs"]
+mod canned;
 
 #[cfg(test)]
 #[path = "sqlite_tests.rs"]

@@ -705,3 +705,132 @@ async fn a_burst_of_reads_shares_the_pooled_connections() {
         "{opened} read connections opened for 200 reads"
     );
 }
+
+fn canned(id: &str, professional: &str, code: &str, lang: &str, body: &str) -> PersonalCanned {
+    PersonalCanned {
+        id: id.into(),
+        professional: professional.into(),
+        code: code.into(),
+        title: format!("{code} title"),
+        lang: lang.into(),
+        body: body.into(),
+        updated_at_ms: 1_000,
+    }
+}
+
+fn save_canned(response: PersonalCanned, replace: bool) -> WriteOp {
+    WriteOp::SaveCanned {
+        response: Box::new(response),
+        replace,
+    }
+}
+
+async fn canned_bodies(storage: &SqliteStorage, professional: &str) -> Vec<(String, String)> {
+    let list = storage
+        .canned_responses(&professional.into())
+        .await
+        .unwrap();
+    list.into_iter().map(|c| (c.code, c.body)).collect()
+}
+
+/// Personal canned responses belong to one professional: listed for them only, edited and
+/// deleted by them only, one per code and language, and kept across a restart.
+#[tokio::test]
+async fn canned_responses_belong_to_their_professional_and_survive_a_restart() {
+    let db = TempDb::new();
+    let storage = db.open();
+    let mine = |id, code, lang, body| save_canned(canned(id, "nurse-1", code, lang, body), false);
+    storage
+        .write(mine("p-2", "labs", "fi", "Ei vielä"))
+        .await
+        .unwrap();
+    storage
+        .write(mine("p-1", "bye", "fi", "Hei hei"))
+        .await
+        .unwrap();
+    storage
+        .write(mine("p-3", "labs", "sv", "Inte än"))
+        .await
+        .unwrap();
+    let theirs = canned("p-9", "nurse-2", "labs", "fi", "Toisen");
+    storage.write(save_canned(theirs, false)).await.unwrap();
+
+    let listed = storage.canned_responses(&"nurse-1".into()).await.unwrap();
+    let order: Vec<_> = listed
+        .iter()
+        .map(|c| (c.code.as_str(), c.lang.as_str()))
+        .collect();
+    assert_eq!(order, [("bye", "fi"), ("labs", "fi"), ("labs", "sv")]);
+    assert_eq!(listed[0], canned("p-1", "nurse-1", "bye", "fi", "Hei hei"));
+
+    let twice = storage.write(mine("p-4", "labs", "fi", "again")).await;
+    assert!(
+        matches!(twice, Err(StorageError::Duplicate(_))),
+        "{twice:?}"
+    );
+
+    let edit = canned("p-2", "nurse-1", "labs", "fi", "Tulokset tulevat huomenna");
+    storage.write(save_canned(edit, true)).await.unwrap();
+    let hijack = canned("p-9", "nurse-1", "labs", "en", "mine now");
+    let refused = storage.write(save_canned(hijack, true)).await;
+    assert!(
+        matches!(refused, Err(StorageError::NotFound(_))),
+        "{refused:?}"
+    );
+    let delete = |id: &str, professional: &str| WriteOp::DeleteCanned {
+        id: id.into(),
+        professional: professional.into(),
+    };
+    let refused = storage.write(delete("p-9", "nurse-1")).await;
+    assert!(
+        matches!(refused, Err(StorageError::NotFound(_))),
+        "{refused:?}"
+    );
+    storage.write(delete("p-1", "nurse-1")).await.unwrap();
+    let again = storage.write(delete("p-1", "nurse-1")).await;
+    assert!(matches!(again, Err(StorageError::NotFound(_))), "{again:?}");
+    storage.close().await;
+
+    let storage = db.open();
+    assert_eq!(
+        canned_bodies(&storage, "nurse-1").await,
+        [
+            ("labs".to_owned(), "Tulokset tulevat huomenna".to_owned()),
+            ("labs".to_owned(), "Inte än".to_owned())
+        ]
+    );
+    assert_eq!(
+        canned_bodies(&storage, "nurse-2").await,
+        [("labs".to_owned(), "Toisen".to_owned())]
+    );
+    assert!(canned_bodies(&storage, "nurse-3").await.is_empty());
+    storage.close().await;
+}
+
+/// A database of the previous version (three migrations) gains the canned responses' table
+/// and keeps its conversations.
+#[tokio::test]
+async fn a_database_without_canned_responses_is_migrated() {
+    let db = TempDb::new();
+    std::fs::create_dir_all(db.path().parent().unwrap()).unwrap();
+    {
+        let mut conn = Connection::open(db.path()).unwrap();
+        let tx = conn.transaction().unwrap();
+        for (index, sql) in MIGRATIONS.iter().take(3).enumerate() {
+            tx.execute_batch(sql).unwrap();
+            tx.pragma_update(None, "user_version", index + 1).unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    {
+        let storage = db.open();
+        storage.write(create("c1", None)).await.unwrap();
+        storage.close().await;
+    }
+    let storage = db.open();
+    assert!(storage.conversation(&"c1".into()).await.unwrap().is_some());
+    let save = save_canned(canned("p-1", "nurse-1", "hi", "fi", "Hei"), false);
+    storage.write(save).await.unwrap();
+    assert_eq!(canned_bodies(&storage, "nurse-1").await.len(), 1);
+    storage.close().await;
+}

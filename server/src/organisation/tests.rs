@@ -1,0 +1,163 @@
+use super::*;
+
+/// The smallest organisation, texts as given, languages as defaulted.
+fn parse(extra: &str, team_name: &str) -> Result<Organisation, String> {
+    let text = format!(
+        "name = \"Org\"\nclosing_message = \"Bye\"\n{extra}\n\
+         [[teams]]\nid = \"t\"\nname = {team_name}\nrouting = \"auto\"\n\
+         [[services]]\nid = \"s\"\nname = \"S\"\nteams = [\"t\"]\n"
+    );
+    let org: Organisation = toml::from_str(&text).map_err(|e| e.to_string())?;
+    org.validate()?;
+    Ok(org)
+}
+
+#[test]
+fn demo_is_valid_and_has_both_routing_modes() {
+    let org = Organisation::demo();
+    org.validate().expect("valid");
+    assert!(org.teams.iter().any(|t| t.routing == Routing::Auto));
+    assert!(org.teams.iter().any(|t| t.routing == Routing::Manual));
+    assert!(org.services.iter().any(|s| s.teams.len() > 1));
+}
+
+#[test]
+fn opening_hours_are_enforced() {
+    let mut org = Organisation::demo();
+    org.utc_offset_minutes = 120;
+    let mut s = org.services[0].clone();
+    s.opening_hours = vec![OpeningHours {
+        days: vec!["mon".into()],
+        open: "08:00".into(),
+        close: "16:00".into(),
+    }];
+    // 2026-11-23 is a Monday. 07:00 UTC = 09:00 local: open. 15:00 UTC = 17:00: closed.
+    let open = time::macros::datetime!(2026-11-23 07:00 UTC);
+    let closed = time::macros::datetime!(2026-11-23 15:00 UTC);
+    assert!(org.is_open(&s, open));
+    assert!(!org.is_open(&s, closed));
+    assert!(!org.is_open(&s, open + time::Duration::days(1)));
+}
+
+#[test]
+fn plain_strings_still_configure_an_organisation() {
+    let org = parse("", "\"Team\"").expect("the old format stays valid");
+    assert_eq!(
+        (org.default_language.as_str(), org.languages.len()),
+        ("fi", 3)
+    );
+    assert_eq!(org.text(&org.teams[0].name, Some("sv")), "Team");
+    assert_eq!(org.closing_message(Some("en")), "Bye");
+}
+
+#[test]
+fn translated_texts_fall_back_to_the_default_language() {
+    let org = parse(
+        "default_language = \"sv\"",
+        "{ sv = \"Teamet\", en = \"The team\" }",
+    )
+    .expect("valid");
+    let name = &org.teams[0].name;
+    assert_eq!(org.text(name, Some("en")), "The team");
+    assert_eq!(
+        org.text(name, Some("fi")),
+        "Teamet",
+        "no Finnish: the default"
+    );
+    assert_eq!(org.text(name, Some("en-GB")), "The team");
+    assert_eq!(org.text(name, Some("xx")), "Teamet", "unknown: the default");
+    assert_eq!(org.text(name, None), "Teamet");
+}
+
+#[test]
+fn bad_languages_are_refused_at_start_up() {
+    let unknown = parse("", "{ fi = \"Tiimi\", de = \"Team\" }").expect_err("de");
+    assert!(
+        unknown.contains("team t name") && unknown.contains("\"de\""),
+        "{unknown}"
+    );
+    assert!(parse("", "{}").is_err(), "an empty table");
+    assert!(parse("default_language = \"de\"", "\"T\"").is_err());
+    assert!(parse("languages = [\"fi\", \"FI\"]", "\"T\"").is_err());
+    assert!(parse("languages = [\"fi\", \"fi\"]", "\"T\"").is_err());
+    assert!(parse("languages = []", "\"T\"").is_err());
+    let more = parse(
+        "languages = [\"fi\", \"sv\", \"en\", \"se\"]",
+        "{ se = \"Joavku\" }",
+    );
+    assert!(more.is_ok(), "Northern Sami, once configured: {more:?}");
+}
+
+#[test]
+fn team_canned_responses_are_validated() {
+    let with = |canned: &str| {
+        let org = toml::from_str::<Organisation>(&format!(
+            "name = \"O\"\nclosing_message = \"B\"\n[[teams]]\nid = \"t\"\nname = \"T\"\n\
+             routing = \"auto\"\n{canned}\n[[services]]\nid = \"s\"\nname = \"S\"\nteams = [\"t\"]\n"
+        ))
+        .map_err(|e| e.to_string())?;
+        org.validate()
+    };
+    let ok = "[[teams.canned]]\ncode = \"hi\"\nbody = { fi = \"Hei\" }\n";
+    assert_eq!(with(ok), Ok(()));
+    assert!(with("[[teams.canned]]\ncode = \"Hi!\"\nbody = \"x\"\n").is_err());
+    assert!(with("[[teams.canned]]\ncode = \"hi\"\nbody = \"\"\n").is_err());
+    assert!(with("[[teams.canned]]\ncode = \"hi\"\nbody = { de = \"Hallo\" }\n").is_err());
+    assert!(with(&format!("{ok}{ok}")).is_err(), "a code twice");
+}
+
+/// Every text of the demo organisation exists in Finnish, Swedish and English.
+#[test]
+fn the_demo_is_translated_into_finnish_swedish_and_english() {
+    let org = Organisation::demo();
+    let mut texts = vec![("name", &org.name), ("closing", &org.closing_message)];
+    for t in &org.teams {
+        texts.push(("team", &t.name));
+        for c in &t.canned {
+            texts.extend([("canned title", &c.title), ("canned body", &c.body)]);
+        }
+    }
+    for s in &org.services {
+        texts.extend([("service", &s.name), ("closed", &s.closed_message)]);
+        texts.extend(s.topics.iter().map(|t| ("topic", &t.name)));
+        for q in &s.questionnaire {
+            texts.push(("question", &q.label));
+            texts.extend(q.options.iter().map(|o| ("option", o)));
+        }
+    }
+    for (what, text) in texts {
+        let langs: Vec<&str> = text.languages().map(Iterator::collect).unwrap_or_default();
+        assert_eq!(langs, ["en", "fi", "sv"], "{what}: {text:?}");
+    }
+    assert!(org.closing_message(Some("sv")).starts_with("Tack"));
+    assert!(org.closing_message(None).starts_with("Kiitos"));
+    for t in &org.teams {
+        assert!((3..=5).contains(&t.canned.len()), "team {}", t.id);
+    }
+}
+
+/// The example of docs/configuration.md is a valid configuration, read as it says.
+#[test]
+fn the_documented_example_configures_a_translated_organisation() {
+    let doc = include_str!("../../../docs/configuration.md");
+    let example = doc
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a toml example");
+    let text = format!("[auth]\njwt_secret = \"{}\"\n{example}", "s".repeat(32));
+    let config = crate::Config::from_toml(&text).expect("the example is valid");
+    let org = &config.organisation;
+    let service = &org.services[0];
+    assert_eq!(org.text(&service.name, Some("sv")), "Hälsostationens chatt");
+    assert_eq!(
+        org.text(&service.closed_message, Some("sv")),
+        "Call 09 123 4567 on weekdays 8-16."
+    );
+    assert_eq!(
+        org.text(&service.questionnaire[0].options[1], Some("fi")),
+        "1–3 päivää"
+    );
+    let canned = crate::canned::team_responses(org, &[org.teams[0].id.clone()]);
+    assert_eq!(canned.len(), 3, "one greeting per language");
+}
