@@ -3,6 +3,7 @@
 
 import { h } from '../shared/dom.js';
 import { uuid } from '../shared/ids.js';
+import { openPicker, wireSuggestions } from './canned.js';
 import { renderWaits } from './chats.js';
 import { offerRetract } from './corrections.js';
 import { send } from './connection.js';
@@ -19,6 +20,7 @@ export function composer(c) {
   c.el.composer = ta;
   c.el.composerLabel = h('label', { for: taId, class: 'to' });
   c.el.send = h('button', { type: 'submit', class: 'btn primary', testid: 'send' });
+  c.el.cannedBtn = h('button', { type: 'button', class: 'btn', testid: 'canned-open', 'aria-haspopup': 'dialog', onclick: () => openPicker(c) });
   const radio = (mode, testid) => h('input', { type: 'radio', name: `mode-${c.uid}`, value: mode, testid,
     onchange: () => setMode(c, mode) });
   c.el.modeReply = radio('message', 'mode-reply');
@@ -38,7 +40,8 @@ export function composer(c) {
       h('label', { class: 'mode mode-reply' }, c.el.modeReply, c.el.modeReplyText, h('kbd', { text: 'Alt+P' })),
       h('label', { class: 'mode mode-note' }, c.el.modeNote, c.el.modeNoteText, h('kbd', { text: 'Alt+L' }))),
     c.el.composerLabel, c.el.noteWarning, ta,
-    h('div', { class: 'composer-bar' }, c.el.hint, c.el.send));
+    h('div', { class: 'composer-bar' }, c.el.hint, c.el.cannedBtn, c.el.send));
+  wireSuggestions(c);
   setMode(c, (S.stored.modes || {})[c.id] === 'note' ? 'note' : 'message', { quiet: true });
   return c.el.composerForm;
 }
@@ -74,6 +77,7 @@ export function renderComposer(c) {
   c.el.noteWarning.hidden = !note;
   c.el.composer.placeholder = t(note ? 'writeNote' : 'writeTo', { who: chatTitle(c) });
   c.el.send.textContent = t(note ? 'addNote' : 'send');
+  c.el.cannedBtn.textContent = t('cannedButton');
   c.el.hint.textContent = t(note ? 'hintNote' : 'hintReply');
 }
 

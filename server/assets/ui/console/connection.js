@@ -3,6 +3,7 @@
 // sidebar and in the chat they concern.
 
 import { Client } from '../shared/client.js';
+import { askCanned, onCanned } from './canned.js';
 import { retractFailed } from './corrections.js';
 import { has, t } from './i18n.js';
 import { releaseFailed } from './leaving.js';
@@ -52,7 +53,7 @@ export function send(frame, ctx) {
 const handlers = {
   welcome: onWelcome, status: onStatus, queue_snapshot: onQueue, assigned: onAssigned,
   released: onReleased, ack: onAck, message: onEvent, note: onEvent, system: onEvent,
-  history: onHistory, typing: onTyping, read: onRead, error: onError, colleagues: onColleagues,
+  history: onHistory, typing: onTyping, read: onRead, error: onError, colleagues: onColleagues, canned: onCanned,
 };
 function dispatch(f, ctx) {
   const fn = handlers[f.type];
@@ -80,6 +81,7 @@ export function onWelcome(f) {
   S.stored.pending = {};
   send({ type: 'subscribe_queue', teams: S.me.teams });
   askColleagues();
+  askCanned();
   send({ type: 'status', ...(S.chosenAvailability ? { availability: S.chosenAvailability } : {}) }, { kind: 'status' });
   renderQueues();
   if (!S.activeId || !S.chats.has(S.activeId)) {
@@ -107,6 +109,7 @@ export function onError(f, ctx) {
   if (ctx.kind === 'status') renderStatus();
   if (ctx.kind === 'retract' && c) retractFailed(c, ctx.seq);
   if (ctx.kind === 'release') releaseFailed(ctx.conversation);
+  if (ctx.kind === 'canned' && $('canned-dialog').open) return void ($('canned-error').textContent = errorText(f, ctx));
   showError(errorText(f, ctx), c, f.code, ctx.kind);
 }
 export function errorText(f, ctx) {

@@ -13,6 +13,7 @@ import { h } from '../shared/dom.js';
 import { clearUnread, onTabKey, placeTabs, renderHeader, updateEmpty } from './chats.js';
 import { renderAlertSettings, unlockAudio } from './alerts.js';
 import { wireLogout } from './leaving.js';
+import { wireCanned } from './canned.js';
 import { markRead } from './composer.js';
 import { client, connect, send } from './connection.js';
 import { renderStatus, tick } from './queues.js';
@@ -131,6 +132,7 @@ export function wireStatic() {
   for (const sel of [$('lang'), $('login-lang')]) sel.addEventListener('change', (e) => switchLanguage(e.target.value));
   for (const ev of ['pointerdown', 'keydown']) document.addEventListener(ev, unlockAudio, { once: true, capture: true });
   wireLogout();
+  wireCanned();
   $('reconnect-now').addEventListener('click', () => client.retryNow());
   $('token-form').addEventListener('submit', (e) => { e.preventDefault(); if ($('token-input').value.trim()) login($('token-input').value.trim(), null); });
   $('tabs').addEventListener('keydown', onTabKey);

@@ -8,12 +8,12 @@ import { toggleForm } from './actions.js';
 import { renderHeader, setNotice } from './chats.js';
 import { send, showError } from './connection.js';
 import { nameQueues } from './queues.js';
-import { t } from './i18n.js';
+import { lang, t } from './i18n.js';
 import { S, chatTitle, proName, teamName } from './state.js';
 
 /** Asks the server for teams and colleagues (the reply is `onColleagues`). */
 export function askColleagues() {
-  send({ type: 'colleagues' }, { kind: 'colleagues' });
+  send({ type: 'colleagues', lang: lang() }, { kind: 'colleagues' });
 }
 export function onColleagues(f) {
   S.teamNames = Object.fromEntries((f.teams || []).map((x) => [x.id, x.name || x.id]));
