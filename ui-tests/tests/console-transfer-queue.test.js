@@ -119,3 +119,34 @@ uiTest('a manual queue entry shows what the waiting patient wrote, their languag
   const waiting = seconds(squash(await movedEntry.locator('.q-wait').textContent()));
   assert.ok(contact >= 2 && contact > waiting, `since first contact (${contact} s) goes on over the transfer, waiting (${waiting} s) restarted`);
 });
+
+uiTest('when the client leaves a chat in progress the console says so, and logging out can transfer instead', async (h) => {
+  const nurse = await h.professional('nurse-1');
+  await nurse.setStatus({ availability: 'available' });
+  const page = await h.newPage('raw-leaver');
+  await page.goto(h.url + '/api/v1/services');
+  const conv = await page.evaluate(() => new Promise((resolve, reject) => {
+    const ws = new WebSocket(location.origin.replace(/^http/, 'ws') + '/ws/client', 'luukku.v1.json');
+    window.__ws = ws;
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', resume: [] }));
+    ws.onmessage = (e) => {
+      const f = JSON.parse(e.data);
+      if (f.type === 'welcome') ws.send(JSON.stringify({ type: 'start', service: 'health-chat', topic: 'symptoms', lang: 'en',
+        questionnaire: { duration: '1-3 days' }, client_ref: crypto.randomUUID() }));
+      if (f.type === 'queued') window.__conv = f.conversation;
+      if (f.type === 'system' && f.event === 'assigned') resolve(f.conversation);
+      if (f.type === 'error') reject(new Error(`${f.code}: ${f.message}`));
+    };
+  }));
+  await nurse.waitForChat(conv);
+  await page.evaluate((c) => window.__ws.send(JSON.stringify({ type: 'leave', conversation: c })), conv);
+  await until(() => nurse.paneText(conv), (t) => /The client left the chat/.test(t), 'the event in the record');
+  await until(async () => squash(await nurse.pane(conv).locator('.notice').textContent()), (t) => /has left the chat\. Close it/.test(t), 'the pane says so');
+  assert.match(squash(await nurse.tab(conv).textContent()), /client left/);
+
+  // Logging out with it held: "transfer to a colleague first" leads to its transfer form.
+  await nurse.id('logout').click();
+  await nurse.id('logout-transfer').click();
+  await nurse.id('logout-confirm').waitFor({ state: 'hidden' });
+  assert.equal(await nurse.pane(conv).getByTestId('transfer-team').isVisible(), true, 'the transfer form is open');
+});

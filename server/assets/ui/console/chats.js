@@ -104,7 +104,8 @@ export function renderTab(c) {
   el.unread.textContent = String(c.unread);
   el.unread.hidden = c.unread === 0;
   el.unread.setAttribute('aria-label', count(c.unread, 'unread'));
-  const state = c.status === 'closed' ? 'tabClosed' : c.status === 'released' ? 'tabTransferred' : c.alert && !c.unread ? 'tabNew' : '';
+  const state = c.status === 'closed' ? 'tabClosed' : c.status === 'released' ? 'tabTransferred'
+    : c.clientLeft ? 'tabLeft' : c.alert && !c.unread ? 'tabNew' : '';
   el.tabState.textContent = state ? ` ${t(state)}` : '';
   el.tab.classList.toggle('alert', c.alert || c.unread > 0);
   el.tab.dataset.status = c.status;
@@ -262,7 +263,7 @@ export function setChatStatus(c, status) {
   }
   if (status === 'closed') setNotice(c, t('noticeClosed'));
   else if (status === 'released') setNotice(c, releaseText(c));
-  else setNotice(c, '');
+  else setNotice(c, c.clientLeft ? t('noticeLeft') : '');
   renderTransferCard(c);
   renderTab(c);
   renderStatus();

@@ -63,6 +63,7 @@ export function addEvent(c, ev, live) {
   if (ev.type === 'system' && ev.event === 'identified') onIdentified(c, ev, live);
   if (ev.type === 'system' && ev.event === 'retracted') onRetracted(c, ev);
   if (ev.type === 'system' && ev.event === 'transferred') renderTransferCard(c);
+  if (ev.type === 'system' && ev.event === 'left') onClientLeft(c, ev, live);
   if (live) onLiveEvent(c, ev);
   if (ev.type === 'message') renderWaits();
 }
@@ -145,4 +146,14 @@ export function insertSorted(c, el, seq) {
 export const isAtBottom = (c) => c.el.scroll.scrollHeight - c.el.scroll.scrollTop - c.el.scroll.clientHeight < 60;
 export function scrollBottom(c) {
   c.el.scroll.scrollTop = c.el.scroll.scrollHeight;
+}
+
+/** The client left the chat: the professional closes the case, so the pane says so plainly. */
+function onClientLeft(c, ev, live) {
+  const after = [...c.events.values()].some((e) => e.seq > ev.seq && e.type === 'system' && (e.event === 'reopened' || e.event === 'queued'));
+  if (after) return;
+  c.clientLeft = true;
+  if (c.status === 'open') setNotice(c, t('noticeLeft'));
+  renderTab(c);
+  if (live) announce(t('annLeft', { chat: chatTitle(c) }));
 }

@@ -4,6 +4,8 @@
 // for each); it logs out once every chat is handed back. With no chat held it logs out at once.
 
 import { h } from '../shared/dom.js';
+import { toggleForm } from './actions.js';
+import { select } from './chats.js';
 import { send } from './connection.js';
 import { count, t } from './i18n.js';
 import { logout } from './main.js';
@@ -25,9 +27,10 @@ export function askLogout() {
   $('logout-status').textContent = '';
   $('logout-release').textContent = count(chats.length, 'logoutRelease');
   $('logout-anyway').textContent = t('logoutAnyway');
+  $('logout-transfer').textContent = t('logoutTransfer');
   $('logout-cancel').textContent = t('cancel');
   $('logout-anyway').hidden = true;
-  $('logout-release').disabled = $('logout-cancel').disabled = false;
+  $('logout-release').disabled = $('logout-cancel').disabled = $('logout-transfer').disabled = false;
   $('logout-dialog').showModal();
   $('logout-release').focus();
 }
@@ -35,7 +38,7 @@ export function askLogout() {
 function handBack() {
   const chats = held();
   if (!send({ type: 'status', availability: 'away' }, { kind: 'status' })) return stuck(t('logoutOffline'));
-  $('logout-release').disabled = $('logout-cancel').disabled = true;
+  $('logout-release').disabled = $('logout-cancel').disabled = $('logout-transfer').disabled = true;
   for (const c of chats) {
     waiting.add(c.id);
     send({ type: 'release', conversation: c.id }, { kind: 'release', conversation: c.id });
@@ -66,10 +69,20 @@ export function releaseFailed(conversation) {
   stuck(t('logoutFailed'));
 }
 
+/** Or to a colleague: back to the first held chat with its transfer form open. */
+function transferFirst() {
+  const c = held()[0];
+  $('logout-dialog').close();
+  if (!c) return;
+  select(c.id);
+  toggleForm(c, 'transfer', true);
+}
+
 export function wireLogout() {
   $('logout').addEventListener('click', askLogout);
   $('logout-release').addEventListener('click', handBack);
   $('logout-anyway').addEventListener('click', () => logout());
+  $('logout-transfer').addEventListener('click', transferFirst);
   $('logout-cancel').addEventListener('click', () => { waiting.clear(); clearTimeout(timer); $('logout-dialog').close(); });
   $('logout-dialog').addEventListener('close', () => { waiting.clear(); clearTimeout(timer); });
 }
