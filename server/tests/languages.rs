@@ -209,3 +209,41 @@ async fn the_closing_message_comes_in_the_language_the_patient_started_in() {
         assert!(message.starts_with(expected), "{lang}: {message}");
     }
 }
+
+#[tokio::test]
+async fn the_widget_on_another_site_may_read_the_services_and_identify_in_demo_mode() {
+    let s = TestServer::start().await;
+    let origin = [("origin", "https://www.other-region-site.example")];
+    let (status, headers, body) =
+        http_full(s.addr, "GET", "/api/v1/services?lang=sv", None, &origin).await;
+    assert_eq!(status, 200, "{body}");
+    let allow = |h: &[(String, String)], name: &str| {
+        h.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(allow(&headers, "access-control-allow-origin"), "*");
+
+    let preflight = [
+        ("origin", "https://www.other-region-site.example"),
+        ("access-control-request-method", "POST"),
+        ("access-control-request-headers", "content-type"),
+    ];
+    let (status, headers, _) =
+        http_full(s.addr, "OPTIONS", "/api/v1/dev/token", None, &preflight).await;
+    assert_eq!(status, 204);
+    assert_eq!(allow(&headers, "access-control-allow-origin"), "*");
+    assert!(allow(&headers, "access-control-allow-methods").contains("POST"));
+    assert!(allow(&headers, "access-control-allow-headers").contains("content-type"));
+    let (status, headers, body) = http_full(
+        s.addr,
+        "POST",
+        "/api/v1/dev/token",
+        Some(r#"{"client":{"sub":"demo-1","name":"Maija"}}"#),
+        &origin,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(allow(&headers, "access-control-allow-origin"), "*");
+}

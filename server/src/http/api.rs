@@ -69,7 +69,8 @@ pub fn routes(
                 .unify(),
         )
         .and(warp::header::optional::<String>("accept-language"))
-        .map(services);
+        .map(services)
+        .map(any_origin);
     let dev_pros = warp::path!("api" / "v1" / "dev" / "professionals")
         .and(warp::get())
         .and(with_ctx(ctx.clone()))
@@ -95,7 +96,22 @@ pub fn routes(
         .and(with_ctx(ctx.clone()))
         .and(warp::body::content_length_limit(4096))
         .and(warp::body::json())
-        .map(dev_token);
+        .map(dev_token)
+        .map(any_origin);
+    // The widget on another site identifies (demo) with a JSON POST: its browser asks first.
+    let dev_token_preflight = warp::path!("api" / "v1" / "dev" / "token")
+        .and(warp::options())
+        .and(with_ctx(ctx.clone()))
+        .map(|ctx: Arc<ServerCtx>| {
+            if !ctx.config.demo {
+                return json_error(StatusCode::NOT_FOUND, "not_found", "no such route");
+            }
+            let r = warp::reply::with_status(warp::reply(), StatusCode::NO_CONTENT);
+            let r = warp::reply::with_header(r, "access-control-allow-methods", "POST");
+            let r = warp::reply::with_header(r, "access-control-allow-headers", "content-type");
+            let r = warp::reply::with_header(r, "access-control-max-age", "600");
+            any_origin(r.into_response())
+        });
     healthz
         .or(readyz)
         .unify()
@@ -107,6 +123,15 @@ pub fn routes(
         .unify()
         .or(dev_token)
         .unify()
+        .or(dev_token_preflight)
+        .unify()
+}
+
+/// Lets any web site read the answer: the services list is public (the widget is embedded on
+/// the region's other sites and reads it from there), and demo tokens exist only in demo mode.
+/// No credentials are involved, so `*` is safe.
+fn any_origin(r: warp::reply::Response) -> warp::reply::Response {
+    warp::reply::with_header(r, "access-control-allow-origin", "*").into_response()
 }
 
 /// The public services list with every organisation text in one language: `?lang=`, else

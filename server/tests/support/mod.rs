@@ -256,6 +256,18 @@ pub async fn http(
     body: Option<&str>,
     headers: &[(&str, &str)],
 ) -> (u16, String) {
+    let (status, _, body) = http_full(addr, method, path, body, headers).await;
+    (status, body)
+}
+
+/// A minimal HTTP/1.1 request; returns (status, response headers lower-cased, body).
+pub async fn http_full(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> (u16, Vec<(String, String)>, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = TcpStream::connect(addr).await.expect("connect");
     let body = body.unwrap_or("");
@@ -280,10 +292,16 @@ pub async fn http(
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let body = text
+    let (head, body) = text
         .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
+        .map(|(h, b)| (h.to_owned(), b.to_owned()))
         .unwrap_or_default();
+    let response_headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
     let body = if text
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked")
@@ -292,7 +310,7 @@ pub async fn http(
     } else {
         body
     };
-    (status, body)
+    (status, response_headers, body)
 }
 
 fn dechunk(body: &str) -> String {
