@@ -291,7 +291,7 @@ async function closedConfig() {
   const today = new Date(Date.now() + UTC_OFFSET_MINUTES * 60_000).getUTCDay();
   const openDay = DAYS[(today + 3) % 7];
   assert.match(demo, new RegExp(`^utc_offset_minutes = ${UTC_OFFSET_MINUTES}$`, 'm'), 'the demo organisation offset');
-  const blocks = demo.replace(/^\[\[(\w+)\]\]/gm, '[[organisation.$1]]').split(/\n(?=\[\[)/);
+  const blocks = demo.replace(/^\[\[([\w.]+)\]\]/gm, '[[organisation.$1]]').split(/\n(?=\[\[)/);
   let edited = 0;
   const out = blocks.map((b) => {
     if (!/^\[\[organisation\.services\]\]/.test(b) || !/^id = "health-chat"$/m.test(b)) return b;

@@ -125,7 +125,7 @@ export function submitStart(e) {
   const summary = shadow.getElementById('lk-start-err');
   if (summary) summary.textContent = firstBad ? t('errSummary') : '';
   if (firstBad) return firstBad.focus();
-  const start = { service: svc.id, client_ref: uuid() };
+  const start = { service: svc.id, client_ref: uuid(), lang: cfg.lang };
   if (topic) start.topic = topic;
   if (Object.keys(answers).length) start.questionnaire = answers;
   resetStore({ token: store.token, identity: store.identity, open: store.open, service: svc.id, topic: topic, status: 'starting', pendingStart: start });
@@ -140,6 +140,7 @@ export function sendStart() {
   const f = { type: 'start', service: s.service, client_ref: s.client_ref, lang: cfg.lang };
   if (s.topic) f.topic = s.topic;
   if (s.questionnaire) f.questionnaire = s.questionnaire;
+  if (s.lang) f.lang = s.lang;
   send(f, 'start');
 }
 export function abandonStart() {
