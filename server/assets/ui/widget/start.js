@@ -137,7 +137,7 @@ export function submitStart(e) {
 }
 export function sendStart() {
   const s = store.pendingStart;
-  const f = { type: 'start', service: s.service, client_ref: s.client_ref, lang: cfg.lang };
+  const f = { type: 'start', service: s.service, client_ref: s.client_ref };
   if (s.topic) f.topic = s.topic;
   if (s.questionnaire) f.questionnaire = s.questionnaire;
   if (s.lang) f.lang = s.lang;
