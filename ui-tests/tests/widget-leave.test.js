@@ -7,6 +7,7 @@ import { uiTest, until, squash } from '../lib/harness.js';
 import { metricValue } from '../lib/server.js';
 import { focusedTestId } from '../lib/widget.js';
 import { Socket } from '../lib/socket.js';
+import { axeViolations, formatViolations, seriousOrCritical } from '../lib/axe.js';
 
 const abandoned = (text) => metricValue(text, 'luukku_queue_abandoned_total', { team: 'station-a' });
 
@@ -17,6 +18,11 @@ async function storedEvents(h, conversation, resumeToken, wantEvent) {
   const frames = await socket.frames();
   await socket.close();
   return frames.filter((f) => f.type === 'message' || f.type === 'system');
+}
+
+async function axeClean(page, where) {
+  const violations = await axeViolations(page);
+  assert.deepEqual(seriousOrCritical(violations).map((v) => v.id), [], formatViolations(where, violations));
 }
 
 uiTest('leaving the queue: asked first, stored, gone from the nurse\'s queue, and a reload starts afresh', async (h) => {
@@ -35,6 +41,7 @@ uiTest('leaving the queue: asked first, stored, gone from the nurse\'s queue, an
   const dialog = patient.id('leave-dialog');
   await dialog.waitFor({ state: 'visible' });
   assert.match(squash(await dialog.innerText()), /leave the queue\? you will lose your place/i);
+  await axeClean(patient.page, 'widget (queued, the leave question open)');
   await patient.id('leave-cancel').click();
   await dialog.waitFor({ state: 'hidden' });
   assert.equal(await focusedTestId(patient.page), 'leave', 'focus back on the button that asked');
@@ -57,6 +64,7 @@ uiTest('leaving the queue: asked first, stored, gone from the nurse\'s queue, an
   assert.equal(await patient.id('queue-status').isVisible(), false, 'no queue view after leaving');
   assert.equal(await patient.id('composer').isVisible(), false, 'no composer after leaving');
   assert.match(await patient.messagesText(), /you left the queue/i);
+  await axeClean(patient.page, 'widget (left the queue)');
 
   // The nurse's queue no longer shows the patient; the wait is counted as abandoned.
   await entry.waitFor({ state: 'detached' });
@@ -107,4 +115,21 @@ uiTest('ending a chat in progress: asked first, the nurse is told, the widget of
   await patient.id('start-again').click();
   await patient.id('start').waitFor({ state: 'visible' });
   assert.equal(await focusedTestId(patient.page), 'service', 'focus on the start form');
+});
+
+uiTest('a nurse joining while the patient is asked whether to leave the queue closes the question', async (h) => {
+  const nurse = await h.professional('nurse-1');
+  await nurse.setStatus({ availability: 'away' });
+  const patient = await h.patient('patient');
+  await patient.start({ topic: 'symptoms', duration: '1-3 days' });
+  await patient.waitForQueuePosition(1);
+  await patient.id('leave').click();
+  await patient.id('leave-dialog').waitFor({ state: 'visible' });
+
+  // "Yes, leave the queue" must not turn into ending the chat the nurse has just opened.
+  await nurse.setStatus({ availability: 'available' });
+  await patient.waitForChat();
+  await patient.id('leave-dialog').waitFor({ state: 'hidden' });
+  await patient.id('end-chat').waitFor({ state: 'visible' });
+  assert.equal(await patient.id('left').isVisible(), false);
 });

@@ -76,6 +76,7 @@ export function onFrame(f, ctx) {
 
 function onWelcome(f) {
   rt.identifying = false;
+  rt.leaving = false; // a `leave` lost with the old socket may be asked again (a stored one replays)
   const id = f.identity || {};
   store.identity = id.kind === 'identified' ? (id.name || '✓') : null;
   const sum = (Array.isArray(f.conversations) ? f.conversations : []).filter((c) => c && c.conversation === store.conversation)[0];

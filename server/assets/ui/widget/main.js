@@ -109,8 +109,8 @@ export function render() {
   else { scroll.removeAttribute('tabindex'); scroll.removeAttribute('role'); scroll.removeAttribute('aria-label'); }
 
   const waiting = active() && (st === 'starting' || st === 'queued');
-  renderQueue(waiting);
   renderLeave();
+  renderQueue(waiting);
 
   // The patient may write while waiting: the professional reads it on taking the chat.
   footer.hidden = !active() || !st || st === 'starting';

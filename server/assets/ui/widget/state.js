@@ -57,7 +57,7 @@ export const rt = {
   resendTimer: 0,
   fields: [],             // [{q, ctl, err}] of the current questionnaire
   queueTick: 0,           // interval redrawing the wait so far
-  askLeave: false,        // the "leave the queue / end the chat?" step is shown
+  askLeave: false,        // 'queue' | 'chat' while "leave the queue / end the chat?" is asked
   leaving: false,         // `leave` sent, its ack awaited
   left: null,             // 'queue' | 'chat' once the patient has left (the log stays in sight)
   retracted: new Set(),   // seqs of professionals' messages taken back

@@ -67,6 +67,7 @@ textarea { resize: vertical; }
 .queue { flex: none; margin: 10px 12px 0; padding: 10px 12px; border: 1px solid #6e8fb3; border-radius: 8px; background: #eef4fb; }
 .queue strong { font-size: 20px; }
 .unstaffed { margin-top: 2px; font-weight: 600; }
+.queue .muted { margin-top: 4px; }
 .queue-note { margin: 6px 0 8px; }
 .log { display: flex; flex-direction: column; gap: 8px; }
 .msg { max-width: 85%; padding: 8px 12px; border-radius: 12px; }

@@ -56,7 +56,8 @@ export function renderQueue(waiting) {
   const known = st === 'queued' && !!q && typeof q.position === 'number';
   setText(qTitle, st === 'starting' ? t('starting') : t('queueTitle'));
   qDetails.hidden = !known;
-  queueNote.hidden = leaveBtn.hidden = st !== 'queued';
+  queueNote.hidden = st !== 'queued';
+  leaveBtn.hidden = st !== 'queued' || !!rt.askLeave; // hidden while the question above is open
   if (known) {
     setText(qPos, String(q.position));
     qWaitRow.hidden = !q.staffed;
@@ -79,11 +80,13 @@ function leaving() { return store.status === 'queued' ? 'queue' : 'chat'; }
 /** Draws the confirm step, the "End chat" button and the view after leaving. */
 export function renderLeave() {
   const live = active() && (store.status === 'queued' || store.status === 'in_progress');
-  if (!live) rt.askLeave = false;
+  // A professional joined (or the chat went back to the queue) while the patient was asked:
+  // the question asked is no longer the one to answer.
+  if (!live || (rt.askLeave && rt.askLeave !== leaving() && !rt.leaving)) rt.askLeave = false;
   endChatBtn.hidden = !(active() && store.status === 'in_progress' && !rt.askLeave);
   leaveBox.hidden = !rt.askLeave;
   if (rt.askLeave) {
-    const q = leaving() === 'queue';
+    const q = rt.askLeave === 'queue';
     setText(leaveQ, t(q ? 'leaveAskQueue' : 'leaveAskChat'));
     setText(leaveYes, t(q ? 'leaveYesQueue' : 'leaveYesChat'));
     setText(leaveNo, t(q ? 'leaveNoQueue' : 'leaveNoChat'));
@@ -95,7 +98,7 @@ export function renderLeave() {
 }
 
 export function askLeave() {
-  rt.askLeave = true;
+  rt.askLeave = leaving();
   render();
   leaveQ.focus();
 }
