@@ -1,7 +1,8 @@
 // The patient's language all the way (issue 9, item 12, the widget's side): the organisation's
 // texts (service and topic names, the questionnaire, the closing message) come from the server
 // in the widget's language, the `start` frame tells the server that language, and the
-// widget's own texts of the wait, a message taken back and the unread count are in it too.
+// widget's own texts of the wait, a message taken back and the unread count are in it too,
+// on a 360 px phone.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { uiTest, squash } from '../lib/harness.js';
@@ -19,7 +20,7 @@ function hostPage(lang) {
 
 /** A patient on a host page in `lang`, served by Playwright on the server's origin. */
 async function patientIn(h, lang) {
-  const page = await h.newPage(`patient-${lang}`);
+  const page = await h.newPage(`patient-${lang}`, { viewport: { width: 360, height: 740 } });
   await page.context().grantPermissions(['local-network-access'], { origin: h.url });
   const sent = [];
   page.on('websocket', (ws) => ws.on('framesent', (f) => sent.push(String(f.payload))));
@@ -64,6 +65,27 @@ const WANT = {
   },
 };
 
+/** Header parts that overlap, stick out of the panel or cut the title short. */
+function headerClashes(p) {
+  return p.panel.evaluate((panel) => {
+    const pr = panel.getBoundingClientRect();
+    const title = panel.querySelector('.head h2');
+    const parts = [title, ...panel.querySelectorAll('.head button')].filter((el) => el.offsetParent !== null);
+    const boxes = parts.map((el) => ({ name: el.textContent.trim() || el.getAttribute('aria-label'), r: el.getBoundingClientRect() }));
+    const out = [];
+    if (title.scrollWidth > title.clientWidth) out.push(`the title is cut: ${title.scrollWidth} > ${title.clientWidth}`);
+    for (const a of boxes) {
+      if (a.r.left < pr.left || a.r.right > pr.right + 0.5) out.push(`${a.name} sticks out of the panel`);
+      for (const b of boxes) {
+        if (a === b || a.name > b.name) continue;
+        const overlap = a.r.left < b.r.right && b.r.left < a.r.right && a.r.top < b.r.bottom && b.r.top < a.r.bottom;
+        if (overlap) out.push(`${a.name} overlaps ${b.name}`);
+      }
+    }
+    return out;
+  });
+}
+
 async function nurseSends(nurse, conversation, body) {
   const ack = await nurse.request({ type: 'send', conversation, client_msg_id: randomUUID(), body });
   return ack.seq;
@@ -104,6 +126,7 @@ for (const lang of ['fi', 'sv']) {
     await nurse.request({ type: 'status', availability: 'available' });
     await nurse.waitFor((f) => f.type === 'assigned' && f.conversation === conv, 'assigned');
     await p.waitForChat();
+    assert.deepEqual(await headerClashes(p), [], 'the header (title, Identify, End chat, close) fits in this language');
     const wrong = await nurseSends(nurse, conv, 'X1 This was meant for another patient');
     await nurseSends(nurse, conv, 'X2 How can I help?');
     await p.waitForProfessionalMessage('X2 How can I help?');
@@ -114,7 +137,7 @@ for (const lang of ['fi', 'sv']) {
     assert.ok(!(await p.messagesText()).includes('X1 This was meant'), 'the text taken back is gone');
 
     // Unread count with the panel closed, in the patient's language.
-    await p.id('launcher').click();
+    await p.page.keyboard.press('Escape'); // on a phone the panel covers the launcher
     await p.panel.waitFor({ state: 'hidden' });
     await nurseSends(nurse, conv, 'X3 Are you still there?');
     await p.id('launcher').filter({ hasText: want.unread[0] }).waitFor();

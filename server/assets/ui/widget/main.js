@@ -10,7 +10,7 @@ import { cfg } from './config.js';
 import { t, tn } from './strings.js';
 import { store, save, rt, active } from './state.js';
 import {
-  host, shadow, badge, launcher, titleEl, identityEl, identifyBtn, connEl, noticeEl, idName, idErr, idSubmit,
+  host, shadow, badge, launcher, titleEl, identityEl, identifyBtn, endChatBtn, headActions, connEl, noticeEl, idName, idErr, idSubmit,
   idForm, serviceSel, startView, chatView, scroll, leaveBox, leftEl,
   footer, composer, sendBtn, closedEl, closedHead, closingMsg, rateForm, thanksEl, newChatBtn, panel, root,
 } from './view.js';
@@ -128,6 +128,7 @@ export function render() {
 
   identifyBtn.hidden = !(rt.demo && store.conversation && !complete && !store.identity);
   if (identifyBtn.hidden) idForm.hidden = true;
+  headActions.hidden = identifyBtn.hidden && endChatBtn.hidden;
   identityEl.hidden = !store.identity;
   identityEl.textContent = store.identity ? t('identified', { name: store.identity }) : '';
   renderConn();

@@ -24,6 +24,7 @@ h2, h3, p { margin: 0; }
   animation: lk-in .18s ease-out; }
 @keyframes lk-in { from { opacity: 0; transform: translateY(12px); } to { opacity: 1; transform: none; } }
 .head { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; padding: 8px 8px 8px 16px; background: #0a4f8f; color: #fff; }
+.head-actions { display: flex; flex: 1 0 100%; flex-wrap: wrap; justify-content: flex-end; gap: 8px; }
 .head :focus { outline-color: #fff; }
 .head .titles { flex: 1; min-width: 0; }
 .head h2 { font-size: 18px; }

@@ -29,6 +29,9 @@ export const titleEl = h('h2', { id: 'lk-title', tabindex: '-1', text: t('title'
 export const identityEl = h('p', { class: 'identity', hidden: true });
 export const identifyBtn = h('button', { type: 'button', class: 'head-btn', 'data-testid': 'identify', hidden: true, text: t('identify'), onclick: openIdentify });
 export const endChatBtn = h('button', { type: 'button', class: 'head-btn', 'data-testid': 'end-chat', hidden: true, text: t('endChat'), onclick: askLeave });
+// A row of its own under the title: "Identifiera dig" and "Avsluta chatten" do not fit beside
+// the title on a phone.
+export const headActions = h('div', { class: 'head-actions', hidden: true }, identifyBtn, endChatBtn);
 export const closeBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('closePanel'), onclick: () => setOpen(false, true) },
   h('span', { 'aria-hidden': 'true', text: '×' }));
 export const connEl = h('div', { class: 'conn', 'data-testid': 'connection', role: 'status', 'aria-live': 'polite' });
@@ -102,7 +105,7 @@ export const footer = h('form', { class: 'composer', hidden: true, onsubmit: (e)
   h('p', { id: 'lk-hint', class: 'vh', text: t('composerHint') }));
 
 export const panel = h('section', { id: 'lk-panel', class: 'panel', 'data-testid': 'panel', role: 'dialog', 'aria-label': t('panelLabel'), hidden: true, lang: cfg.lang },
-  h('div', { class: 'head' }, h('div', { class: 'titles' }, titleEl, identityEl), identifyBtn, endChatBtn, closeBtn),
+  h('div', { class: 'head' }, h('div', { class: 'titles' }, titleEl, identityEl), closeBtn, headActions),
   connEl, noticeEl, idForm, leaveBox, queueEl, scroll, footer);
 export const root = h('div', { class: 'root', lang: cfg.lang }, panel, launcher);
 shadow.append(h('style', { text: CSS }), root);
