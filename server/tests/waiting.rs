@@ -266,3 +266,37 @@ async fn an_unknown_topic_or_team_at_start_is_not_found() {
         "a missing answer is still bad_frame: {e}"
     );
 }
+
+#[tokio::test]
+async fn what_a_waiting_patient_wrote_is_still_previewed_after_a_restart() {
+    let s = TestServer::start().await;
+    let mut client = s.client().await;
+    let q = start_in(&mut client, "stations-chat", "station-b", "fi").await;
+    let c = conv(&q);
+    client.say(&c, "Reseptin uusiminen").await;
+    client.say(&c, "Tarvitsen verenpainelääkkeen").await;
+    drop(client);
+
+    let s = s.restart().await;
+    let mut nurse = s.console("nurse-3").await;
+    let first = nurse
+        .request(
+            json!({"type": "subscribe_queue", "teams": ["station-b"]}),
+            "sub",
+        )
+        .await;
+    // The previews are read back just after start-up: in the first snapshot, or in a later one.
+    let restored = first["entries"]
+        .as_array()
+        .and_then(|e| e.iter().find(|x| x["conversation"] == c.as_str()))
+        .filter(|x| x.get("preview").is_some())
+        .cloned();
+    let entry = match restored {
+        Some(entry) => entry,
+        None => entry_where(&mut nurse, "station-b", &c, |x| x.get("preview").is_some()).await,
+    };
+    assert_eq!(
+        entry["preview"], "Tarvitsen verenpainelääkkeen",
+        "the latest one"
+    );
+}

@@ -45,8 +45,8 @@ export class Harness {
     return this.server.url;
   }
 
-  async newPage(label, { viewport = { width: 1280, height: 800 } } = {}) {
-    const context = await this.browser.newContext({ viewport, locale: 'en-GB' });
+  async newPage(label, { viewport = { width: 1280, height: 800 }, locale = 'en-GB' } = {}) {
+    const context = await this.browser.newContext({ viewport, locale });
     context.setDefaultTimeout(WAIT_MS);
     const page = await context.newPage();
     page.on('pageerror', (err) => this.pageErrors.push(`[${label}] ${err.stack || err}`));

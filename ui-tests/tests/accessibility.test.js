@@ -47,3 +47,34 @@ uiTest('axe: no serious or critical violations in the widget (start form, in a c
   ];
   assert.deepEqual(bad, [], 'serious or critical axe violations (details above)');
 });
+
+// The console's forms and dialogs added for a nurse's shift: note mode, the transfer form, the
+// shortcut help, the quick-reply picker with its own-replies form, the log-out confirmation.
+uiTest('axe: no serious or critical violations in the console\'s note mode, forms and dialogs', async (h) => {
+  const nurse = await h.professional('nurse-1');
+  await nurse.setStatus({ availability: 'available' });
+  const { conversation: conv } = await h.patientInChat(nurse, 'patient');
+  const pane = nurse.pane(conv);
+  const bad = [];
+  const scan = async (where) => {
+    const v = await axeViolations(nurse.page);
+    console.log(formatViolations(`console (${where})`, v));
+    bad.push(...seriousOrCritical(v).map((x) => `${where}: ${x.id}`));
+  };
+  await pane.getByTestId('mode-note').check();
+  await nurse.composer(conv).fill('a draft note');
+  await pane.getByTestId('transfer').click();
+  await pane.getByTestId('transfer-team').selectOption('station-a');
+  await scan('note mode, transfer form open');
+  await nurse.id('shortcuts-help').click();
+  await scan('shortcut help');
+  await nurse.page.keyboard.press('Escape');
+  await pane.getByTestId('canned-open').click();
+  await nurse.id('canned-picker').locator('summary').click();
+  await scan('quick replies');
+  await nurse.page.keyboard.press('Escape');
+  await nurse.id('logout').click();
+  await nurse.id('logout-confirm').waitFor({ state: 'visible' });
+  await scan('log-out confirmation');
+  assert.deepEqual(bad, [], 'serious or critical axe violations (details above)');
+});

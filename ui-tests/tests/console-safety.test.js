@@ -4,6 +4,10 @@
 //      A professional can take back their own message for a short while.
 //   2. logging out with chats held asks first and can hand them back to the queue at once.
 import assert from 'node:assert/strict';
+import { after } from 'node:test';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { uiTest, until, squash } from '../lib/harness.js';
 
 /** The look of an element a nurse would notice: background colour and top border. */
@@ -73,4 +77,78 @@ uiTest('reply or internal note: the mode is explicit and visible, and Enter send
   await patient.waitForProfessionalMessage('S4 please send a photo of the rash');
   assert.equal(await nurse.messages(conv).filter({ hasText: 'S4 please' }).getAttribute('data-kind'), 'message');
   assert.doesNotMatch(await patient.page.locator('body').innerText(), /S2 note|S3 still|lab system/, 'no note reached the patient');
+});
+
+uiTest('a professional takes back a message sent by mistake: withdrawn in the console, stored as an event', async (h) => {
+  const nurse = await h.professional('nurse-1');
+  const { patient, conversation: conv } = await h.patientInChat(nurse, 'patient');
+  await patient.send('S5 hello');
+  await nurse.waitForMessage(conv, 'S5 hello', 'client');
+  await nurse.send(conv, 'S6 your results are fine (wrong patient!)');
+  await patient.waitForProfessionalMessage('S6 your results are fine');
+  const mine = nurse.messages(conv).filter({ hasText: 'S6 your results' });
+  const client = nurse.messages(conv).filter({ hasText: 'S5 hello' });
+  assert.equal(await client.getByTestId('retract').count(), 0, "no take-back on the client's message");
+  await nurse.note(conv, 'S7 a note');
+  assert.equal(await nurse.messages(conv).filter({ hasText: 'S7 a note' }).getByTestId('retract').count(), 0, 'none on a note');
+
+  await mine.getByTestId('retract').click();
+  await until(() => mine.getAttribute('data-retracted'), (v) => v === 'true', 'the message shows as withdrawn');
+  assert.match(squash(await mine.getByTestId('withdrawn').textContent()), /withdrawn/i);
+  assert.equal(await mine.getByTestId('retract').count(), 0, 'nothing left to take back');
+  const seq = Number(await mine.getAttribute('data-seq'));
+  await until(() => nurse.paneText(conv), (t) => /Nurse One took back a message/.test(t), 'the taking back is in the record');
+  // It is an event of the conversation: after a reload the message is still withdrawn.
+  await nurse.page.reload();
+  await nurse.waitForChat(conv);
+  await until(() => nurse.pane(conv).locator(`[data-seq="${seq}"]`).getAttribute('data-retracted'), (v) => v === 'true',
+    'still withdrawn after a reload (from the history)');
+});
+
+const tmp = await mkdtemp(path.join(os.tmpdir(), 'luukku-retract-'));
+after(() => rm(tmp, { recursive: true, force: true }));
+const shortWindow = path.join(tmp, 'short-window.toml');
+await writeFile(shortWindow, 'demo = true\nretract_window_s = 3\n');
+
+uiTest('the take-back button goes away when the window has passed', async (h) => {
+  const nurse = await h.professional('nurse-1');
+  const { conversation: conv } = await h.patientInChat(nurse, 'patient');
+  await nurse.send(conv, 'S8 sent a moment ago');
+  const mine = nurse.messages(conv).filter({ hasText: 'S8 sent' });
+  assert.equal(await mine.getByTestId('retract').isVisible(), true, 'take back is offered at first');
+  await until(() => mine.getByTestId('retract').count(), (n) => n === 0, 'gone after retract_window_s (3 s)', 8000);
+}, { serverArgs: ['--config', shortWindow] });
+
+uiTest('logging out with chats held asks first, and can hand them back to the queue at once', async (h) => {
+  const nurse = await h.professional('nurse-1');
+  await nurse.setStatus({ availability: 'available' });
+  const a = await h.patientInChat(nurse, 'pa');
+  const b = await h.patientInChat(nurse, 'pb');
+
+  // Asked first; Cancel keeps everything as it was.
+  await nurse.id('logout').click();
+  const dialog = nurse.id('logout-confirm');
+  await dialog.waitFor({ state: 'visible' });
+  assert.match(squash(await dialog.textContent()), /You still hold 2 chats/);
+  assert.equal(await nurse.id('logout-chats').locator('li').count(), 2, 'the chats are named');
+  await nurse.id('logout-cancel').click();
+  await dialog.waitFor({ state: 'hidden' });
+  assert.equal(await nurse.composer(a.conversation).isEditable(), true, 'still logged in with the chats');
+
+  // Hand them back: both patients are queued again at once, the nurse is logged out.
+  await nurse.id('logout').click();
+  await nurse.id('logout-release').click();
+  await nurse.id('login').waitFor({ state: 'visible' });
+  for (const p of [a.patient, b.patient]) await p.id('queue-status').waitFor({ state: 'visible' });
+  // A colleague coming on duty gets them (station-a routes automatically), with their history.
+  const colleague = await h.professional('nurse-2');
+  await colleague.setStatus({ availability: 'available' });
+  for (const p of [a, b]) await colleague.waitForChat(p.conversation);
+  await until(() => colleague.paneText(a.conversation), (t) => /Handed back to the queue/.test(t), 'the hand-back is in the record');
+});
+
+uiTest('logging out with no chats held does not ask', async (h) => {
+  const nurse = await h.professional('nurse-1');
+  await nurse.id('logout').click();
+  await nurse.id('login').waitFor({ state: 'visible' });
 });

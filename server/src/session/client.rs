@@ -13,7 +13,7 @@ use console_protocol::{
     SystemKind, Welcome,
 };
 use futures_util::{Sink, Stream};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 type Io = Result<(), CloseReason>;
@@ -22,6 +22,9 @@ type Io = Result<(), CloseReason>;
 pub(crate) struct ClientSession {
     identity: Option<Claims>,
     members: HashMap<ConversationId, ConversationHandle>,
+    /// This session's conversations that wait in a queue, as the events it is sent say: only
+    /// their messages are handed to the router as queue previews (not every chat message).
+    waiting: HashSet<ConversationId>,
 }
 
 fn gone(_: WsError) -> CloseReason {
@@ -57,6 +60,7 @@ impl ClientSession {
         let mut s = ClientSession {
             identity,
             members: HashMap::new(),
+            waiting: HashSet::new(),
         };
         let mut conversations = Vec::new();
         let mut refused = Vec::new();
@@ -82,6 +86,7 @@ impl ClientSession {
                 Ok((h, summary)) => {
                     if summary.status == ConversationStatus::Queued {
                         waiting.push(h.id.clone());
+                        s.waiting.insert(h.id.clone());
                     }
                     s.members.insert(r.conversation.clone(), h);
                     conversations.push(summary);
@@ -312,6 +317,9 @@ impl ClientSession {
                 .map_err(gone);
         }
         self.members.insert(handle.id.clone(), handle.clone());
+        // The replay from seq 0 (already queued for this session) corrects it when the
+        // conversation was taken meanwhile.
+        self.waiting.insert(handle.id.clone());
         let place = match ticket {
             Some(t) => ctx.router.enqueue(t).await,
             None => ctx.router.place(handle.id.clone()).await,
@@ -353,6 +361,23 @@ impl ClientSession {
             return conn.error(req, e.code(), e.to_string()).await.map_err(gone);
         }
         Ok(())
+    }
+}
+
+impl ClientSession {
+    /// Follows whether a conversation waits in a queue from its status events.
+    fn track_waiting(&mut self, event: &console_protocol::SystemEvent) {
+        match event.event {
+            SystemKind::Queued | SystemKind::Transferred => {
+                if self.members.contains_key(&event.conversation) {
+                    self.waiting.insert(event.conversation.clone());
+                }
+            }
+            SystemKind::Assigned | SystemKind::Reopened | SystemKind::Closed | SystemKind::Left => {
+                self.waiting.remove(&event.conversation);
+            }
+            SystemKind::Identified | SystemKind::Retracted => {}
+        }
     }
 }
 
@@ -422,11 +447,13 @@ where
             ClientFrame::Start(s) => self.start(conn, req, s).await,
             ClientFrame::Send(m) => {
                 let c = m.conversation.clone();
-                let router = conn.ctx.router.clone();
+                // While waiting, the start of it is shown in the team's queue (the router also
+                // ignores it when somebody took the conversation meanwhile).
+                let router = self.waiting.contains(&c).then(|| conn.ctx.router.clone());
                 self.on_conversation(conn, req, &c, async |h, o| {
-                    // While waiting, the start of it is shown in the team's queue (the router
-                    // ignores it once somebody took the conversation).
-                    router.preview(c.clone(), m.body.clone()).await;
+                    if let Some(router) = router {
+                        router.preview(c.clone(), m.body.clone()).await;
+                    }
                     h.post(o, PostKind::Message, m.client_msg_id, m.body).await
                 })
                 .await
@@ -470,8 +497,13 @@ where
             | ServerFrame::QueueSnapshot(_)
             | ServerFrame::Colleagues(_) => false,
             ServerFrame::Error(_) => true,
-            other => super::outbound::frame_conversation(other)
-                .is_none_or(|c| self.members.contains_key(c)),
+            other => {
+                if let ServerFrame::System(s) = other {
+                    self.track_waiting(s);
+                }
+                super::outbound::frame_conversation(other)
+                    .is_none_or(|c| self.members.contains_key(c))
+            }
         }
     }
 

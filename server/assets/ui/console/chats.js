@@ -2,17 +2,17 @@
 // assignment and release, and the chat's status (open, closed, no longer mine).
 
 import { h } from '../shared/dom.js';
-import {
-  closeForm, dismiss, fillTransferOptions, reopen, toggleForm, transferForm
-} from './actions.js';
+import { closeForm, dismiss, reopen, toggleForm } from './actions.js';
+import { fillTransferOptions, transferForm } from './transfer.js';
 import { alertOf } from './alerts.js';
+import { onHandedBack } from './leaving.js';
 import { composer, failPending, markRead, renderComposer, stopTyping } from './composer.js';
-import { t } from './i18n.js';
+import { count, languageName, t } from './i18n.js';
 import { isAtBottom, loadHistory, loadOlder, scrollBottom } from './events.js';
 import { renderStatus } from './queues.js';
 import {
   $, S, announce, chatTitle, clientName, colon, fmtAnswer, fmtWait, letterOrder, newChat, proName,
-  questionIndex, questionLabel, saveStore, serviceTopic
+  questionIndex, questionLabel, saveStore, serviceTopic, teamName
 } from './state.js';
 
 export function ensureChat(id, info) {
@@ -32,31 +32,34 @@ export function buildChat(c) {
   const el = c.el;
   el.unread = h('span', { class: 'unread', testid: 'unread', hidden: true });
   el.wait = h('span', { class: 'tab-wait', testid: 'waiting', hidden: true });
+  el.tabLang = h('span', { class: 'tab-lang', testid: 'tab-lang', hidden: true });
   el.tabState = h('span', { class: 'tab-state' });
   el.tabName = h('span', { class: 'tab-name' });
   el.tab = h('button', { type: 'button', role: 'tab', id: tabId, class: `tab c${c.colour}`, testid: 'chat-tab',
     'data-conversation': c.id, 'data-color': c.colour, 'aria-controls': paneId, 'aria-selected': 'false', tabindex: -1,
     onclick: () => select(c.id) },
-  h('span', { class: 'badge', 'aria-hidden': 'true', text: c.letter }), h('span', { class: 'sr-only', text: `Chat ${c.letter}: ` }),
-  el.tabName, el.tabState, el.wait, el.unread);
+  h('span', { class: 'badge', 'aria-hidden': 'true', text: c.letter }), h('span', { class: 'sr-only', text: `${t('chatN', { letter: c.letter })}: ` }),
+  el.tabName, el.tabLang, el.tabState, el.wait, el.unread);
 
-  el.label = h('span', { class: 'chat-label', testid: 'chat-label', title: `Chat ${c.letter}`, text: c.letter });
+  el.label = h('span', { class: 'chat-label', testid: 'chat-label', title: t('chatN', { letter: c.letter }), text: c.letter });
   el.name = h('h2', { class: 'client-name', testid: 'client-name' });
   el.identity = h('span', { class: 'identity', testid: 'identity' });
   el.svc = h('span', { class: 'service-topic', testid: 'service-topic' });
-  el.quest = h('dl', { class: 'questionnaire', testid: 'questionnaire', 'aria-label': 'Questionnaire answers' });
+  el.lang = h('span', { class: 'client-lang', testid: 'client-lang' });
+  el.quest = h('dl', { class: 'questionnaire', testid: 'questionnaire', 'aria-label': t('questionnaireAnswers') });
   el.statusTag = h('span', { class: 'status-tag' });
-  el.transferBtn = h('button', { type: 'button', class: 'btn', testid: 'transfer', text: 'Transfer…', 'aria-expanded': 'false',
+  el.transferBtn = h('button', { type: 'button', class: 'btn', testid: 'transfer', text: t('transferBtn'), 'aria-expanded': 'false',
     onclick: () => toggleForm(c, 'transfer') });
-  el.closeBtn = h('button', { type: 'button', class: 'btn', testid: 'close', text: 'Close chat…', 'aria-expanded': 'false',
+  el.closeBtn = h('button', { type: 'button', class: 'btn', testid: 'close', text: t('closeBtn'), 'aria-expanded': 'false',
     onclick: () => toggleForm(c, 'close') });
-  el.reopenBtn = h('button', { type: 'button', class: 'btn', testid: 'reopen', text: 'Reopen', hidden: true, onclick: () => reopen(c) });
-  el.dismissBtn = h('button', { type: 'button', class: 'btn ghost', testid: 'dismiss', text: 'Dismiss', hidden: true, onclick: () => dismiss(c) });
+  el.reopenBtn = h('button', { type: 'button', class: 'btn', testid: 'reopen', text: t('reopen'), hidden: true, onclick: () => reopen(c) });
+  el.dismissBtn = h('button', { type: 'button', class: 'btn ghost', testid: 'dismiss', text: t('dismiss'), hidden: true, onclick: () => dismiss(c) });
   el.notice = h('div', { class: 'notice', role: 'status', hidden: true });
+  el.transferCard = h('section', { class: 'transfer-card', testid: 'transfer-note-card', hidden: true });
   el.transferForm = transferForm(c);
   el.closeForm = closeForm(c);
-  el.older = h('button', { type: 'button', class: 'older link-btn', text: 'Load older messages', onclick: () => loadOlder(c) });
-  el.messages = h('div', { class: 'messages', testid: 'messages', role: 'log', 'aria-live': 'off', 'aria-label': `Messages with ${c.letter}` });
+  el.older = h('button', { type: 'button', class: 'older link-btn', text: t('loadOlder'), onclick: () => loadOlder(c) });
+  el.messages = h('div', { class: 'messages', testid: 'messages', role: 'log', 'aria-live': 'off', 'aria-label': t('messagesWith', { who: c.letter }) });
   el.scroll = h('div', { class: 'scroll', onscroll: () => {
     c.stickBottom = isAtBottom(c);
     if (el.scroll.scrollTop < 40) loadOlder(c);
@@ -67,10 +70,10 @@ export function buildChat(c) {
   h('header', { class: 'pane-head' },
     h('div', { class: 'who' }, el.label,
       h('div', null, el.name,
-        h('p', { class: 'facts' }, h('span', { class: 'sr-only', text: 'Identity: ' }), el.identity, ' · ', el.svc, ' ', el.statusTag))),
+        h('p', { class: 'facts' }, h('span', { class: 'sr-only', text: `${t('identityLabel')} ` }), el.identity, ' · ', el.lang, el.svc, ' ', el.statusTag))),
     h('div', { class: 'actions' }, el.transferBtn, el.closeBtn, el.reopenBtn, el.dismissBtn),
     el.quest),
-  el.notice, el.transferForm, el.closeForm, el.scroll, el.typing, composer(c));
+  el.notice, el.transferCard, el.transferForm, el.closeForm, el.scroll, el.typing, composer(c));
   el.tab.dataset.letter = c.letter;
   $('panes').append(el.pane);
   placeTab(c);
@@ -78,16 +81,21 @@ export function buildChat(c) {
 export function renderHeader(c) {
   const i = c.info, cl = i.client || {};
   c.el.name.textContent = clientName(c);
-  c.el.identity.textContent = cl.identified ? 'identified' : 'anonymous';
+  c.el.identity.textContent = t(cl.identified ? 'identified' : 'anonymous');
   c.el.identity.className = `identity ${cl.identified ? 'identified' : 'anonymous'}`;
-  c.el.svc.textContent = [serviceTopic(i.service, i.topic), i.team ? `team ${i.team}` : ''].filter(Boolean).join(' · ');
+  c.el.lang.textContent = cl.lang ? `${t('writesIn', { lang: languageName(cl.lang) })} · ` : '';
+  c.el.lang.dataset.lang = cl.lang || '';
+  c.el.tabLang.hidden = !cl.lang;
+  c.el.tabLang.textContent = cl.lang || '';
+  c.el.tabLang.title = cl.lang ? languageName(cl.lang) : '';
+  c.el.svc.textContent = [serviceTopic(i.service, i.topic), i.team ? t('teamX', { team: teamName(i.team) }) : ''].filter(Boolean).join(' · ');
   const order = (k) => questionIndex(i.service, k);
   const answers = Object.entries(i.questionnaire || {}).sort((a, b) => order(a[0]) - order(b[0]));
   c.el.quest.replaceChildren(...(answers.length
     ? answers.map(([k, v]) => h('div', null, h('dt', { text: colon(questionLabel(i.service, k)) }), h('dd', { text: fmtAnswer(v) })))
-    : [h('div', null, h('dt', { text: 'Questionnaire:' }), h('dd', { text: 'no answers' }))]));
+    : [h('div', null, h('dt', { text: t('questionnaire') }), h('dd', { text: t('noAnswers') }))]));
   renderComposer(c);
-  c.el.messages.setAttribute('aria-label', `Messages with ${chatTitle(c)}`);
+  c.el.messages.setAttribute('aria-label', t('messagesWith', { who: chatTitle(c) }));
   fillTransferOptions(c);
 }
 export function renderTab(c) {
@@ -95,8 +103,10 @@ export function renderTab(c) {
   el.tabName.textContent = clientName(c);
   el.unread.textContent = String(c.unread);
   el.unread.hidden = c.unread === 0;
-  el.unread.setAttribute('aria-label', `${c.unread} unread`);
-  el.tabState.textContent = c.status === 'closed' ? ' (closed)' : c.status === 'released' ? ' (transferred)' : c.alert && !c.unread ? ' (new)' : '';
+  el.unread.setAttribute('aria-label', count(c.unread, 'unread'));
+  const state = c.status === 'closed' ? 'tabClosed' : c.status === 'released' ? 'tabTransferred'
+    : c.clientLeft ? 'tabLeft' : c.alert && !c.unread ? 'tabNew' : '';
+  el.tabState.textContent = state ? ` ${t(state)}` : '';
   el.tab.classList.toggle('alert', c.alert || c.unread > 0);
   el.tab.dataset.status = c.status;
   el.pane.dataset.status = c.status;
@@ -126,7 +136,7 @@ function renderClosedGroup() {
   const n = $('tabs-closed').children.length;
   const toggle = $('closed-toggle');
   toggle.hidden = n === 0;
-  toggle.textContent = `${S.closedOpen ? '▾' : '▸'} Closed (${n})`;
+  toggle.textContent = `${S.closedOpen ? '▾' : '▸'} ${t('closedGroup', { n })}`;
   toggle.setAttribute('aria-expanded', String(S.closedOpen));
   $('tabs-closed').hidden = !S.closedOpen || n === 0;
 }
@@ -160,8 +170,8 @@ export function renderWaits() {
     if (!since) { delete c.el.tab.dataset.waitS; continue; }
     const s = Math.max(0, Math.round((now - since) / 1000));
     c.el.tab.dataset.waitS = String(s);
-    el.replaceChildren(h('span', { class: 'sr-only', text: ', waiting for your reply ' }), fmtWait(s));
-    el.title = `Waiting for your reply for ${fmtWait(s)}`;
+    el.replaceChildren(h('span', { class: 'sr-only', text: `, ${t('waitingSr')} ` }), fmtWait(s));
+    el.title = t('waitingTitle', { time: fmtWait(s) });
   }
 }
 
@@ -170,7 +180,7 @@ export function updateEmpty() {
 }
 export function updateTitle() {
   const n = [...S.chats.values()].reduce((a, c) => a + c.unread, 0);
-  document.title = `${n ? `(${n}) ` : ''}Luukku – professional console`;
+  document.title = `${n ? `(${n}) ` : ''}${t('pageTitle')}`;
 }
 export function select(id) {
   S.activeId = id;
@@ -219,7 +229,7 @@ export function onAssigned(f, ctx) {
     renderTab(c);
   }
   if (!mine) alertOf('assigned', t('notifyAssigned', { chat: chatTitle(c) }), () => select(c.id));
-  announce(`${known ? 'Chat reopened' : 'New chat assigned'}: ${chatTitle(c)}, ${serviceTopic(c.info.service, c.info.topic)}.`);
+  announce(t(known ? 'annReopened' : 'annAssigned', { chat: chatTitle(c), what: serviceTopic(c.info.service, c.info.topic) }));
   renderStatus();
   saveStore();
 }
@@ -228,7 +238,8 @@ export function onReleased(f) {
   if (!c) return;
   if (f.reason === 'closed') setChatStatus(c, 'closed');
   else release(c, f.reason || 'transferred');
-  announce(`Chat ${chatTitle(c)} ${c.status === 'closed' ? 'closed' : 'is no longer yours'}.`);
+  if (f.reason === 'handed_back') onHandedBack(c.id);
+  announce(t(c.status === 'closed' ? 'annClosed' : 'annNotYours', { chat: chatTitle(c) }));
   saveStore();
 }
 export function release(c, reason) {
@@ -243,26 +254,51 @@ export function setChatStatus(c, status) {
   el.transferBtn.hidden = el.closeBtn.hidden = !open;
   el.reopenBtn.hidden = status !== 'closed';
   el.dismissBtn.hidden = open;
-  el.statusTag.textContent = open ? '' : status === 'closed' ? '– closed' : '– no longer yours';
+  el.statusTag.textContent = open ? '' : t(status === 'closed' ? 'statusClosed' : 'statusNotYours');
   if (!open) {
     el.transferForm.hidden = el.closeForm.hidden = true;
+    for (const b of el.messages.querySelectorAll('.retract')) b.remove();
     stopTyping(c);
-    for (const p of c.pending.values()) if (p.state === 'sending') failPending(c, p, 'the chat is no longer yours');
+    for (const p of c.pending.values()) if (p.state === 'sending') failPending(c, p, t('noLongerYours'));
   }
-  if (status === 'closed') setNotice(c, 'This chat is closed and read-only. Reopen it to continue, or dismiss it.');
+  if (status === 'closed') setNotice(c, t('noticeClosed'));
   else if (status === 'released') setNotice(c, releaseText(c));
-  else setNotice(c, '');
+  else setNotice(c, c.clientLeft ? t('noticeLeft') : '');
+  renderTransferCard(c);
   renderTab(c);
   renderStatus();
 }
 export function releaseText(c) {
-  if (c.reason === 'requeued') return 'This chat was returned to the team queue because you were disconnected. It is no longer yours.';
-  const t = [...c.events.values()].reverse().find((e) => e.type === 'system' && e.event === 'transferred');
-  const where = t ? ` to ${t.detail.to_professional ? `${proName(t.detail.to_professional)} (${t.detail.team})` : `team ${t.detail.team}`}` : '';
-  return `This chat was transferred${where}. It is no longer yours; dismiss it when done.`;
+  if (c.reason === 'requeued') return t('noticeRequeued');
+  if (c.reason === 'handed_back') return t('noticeHandedBack');
+  const tr = [...c.events.values()].reverse().find((e) => e.type === 'system' && e.event === 'transferred');
+  if (!tr) return t('noticeTransferred');
+  const d = tr.detail || {};
+  const where = d.to_professional ? t('proInTeam', { pro: proName(d.to_professional), team: teamName(d.team) }) : t('teamX', { team: teamName(d.team) });
+  return t('noticeTransferredTo', { where });
 }
 export function setNotice(c, text, kind) {
   c.el.notice.textContent = text;
   c.el.notice.hidden = !text;
   c.el.notice.className = `notice ${kind || ''}`;
+}
+
+/**
+ * The colleague's note of the latest transfer to me or my team, pinned above the messages: the
+ * receiver must not miss it among the grey system lines.
+ */
+export function renderTransferCard(c) {
+  const tr = [...c.events.values()].filter((e) => e.type === 'system' && e.event === 'transferred').sort((a, b) => b.seq - a.seq)[0];
+  const d = (tr && tr.detail) || {};
+  const card = c.el.transferCard;
+  card.hidden = !(tr && d.note && c.status === 'open' && card.dataset.hiddenSeq !== String(tr.seq));
+  if (card.hidden) return;
+  const who = d.from_professional ? proName(d.from_professional) : t('aProfessional');
+  const hid = `tc-${c.uid}`;
+  card.setAttribute('aria-labelledby', hid);
+  card.replaceChildren(
+    h('h3', { id: hid, text: t(d.to_professional === S.meId ? 'transferCard' : 'transferCardTeam', { who }) }),
+    h('p', { class: 'transfer-card-note' }, h('span', { class: 'sr-only', text: `${t('transferCardNote')}: ` }), d.note),
+    h('button', { type: 'button', class: 'x', 'aria-label': t('hideNote'), text: '×',
+      onclick: () => { card.dataset.hiddenSeq = String(tr.seq); card.hidden = true; c.el.composer.focus(); } }));
 }

@@ -3,7 +3,9 @@
 
 import { h } from '../shared/dom.js';
 import { uuid } from '../shared/ids.js';
+import { openPicker, wireSuggestions } from './canned.js';
 import { renderWaits } from './chats.js';
+import { offerRetract } from './corrections.js';
 import { send } from './connection.js';
 import { insertSorted, messageEl, scrollBottom, stateText } from './events.js';
 import { t } from './i18n.js';
@@ -18,6 +20,7 @@ export function composer(c) {
   c.el.composer = ta;
   c.el.composerLabel = h('label', { for: taId, class: 'to' });
   c.el.send = h('button', { type: 'submit', class: 'btn primary', testid: 'send' });
+  c.el.cannedBtn = h('button', { type: 'button', class: 'btn', testid: 'canned-open', 'aria-haspopup': 'dialog', onclick: () => openPicker(c) });
   const radio = (mode, testid) => h('input', { type: 'radio', name: `mode-${c.uid}`, value: mode, testid,
     onchange: () => setMode(c, mode) });
   c.el.modeReply = radio('message', 'mode-reply');
@@ -37,7 +40,8 @@ export function composer(c) {
       h('label', { class: 'mode mode-reply' }, c.el.modeReply, c.el.modeReplyText, h('kbd', { text: 'Alt+P' })),
       h('label', { class: 'mode mode-note' }, c.el.modeNote, c.el.modeNoteText, h('kbd', { text: 'Alt+L' }))),
     c.el.composerLabel, c.el.noteWarning, ta,
-    h('div', { class: 'composer-bar' }, c.el.hint, c.el.send));
+    h('div', { class: 'composer-bar' }, c.el.hint, c.el.cannedBtn, c.el.send));
+  wireSuggestions(c);
   setMode(c, (S.stored.modes || {})[c.id] === 'note' ? 'note' : 'message', { quiet: true });
   return c.el.composerForm;
 }
@@ -73,6 +77,7 @@ export function renderComposer(c) {
   c.el.noteWarning.hidden = !note;
   c.el.composer.placeholder = t(note ? 'writeNote' : 'writeTo', { who: chatTitle(c) });
   c.el.send.textContent = t(note ? 'addNote' : 'send');
+  c.el.cannedBtn.textContent = t('cannedButton');
   c.el.hint.textContent = t(note ? 'hintNote' : 'hintReply');
 }
 
@@ -91,7 +96,7 @@ export function submit(c, kind) {
 }
 export function addPending(c, p) {
   c.pending.keep(p);
-  p.el = messageEl(p.kind, 'professional', true, 'You', h('time', { text: fmtTime(p.at) }), p.body, null, 'sending');
+  p.el = messageEl(p.kind, 'professional', true, t('you'), h('time', { text: fmtTime(p.at) }), p.body, null, 'sending');
   c.el.messages.append(p.el);
   scrollBottom(c);
 }
@@ -118,6 +123,7 @@ export function confirmPending(c, cmid, seq, at) {
   c.events.set(seq, { type: p.kind, conversation: c.id, seq, at, from: { role: 'professional', id: S.meId }, body: p.body, client_msg_id: cmid });
   p.el.remove();
   insertSorted(c, p.el, seq);
+  if (p.kind === 'message') offerRetract(c, p.el, seq, at || p.at);
   c.minSeq = Math.min(c.minSeq, seq);
   c.maxSeq = Math.max(c.maxSeq, seq);
   saveStore();
@@ -126,7 +132,7 @@ export function failPending(c, p, why) {
   p.state = 'failed';
   c.pending.drop(p.id);
   p.el.dataset.state = 'failed';
-  p.el.querySelector('.state').textContent = `Not sent – ${why}`;
+  p.el.querySelector('.state').textContent = t('notSentWhy', { why });
 }
 export function saveDraftSoon(c) {
   clearTimeout(c.draftTimer);
@@ -150,7 +156,7 @@ export function onTyping(f) {
 }
 export function showClientTyping(c, on) {
   clearTimeout(c.typingInTimer);
-  c.el.typing.textContent = on ? `${chatTitle(c)} is typing…` : '';
+  c.el.typing.textContent = on ? t('typingNow', { chat: chatTitle(c) }) : '';
   c.el.typing.hidden = !on;
   c.el.tab.classList.toggle('is-typing', on);
   if (on) c.typingInTimer = setTimeout(() => showClientTyping(c, false), 10000);

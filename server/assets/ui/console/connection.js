@@ -3,6 +3,11 @@
 // sidebar and in the chat they concern.
 
 import { Client } from '../shared/client.js';
+import { askCanned, onCanned } from './canned.js';
+import { retractFailed } from './corrections.js';
+import { has, t } from './i18n.js';
+import { releaseFailed } from './leaving.js';
+import { askColleagues, onColleagues } from './transfer.js';
 import { h } from '../shared/dom.js';
 import {
   ensureChat, onAssigned, onReleased, release, select, setChatStatus, setNotice
@@ -22,7 +27,7 @@ export const client = new Client({
   onClose: (code) => {
     S.chats.forEach((c) => { c.loading = false; c.typingOut = false; });
     if (code === 4401 || code === 4403) {
-      logout('Your login is no longer valid. Please log in again.');
+      logout(t('loginInvalid'));
       return false;
     }
     showOffline(true);
@@ -48,7 +53,7 @@ export function send(frame, ctx) {
 const handlers = {
   welcome: onWelcome, status: onStatus, queue_snapshot: onQueue, assigned: onAssigned,
   released: onReleased, ack: onAck, message: onEvent, note: onEvent, system: onEvent,
-  history: onHistory, typing: onTyping, read: onRead, error: onError,
+  history: onHistory, typing: onTyping, read: onRead, error: onError, colleagues: onColleagues, canned: onCanned,
 };
 function dispatch(f, ctx) {
   const fn = handlers[f.type];
@@ -60,6 +65,7 @@ export function onWelcome(f) {
   S.me = f.professional;
   S.meId = f.professional.id;
   S.capacity = f.capacity;
+  S.retractWindow = Number(f.retract_window_s) || 0;
   $('me').textContent = S.me.name;
   const listed = new Set();
   for (const s of f.conversations || []) {
@@ -74,6 +80,8 @@ export function onWelcome(f) {
   S.stored.last_seq = {};
   S.stored.pending = {};
   send({ type: 'subscribe_queue', teams: S.me.teams });
+  askColleagues();
+  askCanned();
   send({ type: 'status', ...(S.chosenAvailability ? { availability: S.chosenAvailability } : {}) }, { kind: 'status' });
   renderQueues();
   if (!S.activeId || !S.chats.has(S.activeId)) {
@@ -99,30 +107,24 @@ export function onError(f, ctx) {
     if (p) failPending(c, p, errorText(f, ctx));
   }
   if (ctx.kind === 'status') renderStatus();
+  if (ctx.kind === 'retract' && c) retractFailed(c, ctx.seq);
+  if (ctx.kind === 'release') releaseFailed(ctx.conversation);
+  if (ctx.kind === 'canned' && $('canned-dialog').open) return void ($('canned-error').textContent = errorText(f, ctx));
   showError(errorText(f, ctx), c, f.code, ctx.kind);
 }
 export function errorText(f, ctx) {
-  const what = { accept: 'Could not accept the chat', reopen: 'Could not reopen the chat', transfer: 'Could not transfer the chat',
-    close: 'Could not close the chat', message: 'Message not sent', note: 'Note not sent', status: 'Could not change your status' }[ctx.kind] || 'Error';
-  const why = {
-    capacity_full: `you already hold your maximum number of chats (${S.capacity}). Close or transfer a chat, or raise “Max parallel chats”.`,
-    not_found: ctx.kind === 'accept' ? 'that chat is no longer waiting – a colleague may have taken it, or the queue is empty.'
-      : ctx.kind === 'reopen' ? 'the chat was not found in your teams.' : 'not found.',
-    forbidden: 'you are not allowed to do that for this chat.',
-    conversation_closed: 'the chat is already closed.',
-    rate_limited: 'too many actions at once – wait a moment and try again.',
-    too_large: 'the text is too long.',
-    internal: 'the server had a problem – try again.',
-  }[f.code] || f.message || f.code;
+  const what = t(has(`err_${ctx.kind}`) ? `err_${ctx.kind}` : 'err_other');
+  const key = f.code === 'not_found' && (ctx.kind === 'accept' || ctx.kind === 'reopen') ? `why_not_found_${ctx.kind}` : `why_${f.code}`;
+  const why = has(key) ? t(key, { n: S.capacity }) : f.message || f.code;
   return `${what}: ${why}`;
 }
 export function showError(text, c, code, kind) {
   const box = $('errors');
-  const prefix = c ? `Chat ${chatTitle(c)} – ` : '';
+  const shown = c ? t('errInChat', { chat: chatTitle(c), text }) : text;
   const item = h('div', { class: 'error', testid: 'error', 'data-code': code || '', 'data-kind': kind || '',
     'data-conversation': c ? c.id : '' },
-  h('span', { text: prefix + text }),
-  h('button', { type: 'button', class: 'x', 'aria-label': 'Dismiss error', text: '×', onclick: () => item.remove() }));
+  h('span', { text: shown }),
+  h('button', { type: 'button', class: 'x', 'aria-label': t('dismissError'), text: '×', onclick: () => item.remove() }));
   box.prepend(item);
   while (box.children.length > 4) box.lastChild.remove();
   setTimeout(() => item.remove(), ERROR_SHOWN_MS);

@@ -2,12 +2,15 @@
 // events that raise unread counts and alerts, and how messages, notes and system events look.
 
 import { h } from '../shared/dom.js';
-import { releaseText, renderHeader, renderTab, renderWaits, select, setChatStatus, setNotice } from './chats.js';
+import {
+  releaseText, renderHeader, renderTab, renderTransferCard, renderWaits, select, setChatStatus, setNotice,
+} from './chats.js';
 import { alertOf } from './alerts.js';
+import { markWithdrawn, offerRetract, onRetracted } from './corrections.js';
 import { confirmPending, markRead, showClientTyping } from './composer.js';
 import { t } from './i18n.js';
 import { send } from './connection.js';
-import { PAGE, S, announce, chatTitle, clientName, fmtTime, proName, saveStore } from './state.js';
+import { PAGE, S, announce, chatTitle, clientName, fmtTime, fmtWait, proName, saveStore, teamName } from './state.js';
 
 export function loadHistory(c, before, limit = PAGE, gap = false) {
   if (!gap && c.loading) return;
@@ -58,6 +61,9 @@ export function addEvent(c, ev, live) {
   c.maxSeq = Math.max(c.maxSeq, ev.seq);
   if (stick) scrollBottom(c);
   if (ev.type === 'system' && ev.event === 'identified') onIdentified(c, ev, live);
+  if (ev.type === 'system' && ev.event === 'retracted') onRetracted(c, ev);
+  if (ev.type === 'system' && ev.event === 'transferred') renderTransferCard(c);
+  if (ev.type === 'system' && ev.event === 'left') onClientLeft(c, ev, live);
   if (live) onLiveEvent(c, ev);
   if (ev.type === 'message') renderWaits();
 }
@@ -67,7 +73,7 @@ export function onIdentified(c, ev, live) {
   c.info.client = { ...(c.info.client || {}), identified: true, ...(d.name ? { name: d.name } : {}) };
   renderHeader(c);
   renderTab(c);
-  if (live) announce(`${chatTitle(c)}: the client identified.`);
+  if (live) announce(t('annIdentified', { chat: chatTitle(c) }));
 }
 export function onLiveEvent(c, ev) {
   if (ev.type === 'system' && ev.event === 'closed' && c.status === 'open') setChatStatus(c, 'closed');
@@ -87,15 +93,21 @@ export function onLiveEvent(c, ev) {
 }
 export function systemText(ev) {
   const d = ev.detail || {};
-  const who = d.name || (d.professional && proName(d.professional)) || 'a professional';
+  const who = d.name || (d.professional && proName(d.professional)) || t('aProfessional');
+  const team = teamName(d.team || '?');
+  const parts = (...p) => p.filter(Boolean).join(' – ');
   switch (ev.event) {
-    case 'assigned': return `Assigned to ${who}${d.team ? ` (${d.team})` : ''}`;
-    case 'transferred': return `Transferred to ${d.to_professional ? `${proName(d.to_professional)} in ` : ''}team ${d.team || '?'}${d.from_professional ? ` by ${proName(d.from_professional)}` : ''}${d.note ? ` – note: ${d.note}` : ''}`;
-    case 'closed': return `Closed${d.summary ? ` – summary: ${d.summary}` : ''}`;
-    case 'reopened': return `Reopened by ${who}`;
-    case 'identified': return `The client identified${d.name ? ` as ${d.name}` : ''}`;
-    case 'queued': return d.reason === 'professional_disconnected'
-      ? `Returned to the queue${d.team ? ` of ${d.team}` : ''} (professional disconnected)` : `Queued${d.team ? ` for ${d.team}` : ''}`;
+    case 'assigned': return t('sysAssigned', { who: d.team ? `${who} (${team})` : who });
+    case 'transferred': return parts(
+      d.to_professional ? t('sysTransferredPro', { pro: proName(d.to_professional), team }) : t('sysTransferredTeam', { team }),
+      d.from_professional && t('sysBy', { who: proName(d.from_professional) }),
+      d.note && t('sysNote', { note: d.note }));
+    case 'closed': return parts(t('sysClosed'), d.summary && t('sysSummary', { summary: d.summary }));
+    case 'reopened': return t('sysReopened', { who });
+    case 'identified': return d.name ? t('sysIdentifiedAs', { name: d.name }) : t('sysIdentified');
+    case 'queued': return t(d.reason === 'professional_disconnected' ? 'sysRequeued' : d.reason === 'handed_back' ? 'sysHandedBack' : 'sysQueued', { team });
+    case 'left': return Number.isFinite(d.waited_s) ? t('sysLeftWaited', { time: fmtWait(d.waited_s) }) : t('sysLeft');
+    case 'retracted': return t('sysRetracted', { who });
     default: return String(ev.event);
   }
 }
@@ -107,19 +119,22 @@ export function renderEvent(c, ev) {
   }
   const from = ev.from || {};
   const mine = from.role === 'professional' && from.id === S.meId;
-  const who = from.role === 'client' ? `${c.letter} · ${clientName(c)}` : mine ? 'You' : from.name || 'Professional';
+  const who = from.role === 'client' ? `${c.letter} · ${clientName(c)}` : mine ? t('you') : from.name || t('professional');
   const state = mine ? (c.clientRead >= ev.seq && ev.type === 'message' ? 'read' : 'sent') : null;
-  return messageEl(ev.type, from.role, mine, who, time, ev.body, ev.seq, state);
+  const el = messageEl(ev.type, from.role, mine, who, time, ev.body, ev.seq, state);
+  if (c.retracted.has(ev.seq)) markWithdrawn(el);
+  else if (mine) offerRetract(c, el, ev.seq, ev.at);
+  return el;
 }
 export function messageEl(kind, role, mine, who, time, body, seq, state) {
   const stateEl = h('span', { class: 'state', text: stateText(state) });
   return h('div', { class: `msg ${role}${mine ? ' mine' : ''}${kind === 'note' ? ' note' : ''}`, testid: 'message',
     'data-seq': seq, 'data-kind': kind, 'data-role': role, 'data-state': state },
-  kind === 'note' && h('div', { class: 'note-label' }, h('span', { class: 'note-tag', text: 'Note' }), ' Internal note – not visible to the client'),
+  kind === 'note' && h('div', { class: 'note-label' }, h('span', { class: 'note-tag', text: t('noteTag') }), ` ${t('noteLabel')}`),
   h('div', { class: 'meta' }, h('span', { class: 'who', text: who }), ' ', time, ' ', stateEl),
   h('div', { class: 'body', text: body }));
 }
-export const stateText = (s) => ({ sending: 'Sending…', sent: 'Sent', read: 'Read', failed: 'Not sent' }[s] || '');
+export const stateText = (s) => (s ? t({ sending: 'stSending', sent: 'stSent', read: 'stRead', failed: 'stFailed' }[s]) : '');
 
 /** Keeps the log ordered by seq; pending (unacked) messages stay at the end. */
 export function insertSorted(c, el, seq) {
@@ -131,4 +146,14 @@ export function insertSorted(c, el, seq) {
 export const isAtBottom = (c) => c.el.scroll.scrollHeight - c.el.scroll.scrollTop - c.el.scroll.clientHeight < 60;
 export function scrollBottom(c) {
   c.el.scroll.scrollTop = c.el.scroll.scrollHeight;
+}
+
+/** The client left the chat: the professional closes the case, so the pane says so plainly. */
+function onClientLeft(c, ev, live) {
+  const after = [...c.events.values()].some((e) => e.seq > ev.seq && e.type === 'system' && (e.event === 'reopened' || e.event === 'queued'));
+  if (after) return;
+  c.clientLeft = true;
+  if (c.status === 'open') setNotice(c, t('noticeLeft'));
+  renderTab(c);
+  if (live) announce(t('annLeft', { chat: chatTitle(c) }));
 }

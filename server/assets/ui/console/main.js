@@ -12,13 +12,28 @@
 import { h } from '../shared/dom.js';
 import { clearUnread, onTabKey, placeTabs, renderHeader, updateEmpty } from './chats.js';
 import { renderAlertSettings, unlockAudio } from './alerts.js';
+import { wireLogout } from './leaving.js';
+import { wireCanned } from './canned.js';
 import { markRead } from './composer.js';
 import { client, connect, send } from './connection.js';
 import { renderStatus, tick } from './queues.js';
 import { onShortcut, wireHelp } from './shortcuts.js';
+import { lang, setLang, t } from './i18n.js';
 import { $, S, STORE_KEY, loadStore, saveStore } from './state.js';
 
+/** The page's fixed texts in the chosen language (elements marked with data-i18n…). */
+function translateStatic() {
+  document.documentElement.lang = lang();
+  document.title = t('pageTitle');
+  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const attr of ['aria-label', 'title']) {
+    for (const el of document.querySelectorAll(`[data-i18n-${attr}]`)) el.setAttribute(attr, t(el.getAttribute(`data-i18n-${attr}`)));
+  }
+  for (const sel of [$('lang'), $('login-lang')]) sel.value = lang();
+}
+
 export async function boot() {
+  translateStatic();
   S.stored = loadStore();
   S.anonCounter = S.stored.anon_counter || 0;
   S.letters = S.stored.letters || {};
@@ -41,7 +56,7 @@ export async function boot() {
 }
 export async function loadServices() {
   try {
-    const r = await fetch('/api/v1/services');
+    const r = await fetch(`/api/v1/services?lang=${lang()}`);
     if (!r.ok) return;
     S.services = (await r.json()).services || [];
     S.teams = [...new Set(S.services.flatMap((s) => s.teams || []))];
@@ -78,7 +93,7 @@ export async function devLogin(id) {
     if (!r.ok) throw new Error(`HTTP ${r.status}`);
     login((await r.json()).token, id);
   } catch (e) {
-    $('login-error').textContent = `Login failed: ${e.message}`;
+    $('login-error').textContent = t('loginFailed', { why: e.message });
   }
 }
 export function login(token, professional) {
@@ -114,8 +129,10 @@ export function wireStatic() {
     send({ type: 'status', capacity: n }, { kind: 'status' });
   });
   renderAlertSettings();
+  for (const sel of [$('lang'), $('login-lang')]) sel.addEventListener('change', (e) => switchLanguage(e.target.value));
   for (const ev of ['pointerdown', 'keydown']) document.addEventListener(ev, unlockAudio, { once: true, capture: true });
-  $('logout').addEventListener('click', () => logout());
+  wireLogout();
+  wireCanned();
   $('reconnect-now').addEventListener('click', () => client.retryNow());
   $('token-form').addEventListener('submit', (e) => { e.preventDefault(); if ($('token-input').value.trim()) login($('token-input').value.trim(), null); });
   $('tabs').addEventListener('keydown', onTabKey);
@@ -132,3 +149,13 @@ export function wireStatic() {
 }
 
 boot();
+
+/**
+ * Another language: remembered on this device, then the page is loaded again in it (the
+ * session store keeps the login, the chats, drafts and unsent messages, as on any reload).
+ */
+function switchLanguage(code) {
+  setLang(code);
+  saveStore();
+  location.reload();
+}

@@ -4,9 +4,10 @@
 import { h } from '../shared/dom.js';
 import { alertOf } from './alerts.js';
 import { renderWaits } from './chats.js';
-import { t } from './i18n.js';
+import { expireRetracts } from './corrections.js';
+import { count, languageName, t } from './i18n.js';
 import { client, send, showError } from './connection.js';
-import { $, S, fmtWait, serviceTopic } from './state.js';
+import { $, S, fmtWait, serviceTopic, teamName } from './state.js';
 
 export function onStatus(f) {
   Object.assign(S, f.availability && { availability: f.availability }, f.capacity && { capacity: f.capacity });
@@ -17,7 +18,7 @@ export function renderStatus() {
   if (document.activeElement !== $('capacity')) $('capacity').value = S.capacity || '';
   const held = [...S.chats.values()].filter((c) => c.status === 'open').length;
   $('status-active').textContent = String(held);
-  $('status-of').textContent = S.capacity ? `of ${S.capacity}` : '';
+  $('status-of').textContent = S.capacity ? t('ofCapacity', { n: S.capacity }) : '';
 }
 export function onQueue(f) {
   const before = S.queues.get(f.team);
@@ -39,7 +40,14 @@ function alertNewcomers(team, known) {
   }, QUEUE_ALERT_DELAY_MS);
 }
 const QUEUE_ALERT_DELAY_MS = 1500;
-const teamName = (id) => id;
+/** Team names arrived (`colleagues`): the queues' headings say them. */
+export function nameQueues() {
+  for (const sec of $('queues').children) {
+    const team = sec.dataset.team;
+    sec.querySelector('.q-team').textContent = teamName(team);
+    sec.querySelector('[data-testid^="accept-next-"]').setAttribute('aria-label', t('acceptNextFrom', { team: teamName(team) }));
+  }
+}
 export function renderQueues() {
   [...$('queues').children].forEach((el) => S.me.teams.includes(el.dataset.team) || el.remove());
   S.me.teams.forEach(renderQueue);
@@ -50,10 +58,10 @@ export function queueSection(team) {
   const hid = `q-h-${team.replace(/[^\w-]/g, '_')}`;
   sec = h('section', { class: 'queue', testid: `queue-${team}`, 'data-team': team, 'aria-labelledby': hid },
     h('div', { class: 'queue-head' },
-      h('h3', { id: hid }, h('span', { text: team }), ' ', h('span', { class: 'q-count' })),
-      h('button', { type: 'button', class: 'btn small', testid: `accept-next-${team}`, text: 'Accept next',
-        'aria-label': `Accept next chat from ${team}`, onclick: () => accept({ team }) })),
-    h('ul', { class: 'q-list' }), h('p', { class: 'q-empty', text: 'No one waiting.' }));
+      h('h3', { id: hid }, h('span', { class: 'q-team', text: teamName(team) }), ' ', h('span', { class: 'q-count' })),
+      h('button', { type: 'button', class: 'btn small', testid: `accept-next-${team}`, text: t('acceptNext'),
+        'aria-label': t('acceptNextFrom', { team: teamName(team) }), onclick: () => accept({ team }) })),
+    h('ul', { class: 'q-list' }), h('p', { class: 'q-empty', text: t('noOneWaiting') }));
   $('queues').append(sec);
   return sec;
 }
@@ -64,7 +72,7 @@ export function renderQueue(team) {
     ? document.activeElement.closest('[data-conversation]') : null;
   const list = sec.querySelector('.q-list');
   list.replaceChildren(...q.entries.map((e, i) => queueEntry(team, e, i)));
-  sec.querySelector('.q-count').textContent = `(${q.entries.length} waiting)`;
+  sec.querySelector('.q-count').textContent = count(q.entries.length, 'waitingCount');
   sec.querySelector('.q-empty').hidden = q.entries.length > 0;
   if (focused) {
     const again = list.querySelector(`[data-conversation="${CSS.escape(focused.dataset.conversation)}"] button`);
@@ -74,25 +82,32 @@ export function renderQueue(team) {
 }
 export function queueEntry(team, e, i) {
   const did = `qe-${team}-${i}`.replace(/[^\w-]/g, '_');
-  const prio = e.priority >= 2 ? 'Returned (professional disconnected)' : e.priority === 1 ? 'Transferred' : '';
+  const prio = e.priority >= 2 ? t('prioReturned') : e.priority === 1 ? t('prioTransferred') : '';
+  const contact = Number.isFinite(e.contact_s) && e.contact_s - (e.waiting_s || 0) >= 1;
   return h('li', { class: 'q-entry', testid: 'queue-entry', 'data-conversation': e.conversation },
     h('div', { id: did, class: 'q-info' },
-      h('span', { class: 'q-wait' }, 'Waiting ', h('span', { class: 'q-time', 'data-wait': e.waiting_s, text: fmtWait(e.waiting_s) })),
-      h('span', { class: `q-ident ${e.identified ? 'identified' : 'anonymous'}`, text: e.identified ? 'Identified' : 'Anonymous' }),
+      h('span', { class: 'q-wait' }, `${t('waitingQ')} `, h('span', { class: 'q-time', 'data-wait': e.waiting_s, text: fmtWait(e.waiting_s) })),
+      contact && h('span', { class: 'q-contact', testid: 'queue-contact' },
+        h('span', { class: 'q-time', 'data-wait': e.contact_s, text: fmtWait(e.contact_s) }), ` ${t('sinceContact')}`),
+      h('span', { class: `q-ident ${e.identified ? 'identified' : 'anonymous'}`,
+        text: e.alias && !e.identified ? t('anonymousN', { n: e.alias }) : t(e.identified ? 'identifiedCap' : 'anonymousCap') }),
+      e.lang && h('span', { class: 'q-lang', testid: 'queue-lang', title: languageName(e.lang), text: languageName(e.lang) }),
       prio && h('span', { class: 'q-prio', text: prio }),
-      h('span', { class: 'q-svc', text: serviceTopic(e.service, e.topic) })),
-    h('button', { type: 'button', class: 'btn small', testid: 'accept', text: 'Accept', 'aria-describedby': did,
+      h('span', { class: 'q-svc', text: serviceTopic(e.service, e.topic) }),
+      e.preview && h('q', { class: 'q-preview', testid: 'queue-preview', text: e.preview })),
+    h('button', { type: 'button', class: 'btn small', testid: 'accept', text: t('accept'), 'aria-describedby': did,
       onclick: () => accept({ conversation: e.conversation }) }));
 }
 export function accept(target) {
   if (!send({ type: 'accept', ...target }, { kind: 'accept', ...target })) {
-    showError('Could not accept the chat: you are offline.', null, 'offline', 'accept');
+    showError(`${t('err_accept')}: ${t('why_offline')}`, null, 'offline', 'accept');
   }
 }
 
 /** Once a second: waiting times count up locally from the last snapshot. */
 export function tick() {
   renderWaits();
+  expireRetracts();
   for (const [team, q] of S.queues) {
     const sec = $('queues').querySelector(`[data-testid="queue-${CSS.escape(team)}"]`);
     if (!sec) continue;
@@ -101,6 +116,6 @@ export function tick() {
   }
   if (!client.online && S.token && !$('offline').hidden) {
     const left = Math.ceil((client.retryAt - Date.now()) / 1000);
-    $('offline-wait').textContent = left > 0 ? ` in ${left} s` : '';
+    $('offline-wait').textContent = left > 0 ? t('offlineIn', { n: left }) : '';
   }
 }

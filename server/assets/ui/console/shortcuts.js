@@ -8,6 +8,7 @@
 
 import { toggleForm } from './actions.js';
 import { select } from './chats.js';
+import { openPicker } from './canned.js';
 import { setMode } from './composer.js';
 import { t } from './i18n.js';
 import { $, S } from './state.js';
@@ -15,7 +16,7 @@ import { $, S } from './state.js';
 const SHORTCUTS = [
   ['Alt+↓', 'scNext'], ['Alt+↑', 'scPrev'], ['Alt+J', 'scJump'], ['Alt+C', 'scComposer'],
   ['Alt+P', 'scReply'], ['Alt+L', 'scNote'], ['Alt+T', 'scTransfer'], ['Alt+X', 'scClose'],
-  ['Alt+Q', 'scQueues'], ['Alt+H, ?', 'scHelp'],
+  ['Alt+R', 'scCanned'], ['Alt+Q', 'scQueues'], ['Alt+H, ?', 'scHelp'],
 ];
 
 /** The live chats in the order of their tabs, then the closed ones. */
@@ -56,13 +57,14 @@ const ALT = {
   KeyL: () => active() && setMode(active(), 'note', { focus: true }),
   KeyT: () => openForm('transfer'),
   KeyX: () => openForm('close'),
+  KeyR: () => { const c = active(); if (c && c.status === 'open') openPicker(c); },
   KeyQ: () => { const b = document.querySelector('#queues button'); if (b) b.focus(); },
   KeyH: () => openHelp(),
 };
 
 export function onShortcut(e) {
   if (jump.on) return onJumpKey(e);
-  if (e.ctrlKey || e.metaKey || e.defaultPrevented || $('help').open) return;
+  if (e.ctrlKey || e.metaKey || e.defaultPrevented || document.querySelector('dialog[open]')) return;
   if (!e.altKey) {
     if (e.key === '?' && !inText(e.target)) { e.preventDefault(); openHelp(); }
     return;

@@ -3,6 +3,7 @@
 // reload needs) and the small formatting helpers the views share.
 
 import { Outbox } from '../shared/outbox.js';
+import { locale, t } from './i18n.js';
 import { client } from './connection.js';
 
 export const STORE_KEY = 'luukku.console.v1';
@@ -12,7 +13,7 @@ export const $ = (id) => document.getElementById(id);
 
 export const fmtTime = (at) => {
   const d = at ? new Date(at) : new Date();
-  return isNaN(d) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return isNaN(d) ? '' : d.toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' });
 };
 export function fmtWait(s) {
   s = Math.max(0, Math.floor(s));
@@ -20,7 +21,7 @@ export function fmtWait(s) {
   return hh ? `${hh}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
 }
 export const colon = (label) => (/[?:]$/.test(label) ? label : `${label}:`);
-export const fmtAnswer = (v) => Array.isArray(v) ? v.join(', ') : v === true ? 'yes' : v === false ? 'no' : String(v);
+export const fmtAnswer = (v) => Array.isArray(v) ? v.join(', ') : v === true ? t('yes') : v === false ? t('no') : String(v);
 export function loadStore() {
   try { return JSON.parse(sessionStorage.getItem(STORE_KEY)) || {}; } catch { return {}; }
 }
@@ -55,6 +56,7 @@ export const S = {
   letters: {},      // conversation → its letter, for the whole shift (never given to another chat)
   nextLetter: 0,    // index of the next letter to give: A … Z, AA, AB …
   closedOpen: false, // the "Closed (n)" group of tabs is expanded
+  retractWindow: 0,  // seconds a professional may take back their own message (welcome)
 };
 
 /** A chat's sends (messages and notes) awaiting their ack, sent again after a reconnect. */
@@ -74,7 +76,7 @@ export function newChat(id) {
     events: new Map(), minSeq: Infinity, maxSeq: 0,
     seenSeq: (S.stored.last_seq || {})[id] || 0,
     pending: chatOutbox(id), unread: saved.unread || 0, alert: false, readSent: 0, clientRead: 0,
-    historyDone: false, loading: false, loaded: false,
+    historyDone: false, loading: false, loaded: false, retracted: new Set(),
     typingOut: false, typingTimer: null, typingInTimer: null, draftTimer: null, el: {},
   };
   c.colour = Number.isInteger(saved.colour) && !colourUsed(saved.colour) ? saved.colour : freeColour(c.letter);
@@ -111,8 +113,9 @@ export function freeColour(letter) {
 export function clientName(c) {
   const cl = c.info.client || {};
   if (cl.name) return cl.name;
+  if (cl.alias) return t('anonymousN', { n: cl.alias }); // the same name for every professional
   if (!c.anonNo) c.anonNo = ++S.anonCounter;
-  return `Anonymous ${c.anonNo}`;
+  return t('anonymousN', { n: c.anonNo });
 }
 export const chatTitle = (c) => `${c.letter} · ${clientName(c)}`;
 export const service = (id) => S.services.find((s) => s.id === id);
@@ -131,4 +134,6 @@ export function questionIndex(sid, qid) {
   return i < 0 ? 999 : i;
 }
 export const serviceTopic = (sid, tid) => [serviceName(sid), tid ? topicName(sid, tid) : ''].filter(Boolean).join(' · ');
-export const proName = (id) => ((S.pros || []).find((p) => p.id === id) || {}).name || id;
+export const proName = (id) => ([...(S.colleagues || []), ...(S.pros || [])].find((p) => p.id === id) || {}).name || id;
+/** A team's name (from the `colleagues` reply), else its id. */
+export const teamName = (id) => (S.teamNames && S.teamNames[id]) || id;

@@ -26,20 +26,8 @@ impl Conversation {
             ConversationStatus::Queued => {
                 let waited_ms = (now_ms() - self.record.state.queued_at_ms).max(0);
                 detail.insert("waited_s".into(), (waited_ms / 1000).into());
-                let s = &mut self.record.state;
-                s.status = ConversationStatus::Complete;
-                s.reserved_for = None;
-                let r = &self.record;
-                self.hub
-                    .deps
-                    .metrics
-                    .conversations_completed
-                    .with_label_values(&[
-                        r.service.as_str(),
-                        r.state.team.as_str(),
-                        r.channel.as_str(),
-                    ])
-                    .inc();
+                self.record.state.reserved_for = None;
+                self.complete();
                 true
             }
             ConversationStatus::InProgress => false,

@@ -1,0 +1,84 @@
+//! What a client leaves on the record after the case (a rating), and the stored events read
+//! back for `history`.
+
+use super::*;
+
+impl Conversation {
+    pub(super) async fn feedback(
+        &mut self,
+        origin: &Origin,
+        rating: u8,
+        comment: Option<String>,
+    ) -> Result<(), ConvError> {
+        if self.role_of(origin)? != Role::Client {
+            return Err(ConvError::Forbidden);
+        }
+        if self.record.state.status != ConversationStatus::Complete {
+            return Err(ConvError::BadState("conversation is not complete"));
+        }
+        if !(1..=5).contains(&rating) {
+            return Err(ConvError::BadState("rating must be 1-5"));
+        }
+        let op = WriteOp::Feedback {
+            conversation: self.record.id.clone(),
+            rating,
+            comment,
+            at_ms: now().1,
+        };
+        let effect = Effect::FeedbackAck {
+            link: origin.link.clone(),
+            req: origin.req.clone(),
+            rating,
+        };
+        self.submit(
+            op,
+            Pending {
+                event: None,
+                effect: Some(effect),
+                started: Instant::now(),
+            },
+        )
+        .await;
+        Ok(())
+    }
+
+    pub(super) async fn history(
+        &mut self,
+        origin: &Origin,
+        before_seq: Option<u64>,
+        limit: u32,
+    ) -> Result<(), ConvError> {
+        let allowed = match &origin.who {
+            Who::Professional(p) => {
+                self.record.state.assigned_to.as_ref() == Some(&p.id)
+                    || p.teams.contains(&self.record.state.team)
+            }
+            Who::Client => self.clients.iter().any(|l| l.id == origin.link.id),
+        };
+        if !allowed {
+            return Err(ConvError::Forbidden);
+        }
+        let before = before_seq.unwrap_or(u64::MAX).min(self.committed_seq + 1);
+        let events = self
+            .hub
+            .deps
+            .storage
+            .events_before(&self.record.id, before, limit.clamp(1, 200))
+            .await?;
+        let events = match origin.who {
+            Who::Professional(_) => events,
+            Who::Client => events
+                .iter()
+                .filter_map(|e| client_view(e).and_then(frame_to_event))
+                .collect(),
+        };
+        origin.link.reply(
+            origin.req.clone(),
+            ServerFrame::History(History {
+                conversation: self.record.id.clone(),
+                events,
+            }),
+        );
+        Ok(())
+    }
+}

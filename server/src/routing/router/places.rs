@@ -1,0 +1,152 @@
+//! What the router tells: places to waiting clients (when they changed enough to matter),
+//! queue snapshots to subscribed consoles, previews of what waiting clients wrote, the
+//! colleagues list of the transfer form.
+
+use super::*;
+
+impl Router {
+    pub(super) fn colleagues(&self, lang: Option<String>) -> Colleagues {
+        let teams = self
+            .org
+            .teams
+            .iter()
+            .map(|t| TeamInfo {
+                id: t.id.clone(),
+                name: self.org.text(&t.name, lang.as_deref()).to_owned(),
+            })
+            .collect();
+        let mut professionals: Vec<Colleague> = self
+            .pros
+            .values()
+            .map(|p| Colleague {
+                id: p.who.id.clone(),
+                name: p.who.name.clone(),
+                teams: p.who.teams.clone(),
+                presence: p.presence(),
+                active: p.active.len() as u32,
+                capacity: p.capacity,
+            })
+            .collect();
+        professionals.sort_by(|a, b| a.name.cmp(&b.name));
+        Colleagues {
+            teams,
+            professionals,
+        }
+    }
+
+    /// Records the place a waiting client was just told.
+    pub(super) fn mark_told(&mut self, team: &TeamId, id: &ConversationId, place: Place) {
+        if let Some(w) = self.teams.get_mut(team).and_then(|q| {
+            q.entries_mut()
+                .iter_mut()
+                .find(|w| &w.ticket.conversation == id)
+        }) {
+            w.told = Some(place);
+        }
+    }
+
+    pub(super) fn place_of(&self, id: &ConversationId) -> Option<Place> {
+        let team = self.queued_in.get(id)?;
+        let q = self.teams.get(team)?;
+        let i = q
+            .entries()
+            .iter()
+            .position(|w| &w.ticket.conversation == id)?;
+        q.place_at(i, Instant::now(), self.available_in(team))
+    }
+
+    /// Tells waiting clients of `team` their place when it changed enough to matter: a new
+    /// position, somebody (or nobody) available now, or an estimate off by half a minute.
+    pub(super) fn tell_places(&mut self, team: &TeamId) {
+        let servers = self.available_in(team);
+        let Some(q) = self.teams.get_mut(team) else {
+            return;
+        };
+        let now = Instant::now();
+        let places: Vec<Option<Place>> =
+            (0..q.len()).map(|i| q.place_at(i, now, servers)).collect();
+        for (w, place) in q.entries_mut().iter_mut().zip(places) {
+            let Some(place) = place.filter(|p| p.worth_telling(w.told)) else {
+                continue;
+            };
+            w.told = Some(place);
+            if let Some(h) = self.hub.get(&w.ticket.conversation) {
+                h.queue_position(place);
+            }
+        }
+    }
+
+    /// Sends the team's snapshot to subscribers and new places to waiting clients.
+    pub(super) fn publish(&mut self, team: &TeamId) {
+        self.tell_places(team);
+        let Some(q) = self.teams.get_mut(team) else {
+            return;
+        };
+        self.metrics
+            .queue_length
+            .with_label_values(&[team.as_str()])
+            .set(q.len() as i64);
+        let now = Instant::now();
+        let snapshot = crate::session::outbound::SharedFrame::plain(ServerFrame::QueueSnapshot(
+            QueueSnapshot {
+                team: team.clone(),
+                entries: q.snapshot(now),
+            },
+        ));
+        if let Some(subs) = self.subscribers.get_mut(team) {
+            subs.retain(|l| !l.is_gone() && l.frame(snapshot.clone()));
+        }
+    }
+
+    pub(super) fn subscribe(&mut self, link: SessionLink, teams: Vec<TeamId>, req: Option<String>) {
+        let now = Instant::now();
+        for team in teams {
+            let Some(q) = self.teams.get(&team) else {
+                error(
+                    &self.metrics,
+                    &link,
+                    req.clone(),
+                    ErrorCode::NotFound,
+                    "no such team",
+                    None,
+                );
+                continue;
+            };
+            let snap = ServerFrame::QueueSnapshot(QueueSnapshot {
+                team: team.clone(),
+                entries: q.snapshot(now),
+            });
+            link.reply(req.clone(), snap);
+            let subs = self.subscribers.entry(team).or_default();
+            subs.retain(|l| l.id != link.id);
+            subs.push(link.clone());
+        }
+    }
+
+    /// A waiting client wrote: its entry shows the start of it.
+    pub(super) fn preview(&mut self, conversation: ConversationId, text: &str) {
+        let team = self.queued_in.get(&conversation).cloned();
+        let set = team
+            .as_ref()
+            .and_then(|t| self.teams.get_mut(t))
+            .is_some_and(|q| q.set_preview(&conversation, text));
+        if let (true, Some(team)) = (set, team) {
+            self.publish(&team);
+        }
+    }
+
+    /// The client left a waiting conversation: out of the queue, counted as abandoned.
+    pub(super) fn withdraw(&mut self, conversation: ConversationId) {
+        let Some(team) = self.queued_in.remove(&conversation) else {
+            return;
+        };
+        if let Some(q) = self.teams.get_mut(&team) {
+            q.remove(&conversation);
+        }
+        self.metrics
+            .queue_abandoned
+            .with_label_values(&[team.as_str()])
+            .inc();
+        self.publish(&team);
+    }
+}
