@@ -38,7 +38,6 @@ export const STR = {
   waitedMin: [['1 minute', '{n} minutes'], ['1 minuutin', '{n} minuuttia'], ['1 minut', '{n} minuter']],
   waitUnder: ['under a minute', 'alle minuutti', 'under en minut'],
   waitMin: ['about {n} min', 'noin {n} min', 'cirka {n} min'],
-  waitAtLeast: ['at least {n} min', 'vähintään {n} min', 'minst {n} min'],
   waitUnknown: ['not known yet', 'ei vielä tiedossa', 'inte känd ännu'],
   leaveQueue: ['Leave the queue', 'Poistu jonosta', 'Lämna kön'],
   endChat: ['End chat', 'Lopeta chat', 'Avsluta chatten'],

@@ -59,10 +59,11 @@ export function renderQueue(waiting) {
   queueNote.hidden = st !== 'queued';
   leaveBtn.hidden = st !== 'queued' || !!rt.askLeave; // hidden while the question above is open
   if (known) {
+    const staffed = q.staffed !== false; // a place stored by an older widget has no `staffed`
     setText(qPos, String(q.position));
-    qWaitRow.hidden = !q.staffed;
-    qUnstaffed.hidden = q.staffed;
-    setText(qWait, q.staffed ? fmtEstimate(q) : '');
+    qWaitRow.hidden = !staffed;
+    qUnstaffed.hidden = staffed;
+    setText(qWait, staffed ? fmtEstimate(q) : '');
   }
   const waited = known ? waitedNow(q) : null;
   qWaited.hidden = waited === null;
