@@ -7,10 +7,11 @@ import { Outbox } from '../shared/outbox.js';
 import { cfg } from './config.js';
 import { t } from './strings.js';
 import { store, save, seen, own, rt, active } from './state.js';
-import { fieldsEl } from './view.js';
-import { row, confirmOwn, failOwn, markRead, maybeSendRead, showTyping, isVisible } from './messages.js';
+import { fieldsEl, logEl } from './view.js';
+import { row, confirmOwn, failOwn, markRead, maybeSendRead, showTyping, isVisible, withdraw } from './messages.js';
 import { sendStart, sendFeedback, abandonStart, resetToStart, resetRating, findService } from './start.js';
 import { render, renderBadge, renderConn, notice, panelHasFocus } from './main.js';
+import { queueFrom, finishLeave, leaveKind, leaveRefused } from './waiting.js';
 
 export const client = new Client({
   url: cfg.wsUrl,
@@ -61,7 +62,7 @@ export function onFrame(f, ctx) {
     case 'message': case 'system': return onEvent(f);
     case 'ack': return onAck(f, ctx);
     case 'queue':
-      if (typeof f.position === 'number') store.queue = { position: f.position, wait: f.estimated_wait_s };
+      if (typeof f.position === 'number') store.queue = queueFrom(f);
       save(); render(); return;
     case 'typing': if (f.role === 'professional') showTyping(f.active === true); return;
     case 'read': if (f.role === 'professional') markRead(f.seq); return;
@@ -75,6 +76,7 @@ export function onFrame(f, ctx) {
 
 function onWelcome(f) {
   rt.identifying = false;
+  rt.leaving = false; // a `leave` lost with the old socket may be asked again (a stored one replays)
   const id = f.identity || {};
   store.identity = id.kind === 'identified' ? (id.name || '✓') : null;
   const sum = (Array.isArray(f.conversations) ? f.conversations : []).filter((c) => c && c.conversation === store.conversation)[0];
@@ -99,7 +101,7 @@ function onQueued(f) {
   store.team = f.team;
   store.pendingStart = null;
   if (isNew || store.status === 'starting' || !store.status) store.status = 'queued';
-  if (typeof f.position === 'number') store.queue = { position: f.position, wait: f.estimated_wait_s };
+  if (typeof f.position === 'number') store.queue = queueFrom(f);
   save();
   const buffered = rt.early;
   rt.early = [];
@@ -135,7 +137,8 @@ function onMessage(f) {
     showTyping(false);
     if (f.seq > store.read_sent && !isVisible()) rt.unread++;
   }
-  row(role, from.name || t('professional'), body, f.at, f.seq);
+  const el = row(role, from.name || t('professional'), body, f.at, f.seq);
+  if (rt.retracted.has(f.seq)) withdraw(el);
   renderBadge();
   maybeSendRead();
 }
@@ -146,7 +149,8 @@ function onSystem(f) {
   switch (f.event) {
     case 'queued':
       store.status = 'queued';
-      text = d.reason === 'professional_disconnected' ? t('sysRequeued') : t('sysQueued');
+      text = d.reason === 'professional_disconnected' ? t('sysRequeued')
+        : d.reason === 'handed_back' ? t('sysHandedBack') : t('sysQueued');
       break;
     case 'assigned':
     case 'reopened':
@@ -154,12 +158,12 @@ function onSystem(f) {
       if (f.event === 'reopened') { store.closing = null; store.rated = false; rt.closedReady = false; resetRating(); }
       store.status = 'in_progress';
       store.assigned = true;
-      store.queue = null;
+      // A place told after this event (a replay can come after the resume's `queue`) stays.
+      if (store.queue && !(store.queue.seq >= f.seq)) store.queue = null;
       text = t(f.event === 'assigned' ? 'sysAssigned' : 'sysReopened', { name: d.name || t('professional') });
       break;
     case 'transferred':
-      store.status = 'queued';
-      store.queue = null;
+      store.status = 'queued'; // the `queue` frame that follows gives the new place
       text = t('sysTransferred');
       break;
     case 'closed':
@@ -170,6 +174,16 @@ function onSystem(f) {
       if (!rt.closedReady) rt.closeTimer = setTimeout(() => { rt.closedReady = true; render(); }, 1500);
       text = t('sysClosed');
       break;
+    case 'left':
+      // `waited_s` comes only when the patient left the queue (not a chat in progress).
+      return finishLeave(typeof d.waited_s === 'number' ? 'queue' : 'chat', f.seq, f.at);
+    case 'retracted':
+      if (typeof d.seq === 'number') {
+        rt.retracted.add(d.seq);
+        const el = [...logEl.children].filter((c) => c.getAttribute('data-seq') === String(d.seq))[0];
+        if (el && el.getAttribute('data-role') === 'professional') withdraw(el);
+      }
+      return;
     default:
       return; // an event this widget does not know: nothing to show
   }
@@ -179,6 +193,9 @@ function onSystem(f) {
 function onAck(f, r) {
   if (f.client_msg_id && own.has(f.client_msg_id) && typeof f.seq === 'number') {
     confirmOwn(f.client_msg_id, f.seq, f.at);
+  } else if (r && r.kind === 'leave') {
+    seen.add(f.seq);
+    finishLeave(leaveKind(), f.seq, f.at);
   } else if (r && r.kind === 'feedback') {
     store.rated = true;
     store.pendingFeedback = null;
@@ -211,6 +228,7 @@ function onError(f, ctx) {
     }, code === 'rate_limited' ? 3000 : 4000);
     return;
   }
+  if (r.kind === 'leave') leaveRefused();
   if (code === 'conversation_closed') {
     [...outbox.values()].forEach((p) => failOwn(p.id));
     store.status = 'complete';

@@ -7,16 +7,17 @@
 import { h } from '../shared/dom.js';
 import { uuid } from '../shared/ids.js';
 import { cfg } from './config.js';
-import { t } from './strings.js';
+import { t, tn } from './strings.js';
 import { store, save, rt, active } from './state.js';
 import {
-  host, shadow, badge, launcher, titleEl, identityEl, identifyBtn, connEl, noticeEl, idName, idErr, idSubmit,
-  idForm, serviceSel, startView, chatView, scroll, queueEl, queueNote, qTitle, qDetails, qPos, qWait,
+  host, shadow, badge, launcher, titleEl, identityEl, identifyBtn, endChatBtn, headActions, connEl, noticeEl, idName, idErr, idSubmit,
+  idForm, serviceSel, startView, chatView, scroll, leaveBox, leftEl,
   footer, composer, sendBtn, closedEl, closedHead, closingMsg, rateForm, thanksEl, newChatBtn, panel, root,
 } from './view.js';
 import { client } from './frames.js';
-import { drawPending, fmtWait, stopTyping, maybeSendRead, scrollDown, wireComposer } from './messages.js';
+import { drawPending, stopTyping, maybeSendRead, scrollDown, wireComposer } from './messages.js';
 import { loadServices, checkDemo } from './start.js';
+import { renderQueue, renderLeave, cancelLeave } from './waiting.js';
 
 export function openIdentify() {
   idForm.hidden = false;
@@ -69,7 +70,20 @@ export function renderConn() {
 export function renderBadge() {
   badge.hidden = rt.unread === 0 || store.open;
   badge.textContent = '';
-  badge.append(h('span', { 'aria-hidden': 'true', text: String(rt.unread) }), h('span', { class: 'vh', text: t('newCount', { n: rt.unread }) }));
+  badge.append(h('span', { 'aria-hidden': 'true', text: String(rt.unread) }), h('span', { class: 'vh', text: tn('newCount', rt.unread) }));
+  renderTitle();
+}
+/**
+ * The page title counts the professional's unread messages ("(2) …") while the panel is
+ * closed or the tab hidden, and is the page's own again once they are seen. A title the host
+ * page sets meanwhile becomes the one restored.
+ */
+function renderTitle() {
+  const mine = /^\(\d+\) /;
+  if (rt.title === null || !mine.test(document.title)) rt.title = document.title;
+  const want = rt.unread > 0 ? '(' + rt.unread + ') ' + rt.title : rt.title;
+  if (document.title !== want) document.title = want;
+  if (rt.unread === 0) rt.title = null;
 }
 export function panelHasFocus() {
   const a = shadow.activeElement;
@@ -77,7 +91,7 @@ export function panelHasFocus() {
 }
 
 export function render() {
-  const inChat = active();
+  const inChat = active() || !!rt.left;
   const st = store.status;
   const complete = st === 'complete';
   const showClosed = inChat && complete && (rt.closedReady || store.closing !== null);
@@ -85,6 +99,7 @@ export function render() {
   const a = shadow.activeElement;
   const typingInField = a && /^(TEXTAREA|INPUT|SELECT)$/.test(a.tagName);
   const footerWasHidden = footer.hidden || composer.disabled;
+  const leaveWasHidden = leaveBox.hidden;
   const closedWasHidden = closedEl.hidden;
   const rateWasShown = !rateForm.hidden;
 
@@ -93,21 +108,19 @@ export function render() {
   if (inChat) { scroll.setAttribute('tabindex', '0'); scroll.setAttribute('role', 'region'); scroll.setAttribute('aria-label', t('conversation')); }
   else { scroll.removeAttribute('tabindex'); scroll.removeAttribute('role'); scroll.removeAttribute('aria-label'); }
 
-  const waiting = inChat && (st === 'starting' || st === 'queued');
-  queueEl.hidden = !waiting;
-  queueNote.hidden = !waiting || store.assigned;
-  qTitle.textContent = st === 'starting' ? t('starting') : t('queueTitle');
-  const q = store.queue;
-  qDetails.hidden = !(waiting && q && typeof q.position === 'number');
-  if (q) { qPos.textContent = String(q.position); qWait.textContent = fmtWait(q.wait); }
+  const waiting = active() && (st === 'starting' || st === 'queued');
+  renderLeave();
+  renderQueue(waiting);
 
-  footer.hidden = !inChat || !(store.assigned || complete);
+  // The patient may write while waiting: the professional reads it on taking the chat.
+  footer.hidden = !active() || !st || st === 'starting';
   const locked = complete && showClosed;
   composer.disabled = sendBtn.disabled = locked || st === 'starting';
-  composer.placeholder = locked ? t('composerEnded') : t('composerPh');
+  composer.placeholder = locked ? t('composerEnded') : st === 'queued' ? t('composerPhQueued') : t('composerPh');
+  composer.setAttribute('aria-describedby', st === 'queued' ? 'lk-queue-note lk-hint' : 'lk-hint');
   if (locked) stopTyping();
 
-  closedEl.hidden = !showClosed;
+  closedEl.hidden = !showClosed || !!rt.left;
   closingMsg.textContent = store.closing || t('closedDefault');
   rateForm.hidden = store.rated;
   thanksEl.textContent = store.rated ? t('rateThanks') : '';
@@ -115,10 +128,12 @@ export function render() {
 
   identifyBtn.hidden = !(rt.demo && store.conversation && !complete && !store.identity);
   if (identifyBtn.hidden) idForm.hidden = true;
+  headActions.hidden = identifyBtn.hidden && endChatBtn.hidden;
   identityEl.hidden = !store.identity;
   identityEl.textContent = store.identity ? t('identified', { name: store.identity }) : '';
   renderConn();
 
+  if (focusIn && !leaveWasHidden && leaveBox.hidden && !leftEl.hidden) return; // finishLeave moves focus
   if (focusIn && showClosed && rateWasShown && store.rated) thanksEl.focus();
   else if (focusIn && showClosed && closedWasHidden) { closedHead.focus(); closedEl.scrollIntoView({ block: 'nearest' }); }
   else if (focusIn && footerWasHidden && !footer.hidden && !composer.disabled && !typingInField) composer.focus();
@@ -152,6 +167,7 @@ export function setOpen(open, moveFocus) {
 function onPanelKey(e) {
   if (e.key !== 'Escape' || !store.open) return;
   if (!idForm.hidden && idForm.contains(shadow.activeElement)) return closeIdentify(true);
+  if (!leaveBox.hidden && leaveBox.contains(shadow.activeElement)) { e.stopPropagation(); return cancelLeave(true); }
   e.stopPropagation();
   setOpen(false, true);
 }

@@ -18,10 +18,6 @@ export function fmtTime(at) {
     ? d.toLocaleTimeString(cfg.locale, hm)
     : d.toLocaleString(cfg.locale, Object.assign({ day: 'numeric', month: 'numeric' }, hm));
 }
-export function fmtWait(s) {
-  if (typeof s !== 'number' || s < 0) return t('waitUnknown');
-  return s < 60 ? t('waitUnder') : t('waitMin', { n: Math.ceil(s / 60) });
-}
 
 /** Draws one row of the log (placed by seq; rows without a seq yet stay last). */
 export function row(role, who, text, at, seq, state) {
@@ -44,6 +40,13 @@ export function place(el, seq) {
     if (s === null || Number(s) > seq) { before = c; break; }
   }
   logEl.insertBefore(el, before);
+}
+/** A professional's message taken back: its text gives way to a note saying so, in place. */
+export function withdraw(el) {
+  const body = el.querySelector('.body');
+  if (body) body.textContent = t('withdrawn');
+  el.classList.add('withdrawn');
+  el.setAttribute('data-withdrawn', 'true');
 }
 export function setState(el, s) {
   el.setAttribute('data-state', s);

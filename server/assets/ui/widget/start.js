@@ -21,7 +21,9 @@ export async function loadServices() {
   rt.servicesState = 'loading';
   renderStart();
   try {
-    const res = await fetch(cfg.root + '/api/v1/services', { credentials: 'omit' });
+    // The organisation's texts (service and topic names, questions, closed messages) come in
+    // the widget's language, or the organisation's default where one has no translation.
+    const res = await fetch(cfg.root + '/api/v1/services?lang=' + encodeURIComponent(cfg.lang), { credentials: 'omit' });
     if (!res.ok) throw new Error('HTTP ' + res.status);
     const j = await res.json();
     rt.services = (Array.isArray(j.services) ? j.services : []).filter((s) => s && typeof s.id === 'string');
@@ -191,6 +193,10 @@ export function resetChat() {
   rt.lastProSeq = 0;
   rt.unread = 0;
   rt.closedReady = false;
+  rt.left = null;
+  rt.askLeave = false;
+  rt.leaving = false;
+  rt.retracted.clear();
   clearTimeout(rt.closeTimer);
   showTyping(false);
   resetRating();

@@ -56,6 +56,12 @@ export const rt = {
   noticeTimer: 0,
   resendTimer: 0,
   fields: [],             // [{q, ctl, err}] of the current questionnaire
+  queueTick: 0,           // interval redrawing the wait so far
+  askLeave: false,        // 'queue' | 'chat' while "leave the queue / end the chat?" is asked
+  leaving: false,         // `leave` sent, its ack awaited
+  left: null,             // 'queue' | 'chat' once the patient has left (the log stays in sight)
+  retracted: new Set(),   // seqs of professionals' messages taken back
+  title: null,            // the host page's own title while the widget counts unread in it
 };
 
 export function active() { return !!(store.conversation || store.pendingStart); }

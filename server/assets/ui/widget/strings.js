@@ -6,7 +6,7 @@ import { cfg } from './config.js';
 // key: [English, Finnish, Swedish]
 export const STR = {
   launcher: ['Chat with us', 'Chattaa kanssamme', 'Chatta med oss'],
-  newCount: ['{n} new messages', '{n} uutta viestiä', '{n} nya meddelanden'],
+  newCount: [['1 new message', '{n} new messages'], ['1 uusi viesti', '{n} uutta viestiä'], ['1 nytt meddelande', '{n} nya meddelanden']],
   panelLabel: ['Chat with health and social services', 'Sosiaali- ja terveyspalvelujen chat', 'Chatt med social- och hälsovården'],
   title: ['Chat', 'Chat', 'Chatt'],
   closePanel: ['Close the chat window', 'Sulje chat-ikkuna', 'Stäng chattfönstret'],
@@ -31,10 +31,26 @@ export const STR = {
   queueTitle: ['You are in the queue', 'Olet jonossa', 'Du står i kö'],
   queuePos: ['Your place in the queue:', 'Paikkasi jonossa:', 'Din plats i kön:'],
   queueWait: ['Estimated wait:', 'Arvioitu odotusaika:', 'Beräknad väntetid:'],
-  queueKeep: ['Please keep this page open. You can write as soon as a professional joins.', 'Pidä tämä sivu auki. Voit kirjoittaa heti, kun ammattilainen liittyy keskusteluun.', 'Håll sidan öppen. Du kan skriva så fort en yrkesperson ansluter.'],
+  queueKeep: ['You can already describe your matter below: the professional sees your messages on joining. Please keep this page open.', 'Voit jo kertoa asiastasi alla: ammattilainen näkee viestisi liittyessään keskusteluun. Pidä tämä sivu auki.', 'Du kan redan beskriva ditt ärende nedan: yrkespersonen ser dina meddelanden när hen ansluter. Håll sidan öppen.'],
+  queueUnstaffed: ['No one is available right now. You keep your place in the queue, and a professional will answer as soon as one is free.', 'Kukaan ei ole juuri nyt tavoitettavissa. Pidät paikkasi jonossa, ja ammattilainen vastaa heti, kun joku vapautuu.', 'Ingen är tillgänglig just nu. Du behåller din plats i kön, och en yrkesperson svarar så snart någon blir ledig.'],
+  queueWaited: ['You have waited {time}.', 'Olet odottanut {time}.', 'Du har väntat {time}.'],
+  waitedUnder: ['less than a minute', 'alle minuutin', 'mindre än en minut'],
+  waitedMin: [['1 minute', '{n} minutes'], ['1 minuutin', '{n} minuuttia'], ['1 minut', '{n} minuter']],
   waitUnder: ['under a minute', 'alle minuutti', 'under en minut'],
   waitMin: ['about {n} min', 'noin {n} min', 'cirka {n} min'],
   waitUnknown: ['not known yet', 'ei vielä tiedossa', 'inte känd ännu'],
+  leaveQueue: ['Leave the queue', 'Poistu jonosta', 'Lämna kön'],
+  endChat: ['End chat', 'Lopeta chat', 'Avsluta chatten'],
+  leaveAskQueue: ['Leave the queue? You will lose your place in it.', 'Poistutaanko jonosta? Menetät paikkasi jonossa.', 'Vill du lämna kön? Du förlorar din plats i den.'],
+  leaveAskChat: ['End the chat? The professional will see that you left.', 'Lopetetaanko chat? Ammattilainen näkee, että poistuit.', 'Vill du avsluta chatten? Yrkespersonen ser att du har lämnat.'],
+  leaveYesQueue: ['Yes, leave the queue', 'Kyllä, poistu jonosta', 'Ja, lämna kön'],
+  leaveYesChat: ['Yes, end the chat', 'Kyllä, lopeta chat', 'Ja, avsluta chatten'],
+  leaveNoQueue: ['Stay in the queue', 'Pysy jonossa', 'Stanna i kön'],
+  leaveNoChat: ['Continue the chat', 'Jatka chattia', 'Fortsätt chatten'],
+  leaveFailed: ['Leaving did not succeed because the connection is down. Please try again in a moment.', 'Poistuminen ei onnistunut, koska yhteys on katki. Yritä hetken kuluttua uudelleen.', 'Det gick inte att lämna eftersom anslutningen är bruten. Försök igen om en stund.'],
+  leftQueue: ['You left the queue', 'Poistuit jonosta', 'Du lämnade kön'],
+  leftChat: ['You ended the chat', 'Lopetit chatin', 'Du avslutade chatten'],
+  leftAgain: ['You can start a new chat whenever you need to.', 'Voit aloittaa uuden chatin aina tarvittaessa.', 'Du kan starta en ny chatt när du behöver.'],
   conversation: ['Conversation', 'Keskustelu', 'Samtal'],
   messages: ['Messages', 'Viestit', 'Meddelanden'],
   you: ['You', 'Sinä', 'Du'],
@@ -45,15 +61,20 @@ export const STR = {
   failed: ['Not delivered', 'Ei toimitettu', 'Inte levererat'],
   composer: ['Your message', 'Viestisi', 'Ditt meddelande'],
   composerPh: ['Write a message', 'Kirjoita viesti', 'Skriv ett meddelande'],
+  composerPhQueued: ['Describe your matter while you wait', 'Kerro asiastasi odottaessasi', 'Beskriv ditt ärende medan du väntar'],
   composerEnded: ['The chat has ended', 'Keskustelu on päättynyt', 'Chatten har avslutats'],
   composerHint: ['Enter sends, Shift+Enter starts a new line.', 'Enter lähettää, Shift+Enter aloittaa uuden rivin.', 'Enter skickar, Shift+Enter ger en ny rad.'],
   send: ['Send', 'Lähetä', 'Skicka'],
   typing: ['{name} is typing…', '{name} kirjoittaa…', '{name} skriver…'],
-  sysQueued: ['You are in the queue. A professional will join soon.', 'Olet jonossa. Ammattilainen liittyy pian.', 'Du står i kö. En yrkesperson ansluter snart.'],
+  sysQueued: ['You joined the queue.', 'Liityit jonoon.', 'Du ställde dig i kön.'],
   sysRequeued: ['The professional had to leave. You are back in the queue; the next available professional will continue.', 'Ammattilaisen piti poistua. Olet taas jonossa, ja seuraava vapaa ammattilainen jatkaa.', 'Yrkespersonen var tvungen att gå. Du står i kö igen; nästa lediga yrkesperson fortsätter.'],
   sysAssigned: ['{name} joined the chat.', '{name} liittyi keskusteluun.', '{name} anslöt till chatten.'],
   sysTransferred: ['Your chat was transferred. Please wait, a professional will continue soon.', 'Keskustelusi siirrettiin. Odota hetki, ammattilainen jatkaa pian.', 'Chatten flyttades. Vänta, en yrkesperson fortsätter snart.'],
+  sysHandedBack: ['Your chat was handed back to the queue. The next available professional will continue.', 'Keskustelusi palautettiin jonoon. Seuraava vapaa ammattilainen jatkaa.', 'Din chatt lämnades tillbaka till kön. Nästa lediga yrkesperson fortsätter.'],
   sysClosed: ['The chat was closed.', 'Keskustelu suljettiin.', 'Chatten avslutades.'],
+  sysLeftQueue: ['You left the queue.', 'Poistuit jonosta.', 'Du lämnade kön.'],
+  sysLeftChat: ['You ended the chat.', 'Lopetit chatin.', 'Du avslutade chatten.'],
+  withdrawn: ['This message was withdrawn', 'Viesti peruttiin', 'Meddelandet togs tillbaka'],
   sysReopened: ['{name} reopened the chat.', '{name} avasi keskustelun uudelleen.', '{name} öppnade chatten igen.'],
   reconnecting: ['Connection lost. Reconnecting…', 'Yhteys katkesi. Yhdistetään uudelleen…', 'Anslutningen bröts. Återansluter…'],
   closedHeading: ['The chat has ended', 'Keskustelu on päättynyt', 'Chatten har avslutats'],
@@ -78,8 +99,21 @@ export const STR = {
   errGeneric: ['Something went wrong. Please try again in a moment.', 'Jokin meni vikaan. Yritä hetken kuluttua uudelleen.', 'Något gick fel. Försök igen om en stund.'],
 };
 
+const fill = (s, vars) => (vars ? s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] != null ? String(vars[k]) : '')) : s);
+
 export function t(key, vars) {
   const row = STR[key] || [key];
-  const s = row[cfg.li] || row[0];
-  return vars ? s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] != null ? String(vars[k]) : '')) : s;
+  return fill(row[cfg.li] || row[0], vars);
+}
+
+let plurals = null;
+/**
+ * A text with a count: the rows of such keys hold [one, other] per language (English, Finnish
+ * and Swedish need no more forms), chosen by the language's plural rules.
+ */
+export function tn(key, n, vars) {
+  const row = STR[key] || [[key, key]];
+  const forms = row[cfg.li] || row[0];
+  if (!plurals) plurals = new Intl.PluralRules(cfg.locale);
+  return fill(forms[plurals.select(n) === 'one' ? 0 : 1], Object.assign({ n: n }, vars));
 }

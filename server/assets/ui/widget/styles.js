@@ -23,7 +23,8 @@ h2, h3, p { margin: 0; }
   background: #fff; color: #1b1b1b; border: 1px solid #767676; border-radius: 12px; box-shadow: 0 10px 40px rgba(0,0,0,.3);
   animation: lk-in .18s ease-out; }
 @keyframes lk-in { from { opacity: 0; transform: translateY(12px); } to { opacity: 1; transform: none; } }
-.head { display: flex; align-items: center; gap: 8px; padding: 8px 8px 8px 16px; background: #0a4f8f; color: #fff; }
+.head { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; padding: 8px 8px 8px 16px; background: #0a4f8f; color: #fff; }
+.head-actions { display: flex; flex: 1 0 100%; flex-wrap: wrap; justify-content: flex-end; gap: 8px; }
 .head :focus { outline-color: #fff; }
 .head .titles { flex: 1; min-width: 0; }
 .head h2 { font-size: 18px; }
@@ -55,13 +56,20 @@ textarea { resize: vertical; }
 .btn-secondary { background: #fff; color: #0a4f8f; }
 .btn-secondary:hover { background: #eef4fb; }
 .btn-block { width: 100%; }
+.btn-small { min-height: 40px; padding: 4px 14px; font-size: 15px; }
+.btn-danger { border-color: #a4161a; background: #a4161a; }
+.btn-danger:hover { background: #7d1013; }
+.leavebox { padding: 10px 16px; border-bottom: 1px solid #a68a00; background: #fff4ce; color: #3d2f00; }
+.leave-q { font-weight: 600; }
 .muted { color: #4a4a4a; font-size: 15px; }
 .svc-closed { margin-bottom: 14px; padding: 10px 12px; border-left: 5px solid #b3261e; background: #fdf1f0; overflow-wrap: anywhere; }
 .svc-closed h3, .queue h3, .closed h3 { margin-bottom: 4px; font-size: 17px; }
 .svc-closed p + p { margin-top: 6px; }
-.queue { margin-bottom: 4px; padding: 10px 12px; border: 1px solid #6e8fb3; border-radius: 8px; background: #eef4fb; }
+.queue { flex: none; margin: 10px 12px 0; padding: 10px 12px; border: 1px solid #6e8fb3; border-radius: 8px; background: #eef4fb; }
 .queue strong { font-size: 20px; }
-.queue-note { margin: 6px 0 12px; }
+.unstaffed { margin-top: 2px; font-weight: 600; }
+.queue .muted { margin-top: 4px; }
+.queue-note { margin: 6px 0 8px; }
 .log { display: flex; flex-direction: column; gap: 8px; }
 .msg { max-width: 85%; padding: 8px 12px; border-radius: 12px; }
 .msg-client { align-self: flex-end; background: #0a4f8f; color: #fff; border-bottom-right-radius: 4px; }
@@ -73,6 +81,7 @@ textarea { resize: vertical; }
 .who { font-weight: 700; }
 .body { white-space: pre-wrap; overflow-wrap: anywhere; }
 .state { text-align: right; }
+.msg.withdrawn .body { font-style: italic; }
 .msg[data-state="failed"] { border: 2px solid #b00020; background: #fdf1f0; color: #1b1b1b; }
 .msg[data-state="failed"] .meta, .msg[data-state="failed"] .state { color: #b00020; }
 .typing { margin-top: 8px; color: #4a4a4a; font-size: 15px; font-style: italic; animation: lk-pulse 1.4s ease-in-out infinite; }
@@ -80,8 +89,8 @@ textarea { resize: vertical; }
 .closed { margin-top: 14px; padding-top: 12px; border-top: 1px solid #c4c4c4; }
 .closed > p { margin-bottom: 10px; }
 fieldset { margin: 0 0 12px; padding: 0; border: 0; }
-.stars { display: flex; flex-wrap: wrap; gap: 6px; }
-.stars label { display: inline-flex; align-items: center; gap: 6px; min-width: 56px; min-height: 44px; margin: 0; padding: 6px 10px; border: 2px solid #5a5a5a; border-radius: 8px; cursor: pointer; }
+.stars { display: flex; gap: 6px; }
+.stars label { display: inline-flex; flex: 1 1 0; min-width: 0; max-width: 64px; justify-content: center; align-items: center; gap: 6px; min-height: 44px; margin: 0; padding: 6px 4px; border: 2px solid #5a5a5a; border-radius: 8px; cursor: pointer; }
 .stars input { width: 20px; height: 20px; margin: 0; accent-color: #0a4f8f; }
 .thanks { color: #0c5d2c; font-weight: 600; }
 .thanks:not(:empty) { margin-bottom: 10px; }

@@ -10,6 +10,7 @@ import { store, MAX_BODY } from './state.js';
 import { sendMessage } from './messages.js';
 import { renderFields, submitStart, submitRating, resetToStart } from './start.js';
 import { setOpen, openIdentify, closeIdentify, submitIdentify } from './main.js';
+import { askLeave, confirmLeave, cancelLeave } from './waiting.js';
 
 export const host = h('div', { id: 'luukku-widget-host' });
 host.style.setProperty('all', 'initial', 'important');
@@ -27,6 +28,10 @@ export const launcher = h('button', { type: 'button', class: 'launcher', 'data-t
 export const titleEl = h('h2', { id: 'lk-title', tabindex: '-1', text: t('title') });
 export const identityEl = h('p', { class: 'identity', hidden: true });
 export const identifyBtn = h('button', { type: 'button', class: 'head-btn', 'data-testid': 'identify', hidden: true, text: t('identify'), onclick: openIdentify });
+export const endChatBtn = h('button', { type: 'button', class: 'head-btn', 'data-testid': 'end-chat', hidden: true, text: t('endChat'), onclick: askLeave });
+// A row of its own under the title: "Identifiera dig" and "Avsluta chatten" do not fit beside
+// the title on a phone.
+export const headActions = h('div', { class: 'head-actions', hidden: true }, identifyBtn, endChatBtn);
 export const closeBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('closePanel'), onclick: () => setOpen(false, true) },
   h('span', { 'aria-hidden': 'true', text: '×' }));
 export const connEl = h('div', { class: 'conn', 'data-testid': 'connection', role: 'status', 'aria-live': 'polite' });
@@ -39,6 +44,13 @@ export const idForm = h('form', { class: 'idform', hidden: true, novalidate: tru
   h('label', { for: 'lk-idname', text: t('identifyName') }), idName, idErr,
   h('div', { class: 'row' }, idSubmit, h('button', { type: 'button', class: 'btn btn-secondary', text: t('cancel'), onclick: () => closeIdentify(true) })));
 
+// Leaving the queue or the chat asks first, in place (the panel's other controls stay usable).
+export const leaveQ = h('p', { id: 'lk-leave-q', class: 'leave-q', tabindex: '-1' });
+export const leaveYes = h('button', { type: 'button', class: 'btn btn-danger', 'data-testid': 'leave-confirm', onclick: confirmLeave });
+export const leaveNo = h('button', { type: 'button', class: 'btn btn-secondary', 'data-testid': 'leave-cancel', onclick: () => cancelLeave(true) });
+export const leaveBox = h('div', { class: 'leavebox', role: 'group', 'aria-labelledby': 'lk-leave-q', 'data-testid': 'leave-dialog', hidden: true },
+  leaveQ, h('div', { class: 'row' }, leaveYes, leaveNo));
+
 // Start view: the service select stays; the part below is rebuilt per service.
 export const serviceSel = h('select', { id: 'lk-service', 'data-testid': 'service', onchange: () => { renderFields(); } });
 export const fieldsEl = h('div');
@@ -48,13 +60,20 @@ export const startForm = h('form', { novalidate: true, onsubmit: submitStart },
   h('div', { class: 'field' }, h('label', { for: 'lk-service', text: t('service') }), serviceSel), fieldsEl);
 export const startView = h('div', {}, startStatus, startForm);
 
-// Chat view.
+// The queue: place and estimate (a live status), the wait so far, what the patient can do.
 export const qTitle = h('h3', { tabindex: '-1' });
 export const qPos = h('strong', { 'data-testid': 'queue-position' });
 export const qWait = h('span', { 'data-testid': 'queue-wait' });
-export const qDetails = h('div', {}, h('p', {}, t('queuePos') + ' ', qPos), h('p', {}, t('queueWait') + ' ', qWait));
-export const queueEl = h('div', { class: 'queue', 'data-testid': 'queue-status', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' }, qTitle, qDetails);
-export const queueNote = h('p', { class: 'muted queue-note', text: t('queueKeep') });
+export const qWaitRow = h('p', {}, t('queueWait') + ' ', qWait);
+export const qUnstaffed = h('p', { class: 'unstaffed', 'data-testid': 'queue-unstaffed', hidden: true, text: t('queueUnstaffed') });
+export const qDetails = h('div', {}, h('p', {}, t('queuePos') + ' ', qPos), qWaitRow, qUnstaffed);
+export const queueStatus = h('div', { 'data-testid': 'queue-status', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' }, qTitle, qDetails);
+export const qWaited = h('p', { class: 'muted', 'data-testid': 'queue-waited', hidden: true });
+export const queueNote = h('p', { id: 'lk-queue-note', class: 'muted queue-note', text: t('queueKeep') });
+export const leaveBtn = h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'data-testid': 'leave', text: t('leaveQueue'), onclick: askLeave });
+export const queueEl = h('div', { class: 'queue', hidden: true }, queueStatus, qWaited, queueNote, leaveBtn);
+
+// Chat view.
 export const logEl = h('div', { class: 'log', 'data-testid': 'messages', role: 'log', 'aria-live': 'polite', 'aria-label': t('messages') });
 export const typingEl = h('p', { class: 'typing', 'data-testid': 'typing', hidden: true });
 
@@ -72,7 +91,11 @@ export const thanksEl = h('p', { class: 'thanks', 'data-testid': 'rating-thanks'
 export const newChatBtn = h('button', { type: 'button', class: 'btn btn-secondary', hidden: true, text: t('newChat'), onclick: () => resetToStart(false) });
 export const closedEl = h('section', { class: 'closed', 'data-testid': 'closed', 'aria-labelledby': 'lk-closed-h', hidden: true },
   closedHead, closingMsg, rateForm, thanksEl, newChatBtn);
-export const chatView = h('div', { hidden: true }, queueEl, queueNote, logEl, typingEl, closedEl);
+export const leftHead = h('h3', { id: 'lk-left-h', tabindex: '-1' });
+export const leftEl = h('section', { class: 'closed', 'data-testid': 'left', 'aria-labelledby': 'lk-left-h', hidden: true },
+  leftHead, h('p', { text: t('leftAgain') }),
+  h('button', { type: 'button', class: 'btn', 'data-testid': 'start-again', text: t('newChat'), onclick: () => resetToStart(false) }));
+export const chatView = h('div', { hidden: true }, logEl, typingEl, closedEl, leftEl);
 export const scroll = h('div', { class: 'scroll' }, startView, chatView);
 
 export const composer = h('textarea', { id: 'lk-composer', 'data-testid': 'composer', rows: '2', maxlength: MAX_BODY, placeholder: t('composerPh'), 'aria-describedby': 'lk-hint' });
@@ -82,7 +105,7 @@ export const footer = h('form', { class: 'composer', hidden: true, onsubmit: (e)
   h('p', { id: 'lk-hint', class: 'vh', text: t('composerHint') }));
 
 export const panel = h('section', { id: 'lk-panel', class: 'panel', 'data-testid': 'panel', role: 'dialog', 'aria-label': t('panelLabel'), hidden: true, lang: cfg.lang },
-  h('div', { class: 'head' }, h('div', { class: 'titles' }, titleEl, identityEl), identifyBtn, closeBtn),
-  connEl, noticeEl, idForm, scroll, footer);
+  h('div', { class: 'head' }, h('div', { class: 'titles' }, titleEl, identityEl), closeBtn, headActions),
+  connEl, noticeEl, idForm, leaveBox, queueEl, scroll, footer);
 export const root = h('div', { class: 'root', lang: cfg.lang }, panel, launcher);
 shadow.append(h('style', { text: CSS }), root);
