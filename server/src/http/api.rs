@@ -99,8 +99,17 @@ pub fn routes(
         .map(dev_token)
         .map(any_origin);
     // The widget on another site identifies (demo) with a JSON POST: its browser asks first.
+    // Matched by hand: `warp::options()` would reject a bad POST body as 405 instead of 400.
     let dev_token_preflight = warp::path!("api" / "v1" / "dev" / "token")
-        .and(warp::options())
+        .and(warp::method())
+        .and_then(|m: warp::http::Method| async move {
+            if m == warp::http::Method::OPTIONS {
+                Ok(())
+            } else {
+                Err(warp::reject::not_found())
+            }
+        })
+        .untuple_one()
         .and(with_ctx(ctx.clone()))
         .map(|ctx: Arc<ServerCtx>| {
             if !ctx.config.demo {
