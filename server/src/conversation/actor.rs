@@ -288,17 +288,7 @@ impl Conversation {
                     self.error(&origin, e);
                 }
             }
-            Cmd::StatusFor {
-                professional,
-                reply,
-            } => {
-                let s = &self.record.state;
-                let _ = reply.send(if s.assigned_to.as_ref() == Some(&professional) {
-                    Ok(s.status)
-                } else {
-                    Err(ConvError::Forbidden)
-                });
-            }
+
             Cmd::Feedback {
                 origin,
                 rating,

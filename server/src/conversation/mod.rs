@@ -12,8 +12,8 @@ pub mod view;
 use crate::session::outbound::SessionLink;
 use crate::storage::{ClientIdentity, StorageError};
 use console_protocol::{
-    ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, ErrorCode,
-    ProfessionalId, ResumeToken, ServiceId, TeamId, TopicId,
+    ClientMsgId, ConversationId, ConversationSummary, ErrorCode, ProfessionalId, ResumeToken,
+    ServiceId, TeamId, TopicId,
 };
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
@@ -223,10 +223,7 @@ enum Cmd {
         origin: Origin,
         seq: u64,
     },
-    StatusFor {
-        professional: ProfessionalId,
-        reply: Reply<ConversationStatus>,
-    },
+
     Feedback {
         origin: Origin,
         rating: u8,
@@ -435,19 +432,6 @@ impl ConversationHandle {
     /// A professional takes back their message `seq` (the ack or error goes to the session).
     pub async fn retract(&self, origin: Origin, seq: u64) -> Result<(), ConvError> {
         self.tell(Cmd::Retract { origin, seq }).await
-    }
-
-    /// The status, when the conversation is (or, once complete, was last) assigned to
-    /// `professional`; `Forbidden` otherwise.
-    pub async fn status_for(
-        &self,
-        professional: ProfessionalId,
-    ) -> Result<ConversationStatus, ConvError> {
-        self.call(|reply| Cmd::StatusFor {
-            professional,
-            reply,
-        })
-        .await
     }
 
     /// Stores a client's rating.

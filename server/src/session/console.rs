@@ -6,11 +6,11 @@ use crate::conversation::{
     ConvError, ConversationHandle, Origin, PostKind, ProfessionalRef, RequeueReason, Who,
 };
 use console_protocol::{
-    ConsoleFrame, ConsoleHello, ConversationId, ConversationStatus, Envelope, ErrorCode,
-    ProfessionalInfo, ServerFrame, TeamId, Transfer, Welcome,
+    ConsoleFrame, ConsoleHello, ConversationId, Envelope, ErrorCode, ProfessionalInfo, ServerFrame,
+    TeamId, Transfer, Welcome,
 };
 use futures_util::{Sink, Stream};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 type Io = Result<(), CloseReason>;
@@ -19,7 +19,14 @@ type Io = Result<(), CloseReason>;
 pub(crate) struct ConsoleSession {
     me: ProfessionalRef,
     members: HashMap<ConversationId, ConversationHandle>,
+    /// Conversations this professional closed while the session was open: acting on one again
+    /// is `conversation_closed`, told without a storage read (a flood of frames naming unknown
+    /// conversations must stay cheap).
+    closed: HashSet<ConversationId>,
 }
+
+/// How many closed conversations a session remembers (a shift's worth, and then some).
+const CLOSED_REMEMBERED: usize = 1024;
 
 fn gone(_: WsError) -> CloseReason {
     CloseReason(1000, "")
@@ -100,7 +107,11 @@ impl ConsoleSession {
         conn.send(conn.codec.peek_req(bytes), ServerFrame::Welcome(welcome))
             .await
             .map_err(gone)?;
-        Ok(ConsoleSession { me, members })
+        Ok(ConsoleSession {
+            me,
+            members,
+            closed: HashSet::new(),
+        })
     }
 
     fn origin<S>(&self, conn: &Conn<S>, req: Option<String>) -> Origin {
@@ -112,18 +123,13 @@ impl ConsoleSession {
     }
 
     /// Refuses an action on a conversation that is not (or no longer) assigned to this
-    /// professional: `conversation_closed` when it is one they closed (complete and last
-    /// assigned to them), otherwise `forbidden`, word for word as for an id that does not
-    /// exist.
+    /// professional: `conversation_closed` when they closed it, otherwise `forbidden`, word for
+    /// word as for an id that does not exist.
     async fn refuse<S>(&self, conn: &mut Conn<S>, req: Option<String>, id: &ConversationId) -> Io
     where
         S: Sink<Message, Error = WsError> + Unpin,
     {
-        let status = match conn.ctx.hub.get_or_load(id).await {
-            Ok(Some(h)) => h.status_for(self.me.id.clone()).await.ok(),
-            _ => None,
-        };
-        if status == Some(ConversationStatus::Complete) {
+        if self.closed.contains(id) {
             return conn
                 .error_about(req, id.clone(), &ConvError::Closed)
                 .await
@@ -443,6 +449,12 @@ where
             }
             ServerFrame::Released(r) => {
                 self.members.remove(&r.conversation);
+                if r.reason.as_deref() == Some("closed") {
+                    if self.closed.len() >= CLOSED_REMEMBERED {
+                        self.closed.clear();
+                    }
+                    self.closed.insert(r.conversation.clone());
+                }
                 true
             }
             ServerFrame::Message(_)
