@@ -2,9 +2,10 @@
 // with a summary, reopen, dismiss a chat that is no longer open, and the forms' toggle.
 
 import { h } from '../shared/dom.js';
-import { placeTabs, select, setNotice, updateEmpty, updateTitle } from './chats.js';
-import { send, showError } from './connection.js';
+import { placeTabs, select, updateEmpty, updateTitle } from './chats.js';
+import { send } from './connection.js';
 import { t } from './i18n.js';
+import { showError } from './notices.js';
 import { askColleagues } from './transfer.js';
 import { S, saveStore } from './state.js';
 

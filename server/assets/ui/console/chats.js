@@ -9,6 +9,8 @@ import { onHandedBack } from './leaving.js';
 import { composer, failPending, markRead, renderComposer, stopTyping } from './composer.js';
 import { count, languageName, t } from './i18n.js';
 import { isAtBottom, loadHistory, loadOlder, scrollBottom } from './events.js';
+import { chatOutbox } from './connection.js';
+import { setNotice } from './notices.js';
 import { renderStatus } from './queues.js';
 import {
   $, S, announce, chatTitle, clientName, colon, fmtAnswer, fmtWait, letterOrder, newChat, proName,
@@ -18,7 +20,7 @@ import {
 export function ensureChat(id, info) {
   let c = S.chats.get(id);
   const fresh = !c;
-  if (fresh) { c = newChat(id); S.chats.set(id, c); }
+  if (fresh) { c = newChat(id, chatOutbox(id)); S.chats.set(id, c); }
   const keep = c.info;
   c.info = { ...keep, ...Object.fromEntries(Object.entries(info || {}).filter(([, v]) => v != null)) };
   if (fresh) buildChat(c);
@@ -276,11 +278,6 @@ export function releaseText(c) {
   const d = tr.detail || {};
   const where = d.to_professional ? t('proInTeam', { pro: proName(d.to_professional), team: teamName(d.team) }) : t('teamX', { team: teamName(d.team) });
   return t('noticeTransferredTo', { where });
-}
-export function setNotice(c, text, kind) {
-  c.el.notice.textContent = text;
-  c.el.notice.hidden = !text;
-  c.el.notice.className = `notice ${kind || ''}`;
 }
 
 /**

@@ -3,13 +3,14 @@
 
 import { h } from '../shared/dom.js';
 import {
-  releaseText, renderHeader, renderTab, renderTransferCard, renderWaits, select, setChatStatus, setNotice,
+  releaseText, renderHeader, renderTab, renderTransferCard, renderWaits, select, setChatStatus,
 } from './chats.js';
 import { alertOf } from './alerts.js';
 import { markWithdrawn, offerRetract, onRetracted } from './corrections.js';
 import { confirmPending, markRead, showClientTyping } from './composer.js';
 import { t } from './i18n.js';
 import { send } from './connection.js';
+import { setNotice } from './notices.js';
 import { PAGE, S, announce, chatTitle, clientName, fmtTime, fmtWait, proName, saveStore, teamName } from './state.js';
 
 export function loadHistory(c, before, limit = PAGE, gap = false) {

@@ -1,8 +1,9 @@
 // The professional console (served at /console; docs/ui.md): start-up, the demo login (or a
 // pasted JWT when the dev endpoints answer 404), logging out, and the page's static controls.
-// Modules: connection (the shared protocol client, frame dispatch, errors), state (S, chats,
-// session store), queues (status and team queues), chats (tabs and panes), events (the message
-// log of each chat), composer (drafts, sends, typing, read), actions (transfer, close, reopen).
+// Modules: connection (the shared protocol client, outboxes, logging out; it imports no view),
+// inbound (what each frame does, handed to the connection here), notices (errors), state (S,
+// chats, session store), queues (status and team queues), chats (tabs and panes), events (the
+// message log of each chat), composer (drafts, sends, typing, read), actions (close, reopen).
 //
 // Patient safety: every chat gets a letter ("A", "B"…) and a colour that no other open chat
 // has; both are shown on its tab, pinned in its pane header and on its composer. Each pane owns
@@ -15,7 +16,8 @@ import { renderAlertSettings, unlockAudio } from './alerts.js';
 import { wireLogout } from './leaving.js';
 import { wireCanned } from './canned.js';
 import { markRead } from './composer.js';
-import { client, connect, send } from './connection.js';
+import { client, connect, routeFrames, send } from './connection.js';
+import { inboundHandlers } from './inbound.js';
 import { renderStatus, tick } from './queues.js';
 import { onShortcut, wireHelp } from './shortcuts.js';
 import { lang, setLang, t } from './i18n.js';
@@ -33,6 +35,7 @@ function translateStatic() {
 }
 
 export async function boot() {
+  routeFrames(inboundHandlers);
   translateStatic();
   S.stored = loadStore();
   S.anonCounter = S.stored.anon_counter || 0;
@@ -109,14 +112,6 @@ export function enterApp() {
   $('app-view').hidden = false;
   updateEmpty();
 }
-export function logout(message) {
-  S.token = null;
-  client.stop();
-  sessionStorage.removeItem(STORE_KEY);
-  if (message) sessionStorage.setItem(`${STORE_KEY}.msg`, message);
-  location.reload();
-}
-
 export function wireStatic() {
   $('availability').addEventListener('change', (e) => {
     S.chosenAvailability = e.target.value;

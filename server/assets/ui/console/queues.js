@@ -6,7 +6,8 @@ import { alertOf } from './alerts.js';
 import { renderWaits } from './chats.js';
 import { expireRetracts } from './corrections.js';
 import { count, languageName, t } from './i18n.js';
-import { client, send, showError } from './connection.js';
+import { client, send } from './connection.js';
+import { showError } from './notices.js';
 import { $, S, fmtWait, serviceTopic, teamName } from './state.js';
 
 export function onStatus(f) {

@@ -5,8 +5,9 @@
 
 import { h } from '../shared/dom.js';
 import { toggleForm } from './actions.js';
-import { renderHeader, setNotice } from './chats.js';
-import { send, showError } from './connection.js';
+import { renderHeader } from './chats.js';
+import { send } from './connection.js';
+import { setNotice, showError } from './notices.js';
 import { nameQueues } from './queues.js';
 import { lang, t } from './i18n.js';
 import { S, chatTitle, proName, teamName } from './state.js';
