@@ -1,22 +1,26 @@
 // What each incoming frame does: the table main.js hands to the connection (`routeFrames`), and
-// the frames whose handling reaches across several views (welcome, errors). It sits above all
-// views and below main.js only, so the connection never needs to import a view.
+// the frames whose handling reaches across several views (welcome, errors, colleagues, release).
+// It sits above all views and below main.js only, so the views never need to import each other
+// to react to the server.
 
 import { askCanned, onCanned } from './canned.js';
-import { ensureChat, onAssigned, onReleased, release, select, setChatStatus } from './chats.js';
+import { ensureChat, onAssigned, onReleased, release, renderHeader, setChatStatus } from './chats.js';
+import { askColleagues, storeColleagues } from './colleagues.js';
 import { failPending, onAck, onRead, onTyping, restorePending } from './composer.js';
 import { send, showOffline } from './connection.js';
 import { retractFailed } from './corrections.js';
-import { loadHistory, onEvent, onHistory, renderOlder } from './events.js';
-import { releaseFailed } from './leaving.js';
+import { onEvent, onHistory } from './events.js';
+import { onHandedBack, releaseFailed } from './leaving.js';
+import { loadHistory, renderOlder } from './log.js';
 import { errorText, showError } from './notices.js';
-import { onQueue, onStatus, renderQueues, renderStatus } from './queues.js';
+import { nameQueues, onQueue, onStatus, renderQueues, renderStatus } from './queues.js';
 import { $, S, saveStore } from './state.js';
-import { askColleagues, onColleagues } from './transfer.js';
+import { select } from './tabs.js';
+import { fillTransferOptions } from './transfer.js';
 
 export const inboundHandlers = {
   welcome: onWelcome, status: onStatus, queue_snapshot: onQueue, assigned: onAssigned,
-  released: onReleased, ack: onAck, message: onEvent, note: onEvent, system: onEvent,
+  released: onReleasedOrHandedBack, ack: onAck, message: onEvent, note: onEvent, system: onEvent,
   history: onHistory, typing: onTyping, read: onRead, error: onError, colleagues: onColleagues, canned: onCanned,
 };
 
@@ -73,4 +77,18 @@ function onError(f, ctx) {
   if (ctx.kind === 'release') releaseFailed(ctx.conversation);
   if (ctx.kind === 'canned' && $('canned-dialog').open) return void ($('canned-error').textContent = errorText(f, ctx));
   showError(errorText(f, ctx), c, f.code, ctx.kind);
+}
+
+/** Team names and colleagues arrived: transfer forms, pane headers and queue headings use them. */
+function onColleagues(f) {
+  storeColleagues(f);
+  for (const c of S.chats.values()) { fillTransferOptions(c); renderHeader(c); }
+  nameQueues();
+}
+
+/** A chat handed back while logging out counts towards the logout (leaving.js). */
+function onReleasedOrHandedBack(f) {
+  const known = S.chats.has(f.conversation);
+  onReleased(f);
+  if (known && f.reason === 'handed_back') onHandedBack(f.conversation);
 }
