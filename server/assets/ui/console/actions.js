@@ -2,11 +2,12 @@
 // with a summary, reopen, dismiss a chat that is no longer open, and the forms' toggle.
 
 import { h } from '../shared/dom.js';
-import { placeTabs, select, setNotice, updateEmpty, updateTitle } from './chats.js';
-import { send, showError } from './connection.js';
+import { askColleagues } from './colleagues.js';
+import { send } from './connection.js';
 import { t } from './i18n.js';
-import { askColleagues } from './transfer.js';
+import { showError } from './notices.js';
 import { S, saveStore } from './state.js';
+import { placeTabs, select, updateEmpty, updateTitle } from './tabs.js';
 
 export function closeForm(c) {
   const sid = `cs-${c.uid}`;

@@ -1,15 +1,16 @@
-// Composing: each pane's own textarea and draft, sends and notes with acks (through the chat's
-// outbox, so a reconnect resends them with the same client_msg_id), typing, read receipts.
+// Composing: each pane's own textarea and draft, reply or note mode, sends and notes with acks
+// (through the chat's outbox, so a reconnect resends them with the same client_msg_id), typing
+// both ways and the client's read receipts. Draws into the log; knows nothing of the pane.
 
 import { h } from '../shared/dom.js';
 import { uuid } from '../shared/ids.js';
 import { openPicker, wireSuggestions } from './canned.js';
-import { renderWaits } from './chats.js';
 import { offerRetract } from './corrections.js';
 import { send } from './connection.js';
-import { insertSorted, messageEl, scrollBottom, stateText } from './events.js';
 import { t } from './i18n.js';
-import { $, S, announce, chatTitle, clientName, fmtTime, saveStore } from './state.js';
+import { insertSorted, messageEl, scrollBottom, stateText } from './log.js';
+import { S, announce, chatTitle, clientName, fmtTime, saveStore } from './state.js';
+import { renderWaits } from './tabs.js';
 
 export function composer(c) {
   const taId = `composer-${c.uid}`;
@@ -170,11 +171,4 @@ export function onRead(f) {
   c.el.messages.querySelectorAll('.msg.mine[data-kind="message"][data-state="sent"]').forEach((el) => {
     if (Number(el.dataset.seq) <= f.seq) { el.dataset.state = 'read'; el.querySelector('.state').textContent = stateText('read'); }
   });
-}
-
-/** Our own read receipt for the visible chat. */
-export function markRead(c) {
-  if (c.id !== S.activeId || document.hidden || c.status !== 'open' || c.maxSeq <= c.readSent) return;
-  if (send({ type: 'read', conversation: c.id, seq: c.maxSeq })) c.readSent = c.maxSeq;
-  c.seenSeq = Math.max(c.seenSeq, c.maxSeq);
 }

@@ -4,8 +4,9 @@
 // struck through for the professional, "This message was withdrawn" for the client).
 
 import { h } from '../shared/dom.js';
-import { send, showError } from './connection.js';
+import { send } from './connection.js';
 import { t } from './i18n.js';
+import { showError } from './notices.js';
 import { S, fmtTime } from './state.js';
 
 /** Adds the "Take back" button to one's own message `el` (seq known) while the window lasts. */

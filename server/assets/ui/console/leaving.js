@@ -5,11 +5,10 @@
 
 import { h } from '../shared/dom.js';
 import { toggleForm } from './actions.js';
-import { select } from './chats.js';
-import { send } from './connection.js';
+import { logout, send } from './connection.js';
 import { count, t } from './i18n.js';
-import { logout } from './main.js';
 import { $, S, chatTitle } from './state.js';
+import { select } from './tabs.js';
 
 const HAND_BACK_TIMEOUT_MS = 8000;
 const waiting = new Set(); // conversations handed back, `released` not yet received

@@ -1,8 +1,10 @@
 // The professional console (served at /console; docs/ui.md): start-up, the demo login (or a
 // pasted JWT when the dev endpoints answer 404), logging out, and the page's static controls.
-// Modules: connection (the shared protocol client, frame dispatch, errors), state (S, chats,
-// session store), queues (status and team queues), chats (tabs and panes), events (the message
-// log of each chat), composer (drafts, sends, typing, read), actions (transfer, close, reopen).
+// Top of the console's modules and the only one that wires them together: it hands the frame
+// table (inbound.js) to the connection, then starts. The layers, each importing only those
+// below it (docs/ui.md): i18n → state → notices, alerts → connection → corrections, canned,
+// colleagues → log → tabs → composer, queues, actions → transfer, leaving, shortcuts → chats →
+// events → inbound → main.
 //
 // Patient safety: every chat gets a letter ("A", "B"…) and a colour that no other open chat
 // has; both are shown on its tab, pinned in its pane header and on its composer. Each pane owns
@@ -10,16 +12,18 @@
 // is always sent to the conversation it was written in, whatever tab is selected meanwhile.
 
 import { h } from '../shared/dom.js';
-import { clearUnread, onTabKey, placeTabs, renderHeader, updateEmpty } from './chats.js';
 import { renderAlertSettings, unlockAudio } from './alerts.js';
-import { wireLogout } from './leaving.js';
 import { wireCanned } from './canned.js';
-import { markRead } from './composer.js';
-import { client, connect, send } from './connection.js';
+import { renderHeader } from './chats.js';
+import { client, connect, routeFrames, send } from './connection.js';
+import { lang, setLang, t } from './i18n.js';
+import { inboundHandlers } from './inbound.js';
+import { wireLogout } from './leaving.js';
+import { markRead } from './log.js';
 import { renderStatus, tick } from './queues.js';
 import { onShortcut, wireHelp } from './shortcuts.js';
-import { lang, setLang, t } from './i18n.js';
 import { $, S, STORE_KEY, loadStore, saveStore } from './state.js';
+import { clearUnread, onTabKey, placeTabs, updateEmpty } from './tabs.js';
 
 /** The page's fixed texts in the chosen language (elements marked with data-i18n…). */
 function translateStatic() {
@@ -33,6 +37,7 @@ function translateStatic() {
 }
 
 export async function boot() {
+  routeFrames(inboundHandlers);
   translateStatic();
   S.stored = loadStore();
   S.anonCounter = S.stored.anon_counter || 0;
@@ -109,14 +114,6 @@ export function enterApp() {
   $('app-view').hidden = false;
   updateEmpty();
 }
-export function logout(message) {
-  S.token = null;
-  client.stop();
-  sessionStorage.removeItem(STORE_KEY);
-  if (message) sessionStorage.setItem(`${STORE_KEY}.msg`, message);
-  location.reload();
-}
-
 export function wireStatic() {
   $('availability').addEventListener('change', (e) => {
     S.chosenAvailability = e.target.value;

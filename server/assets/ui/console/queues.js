@@ -3,11 +3,12 @@
 
 import { h } from '../shared/dom.js';
 import { alertOf } from './alerts.js';
-import { renderWaits } from './chats.js';
 import { expireRetracts } from './corrections.js';
 import { count, languageName, t } from './i18n.js';
-import { client, send, showError } from './connection.js';
+import { client, send } from './connection.js';
+import { showError } from './notices.js';
 import { $, S, fmtWait, serviceTopic, teamName } from './state.js';
+import { renderWaits } from './tabs.js';
 
 export function onStatus(f) {
   Object.assign(S, f.availability && { availability: f.availability }, f.capacity && { capacity: f.capacity });

@@ -7,11 +7,11 @@
 // with screen readers (which use Insert, CapsLock or Ctrl+Option).
 
 import { toggleForm } from './actions.js';
-import { select } from './chats.js';
 import { openPicker } from './canned.js';
 import { setMode } from './composer.js';
 import { t } from './i18n.js';
 import { $, S } from './state.js';
+import { select } from './tabs.js';
 
 const SHORTCUTS = [
   ['Alt+↓', 'scNext'], ['Alt+↑', 'scPrev'], ['Alt+J', 'scJump'], ['Alt+C', 'scComposer'],

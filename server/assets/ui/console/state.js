@@ -1,10 +1,9 @@
 // The console's state: `S` (the professional, teams, queues, chats), one object per chat
 // (`newChat`) with its own letter and colour, the session store (`luukku.console.v1`: what a
-// reload needs) and the small formatting helpers the views share.
+// reload needs) and the small formatting helpers the views share. The bottom layer: it imports
+// only the texts, so every other module can use it without a cycle.
 
-import { Outbox } from '../shared/outbox.js';
 import { locale, t } from './i18n.js';
-import { client } from './connection.js';
 
 export const STORE_KEY = 'luukku.console.v1';
 export const PALETTE = 8;
@@ -59,15 +58,11 @@ export const S = {
   retractWindow: 0,  // seconds a professional may take back their own message (welcome)
 };
 
-/** A chat's sends (messages and notes) awaiting their ack, sent again after a reconnect. */
-function chatOutbox(id) {
-  return new Outbox(client,
-    (p) => ({ type: p.kind === 'note' ? 'note' : 'send', conversation: id, client_msg_id: p.id, body: p.body }),
-    (p) => ({ kind: p.kind, conversation: id, cmid: p.id }));
-}
-
-/** One conversation: its messages by seq, pending sends, draft (in its textarea), unread. */
-export function newChat(id) {
+/**
+ * One conversation: its messages by seq, pending sends (`pending`, the chat's outbox from the
+ * connection), draft (in its textarea), unread.
+ */
+export function newChat(id, pending) {
   const saved = (S.stored.labels || {})[id] || {};
   const c = {
     id, uid: ++S.uid, info: {}, status: 'open', reason: null,
@@ -75,7 +70,7 @@ export function newChat(id) {
     colour: 0, anonNo: saved.anon || 0,
     events: new Map(), minSeq: Infinity, maxSeq: 0,
     seenSeq: (S.stored.last_seq || {})[id] || 0,
-    pending: chatOutbox(id), unread: saved.unread || 0, alert: false, readSent: 0, clientRead: 0,
+    pending, unread: saved.unread || 0, alert: false, readSent: 0, clientRead: 0,
     historyDone: false, loading: false, loaded: false, retracted: new Set(),
     typingOut: false, typingTimer: null, typingInTimer: null, draftTimer: null, el: {},
   };

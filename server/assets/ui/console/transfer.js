@@ -1,31 +1,15 @@
 // Transferring a chat to a team or a named colleague, with a note for the receiver. Team names,
-// and colleagues with their presence and load, come from the server's `colleagues` reply
-// (asked on welcome and again whenever the form opens); the colleague list follows the chosen
-// team. Nothing is preselected: a transfer goes where the professional chose, never to a default.
+// and colleagues with their presence and load, come from colleagues.js; the colleague list
+// follows the chosen team. Nothing is preselected: a transfer goes where the professional
+// chose, never to a default.
 
 import { h } from '../shared/dom.js';
 import { toggleForm } from './actions.js';
-import { renderHeader, setNotice } from './chats.js';
-import { send, showError } from './connection.js';
-import { nameQueues } from './queues.js';
-import { lang, t } from './i18n.js';
+import { colleagues, transferTeams } from './colleagues.js';
+import { send } from './connection.js';
+import { t } from './i18n.js';
+import { setNotice, showError } from './notices.js';
 import { S, chatTitle, proName, teamName } from './state.js';
-
-/** Asks the server for teams and colleagues (the reply is `onColleagues`). */
-export function askColleagues() {
-  send({ type: 'colleagues', lang: lang() }, { kind: 'colleagues' });
-}
-export function onColleagues(f) {
-  S.teamNames = Object.fromEntries((f.teams || []).map((x) => [x.id, x.name || x.id]));
-  S.teamList = (f.teams || []).map((x) => x.id);
-  S.colleagues = (f.professionals || []).filter((p) => p.id !== S.meId);
-  for (const c of S.chats.values()) { fillTransferOptions(c); renderHeader(c); }
-  nameQueues();
-}
-
-const teams = () => (S.teamList && S.teamList.length ? S.teamList : S.teams.length ? S.teams : (S.me ? S.me.teams : []));
-/** Colleagues with presence and load, from `colleagues`; else the demo list (no presence). */
-const colleagues = () => S.colleagues || (S.pros || []).filter((p) => p.id !== S.meId);
 
 export function transferForm(c) {
   const id = (n) => `${n}-${c.uid}`;
@@ -55,8 +39,8 @@ export function fillTransferOptions(c) {
   const team = f.querySelector('[data-testid="transfer-team"]');
   const chosen = team.value;
   team.replaceChildren(h('option', { value: '', text: t('chooseTeam') }),
-    ...teams().map((x) => h('option', { value: x, text: teamName(x) })));
-  team.value = teams().includes(chosen) ? chosen : '';
+    ...transferTeams().map((x) => h('option', { value: x, text: teamName(x) })));
+  team.value = transferTeams().includes(chosen) ? chosen : '';
   fillColleagues(c);
 }
 

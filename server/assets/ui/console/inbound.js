@@ -1,0 +1,94 @@
+// What each incoming frame does: the table main.js hands to the connection (`routeFrames`), and
+// the frames whose handling reaches across several views (welcome, errors, colleagues, release).
+// It sits above all views and below main.js only, so the views never need to import each other
+// to react to the server.
+
+import { askCanned, onCanned } from './canned.js';
+import { ensureChat, onAssigned, onReleased, release, renderHeader, setChatStatus } from './chats.js';
+import { askColleagues, storeColleagues } from './colleagues.js';
+import { failPending, onAck, onRead, onTyping, restorePending } from './composer.js';
+import { send, showOffline } from './connection.js';
+import { retractFailed } from './corrections.js';
+import { onEvent, onHistory } from './events.js';
+import { onHandedBack, releaseFailed } from './leaving.js';
+import { loadHistory, renderOlder } from './log.js';
+import { errorText, showError } from './notices.js';
+import { nameQueues, onQueue, onStatus, renderQueues, renderStatus } from './queues.js';
+import { $, S, saveStore } from './state.js';
+import { select } from './tabs.js';
+import { fillTransferOptions } from './transfer.js';
+
+export const inboundHandlers = {
+  welcome: onWelcome, status: onStatus, queue_snapshot: onQueue, assigned: onAssigned,
+  released: onReleasedOrHandedBack, ack: onAck, message: onEvent, note: onEvent, system: onEvent,
+  history: onHistory, typing: onTyping, read: onRead, error: onError, colleagues: onColleagues, canned: onCanned,
+};
+
+function onWelcome(f) {
+  showOffline(false);
+  S.me = f.professional;
+  S.meId = f.professional.id;
+  S.capacity = f.capacity;
+  S.retractWindow = Number(f.retract_window_s) || 0;
+  $('me').textContent = S.me.name;
+  const listed = new Set();
+  for (const s of f.conversations || []) {
+    listed.add(s.conversation);
+    const c = ensureChat(s.conversation, s);
+    setChatStatus(c, s.status === 'complete' ? 'closed' : 'open');
+    if (!c.loaded) loadHistory(c, s.last_seq + 1);
+  }
+  for (const c of S.chats.values()) if (c.status === 'open' && !listed.has(c.id)) release(c, 'requeued');
+  restorePending();
+  for (const c of S.chats.values()) c.pending.resend();
+  S.stored.last_seq = {};
+  S.stored.pending = {};
+  send({ type: 'subscribe_queue', teams: S.me.teams });
+  askColleagues();
+  askCanned();
+  send({ type: 'status', ...(S.chosenAvailability ? { availability: S.chosenAvailability } : {}) }, { kind: 'status' });
+  renderQueues();
+  if (!S.activeId || !S.chats.has(S.activeId)) {
+    const want = S.stored.active && S.chats.has(S.stored.active) ? S.stored.active : [...S.chats.keys()][0];
+    if (want) select(want);
+  }
+  renderStatus();
+  saveStore();
+}
+
+/** An error answers the request sent with `ctx`: the view that sent it gets it back. */
+function onError(f, ctx) {
+  ctx = ctx || {};
+  const c = S.chats.get(f.conversation || ctx.conversation);
+  if (ctx.kind === 'history' && c) {
+    c.loading = false;
+    if (f.code !== 'internal') c.historyDone = true;
+    return renderOlder(c);
+  }
+  if ((ctx.kind === 'message' || ctx.kind === 'note') && c) {
+    const p = c.pending.get(ctx.cmid);
+    if (p && (f.code === 'internal' || f.code === 'rate_limited')) {
+      return setTimeout(() => p.state === 'sending' && c.pending.has(p.id) && c.pending.transmit(p), 2000);
+    }
+    if (p) failPending(c, p, errorText(f, ctx));
+  }
+  if (ctx.kind === 'status') renderStatus();
+  if (ctx.kind === 'retract' && c) retractFailed(c, ctx.seq);
+  if (ctx.kind === 'release') releaseFailed(ctx.conversation);
+  if (ctx.kind === 'canned' && $('canned-dialog').open) return void ($('canned-error').textContent = errorText(f, ctx));
+  showError(errorText(f, ctx), c, f.code, ctx.kind);
+}
+
+/** Team names and colleagues arrived: transfer forms, pane headers and queue headings use them. */
+function onColleagues(f) {
+  storeColleagues(f);
+  for (const c of S.chats.values()) { fillTransferOptions(c); renderHeader(c); }
+  nameQueues();
+}
+
+/** A chat handed back while logging out counts towards the logout (leaving.js). */
+function onReleasedOrHandedBack(f) {
+  const known = S.chats.has(f.conversation);
+  onReleased(f);
+  if (known && f.reason === 'handed_back') onHandedBack(f.conversation);
+}
