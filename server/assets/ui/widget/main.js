@@ -11,13 +11,13 @@ import { t, tn } from './strings.js';
 import { store, save, rt, active } from './state.js';
 import {
   host, shadow, badge, launcher, titleEl, identityEl, identifyBtn, endChatBtn, headActions, connEl, noticeEl, idName, idErr, idSubmit,
-  idForm, serviceSel, startView, chatView, scroll, leaveBox, leftEl,
+  idForm, idCancel, closeBtn, serviceSel, startView, chatView, scroll, leaveBox, leftEl,
   footer, composer, sendBtn, closedEl, closedHead, closingMsg, rateForm, thanksEl, newChatBtn, panel, root,
 } from './view.js';
 import { client } from './frames.js';
 import { drawPending, stopTyping, maybeSendRead, scrollDown, wireComposer } from './messages.js';
-import { loadServices, checkDemo } from './start.js';
-import { renderQueue, renderLeave, cancelLeave } from './waiting.js';
+import { loadServices, checkDemo, wireStart } from './start.js';
+import { renderQueue, renderLeave, cancelLeave, wireLeave } from './waiting.js';
 
 export function openIdentify() {
   idForm.hidden = false;
@@ -173,8 +173,15 @@ function onPanelKey(e) {
 }
 
 function init() {
+  launcher.addEventListener('click', () => setOpen(!store.open, true));
+  closeBtn.addEventListener('click', () => setOpen(false, true));
+  identifyBtn.addEventListener('click', openIdentify);
+  idForm.addEventListener('submit', submitIdentify);
+  idCancel.addEventListener('click', () => closeIdentify(true));
   root.addEventListener('keydown', onPanelKey);
   wireComposer();
+  wireStart();
+  wireLeave();
   document.body.appendChild(host);
   store.pending.forEach(drawPending);
   render();

@@ -76,6 +76,13 @@ function stopTick() {
 }
 
 // Leaving.
+/** The ways out: "Leave the queue", "End chat" and the question they ask first. */
+export function wireLeave() {
+  leaveBtn.addEventListener('click', askLeave);
+  endChatBtn.addEventListener('click', askLeave);
+  leaveYes.addEventListener('click', confirmLeave);
+  leaveNo.addEventListener('click', () => cancelLeave(true));
+}
 function leaving() { return store.status === 'queued' ? 'queue' : 'chat'; }
 
 /** Draws the confirm step, the "End chat" button and the view after leaving. */
