@@ -8,9 +8,10 @@ import { cfg } from './config.js';
 import { t } from './strings.js';
 import { store, save, seen, own, rt, active } from './state.js';
 import { fieldsEl, logEl } from './view.js';
+import { render } from './render.js';
+import { renderBadge, renderConn, notice, panelHasFocus } from './indicators.js';
 import { row, confirmOwn, failOwn, markRead, maybeSendRead, showTyping, isVisible, withdraw } from './messages.js';
 import { sendStart, sendFeedback, abandonStart, resetToStart, resetRating, findService } from './start.js';
-import { render, renderBadge, renderConn, notice, panelHasFocus } from './main.js';
 import { queueFrom, finishLeave, leaveKind, leaveRefused } from './waiting.js';
 
 export const client = new Client({

@@ -8,7 +8,7 @@ import { t } from './strings.js';
 import { store, save, seen, own, rt, MAX_BODY } from './state.js';
 import { scroll, logEl, typingEl, composer, footer } from './view.js';
 import { client, send, outbox, savePending } from './frames.js';
-import { renderBadge, notice } from './main.js';
+import { renderBadge, notice } from './indicators.js';
 
 export function fmtTime(at) {
   const d = at ? new Date(at) : new Date();

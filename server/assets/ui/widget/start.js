@@ -11,8 +11,9 @@ import {
   radios, rateForm, rateErr, rateComment, titleEl, newChatBtn, startAgainBtn,
 } from './view.js';
 import { client, send, outbox } from './frames.js';
+import { render } from './render.js';
+import { renderBadge, notice } from './indicators.js';
 import { showTyping } from './messages.js';
-import { render, renderBadge, notice } from './main.js';
 
 /** The start form's and the closed view's controls. */
 export function wireStart() {

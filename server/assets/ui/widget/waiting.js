@@ -9,8 +9,9 @@ import {
   leaveBox, leaveQ, leaveYes, leaveNo, endChatBtn, leftEl, leftHead, composer, footer,
 } from './view.js';
 import { send, outbox } from './frames.js';
+import { render } from './render.js';
+import { notice, panelHasFocus } from './indicators.js';
 import { row, failOwn, stopTyping, showTyping } from './messages.js';
-import { render, notice, panelHasFocus } from './main.js';
 
 const TICK_MS = 15000;
 
@@ -47,7 +48,7 @@ function fmtWaited(s) {
 /** Sets a text only when it changed, so that live regions announce changes, not ticks. */
 function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
 
-/** Draws the queue view; called by render() with whether the patient is waiting. */
+/** Draws the queue view; called by panel.js's drawPanel() with whether the patient is waiting. */
 export function renderQueue(waiting) {
   queueEl.hidden = !waiting;
   if (!waiting) return stopTick();
