@@ -8,7 +8,7 @@ import { cfg } from './config.js';
 import { t } from './strings.js';
 import { store, save, rt } from './state.js';
 import { identifyBtn, idForm, idName, idErr, idSubmit, idCancel, footer, composer, titleEl } from './view.js';
-import { client } from './frames.js';
+import { client } from './connection.js';
 
 /** The "Identify" button and its form. */
 export function wireIdentify() {

@@ -6,7 +6,7 @@ import { h } from '../shared/dom.js';
 import { t, tn } from './strings.js';
 import { store, rt, active } from './state.js';
 import { shadow, panel, badge, connEl, noticeEl } from './view.js';
-import { client } from './frames.js';
+import { client } from './connection.js';
 
 export function notice(text) {
   clearTimeout(rt.noticeTimer);

@@ -1,19 +1,35 @@
 // The chat widget for patients (docs/ui.md), mounted by the /widget.js loader. This module
-// only wires the widget together and starts it up, and no module imports it: the panel is
-// drawn by panel.js (the others reach it through render.js), the badge, page title, notice
-// and connection line by indicators.js, the demo identification is identify.js's.
+// is the top of the widget's import graph: it wires the modules together and starts up.
+// Each module imports only modules listed before it here, so there are no import cycles:
+//
+//   config, strings, styles, state   the script tag's attributes, texts, CSS, the stored state
+//   view                             the DOM, built once, without behaviour
+//   connection                       the protocol client, sends, the outbox; draws nothing
+//   render                           the redraw hook (render() → panel.drawPanel)
+//   indicators                       unread badge and page title, notice, connection line
+//   messages                         the message log and the composer
+//   start, waiting, identify         start form, closing and rating; the queue and leaving;
+//                                    the demo identification
+//   panel                            the whole panel drawn from the state; open and close
+//   inbound                          what each frame from the server does
+//
+// Where a lower module needs a higher one, it is handed in from here: render.js gets
+// drawPanel, connection.js gets the frame handlers, and each module wires its own controls.
 
 import { store, active } from './state.js';
 import { host, shadow, launcher, closeBtn, idForm, leaveBox, root } from './view.js';
-import { client } from './frames.js';
+import { client, listen } from './connection.js';
 import { setRenderer } from './render.js';
+import { renderConn } from './indicators.js';
 import { drawPending, maybeSendRead, wireComposer } from './messages.js';
 import { checkDemo, wireStart } from './start.js';
 import { cancelLeave, wireLeave } from './waiting.js';
 import { closeIdentify, wireIdentify } from './identify.js';
 import { drawPanel, setOpen } from './panel.js';
+import { onFrame } from './inbound.js';
 
 setRenderer(drawPanel);
+listen({ onFrame: onFrame, onState: renderConn });
 
 function onPanelKey(e) {
   if (e.key !== 'Escape' || !store.open) return;

@@ -7,7 +7,7 @@ import { cfg } from './config.js';
 import { t } from './strings.js';
 import { store, save, seen, own, rt, MAX_BODY } from './state.js';
 import { scroll, logEl, typingEl, composer, footer } from './view.js';
-import { client, send, outbox, savePending } from './frames.js';
+import { client, send, outbox, savePending } from './connection.js';
 import { renderBadge, notice } from './indicators.js';
 
 export function fmtTime(at) {

@@ -10,7 +10,7 @@ import {
   shadow, serviceSel, fieldsEl, startStatus, startForm, startView, qTitle, logEl,
   radios, rateForm, rateErr, rateComment, titleEl, newChatBtn, startAgainBtn,
 } from './view.js';
-import { client, send, outbox } from './frames.js';
+import { client, send, outbox } from './connection.js';
 import { render } from './render.js';
 import { renderBadge, notice } from './indicators.js';
 import { showTyping } from './messages.js';

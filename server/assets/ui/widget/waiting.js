@@ -8,7 +8,7 @@ import {
   queueEl, qTitle, qDetails, qPos, qWait, qWaitRow, qUnstaffed, qWaited, queueNote, leaveBtn,
   leaveBox, leaveQ, leaveYes, leaveNo, endChatBtn, leftEl, leftHead, composer, footer,
 } from './view.js';
-import { send, outbox } from './frames.js';
+import { send, outbox } from './connection.js';
 import { render } from './render.js';
 import { notice, panelHasFocus } from './indicators.js';
 import { row, failOwn, stopTyping, showTyping } from './messages.js';
