@@ -6,9 +6,9 @@ import { uuid } from '../shared/ids.js';
 import { cfg } from './config.js';
 import { t } from './strings.js';
 import { store, save, seen, own, rt, MAX_BODY } from './state.js';
-import { scroll, logEl, typingEl, composer } from './view.js';
-import { client, send, outbox, savePending } from './frames.js';
-import { renderBadge, notice } from './main.js';
+import { scroll, logEl, typingEl, composer, footer } from './view.js';
+import { client, send, outbox, savePending } from './connection.js';
+import { renderBadge, notice } from './indicators.js';
 
 export function fmtTime(at) {
   const d = at ? new Date(at) : new Date();
@@ -128,6 +128,7 @@ export function autosize() {
   composer.style.height = Math.min(composer.scrollHeight + 4, 140) + 'px';
 }
 export function wireComposer() {
+  footer.addEventListener('submit', (e) => { e.preventDefault(); sendMessage(); composer.focus(); });
   composer.addEventListener('input', onComposerInput);
   composer.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {

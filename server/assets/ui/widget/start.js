@@ -8,11 +8,21 @@ import { t } from './strings.js';
 import { store, save, resetStore, seen, own, rt } from './state.js';
 import {
   shadow, serviceSel, fieldsEl, startStatus, startForm, startView, qTitle, logEl,
-  radios, rateErr, rateComment, titleEl,
+  radios, rateForm, rateErr, rateComment, titleEl, newChatBtn, startAgainBtn,
 } from './view.js';
-import { client, send, outbox } from './frames.js';
+import { client, send, outbox } from './connection.js';
+import { render } from './render.js';
+import { renderBadge, notice } from './indicators.js';
 import { showTyping } from './messages.js';
-import { render, renderBadge, notice } from './main.js';
+
+/** The start form's and the closed view's controls. */
+export function wireStart() {
+  serviceSel.addEventListener('change', () => { renderFields(); });
+  startForm.addEventListener('submit', submitStart);
+  rateForm.addEventListener('submit', submitRating);
+  newChatBtn.addEventListener('click', () => resetToStart(false));
+  startAgainBtn.addEventListener('click', () => resetToStart(false));
+}
 
 export function findService(id) { return (rt.services || []).filter((s) => s && s.id === id)[0] || null; }
 

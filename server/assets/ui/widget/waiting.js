@@ -8,9 +8,10 @@ import {
   queueEl, qTitle, qDetails, qPos, qWait, qWaitRow, qUnstaffed, qWaited, queueNote, leaveBtn,
   leaveBox, leaveQ, leaveYes, leaveNo, endChatBtn, leftEl, leftHead, composer, footer,
 } from './view.js';
-import { send, outbox } from './frames.js';
+import { send, outbox } from './connection.js';
+import { render } from './render.js';
+import { notice, panelHasFocus } from './indicators.js';
 import { row, failOwn, stopTyping, showTyping } from './messages.js';
-import { render, notice, panelHasFocus } from './main.js';
 
 const TICK_MS = 15000;
 
@@ -47,7 +48,7 @@ function fmtWaited(s) {
 /** Sets a text only when it changed, so that live regions announce changes, not ticks. */
 function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
 
-/** Draws the queue view; called by render() with whether the patient is waiting. */
+/** Draws the queue view; called by panel.js's drawPanel() with whether the patient is waiting. */
 export function renderQueue(waiting) {
   queueEl.hidden = !waiting;
   if (!waiting) return stopTick();
@@ -76,6 +77,13 @@ function stopTick() {
 }
 
 // Leaving.
+/** The ways out: "Leave the queue", "End chat" and the question they ask first. */
+export function wireLeave() {
+  leaveBtn.addEventListener('click', askLeave);
+  endChatBtn.addEventListener('click', askLeave);
+  leaveYes.addEventListener('click', confirmLeave);
+  leaveNo.addEventListener('click', () => cancelLeave(true));
+}
 function leaving() { return store.status === 'queued' ? 'queue' : 'chat'; }
 
 /** Draws the confirm step, the "End chat" button and the view after leaving. */

@@ -1,53 +1,19 @@
-// The widget's connection (the shared protocol client) and what it does with each frame from
-// /ws/client: welcome, queued/queue, message and system events (drawn once each, by seq),
-// acks, typing, read receipts, closed, errors.
+// What the widget does with each frame from /ws/client: welcome, queued/queue, message and
+// system events (drawn once each, by seq), acks, typing, read receipts, closed, errors.
+// connection.js delivers the frames here because main.js hands it onFrame; this module sits
+// above the views it updates (start, waiting, messages) and imports them directly.
 
-import { Client } from '../shared/client.js';
-import { Outbox } from '../shared/outbox.js';
-import { cfg } from './config.js';
 import { t } from './strings.js';
-import { store, save, seen, own, rt, active } from './state.js';
+import { store, save, seen, own, rt } from './state.js';
 import { fieldsEl, logEl } from './view.js';
+import { outbox } from './connection.js';
+import { render } from './render.js';
+import { renderBadge, notice, panelHasFocus } from './indicators.js';
 import { row, confirmOwn, failOwn, markRead, maybeSendRead, showTyping, isVisible, withdraw } from './messages.js';
 import { sendStart, sendFeedback, abandonStart, resetToStart, resetRating, findService } from './start.js';
-import { render, renderBadge, renderConn, notice, panelHasFocus } from './main.js';
 import { queueFrom, finishLeave, leaveKind, leaveRefused } from './waiting.js';
 
-export const client = new Client({
-  url: cfg.wsUrl,
-  hello: () => {
-    const hello = { type: 'hello', resume: [] };
-    if (store.token) hello.token = store.token;
-    if (store.conversation) {
-      hello.resume.push({ conversation: store.conversation, resume_token: store.resume_token, after_seq: rt.replayAll ? 0 : store.last_seq });
-    }
-    return hello;
-  },
-  onFrame: (f, ctx) => onFrame(f, ctx),
-  onClose: (code) => {
-    if (code === 4401) { store.token = null; store.identity = null; save(); } // identification expired
-    return true;
-  },
-  shouldReconnect: active,
-  onState: () => renderConn(),
-});
-
-/** Sends a frame; with `kind`, its reply (ack or error) is matched back to {kind, id}. */
-export function send(frame, kind, id) {
-  return client.send(frame, kind ? { kind: kind, id: id } : undefined);
-}
-
-/** The patient's messages not yet acknowledged, sent again after a reconnect with their own id. */
-export const outbox = new Outbox(client,
-  (p) => ({ type: 'send', conversation: store.conversation, client_msg_id: p.id, body: p.body }));
-store.pending.forEach((p) => outbox.keep(p));
-
-/** The pending messages as they are persisted for a reload. */
-export function savePending() {
-  store.pending = [...outbox.values()].map((p) => ({ id: p.id, body: p.body, at: p.at }));
-  save();
-}
-
+/** Every inbound frame, with the context its request was sent with (for replies). */
 export function onFrame(f, ctx) {
   if (f.type === 'welcome') return onWelcome(f);
   if (f.type === 'queued') return onQueued(f);

@@ -1,0 +1,88 @@
+// The panel as a whole: drawPanel() draws it from the state (which view shows, the composer,
+// the closed and left views, the header's buttons, and where the focus goes when the focused
+// control is hidden), and setOpen() opens and closes it. Modules below reach drawPanel()
+// through render.js, so this one may import every view it draws.
+
+import { t } from './strings.js';
+import { store, save, rt, active } from './state.js';
+import {
+  shadow, launcher, titleEl, identityEl, identifyBtn, endChatBtn, headActions, idForm,
+  serviceSel, startView, chatView, scroll, leaveBox, leftEl, footer, composer, sendBtn,
+  closedEl, closedHead, closingMsg, rateForm, thanksEl, newChatBtn, panel, root,
+} from './view.js';
+import { renderBadge, renderConn, panelHasFocus } from './indicators.js';
+import { stopTyping, maybeSendRead, scrollDown } from './messages.js';
+import { loadServices, checkDemo } from './start.js';
+import { renderQueue, renderLeave } from './waiting.js';
+
+export function drawPanel() {
+  const inChat = active() || !!rt.left;
+  const st = store.status;
+  const complete = st === 'complete';
+  const showClosed = inChat && complete && (rt.closedReady || store.closing !== null);
+  const focusIn = panelHasFocus();
+  const a = shadow.activeElement;
+  const typingInField = a && /^(TEXTAREA|INPUT|SELECT)$/.test(a.tagName);
+  const footerWasHidden = footer.hidden || composer.disabled;
+  const leaveWasHidden = leaveBox.hidden;
+  const closedWasHidden = closedEl.hidden;
+  const rateWasShown = !rateForm.hidden;
+
+  startView.hidden = inChat;
+  chatView.hidden = !inChat;
+  if (inChat) { scroll.setAttribute('tabindex', '0'); scroll.setAttribute('role', 'region'); scroll.setAttribute('aria-label', t('conversation')); }
+  else { scroll.removeAttribute('tabindex'); scroll.removeAttribute('role'); scroll.removeAttribute('aria-label'); }
+
+  const waiting = active() && (st === 'starting' || st === 'queued');
+  renderLeave();
+  renderQueue(waiting);
+
+  // The patient may write while waiting: the professional reads it on taking the chat.
+  footer.hidden = !active() || !st || st === 'starting';
+  const locked = complete && showClosed;
+  composer.disabled = sendBtn.disabled = locked || st === 'starting';
+  composer.placeholder = locked ? t('composerEnded') : st === 'queued' ? t('composerPhQueued') : t('composerPh');
+  composer.setAttribute('aria-describedby', st === 'queued' ? 'lk-queue-note lk-hint' : 'lk-hint');
+  if (locked) stopTyping();
+
+  closedEl.hidden = !showClosed || !!rt.left;
+  closingMsg.textContent = store.closing || t('closedDefault');
+  rateForm.hidden = store.rated;
+  thanksEl.textContent = store.rated ? t('rateThanks') : '';
+  newChatBtn.hidden = !store.rated;
+
+  identifyBtn.hidden = !(rt.demo && store.conversation && !complete && !store.identity);
+  if (identifyBtn.hidden) idForm.hidden = true;
+  headActions.hidden = identifyBtn.hidden && endChatBtn.hidden;
+  identityEl.hidden = !store.identity;
+  identityEl.textContent = store.identity ? t('identified', { name: store.identity }) : '';
+  renderConn();
+
+  if (focusIn && !leaveWasHidden && leaveBox.hidden && !leftEl.hidden) return; // finishLeave moves focus
+  if (focusIn && showClosed && rateWasShown && store.rated) thanksEl.focus();
+  else if (focusIn && showClosed && closedWasHidden) { closedHead.focus(); closedEl.scrollIntoView({ block: 'nearest' }); }
+  else if (focusIn && footerWasHidden && !footer.hidden && !composer.disabled && !typingInField) composer.focus();
+  else if (focusIn && !panelHasFocus()) titleEl.focus(); // the focused control was hidden
+}
+
+export function setOpen(open, moveFocus) {
+  store.open = open;
+  save();
+  panel.hidden = !open;
+  root.classList.toggle('is-open', open);
+  launcher.setAttribute('aria-expanded', String(open));
+  renderBadge();
+  if (!open) {
+    if (moveFocus) launcher.focus();
+    return;
+  }
+  checkDemo();
+  if (!active()) loadServices();
+  maybeSendRead();
+  scrollDown();
+  if (!moveFocus) return;
+  if (!active()) (rt.servicesState === 'ok' ? serviceSel : titleEl).focus();
+  else if (!closedEl.hidden && !store.rated) closedHead.focus();
+  else if (!footer.hidden && !composer.disabled) composer.focus();
+  else titleEl.focus();
+}
