@@ -122,6 +122,18 @@ impl QueueTicket {
     }
 }
 
+/// Where a conversation stands in its queue, as the client is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    /// 1-based.
+    pub position: u32,
+    pub estimated_wait_s: u64,
+    /// Somebody of the team is logged in and available.
+    pub staffed: bool,
+    /// Seconds since it entered this queue.
+    pub waited_s: u64,
+}
+
 /// Why a conversation goes back to its team queue from a professional.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequeueReason {
@@ -235,7 +247,7 @@ enum Cmd {
         limit: u32,
     },
     QueuePosition {
-        place: crate::routing::queue::Place,
+        place: Place,
     },
     Ticket {
         reply: Reply<QueueTicket>,
@@ -465,7 +477,7 @@ impl ConversationHandle {
     }
 
     /// Tells waiting clients their place in the queue (never blocks the router).
-    pub fn queue_position(&self, place: crate::routing::queue::Place) {
+    pub fn queue_position(&self, place: Place) {
         let _ = self.tx.try_send(Cmd::QueuePosition { place });
     }
 

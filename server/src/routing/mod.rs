@@ -41,7 +41,7 @@ pub struct ConnectReply {
     pub attaches: Vec<oneshot::Receiver<Result<ConversationSummary, ConvError>>>,
 }
 
-pub use queue::Place;
+pub use crate::conversation::Place;
 
 enum RouterCmd {
     Enqueue {

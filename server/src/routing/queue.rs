@@ -3,7 +3,7 @@
 //! queue's stall (no assignment for a while) implies.
 
 use crate::conversation::view::client_alias;
-use crate::conversation::QueueTicket;
+use crate::conversation::{Place, QueueTicket};
 use crate::organisation::Routing;
 use console_protocol::{ConversationId, ProfessionalId, QueueEntry};
 use std::collections::VecDeque;
@@ -26,18 +26,6 @@ pub struct Waiting {
     pub told: Option<Place>,
     /// The start of the client's latest message while waiting.
     pub preview: Option<String>,
-}
-
-/// Where a conversation stands in its queue, as the client is told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Place {
-    /// 1-based.
-    pub position: u32,
-    pub estimated_wait_s: u64,
-    /// Somebody of the team is logged in and available.
-    pub staffed: bool,
-    /// Seconds since it entered this queue.
-    pub waited_s: u64,
 }
 
 /// How much an estimate must move before the client is told again.
