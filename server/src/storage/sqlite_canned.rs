@@ -11,36 +11,23 @@ pub(super) fn save(
     r: &PersonalCanned,
     replace: bool,
 ) -> Result<(), StorageError> {
-    if !replace {
-        conn.prepare_cached(
-            "INSERT INTO canned_responses (id, professional, code, title, lang, body, \
-             updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            r.id,
-            r.professional.as_str(),
-            r.code,
-            r.title,
-            r.lang,
-            r.body,
-            r.updated_at_ms
-        ])?;
-        return Ok(());
-    }
-    let changed = conn
-        .prepare_cached(
-            "UPDATE canned_responses SET code = ?3, title = ?4, lang = ?5, body = ?6, \
-             updated_at_ms = ?7 WHERE id = ?1 AND professional = ?2",
-        )?
-        .execute(params![
-            r.id,
-            r.professional.as_str(),
-            r.code,
-            r.title,
-            r.lang,
-            r.body,
-            r.updated_at_ms
-        ])?;
+    // Both statements take the same parameters; an update must hit the professional's own row.
+    let sql = if replace {
+        "UPDATE canned_responses SET code = ?3, title = ?4, lang = ?5, body = ?6, \
+         updated_at_ms = ?7 WHERE id = ?1 AND professional = ?2"
+    } else {
+        "INSERT INTO canned_responses (id, professional, code, title, lang, body, \
+         updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    };
+    let changed = conn.prepare_cached(sql)?.execute(params![
+        r.id,
+        r.professional.as_str(),
+        r.code,
+        r.title,
+        r.lang,
+        r.body,
+        r.updated_at_ms
+    ])?;
     if changed == 0 {
         return Err(StorageError::NotFound(format!("canned response {}", r.id)));
     }
