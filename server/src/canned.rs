@@ -2,12 +2,14 @@
 //! the organisation configuration, one entry per language, then their own from storage; and the
 //! rules a personal response must meet. The console fills the placeholders before inserting.
 
+pub mod code;
+
+pub use code::{check_code, MAX_CODE_CHARS};
+
 use crate::organisation::Organisation;
 use crate::storage::PersonalCanned;
 use console_protocol::{CannedResponse, CannedSave, CannedScope, TeamId};
 
-/// Longest code, in characters.
-pub const MAX_CODE_CHARS: usize = 32;
 /// Longest title, in characters.
 pub const MAX_TITLE_CHARS: usize = 100;
 /// Longest body, in characters.
@@ -20,20 +22,6 @@ pub const MAX_PERSONAL: usize = 200;
 /// buffer for writing even when JSON doubles every byte (`"` → `\"`); 200 long responses in
 /// 4-byte characters would not.
 pub const MAX_PERSONAL_BYTES: usize = 256 * 1024;
-
-/// A code is 1–32 characters of `a-z`, `0-9`, `_` and `-` (typed after a `/` in the composer).
-pub fn check_code(code: &str) -> Result<(), String> {
-    if code.is_empty() || code.chars().count() > MAX_CODE_CHARS {
-        return Err(format!("code must be 1-{MAX_CODE_CHARS} characters"));
-    }
-    if !code
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-    {
-        return Err("code may hold only a-z, 0-9, _ and -".to_owned());
-    }
-    Ok(())
-}
 
 /// Checks a personal response before it is stored; the message names the problem.
 pub fn check_personal(org: &Organisation, save: &CannedSave) -> Result<(), String> {

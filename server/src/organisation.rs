@@ -250,7 +250,7 @@ impl Organisation {
             t.name.check(&format!("team {} name", t.id), langs)?;
             for (i, c) in t.canned.iter().enumerate() {
                 let what = format!("team {} canned response {:?}", t.id, c.code);
-                crate::canned::check_code(&c.code).map_err(|e| format!("{what}: {e}"))?;
+                crate::canned::code::check_code(&c.code).map_err(|e| format!("{what}: {e}"))?;
                 if t.canned[..i].iter().any(|o| o.code == c.code) {
                     return Err(format!("{what}: the code is used twice"));
                 }
