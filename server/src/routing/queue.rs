@@ -26,6 +26,8 @@ pub struct Waiting {
     pub told: Option<Place>,
     /// The start of the client's latest message while waiting.
     pub preview: Option<String>,
+    /// The client's alias, derived once (every snapshot lists it).
+    alias: String,
 }
 
 /// How much an estimate must move before the client is told again.
@@ -65,6 +67,7 @@ impl TeamQueue {
         self.remove(&ticket.conversation);
         let key = |w: &Waiting| (-w.ticket.priority, w.ticket.queued_at_ms);
         let new = Waiting {
+            alias: client_alias(&ticket.conversation),
             ticket,
             since,
             told: None,
@@ -147,6 +150,11 @@ impl TeamQueue {
     /// taken to last at least as long as the stall so far: a client at place 1 who has
     /// waited 3 minutes with everybody busy is not told "about 2 minutes" again.
     pub fn estimate_wait_s(&self, position: u32, now: Instant, servers: usize) -> u64 {
+        (self.seconds_per_place(now, servers) * f64::from(position)).round() as u64
+    }
+
+    /// What one place in the queue is expected to take now (see [`Self::estimate_wait_s`]).
+    fn seconds_per_place(&self, now: Instant, servers: usize) -> f64 {
         let per_assignment = match (self.assignments.front(), self.assignments.len()) {
             (Some(first), n) if n >= 3 => {
                 let span = now.duration_since(*first).max(Duration::from_secs(1));
@@ -154,8 +162,7 @@ impl TeamQueue {
             }
             _ => DEFAULT_SECONDS_PER_ASSIGNMENT / servers.max(1) as f64,
         };
-        let per_place = per_assignment.max(self.stall(now).as_secs_f64());
-        (per_place * f64::from(position)).round() as u64
+        per_assignment.max(self.stall(now).as_secs_f64())
     }
 
     /// How long the queue has gone without an assignment while somebody waited.
@@ -173,13 +180,23 @@ impl TeamQueue {
     /// The place of the entry at index `i`.
     pub fn place_at(&self, i: usize, now: Instant, servers: usize) -> Option<Place> {
         let w = self.entries.get(i)?;
-        let position = i as u32 + 1;
-        Some(Place {
-            position,
-            estimated_wait_s: self.estimate_wait_s(position, now, servers),
-            staffed: servers > 0,
-            waited_s: now.saturating_duration_since(w.since).as_secs(),
-        })
+        Some(place(
+            i,
+            w,
+            self.seconds_per_place(now, servers),
+            now,
+            servers,
+        ))
+    }
+
+    /// The place of every entry, in order (the estimate's inputs read once, not per entry).
+    pub fn places(&self, now: Instant, servers: usize) -> Vec<Place> {
+        let per_place = self.seconds_per_place(now, servers);
+        self.entries
+            .iter()
+            .enumerate()
+            .map(|(i, w)| place(i, w, per_place, now, servers))
+            .collect()
     }
 
     /// The console's view of the queue.
@@ -196,10 +213,21 @@ impl TeamQueue {
                 priority: w.ticket.priority,
                 contact_s: Some((now_ms - w.ticket.contact_at_ms).max(0) as u64 / 1000),
                 lang: w.ticket.lang.clone(),
-                alias: Some(client_alias(&w.ticket.conversation)),
+                alias: Some(w.alias.clone()),
                 preview: w.preview.clone(),
             })
             .collect()
+    }
+}
+
+/// The place of entry `w` at index `i`, one place taking `per_place` seconds.
+fn place(i: usize, w: &Waiting, per_place: f64, now: Instant, servers: usize) -> Place {
+    let position = i as u32 + 1;
+    Place {
+        position,
+        estimated_wait_s: (per_place * f64::from(position)).round() as u64,
+        staffed: servers > 0,
+        waited_s: now.saturating_duration_since(w.since).as_secs(),
     }
 }
 

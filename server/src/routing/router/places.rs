@@ -63,12 +63,11 @@ impl Router {
             return;
         };
         let now = Instant::now();
-        let places: Vec<Option<Place>> =
-            (0..q.len()).map(|i| q.place_at(i, now, servers)).collect();
+        let places = q.places(now, servers);
         for (w, place) in q.entries_mut().iter_mut().zip(places) {
-            let Some(place) = place.filter(|p| p.worth_telling(w.told)) else {
+            if !place.worth_telling(w.told) {
                 continue;
-            };
+            }
             w.told = Some(place);
             if let Some(h) = self.hub.get(&w.ticket.conversation) {
                 h.queue_position(place);
