@@ -128,19 +128,7 @@ impl RouterHandle {
         open: Vec<ConversationRecord>,
         cancel: CancellationToken,
     ) -> Self {
-        let (tx, rx) = mpsc::channel(ROUTER_MAILBOX);
-        let weak = tx.downgrade();
-        Router::spawn(
-            rx,
-            weak,
-            hub,
-            org,
-            metrics,
-            grace,
-            max_capacity,
-            open,
-            cancel,
-        );
+        let tx = Router::spawn(hub, org, metrics, grace, max_capacity, open, cancel);
         RouterHandle { tx }
     }
 

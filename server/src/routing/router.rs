@@ -53,11 +53,9 @@ fn error(
 }
 
 impl Router {
-    /// Builds the router, restores `open` conversations and runs it on its own task.
-    #[allow(clippy::too_many_arguments)]
+    /// Builds the router, restores `open` conversations and runs it on its own task; returns
+    /// its mailbox.
     pub(super) fn spawn(
-        rx: mpsc::Receiver<RouterCmd>,
-        tx: mpsc::WeakSender<RouterCmd>,
         hub: Arc<Hub>,
         org: Arc<Organisation>,
         metrics: Arc<Metrics>,
@@ -65,10 +63,11 @@ impl Router {
         max_capacity: u32,
         open: Vec<ConversationRecord>,
         cancel: CancellationToken,
-    ) {
+    ) -> mpsc::Sender<RouterCmd> {
+        let (tx, rx) = mpsc::channel(ROUTER_MAILBOX);
         let mut router = Router {
             rx,
-            tx,
+            tx: tx.downgrade(),
             teams: org
                 .teams
                 .iter()
@@ -89,6 +88,7 @@ impl Router {
         };
         router.restore(open);
         tokio::spawn(async move { router.run(cancel).await });
+        tx
     }
 
     fn restore(&mut self, open: Vec<ConversationRecord>) {
