@@ -1,0 +1,228 @@
+//! Starting a conversation: the service's rules checked (topic, team, required answers,
+//! opening hours), a retried `start` recognised by its `client_ref`, the conversation stored
+//! and queued, and the `queued` reply with the client's place.
+
+use super::*;
+
+impl ClientSession {
+    pub(super) async fn start<S>(
+        &mut self,
+        conn: &mut Conn<S>,
+        req: Option<String>,
+        start: Start,
+    ) -> Io
+    where
+        S: Sink<Message, Error = WsError> + Unpin,
+    {
+        let ctx = conn.ctx.clone();
+        let org = &ctx.config.organisation;
+        let Some(service) = org.service(&start.service) else {
+            return conn
+                .error(req, ErrorCode::NotFound, "no such service")
+                .await
+                .map_err(gone);
+        };
+        if let Err((code, msg)) = validate_start(service, &start) {
+            return conn.error(req, code, msg).await.map_err(gone);
+        }
+        if !org.is_open(service, time::OffsetDateTime::now_utc()) {
+            return conn
+                .error(
+                    req,
+                    ErrorCode::ServiceClosed,
+                    org.text(&service.closed_message, None).to_owned(),
+                )
+                .await
+                .map_err(gone);
+        }
+        if let Some(r) = &start.client_ref {
+            match ctx.storage.conversation_by_client_ref(r).await {
+                Ok(Some(existing)) => return self.restart(conn, req, existing).await,
+                Ok(None) => {}
+                Err(_) => {
+                    return conn
+                        .error(req, ErrorCode::Internal, "storage unavailable")
+                        .await
+                        .map_err(gone)
+                }
+            }
+        }
+        let team = match &start.team {
+            Some(t) => t.clone(),
+            None if service.teams.len() == 1 => service.teams[0].clone(),
+            None => ctx
+                .router
+                .pick_team(service.teams.clone())
+                .await
+                .unwrap_or_else(|| service.teams[0].clone()),
+        };
+        let id = ConversationId(uuid::Uuid::new_v4().simple().to_string());
+        let (at, ms) = now();
+        let record = ConversationRecord {
+            id: id.clone(),
+            service: service.id.clone(),
+            topic: start.topic.clone(),
+            channel: service.channel.clone(),
+            client: self.client_identity(),
+            questionnaire: start.questionnaire.clone(),
+            resume_token_hash: String::new(),
+            client_ref: start.client_ref.clone(),
+            created_at_ms: ms,
+            lang: start.lang.as_deref().and_then(supported_lang),
+            state: ConversationState {
+                status: ConversationStatus::Queued,
+                team: team.clone(),
+                assigned_to: None,
+                queued_at_ms: ms,
+                priority: 0,
+                summary: None,
+                reserved_for: None,
+            },
+            last_seq: 0,
+        };
+        let mut detail = serde_json::Map::new();
+        detail.insert("team".into(), team.to_string().into());
+        let first = Event::System(SystemEvent {
+            conversation: id.clone(),
+            seq: 1,
+            at,
+            event: SystemKind::Queued,
+            detail,
+        });
+        let ticket = QueueTicket::of(&record);
+        let handle = match ctx.hub.create(record, first).await {
+            Ok(h) => h,
+            Err(crate::storage::StorageError::Duplicate(_)) => {
+                return conn
+                    .error(req, ErrorCode::BadFrame, "client_ref already used")
+                    .await
+                    .map_err(gone);
+            }
+            Err(_) => {
+                return conn
+                    .error(req, ErrorCode::Internal, "storage unavailable")
+                    .await
+                    .map_err(gone)
+            }
+        };
+        ctx.metrics
+            .conversations_started
+            .with_label_values(&[service.id.as_str(), team.as_str(), service.channel.as_str()])
+            .inc();
+        self.attach_new(conn, req, handle, team, Some(ticket)).await
+    }
+
+    /// A retried `start` with a known `client_ref`: the same conversation and resume token.
+    async fn restart<S>(
+        &mut self,
+        conn: &mut Conn<S>,
+        req: Option<String>,
+        existing: ConversationRecord,
+    ) -> Io
+    where
+        S: Sink<Message, Error = WsError> + Unpin,
+    {
+        let same_client = existing.client.subject == self.identity.as_ref().map(|c| c.sub.clone());
+        let handle = match conn.ctx.hub.get_or_load(&existing.id).await {
+            Ok(Some(h)) if same_client => h,
+            _ => {
+                return conn
+                    .error(
+                        req,
+                        ErrorCode::Forbidden,
+                        "client_ref belongs to another conversation",
+                    )
+                    .await
+                    .map_err(gone)
+            }
+        };
+        self.attach_new(conn, req, handle, existing.state.team, None)
+            .await
+    }
+
+    async fn attach_new<S>(
+        &mut self,
+        conn: &mut Conn<S>,
+        req: Option<String>,
+        handle: ConversationHandle,
+        team: console_protocol::TeamId,
+        ticket: Option<QueueTicket>,
+    ) -> Io
+    where
+        S: Sink<Message, Error = WsError> + Unpin,
+    {
+        let ctx = conn.ctx.clone();
+        let token = ctx.auth.resume_token(&handle.id);
+        if handle
+            .attach_client(conn.link.clone(), token.clone(), Some(0), None)
+            .await
+            .is_err()
+        {
+            return conn
+                .error(req, ErrorCode::Internal, "could not join the conversation")
+                .await
+                .map_err(gone);
+        }
+        self.members.insert(handle.id.clone(), handle.clone());
+        // The replay from seq 0 (already queued for this session) corrects it when the
+        // conversation was taken meanwhile.
+        self.waiting.insert(handle.id.clone());
+        let place = match ticket {
+            Some(t) => ctx.router.enqueue(t).await,
+            None => ctx.router.place(handle.id.clone()).await,
+        };
+        let q = Queued {
+            conversation: handle.id.clone(),
+            resume_token: token,
+            team,
+            position: place.map_or(0, |p| p.position),
+            estimated_wait_s: place.map_or(0, |p| p.estimated_wait_s),
+            staffed: place.map(|p| p.staffed),
+            waited_s: place.map(|p| p.waited_s),
+        };
+        conn.send(req, ServerFrame::Queued(q)).await.map_err(gone)
+    }
+}
+
+/// The languages a conversation may be held in; anything else is kept as unknown.
+const LANGUAGES: &[&str] = &["fi", "sv", "en"];
+
+/// `fi`, `sv` or `en` from a language tag such as `sv-FI`.
+fn supported_lang(tag: &str) -> Option<String> {
+    let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
+    LANGUAGES.contains(&primary.as_str()).then_some(primary)
+}
+
+/// Checks topic, team and required questionnaire answers against the service: an unknown
+/// topic or team is `not_found` (like an unknown service), a missing answer `bad_frame`.
+fn validate_start(
+    service: &crate::organisation::Service,
+    start: &Start,
+) -> Result<(), (ErrorCode, String)> {
+    if let Some(t) = &start.topic {
+        if !service.topics.iter().any(|x| &x.id == t) {
+            return Err((ErrorCode::NotFound, format!("unknown topic {t}")));
+        }
+    }
+    if let Some(t) = &start.team {
+        if !service.teams.contains(t) {
+            return Err((
+                ErrorCode::NotFound,
+                format!("service does not route to team {t}"),
+            ));
+        }
+    }
+    let answers = start.questionnaire.as_ref();
+    for q in service.questionnaire.iter().filter(|q| q.required) {
+        let answered = answers
+            .and_then(|a| a.get(&q.id))
+            .is_some_and(|v| !v.is_null() && v.as_str() != Some(""));
+        if !answered {
+            return Err((
+                ErrorCode::BadFrame,
+                format!("questionnaire answer {} is required", q.id),
+            ));
+        }
+    }
+    Ok(())
+}
