@@ -7,7 +7,9 @@
 //! - `auth` — JWT verification for professionals and identified clients, resume tokens.
 //! - `canned` — canned responses: the teams' from the configuration and personal ones.
 //! - `http` — warp routes: WebSocket upgrade, health, metrics, services API, dev endpoints.
-//! - `session` — one task per WebSocket connection; `session::outbound` is what actors send it.
+//! - `context` — `ServerCtx`, what every session, route and task of a node shares.
+//! - `session` — one task per WebSocket connection.
+//! - `delivery` — how actors reach sessions: shared encoded frames and bounded session queues.
 //! - `conversation` — one actor per conversation and the hub that indexes them.
 //! - `routing` — the router actor: team queues, presence, capacity, assignment.
 //! - `storage` — the `Storage` trait and its SQLite backend with group commit.
@@ -18,7 +20,9 @@
 pub mod auth;
 pub mod canned;
 pub mod config;
+pub mod context;
 pub mod conversation;
+pub mod delivery;
 pub mod http;
 pub mod metrics;
 pub mod organisation;

@@ -4,6 +4,7 @@
 
 use crate::auth::{load_or_create_server_key, Auth, AuthError};
 use crate::config::Config;
+use crate::context::ServerCtx;
 use crate::conversation::hub::{Hub, HubDeps};
 use crate::metrics::Metrics;
 use crate::routing::RouterHandle;
@@ -25,20 +26,6 @@ pub enum StartError {
     Auth(#[from] AuthError),
     #[error("listener: {0}")]
     Io(#[from] std::io::Error),
-}
-
-/// What every task of a running server shares.
-pub struct ServerCtx {
-    pub config: Config,
-    pub auth: Arc<Auth>,
-    pub hub: Arc<Hub>,
-    pub router: RouterHandle,
-    pub metrics: Arc<Metrics>,
-    pub storage: SharedStorage,
-    /// Cancelled on shutdown; every session watches it.
-    pub cancel: CancellationToken,
-    /// Every WebSocket session runs on it, so shutdown can wait for them.
-    pub tracker: TaskTracker,
 }
 
 /// A server that is serving.

@@ -5,7 +5,7 @@
 use super::hub::Hub;
 use super::view::{client_info, client_view, now, rfc3339_of_ms};
 use super::*;
-use crate::session::outbound::{Outbound, SharedFrame};
+use crate::delivery::{Outbound, SharedFrame};
 use crate::storage::{ClientIdentity, ConversationRecord, StorageError, WriteOp};
 use console_protocol::{
     Ack, Assigned, Author, Closed, ConversationStatus, ErrorFrame, Event, History, MessageEvent,

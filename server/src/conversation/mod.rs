@@ -9,7 +9,7 @@ pub mod hub;
 pub(crate) mod tests;
 pub mod view;
 
-use crate::session::outbound::SessionLink;
+use crate::delivery::SessionLink;
 use crate::storage::{ClientIdentity, StorageError};
 use console_protocol::{
     ClientMsgId, ConversationId, ConversationSummary, ErrorCode, ProfessionalId, ResumeToken,

@@ -5,8 +5,8 @@ use super::{ConversationHandle, Hub, Origin, PostKind, Who};
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::conversation::hub::HubDeps;
+use crate::delivery::{self, Next, Outbound, OutboundRx, SessionLink};
 use crate::metrics::Metrics;
-use crate::session::outbound::{self, Next, Outbound, OutboundRx, SessionLink};
 use crate::storage::flaky::FlakyStorage;
 use crate::storage::sqlite::SqliteStorage;
 use crate::storage::{ClientIdentity, ConversationRecord, ConversationState, Storage, WriteOp};
@@ -96,7 +96,7 @@ impl Setup {
 
 /// A session's end of a link.
 pub(crate) fn link() -> (SessionLink, OutboundRx) {
-    outbound::channel(SessionId(uuid::Uuid::new_v4().simple().to_string()))
+    delivery::channel(SessionId(uuid::Uuid::new_v4().simple().to_string()))
 }
 
 /// The next frame delivered to a link (a replay batch is flattened).

@@ -2,8 +2,8 @@
 //! `/api/v1/dev/professionals` and `/api/v1/dev/token`.
 
 use super::json_error;
+use crate::context::ServerCtx;
 use crate::organisation::{Organisation, Question};
-use crate::server::ServerCtx;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -5,7 +5,7 @@ mod api;
 mod assets;
 mod upgrade;
 
-use crate::server::ServerCtx;
+use crate::context::ServerCtx;
 use std::sync::Arc;
 use warp::http::StatusCode;
 use warp::{Filter, Rejection, Reply};

@@ -4,7 +4,7 @@
 //! the codec, answers 101, and runs the session on the server's task tracker.
 
 use super::json_error;
-use crate::server::ServerCtx;
+use crate::context::ServerCtx;
 use crate::session::{self, Endpoint};
 use console_protocol::Codec;
 use hyper::upgrade::OnUpgrade;

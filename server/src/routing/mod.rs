@@ -10,9 +10,9 @@ mod router;
 mod tests;
 
 use crate::conversation::{ConvError, ConversationHandle, Hub, ProfessionalRef, QueueTicket};
+use crate::delivery::SessionLink;
 use crate::metrics::Metrics;
 use crate::organisation::{Organisation, Routing};
-use crate::session::outbound::SessionLink;
 use crate::storage::ConversationRecord;
 use console_protocol::{
     Availability, Colleague, Colleagues, ConversationId, ConversationStatus, ConversationSummary,

@@ -1,8 +1,8 @@
 //! A professional's presence as the router sees it.
 
 use crate::conversation::ProfessionalRef;
+use crate::delivery::SessionLink;
 use crate::organisation::Professional;
-use crate::session::outbound::SessionLink;
 use console_protocol::{Availability, ConversationId, Presence as PresenceKind, TeamId};
 use std::collections::HashSet;
 use std::time::Instant;

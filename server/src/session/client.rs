@@ -1,11 +1,11 @@
 //! The client (patient) side of a session: hello with optional identity and resumes, `start`,
 //! and frames for the client's own conversations only.
 
-use super::outbound::SharedFrame;
 use super::{CloseReason, Conn, Handler};
 use crate::auth::Claims;
 use crate::conversation::view::now;
 use crate::conversation::{ConvError, ConversationHandle, Origin, PostKind, QueueTicket, Who};
+use crate::delivery::SharedFrame;
 use crate::storage::{ClientIdentity, ConversationRecord, ConversationState};
 use console_protocol::{
     ClientFrame, ClientHello, ConversationId, ConversationStatus, Envelope, ErrorCode, ErrorFrame,
@@ -287,7 +287,7 @@ where
                 if let ServerFrame::System(s) = other {
                     self.track_waiting(s);
                 }
-                super::outbound::frame_conversation(other)
+                crate::delivery::frame_conversation(other)
                     .is_none_or(|c| self.members.contains_key(c))
             }
         }
@@ -295,8 +295,8 @@ where
 
     async fn on_end(
         &mut self,
-        link: super::outbound::SessionLink,
-        ctx: std::sync::Arc<crate::server::ServerCtx>,
+        link: crate::delivery::SessionLink,
+        ctx: std::sync::Arc<crate::context::ServerCtx>,
     ) {
         for h in self.members.values() {
             h.detach(link.clone()).await;

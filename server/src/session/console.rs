@@ -461,7 +461,7 @@ where
             | ServerFrame::Note(_)
             | ServerFrame::System(_)
             | ServerFrame::Typing(_)
-            | ServerFrame::Read(_) => super::outbound::frame_conversation(frame)
+            | ServerFrame::Read(_) => crate::delivery::frame_conversation(frame)
                 .is_some_and(|c| self.members.contains_key(c)),
             _ => true,
         }
@@ -469,8 +469,8 @@ where
 
     async fn on_end(
         &mut self,
-        link: super::outbound::SessionLink,
-        ctx: std::sync::Arc<crate::server::ServerCtx>,
+        link: crate::delivery::SessionLink,
+        ctx: std::sync::Arc<crate::context::ServerCtx>,
     ) {
         for h in self.members.values() {
             h.detach(link.clone()).await;

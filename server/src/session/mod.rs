@@ -6,16 +6,15 @@
 mod canned;
 mod client;
 mod console;
-pub mod outbound;
 mod rate;
 
+use crate::context::ServerCtx;
 use crate::conversation::ConvError;
-use crate::server::ServerCtx;
+use crate::delivery::{self, Next, Outbound, OutboundRx, SessionLink, SharedFrame};
 use console_protocol::{
     Codec, ConversationId, Envelope, ErrorCode, ErrorFrame, ServerFrame, SessionId,
 };
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use outbound::{Next, Outbound, OutboundRx, SessionLink, SharedFrame};
 use std::future::Future;
 use std::sync::Arc;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -222,7 +221,7 @@ pub fn run<S>(
 where
     S: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Unpin + Send,
 {
-    let (link, rx) = outbound::channel(SessionId(uuid::Uuid::new_v4().simple().to_string()));
+    let (link, rx) = delivery::channel(SessionId(uuid::Uuid::new_v4().simple().to_string()));
     let mut conn = Conn {
         ws,
         codec,
@@ -494,7 +493,7 @@ mod tests {
         ));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let server = crate::start(Config::demo(&dir), listener).await.unwrap();
-        let (link, rx) = outbound::channel(SessionId("test".into()));
+        let (link, rx) = delivery::channel(SessionId("test".into()));
         let conn = Conn {
             ws: Socket::default(),
             codec: Codec::Json,
@@ -544,7 +543,7 @@ mod tests {
     async fn a_full_queue_closes_the_session_as_a_slow_consumer() {
         let (server, mut conn, rx, dir) = session().await;
         let link = conn.link.clone();
-        for n in 0..outbound::OUTBOUND_CAPACITY {
+        for n in 0..delivery::OUTBOUND_CAPACITY {
             assert!(link.deliver(frame(n)));
         }
         assert!(!link.deliver(frame(0)), "one more than the queue holds");

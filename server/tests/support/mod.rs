@@ -121,7 +121,7 @@ impl TestServer {
     }
 
     /// The running server's shared context (storage, config, metrics).
-    pub fn ctx(&self) -> &std::sync::Arc<luukku::server::ServerCtx> {
+    pub fn ctx(&self) -> &std::sync::Arc<luukku::context::ServerCtx> {
         &self.server.as_ref().expect("running").ctx
     }
 

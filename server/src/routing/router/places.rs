@@ -86,12 +86,11 @@ impl Router {
             .with_label_values(&[team.as_str()])
             .set(q.len() as i64);
         let now = Instant::now();
-        let snapshot = crate::session::outbound::SharedFrame::plain(ServerFrame::QueueSnapshot(
-            QueueSnapshot {
+        let snapshot =
+            crate::delivery::SharedFrame::plain(ServerFrame::QueueSnapshot(QueueSnapshot {
                 team: team.clone(),
                 entries: q.snapshot(now),
-            },
-        ));
+            }));
         if let Some(subs) = self.subscribers.get_mut(team) {
             subs.retain(|l| !l.is_gone() && l.frame(snapshot.clone()));
         }

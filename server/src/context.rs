@@ -1,0 +1,27 @@
+//! The shared server context: what every session, route and background task of a running
+//! node reads (configuration, auth, the conversation hub, the router, metrics, storage) and
+//! the cancellation and task tracking that shutdown uses. Built by `server::start`.
+
+use crate::auth::Auth;
+use crate::config::Config;
+use crate::conversation::hub::Hub;
+use crate::metrics::Metrics;
+use crate::routing::RouterHandle;
+use crate::storage::SharedStorage;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// What every task of a running server shares.
+pub struct ServerCtx {
+    pub config: Config,
+    pub auth: Arc<Auth>,
+    pub hub: Arc<Hub>,
+    pub router: RouterHandle,
+    pub metrics: Arc<Metrics>,
+    pub storage: SharedStorage,
+    /// Cancelled on shutdown; every session watches it.
+    pub cancel: CancellationToken,
+    /// Every WebSocket session runs on it, so shutdown can wait for them.
+    pub tracker: TaskTracker,
+}
