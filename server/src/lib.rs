@@ -5,6 +5,7 @@
 //! - `organisation` — teams, services, topics, questionnaires, professionals; the demo org;
 //!   translatable texts (`organisation::Text`) and language negotiation.
 //! - `auth` — JWT verification for professionals and identified clients, resume tokens.
+//! - `bus` — between the nodes of a cluster: Redis pub/sub per conversation and per node.
 //! - `canned` — canned responses: the teams' from the configuration and personal ones.
 //! - `http` — warp routes: WebSocket upgrade, health, metrics, services API, dev endpoints.
 //! - `context` — `ServerCtx`, what every session, route and task of a node shares.
@@ -18,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod bus;
 pub mod canned;
 pub mod config;
 pub mod context;

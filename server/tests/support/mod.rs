@@ -1,6 +1,8 @@
 //! Test support: the real server on port 0 with a fresh data dir, and a typed WebSocket client.
 #![allow(dead_code)]
 
+pub mod redis;
+
 use console_protocol::{Codec, ConversationId, Envelope, ServerFrame, SUBPROTOCOL_MSGPACK};
 use futures_util::{SinkExt, StreamExt};
 use luukku::{Config, RunningServer};
