@@ -73,6 +73,76 @@ pub struct AuthConfig {
     pub client_audience: Option<String>,
 }
 
+/// Where a node keeps its record and how it reaches the other nodes. Empty: one node with
+/// SQLite in the data dir and an in-process bus.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// `postgres://…`: PostgreSQL is the record (shared by every node).
+    pub database_url: Option<String>,
+    /// `redis://…`: events between nodes. Needs `database_url`.
+    pub redis_url: Option<String>,
+    /// This node's name in the cluster (unique per running node); generated when unset.
+    pub node_id: Option<String>,
+    /// Prefix of every Redis channel, so that several clusters (or test runs) share a Redis.
+    pub redis_prefix: Option<String>,
+}
+
+impl ClusterConfig {
+    /// True when the node keeps its record in PostgreSQL.
+    pub fn uses_postgres(&self) -> bool {
+        self.database_url.is_some()
+    }
+
+    /// Checks that the combination can work.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.database_url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(ConfigError::Invalid(
+                    "--database-url must be a postgres:// URL (SQLite needs no URL: it is the \
+                     file in --data-dir)"
+                        .into(),
+                ));
+            }
+        }
+        if let Some(url) = &self.redis_url {
+            if self.database_url.is_none() {
+                return Err(ConfigError::Invalid(
+                    "--redis-url needs --database-url: the nodes of a cluster share their record \
+                     in PostgreSQL, and SQLite is one node's file"
+                        .into(),
+                ));
+            }
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(ConfigError::Invalid(
+                    "--redis-url must be a redis:// or rediss:// URL".into(),
+                ));
+            }
+        }
+        let name_ok = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        if let Some(id) = &self.node_id {
+            if !name_ok(id) {
+                return Err(ConfigError::Invalid(
+                    "--node-id: 1–64 letters, digits, '-', '_' or '.'".into(),
+                ));
+            }
+        }
+        if let Some(p) = &self.redis_prefix {
+            if !name_ok(p) {
+                return Err(ConfigError::Invalid(
+                    "--redis-prefix: 1–64 letters, digits, '-', '_' or '.'".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The file format: every key optional except `organisation` (unless `demo = true`).
 #[derive(Debug, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -86,6 +156,7 @@ struct FileConfig {
     retract_window_s: Option<u64>,
     limits: Limits,
     auth: AuthConfig,
+    cluster: ClusterConfig,
     organisation: Option<Organisation>,
 }
 
@@ -106,6 +177,8 @@ pub struct Config {
     pub retract_window: Duration,
     pub limits: Limits,
     pub auth: AuthConfig,
+    /// PostgreSQL and Redis for a node of a cluster (none: SQLite, one node).
+    pub cluster: ClusterConfig,
     pub organisation: Organisation,
 }
 
@@ -122,6 +195,7 @@ impl Config {
             retract_window: Duration::from_secs(120),
             limits: Limits::default(),
             auth: AuthConfig::default(),
+            cluster: ClusterConfig::default(),
             organisation: Organisation::demo(),
         }
     }
@@ -152,6 +226,7 @@ impl Config {
         c.allowed_origins = file.allowed_origins;
         c.limits = file.limits;
         c.auth = file.auth;
+        c.cluster = file.cluster;
         if let Some(l) = file.listen {
             c.listen = l;
         }
@@ -171,6 +246,7 @@ impl Config {
     /// Checks the whole configuration.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.organisation.validate().map_err(ConfigError::Invalid)?;
+        self.cluster.validate()?;
         let l = &self.limits;
         if l.max_frame_bytes < 1024 {
             return Err(ConfigError::Invalid(
@@ -208,6 +284,35 @@ mod tests {
         assert!(Config::from_toml("").is_err());
         assert!(Config::from_toml("demo = true").is_ok());
         assert!(Config::from_toml("demo = true\nbogus = 1").is_err());
+    }
+
+    #[test]
+    fn impossible_cluster_combinations_are_refused_with_their_reason() {
+        let with = |database: Option<&str>, redis: Option<&str>| {
+            let mut c = Config::demo("/tmp/x");
+            c.cluster.database_url = database.map(str::to_owned);
+            c.cluster.redis_url = redis.map(str::to_owned);
+            c.validate().map_err(|e| e.to_string())
+        };
+        let err = with(None, Some("redis://127.0.0.1:6379")).expect_err("redis alone");
+        assert!(err.contains("--redis-url needs --database-url"), "{err}");
+        let err = with(Some("sqlite://x.db"), None).expect_err("sqlite url");
+        assert!(err.contains("postgres://"), "{err}");
+        let err = with(Some("postgres://h/db"), Some("http://x")).expect_err("bad redis url");
+        assert!(err.contains("redis://"), "{err}");
+        assert!(
+            with(Some("postgres://h/db"), None).is_ok(),
+            "one node on PostgreSQL"
+        );
+        assert!(with(Some("postgresql://h/db"), Some("redis://h")).is_ok());
+        let mut c = Config::demo("/tmp/x");
+        c.cluster.node_id = Some("node 1".into());
+        assert!(c.validate().is_err(), "spaces in a node id");
+        let parsed = Config::from_toml(
+            "demo = true\n[cluster]\ndatabase_url = \"postgres://h/db\"\nnode_id = \"n1\"\n",
+        )
+        .expect("cluster keys in the file");
+        assert_eq!(parsed.cluster.node_id.as_deref(), Some("n1"));
     }
 
     #[test]

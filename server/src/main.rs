@@ -29,6 +29,18 @@ struct Cli {
     /// Secret for professionals' JWTs (overrides the file).
     #[arg(long, env = "LUUKKU_JWT_SECRET", hide_env_values = true)]
     jwt_secret: Option<String>,
+    /// PostgreSQL (`postgres://…`) shared by the nodes of a cluster, instead of SQLite.
+    #[arg(long, env = "LUUKKU_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Redis (`redis://…`) that carries events between the nodes of a cluster.
+    #[arg(long, env = "LUUKKU_REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
+    /// This node's name in the cluster (default: generated at start).
+    #[arg(long, env = "LUUKKU_NODE_ID")]
+    node_id: Option<String>,
+    /// Prefix of the cluster's Redis channels (default `luukku`).
+    #[arg(long, env = "LUUKKU_REDIS_PREFIX")]
+    redis_prefix: Option<String>,
 }
 
 fn load(cli: &Cli) -> Result<Config, luukku::config::ConfigError> {
@@ -44,6 +56,17 @@ fn load(cli: &Cli) -> Result<Config, luukku::config::ConfigError> {
     }
     if let Some(s) = &cli.jwt_secret {
         config.auth.jwt_secret = Some(s.clone());
+    }
+    let cluster = &mut config.cluster;
+    for (flag, key) in [
+        (&cli.database_url, &mut cluster.database_url),
+        (&cli.redis_url, &mut cluster.redis_url),
+        (&cli.node_id, &mut cluster.node_id),
+        (&cli.redis_prefix, &mut cluster.redis_prefix),
+    ] {
+        if flag.is_some() {
+            key.clone_from(flag);
+        }
     }
     config.validate()?;
     Ok(config)
