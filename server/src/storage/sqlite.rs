@@ -604,7 +604,7 @@ fn apply_isolated(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(), StorageE
     }
     let savepoint = tx.savepoint()?;
     match op {
-        WriteOp::Create(record) => insert_conversation(&savepoint, record)?,
+        WriteOp::Create { record, first } => create_conversation(&savepoint, record, first)?,
         WriteOp::Append { event, state } => append_event(&savepoint, event, state.as_ref())?,
         WriteOp::Identify { event, client } => {
             append_event(&savepoint, event, None)?;
@@ -629,6 +629,24 @@ fn apply_isolated(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(), StorageE
     // On any error above the savepoint is dropped, which rolls it back.
     savepoint.commit()?;
     Ok(())
+}
+
+/// Stores a new conversation and its first event; the caller's savepoint makes it both or
+/// neither. The row already holds the record's state, so the event is appended without one.
+fn create_conversation(
+    conn: &Connection,
+    record: &ConversationRecord,
+    first: &Event,
+) -> Result<(), StorageError> {
+    if first.conversation() != &record.id {
+        return Err(StorageError::Database(format!(
+            "first event of {} given to create {}",
+            first.conversation(),
+            record.id
+        )));
+    }
+    insert_conversation(conn, record)?;
+    append_event(conn, first, None)
 }
 
 fn insert_conversation(conn: &Connection, r: &ConversationRecord) -> Result<(), StorageError> {
