@@ -1,9 +1,16 @@
 #![allow(clippy::unwrap_used)]
 
+use super::reads::READ_POOL_SIZE;
+use super::schema::{migrate, MIGRATIONS};
+use super::writer::{commit_batch, open_writer, CHECKPOINT_EVERY};
 use super::*;
-use console_protocol::{Author, MessageEvent, Role, SystemEvent, SystemKind};
-use prometheus::HistogramOpts;
+use crate::storage::{ClientIdentity, ConversationState};
+use console_protocol::{Author, ConversationStatus, MessageEvent, Role, SystemEvent, SystemKind};
+use prometheus::{Histogram, HistogramOpts};
+use rusqlite::Connection;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 /// A database file in a fresh directory under the system temp dir, removed on drop.
 struct TempDb {
