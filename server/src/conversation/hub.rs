@@ -60,25 +60,21 @@ impl Hub {
         Ok(Some(self.install(record, true)))
     }
 
-    /// Stores a new conversation with its first event and starts its actor.
+    /// Stores a new conversation with its first event (one atomic write) and starts its actor.
     pub async fn create(
         self: &Arc<Self>,
         mut record: ConversationRecord,
         first: Event,
     ) -> Result<ConversationHandle, StorageError> {
-        let state = record.state.clone();
+        let first_seq = first.seq();
         self.deps
             .storage
-            .write(WriteOp::Create(Box::new(record.clone())))
-            .await?;
-        self.deps
-            .storage
-            .write(WriteOp::Append {
-                event: first.clone(),
-                state: Some(state),
+            .write(WriteOp::Create {
+                record: Box::new(record.clone()),
+                first,
             })
             .await?;
-        record.last_seq = first.seq();
+        record.last_seq = first_seq;
         Ok(self.install(record, false))
     }
 

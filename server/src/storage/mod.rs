@@ -96,8 +96,13 @@ pub struct PersonalCanned {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum WriteOp {
-    /// A new conversation (its first events follow as `Append`).
-    Create(Box<ConversationRecord>),
+    /// A new conversation and its first event (seq 1), both or neither: a conversation is
+    /// never stored without the event that opened it. The event is stored with the record's
+    /// state; `record.last_seq` is ignored.
+    Create {
+        record: Box<ConversationRecord>,
+        first: Event,
+    },
     /// Append one event; when `state` is set the conversation's state is replaced too.
     Append {
         event: Event,

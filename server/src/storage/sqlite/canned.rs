@@ -1,7 +1,7 @@
 //! The SQL of professionals' canned responses (table `canned_responses`): written by the
 //! writer thread inside its savepoints, read on the read pool.
 
-use super::super::{PersonalCanned, StorageError};
+use crate::storage::{PersonalCanned, StorageError};
 use console_protocol::ProfessionalId;
 use rusqlite::{params, Connection};
 

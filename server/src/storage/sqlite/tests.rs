@@ -1,9 +1,16 @@
 #![allow(clippy::unwrap_used)]
 
+use super::reads::READ_POOL_SIZE;
+use super::schema::{migrate, MIGRATIONS};
+use super::writer::{commit_batch, open_writer, CHECKPOINT_EVERY};
 use super::*;
-use console_protocol::{Author, MessageEvent, Role, SystemEvent, SystemKind};
-use prometheus::HistogramOpts;
+use crate::storage::{ClientIdentity, ConversationState};
+use console_protocol::{Author, ConversationStatus, MessageEvent, Role, SystemEvent, SystemKind};
+use prometheus::{Histogram, HistogramOpts};
+use rusqlite::Connection;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 /// A database file in a fresh directory under the system temp dir, removed on drop.
 struct TempDb {
@@ -109,8 +116,16 @@ fn append(event: Event) -> WriteOp {
     WriteOp::Append { event, state: None }
 }
 
+/// A new conversation whose first event is the message `m1`.
 fn create(id: &str, client_ref: Option<&str>) -> WriteOp {
-    WriteOp::Create(Box::new(record(id, client_ref)))
+    create_with(record(id, client_ref), message(id, 1, "m1"))
+}
+
+fn create_with(record: ConversationRecord, first: Event) -> WriteOp {
+    WriteOp::Create {
+        record: Box::new(record),
+        first,
+    }
 }
 
 async fn seqs(storage: &SqliteStorage, id: &str) -> Vec<u64> {
@@ -123,7 +138,7 @@ async fn events_come_back_in_order_within_limits() {
     let db = TempDb::new();
     let storage = db.open();
     storage.write(create("c1", None)).await.unwrap();
-    for seq in 1..=10 {
+    for seq in 2..=10 {
         storage
             .write(append(message("c1", seq, &format!("m{seq}"))))
             .await
@@ -178,12 +193,8 @@ async fn client_msg_ids_lists_the_messages_of_one_conversation_by_seq() {
     let storage = db.open();
     let id = ConversationId::from("c1");
     storage.write(create("c1", None)).await.unwrap();
-    storage.write(create("c2", None)).await.unwrap();
-    storage.write(append(message("c1", 1, "m1"))).await.unwrap();
-    storage
-        .write(append(message("c2", 1, "other")))
-        .await
-        .unwrap();
+    let other = create_with(record("c2", None), message("c2", 1, "other"));
+    storage.write(other).await.unwrap();
     let system = Event::System(SystemEvent {
         conversation: "c1".into(),
         seq: 2,
@@ -210,7 +221,6 @@ async fn seqs_stay_gap_free() {
     let db = TempDb::new();
     let storage = db.open();
     storage.write(create("c1", None)).await.unwrap();
-    storage.write(append(message("c1", 1, "m1"))).await.unwrap();
 
     let same_seq = storage.write(append(message("c1", 1, "m9"))).await;
     assert!(
@@ -248,7 +258,7 @@ async fn concurrent_writes_from_fifty_tasks_all_commit() {
             storage
                 .write(create(&id, Some(&format!("ref-{task}"))))
                 .await?;
-            for seq in 1..=EVENTS {
+            for seq in 2..=EVENTS {
                 storage
                     .write(append(message(&id, seq, &format!("m{seq}"))))
                     .await?;
@@ -276,7 +286,6 @@ async fn acknowledged_writes_survive_close_and_reopen() {
     {
         let storage = db.open();
         storage.write(create("c1", Some("ref-1"))).await.unwrap();
-        storage.write(append(message("c1", 1, "m1"))).await.unwrap();
         storage.write(append(message("c1", 2, "m2"))).await.unwrap();
         storage.ping().await.unwrap();
         storage.close().await;
@@ -316,7 +325,7 @@ async fn open_conversations_excludes_complete() {
     let system = |id: &str, event| {
         Event::System(SystemEvent {
             conversation: id.into(),
-            seq: 1,
+            seq: 2,
             at: "2026-11-21T10:00:00Z".into(),
             event,
             detail: serde_json::Map::new(),
@@ -345,7 +354,7 @@ async fn open_conversations_excludes_complete() {
     let ids: Vec<&str> = open.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, ["c1", "c2"]);
     assert_eq!(open[1].state, assigned);
-    assert_eq!(open[1].last_seq, 1);
+    assert_eq!(open[1].last_seq, 2);
     let closed = storage.conversation(&"c3".into()).await.unwrap().unwrap();
     assert_eq!(closed.state.status, ConversationStatus::Complete);
     storage.close().await;
@@ -374,6 +383,53 @@ async fn conversation_by_client_ref_finds_a_retried_start() {
         "{same_id:?}"
     );
     assert_eq!(storage.conversation(&"c2".into()).await.unwrap(), None);
+    storage.close().await;
+}
+
+/// A conversation is never stored without its first event: a Create whose event cannot be
+/// stored leaves nothing behind, not even its `client_ref`.
+#[tokio::test]
+async fn a_create_whose_first_event_fails_stores_nothing() {
+    let db = TempDb::new();
+    let storage = db.open();
+    let id = ConversationId::from("c1");
+    let refused = [
+        // Seqs start at 1.
+        message("c1", 2, "m2"),
+        // The first event must be the new conversation's own.
+        message("c2", 1, "m1"),
+    ];
+    for first in refused {
+        let failed = storage
+            .write(create_with(record("c1", Some("ref-1")), first))
+            .await;
+        assert!(failed.is_err(), "{failed:?}");
+        assert_eq!(storage.conversation(&id).await.unwrap(), None);
+        assert_eq!(
+            storage.conversation_by_client_ref("ref-1").await.unwrap(),
+            None
+        );
+        assert!(storage.events_after(&id, 0, 10).await.unwrap().is_empty());
+    }
+
+    // A second start with a used client_ref stores neither its row nor its event.
+    storage.write(create("c1", Some("ref-1"))).await.unwrap();
+    let same_ref = storage.write(create("c2", Some("ref-1"))).await;
+    assert!(
+        matches!(same_ref, Err(StorageError::Duplicate(_))),
+        "{same_ref:?}"
+    );
+    assert_eq!(storage.conversation(&"c2".into()).await.unwrap(), None);
+    let c2_events = storage.events_after(&"c2".into(), 0, 10).await.unwrap();
+    assert!(c2_events.is_empty());
+
+    let stored = storage.conversation(&id).await.unwrap().unwrap();
+    assert_eq!(stored.last_seq, 1);
+    assert_eq!(
+        stored.state,
+        queued(),
+        "the first event keeps the record's state"
+    );
     storage.close().await;
 }
 
@@ -413,7 +469,6 @@ async fn a_failing_op_does_not_lose_the_rest_of_its_batch() {
         migrate(&mut conn).unwrap();
         let ops = [
             create("c1", None),
-            append(message("c1", 1, "m1")),
             append(message("c1", 1, "m9")),
             append(message("c1", 2, "m2")),
             create("c1", None),
@@ -428,7 +483,7 @@ async fn a_failing_op_does_not_lose_the_rest_of_its_batch() {
                 Err(_) => "error",
             })
             .collect();
-        assert_eq!(outcome, ["ok", "ok", "duplicate", "ok", "duplicate", "ok"]);
+        assert_eq!(outcome, ["ok", "duplicate", "ok", "duplicate", "ok"]);
     }
     assert_eq!(commits.get_sample_count(), 1);
 
@@ -449,7 +504,6 @@ async fn damaged_rows_are_reported_as_corrupt() {
     let db = TempDb::new();
     let storage = db.open();
     storage.write(create("c1", None)).await.unwrap();
-    storage.write(append(message("c1", 1, "m1"))).await.unwrap();
     let raw = Connection::open(db.path()).unwrap();
     raw.execute_batch(
         "UPDATE events SET body = '{\"type\":\"message\"' WHERE conversation = 'c1';
@@ -492,7 +546,7 @@ async fn a_reservation_survives_and_older_databases_are_migrated() {
     };
     let transferred = Event::System(SystemEvent {
         conversation: "c1".into(),
-        seq: 1,
+        seq: 2,
         at: "2026-11-21T10:00:00Z".into(),
         event: SystemKind::Transferred,
         detail: serde_json::Map::new(),
@@ -522,10 +576,9 @@ async fn identify_stores_the_identity_and_its_event_together_or_not_at_all() {
         ..record("c1", None)
     };
     storage
-        .write(WriteOp::Create(Box::new(anonymous)))
+        .write(create_with(anonymous, message("c1", 1, "m1")))
         .await
         .unwrap();
-    storage.write(append(message("c1", 1, "m1"))).await.unwrap();
     let identity = ClientIdentity {
         subject: Some("subject-9".into()),
         name: Some("Maija Meikäläinen".into()),
@@ -644,7 +697,7 @@ async fn the_wal_stays_bounded_under_continuous_writes() {
         let storage = storage.clone();
         writers.push(tokio::spawn(async move {
             let id = format!("c{c}");
-            let mut seq = 0;
+            let mut seq = 1;
             while Instant::now() < until {
                 seq += 1;
                 storage
@@ -652,7 +705,7 @@ async fn the_wal_stays_bounded_under_continuous_writes() {
                     .await
                     .unwrap();
             }
-            seq
+            seq - 1
         }));
     }
     let mut written = 0;
@@ -680,7 +733,6 @@ async fn a_burst_of_reads_shares_the_pooled_connections() {
     let db = TempDb::new();
     let storage = Arc::new(db.open());
     storage.write(create("c1", None)).await.unwrap();
-    storage.write(append(message("c1", 1, "m1"))).await.unwrap();
     let mut reads = Vec::new();
     for _ in 0..200 {
         let storage = storage.clone();

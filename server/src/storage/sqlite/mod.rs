@@ -1,0 +1,216 @@
+//! The SQLite backend of [`Storage`]: one file in WAL mode. Writes go to one writer thread
+//! (`writer`), which commits them in groups, one savepoint per op (`ops`), and answers each
+//! only after the commit is durable; reads run on a small pool of read-only connections
+//! (`reads`) beside it. `schema` holds the migrations, `canned` the canned responses' SQL.
+
+mod canned;
+mod ops;
+mod reads;
+mod schema;
+mod writer;
+
+use super::{ConversationRecord, PersonalCanned, Receipt, Storage, StorageError, WriteOp};
+use crate::metrics::StorageMetrics;
+use async_trait::async_trait;
+use console_protocol::{ConversationId, Event, ProfessionalId};
+use reads::ReadPool;
+use rusqlite::{ffi, params};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+use writer::Job;
+
+/// How long a statement waits for a lock held by another connection (a checkpoint, an
+/// operator's `sqlite3` shell) before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Conversations and events in one SQLite file, written by a group-committing thread.
+pub struct SqliteStorage {
+    /// `None` once closed; cloned out (never held across `.await`) for each write.
+    sender: Mutex<Option<mpsc::Sender<Job>>>,
+    /// Becomes `true` when the writer thread has committed everything and exited.
+    writer_done: watch::Receiver<bool>,
+    readers: Arc<ReadPool>,
+}
+
+impl SqliteStorage {
+    /// Opens (creating it and its directory if missing) and migrates the database at `path`,
+    /// then starts the writer thread, which reports to `metrics`.
+    pub fn open(path: &Path, metrics: StorageMetrics) -> Result<SqliteStorage, StorageError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StorageError::Database(format!("create {}: {e}", dir.display())))?;
+        }
+        let mut conn = writer::open_writer(path)?;
+        schema::migrate(&mut conn)?;
+        let writer = writer::start(conn, metrics)?;
+        Ok(SqliteStorage {
+            sender: Mutex::new(Some(writer.jobs)),
+            writer_done: writer.done,
+            readers: Arc::new(ReadPool::new(path)),
+        })
+    }
+
+    fn sender(&self) -> Option<mpsc::Sender<Job>> {
+        lock(&self.sender).clone()
+    }
+
+    /// At most `limit` events of `id` selected and ordered by `range`, in which `?2` is `seq`.
+    async fn events_page(
+        &self,
+        id: &ConversationId,
+        seq: u64,
+        limit: u32,
+        range: &'static str,
+    ) -> Result<Vec<Event>, StorageError> {
+        let id = id.as_str().to_owned();
+        self.readers
+            .read(move |conn| reads::events_page(conn, &id, seq, limit, range))
+            .await
+    }
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    async fn write(&self, op: WriteOp) -> Result<(), StorageError> {
+        let answer = self.submit(op).await?;
+        answer.await.map_err(|_| StorageError::Closed)?
+    }
+
+    async fn submit(&self, op: WriteOp) -> Result<Receipt, StorageError> {
+        let sender = self.sender().ok_or(StorageError::Closed)?;
+        let (reply, answer) = oneshot::channel();
+        sender
+            .send((op, reply))
+            .await
+            .map_err(|_| StorageError::Closed)?;
+        // Dropped before waiting so that `close` is not kept waiting on this clone.
+        drop(sender);
+        Ok(answer)
+    }
+
+    async fn conversation(
+        &self,
+        id: &ConversationId,
+    ) -> Result<Option<ConversationRecord>, StorageError> {
+        let id = id.as_str().to_owned();
+        self.readers
+            .read(move |conn| Ok(reads::load_conversations(conn, "id = ?1", [id])?.pop()))
+            .await
+    }
+
+    async fn conversation_by_client_ref(
+        &self,
+        client_ref: &str,
+    ) -> Result<Option<ConversationRecord>, StorageError> {
+        let client_ref = client_ref.to_owned();
+        self.readers
+            .read(move |conn| {
+                Ok(reads::load_conversations(conn, "client_ref = ?1", [client_ref])?.pop())
+            })
+            .await
+    }
+
+    async fn open_conversations(&self) -> Result<Vec<ConversationRecord>, StorageError> {
+        self.readers
+            .read(|conn| reads::load_conversations(conn, "status <> 'complete'", params![]))
+            .await
+    }
+
+    async fn events_after(
+        &self,
+        id: &ConversationId,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<Event>, StorageError> {
+        self.events_page(id, after_seq, limit, "seq > ?2 ORDER BY seq")
+            .await
+    }
+
+    async fn events_before(
+        &self,
+        id: &ConversationId,
+        before_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<Event>, StorageError> {
+        let mut events = self
+            .events_page(id, before_seq, limit, "seq < ?2 ORDER BY seq DESC")
+            .await?;
+        events.reverse();
+        Ok(events)
+    }
+
+    async fn client_msg_ids(
+        &self,
+        id: &ConversationId,
+    ) -> Result<Vec<(String, u64, String)>, StorageError> {
+        let id = id.as_str().to_owned();
+        self.readers
+            .read(move |conn| reads::client_msg_ids(conn, &id))
+            .await
+    }
+
+    async fn feedback(
+        &self,
+        id: &ConversationId,
+    ) -> Result<Option<(u8, Option<String>)>, StorageError> {
+        let id = id.as_str().to_owned();
+        self.readers
+            .read(move |conn| reads::feedback(conn, &id))
+            .await
+    }
+
+    async fn canned_responses(
+        &self,
+        professional: &ProfessionalId,
+    ) -> Result<Vec<PersonalCanned>, StorageError> {
+        let professional = professional.clone();
+        self.readers
+            .read(move |conn| canned::list(conn, &professional))
+            .await
+    }
+
+    async fn ping(&self) -> Result<(), StorageError> {
+        match self.sender() {
+            Some(sender) if !sender.is_closed() => {}
+            _ => return Err(StorageError::Closed),
+        }
+        self.readers
+            .read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+
+    async fn close(&self) {
+        let sender = lock(&self.sender).take();
+        drop(sender);
+        // The writer exits once every sender clone (including in-flight writes) is gone and
+        // the queue is drained and committed.
+        let mut done = self.writer_done.clone();
+        let _ = done.wait_for(|finished| *finished).await;
+        self.readers.close();
+    }
+}
+
+/// Maps SQLite failures; a primary-key or unique violation is a [`StorageError::Duplicate`].
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                    || f.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE =>
+            {
+                StorageError::Duplicate(e.to_string())
+            }
+            _ => StorageError::Database(e.to_string()),
+        }
+    }
+}
+
+/// Locks `mutex`; no code panics while holding these locks, so poisoning carries no meaning.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests;

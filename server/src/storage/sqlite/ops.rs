@@ -1,0 +1,199 @@
+//! What each [`WriteOp`] writes: its SQL, run by the writer thread inside the batch's
+//! transaction, and the savepoint that makes a failing op fail alone. Stored seqs stay
+//! gap-free per conversation; a conversation is created together with its first event.
+
+use super::canned;
+use super::schema::{last_seq_of_c, CONVERSATION_COLUMNS};
+use crate::storage::{
+    ClientIdentity, ConversationRecord, ConversationState, StorageError, WriteOp,
+};
+use console_protocol::{ConversationId, Event};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+/// Applies one op inside a savepoint, so that its failure undoes only its own changes.
+///
+/// A plain append (a message, most writes by far) needs none: its checks read before anything
+/// is written and its one `INSERT` is atomic by itself (a failing statement undoes only its
+/// own changes), which saves two statements per message.
+pub(super) fn apply_isolated(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(), StorageError> {
+    if let WriteOp::Append { event, state: None } = op {
+        return append_event(tx, event, None);
+    }
+    let savepoint = tx.savepoint()?;
+    match op {
+        WriteOp::Create { record, first } => create_conversation(&savepoint, record, first)?,
+        WriteOp::Append { event, state } => append_event(&savepoint, event, state.as_ref())?,
+        WriteOp::Identify { event, client } => {
+            append_event(&savepoint, event, None)?;
+            set_client(&savepoint, event.conversation(), client)?;
+        }
+        WriteOp::Feedback {
+            conversation,
+            rating,
+            comment,
+            at_ms,
+        } => {
+            savepoint
+                .prepare_cached(
+                    "INSERT INTO feedback (conversation, rating, comment, at_ms) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![conversation.as_str(), rating, comment, at_ms])?;
+        }
+        WriteOp::SaveCanned { response, replace } => canned::save(&savepoint, response, *replace)?,
+        WriteOp::DeleteCanned { id, professional } => canned::delete(&savepoint, id, professional)?,
+    }
+    // On any error above the savepoint is dropped, which rolls it back.
+    savepoint.commit()?;
+    Ok(())
+}
+
+/// Stores a new conversation and its first event; the caller's savepoint makes it both or
+/// neither. The row already holds the record's state, so the event is appended without one.
+fn create_conversation(
+    conn: &Connection,
+    record: &ConversationRecord,
+    first: &Event,
+) -> Result<(), StorageError> {
+    if first.conversation() != &record.id {
+        return Err(StorageError::Database(format!(
+            "first event of {} given to create {}",
+            first.conversation(),
+            record.id
+        )));
+    }
+    insert_conversation(conn, record)?;
+    append_event(conn, first, None)
+}
+
+fn insert_conversation(conn: &Connection, r: &ConversationRecord) -> Result<(), StorageError> {
+    let questionnaire = r
+        .questionnaire
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StorageError::Database(format!("encode questionnaire: {e}")))?;
+    conn.prepare_cached(&format!(
+        "INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES \
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+    ))?
+    .execute(params![
+        r.id.as_str(),
+        r.service.as_str(),
+        r.topic.as_ref().map(|t| t.as_str()),
+        r.channel,
+        r.client.subject,
+        r.client.name,
+        r.client.identified,
+        questionnaire,
+        r.resume_token_hash,
+        r.client_ref,
+        r.created_at_ms,
+        r.state.status.as_str(),
+        r.state.team.as_str(),
+        r.state.assigned_to.as_ref().map(|p| p.as_str()),
+        r.state.queued_at_ms,
+        r.state.priority,
+        r.state.summary,
+        r.state.reserved_for.as_ref().map(|p| p.as_str()),
+        r.lang,
+    ])?;
+    Ok(())
+}
+
+/// Stores `event` as the next seq of its conversation; a seq already used is a duplicate and
+/// a seq past the next one is refused, so stored seqs stay gap-free.
+fn append_event(
+    conn: &Connection,
+    event: &Event,
+    state: Option<&ConversationState>,
+) -> Result<(), StorageError> {
+    let id = event.conversation().as_str();
+    let seq = i64::try_from(event.seq())
+        .map_err(|_| StorageError::Database(format!("seq {} out of range", event.seq())))?;
+    let last_seq: i64 = conn
+        .prepare_cached(concat!(
+            "SELECT ",
+            last_seq_of_c!(),
+            " FROM conversations c WHERE c.id = ?1"
+        ))?
+        .query_row([id], |row| row.get(0))
+        .optional()?
+        .ok_or_else(|| StorageError::Database(format!("append to unknown conversation {id}")))?;
+    if seq < 1 {
+        return Err(StorageError::Database(format!(
+            "seq {seq} in {id}: seqs start at 1"
+        )));
+    }
+    if seq <= last_seq {
+        return Err(StorageError::Duplicate(format!("seq {seq} in {id}")));
+    }
+    if seq != last_seq + 1 {
+        return Err(StorageError::Database(format!(
+            "seq gap in {id}: expected {}, got {seq}",
+            last_seq + 1
+        )));
+    }
+    let (kind, client_msg_id, at) = match event {
+        Event::Message(m) => ("message", m.client_msg_id.as_ref(), &m.at),
+        Event::Note(m) => ("note", m.client_msg_id.as_ref(), &m.at),
+        Event::System(s) => ("system", None, &s.at),
+    };
+    let body = serde_json::to_string(event)
+        .map_err(|e| StorageError::Database(format!("encode event: {e}")))?;
+    conn.prepare_cached(
+        "INSERT INTO events (conversation, seq, kind, client_msg_id, body, at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        id,
+        seq,
+        kind,
+        client_msg_id.map(|c| c.as_str()),
+        body,
+        at
+    ])?;
+    if let Some(s) = state {
+        conn.prepare_cached(
+            "UPDATE conversations SET status = ?2, team = ?3, \
+             assigned_to = ?4, queued_at_ms = ?5, priority = ?6, summary = ?7, \
+             reserved_for = ?8 WHERE id = ?1",
+        )?
+        .execute(params![
+            id,
+            s.status.as_str(),
+            s.team.as_str(),
+            s.assigned_to.as_ref().map(|p| p.as_str()),
+            s.queued_at_ms,
+            s.priority,
+            s.summary,
+            s.reserved_for.as_ref().map(|p| p.as_str()),
+        ])?;
+    }
+    Ok(())
+}
+
+/// Replaces the client identity of a conversation (the columns written at create).
+fn set_client(
+    conn: &Connection,
+    id: &ConversationId,
+    client: &ClientIdentity,
+) -> Result<(), StorageError> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE conversations SET client_subject = ?2, client_name = ?3, \
+             client_identified = ?4 WHERE id = ?1",
+        )?
+        .execute(params![
+            id.as_str(),
+            client.subject,
+            client.name,
+            client.identified
+        ])?;
+    if changed != 1 {
+        return Err(StorageError::Database(format!(
+            "identify unknown conversation {id}"
+        )));
+    }
+    Ok(())
+}

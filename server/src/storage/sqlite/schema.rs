@@ -1,0 +1,129 @@
+//! The SQLite schema: the migrations in order (`PRAGMA user_version` counts those applied),
+//! their runner, and the column lists that the writer and the reads share.
+
+use crate::storage::StorageError;
+use rusqlite::Connection;
+
+/// Schema migrations; `PRAGMA user_version` counts how many have been applied.
+pub(super) const MIGRATIONS: &[&str] = &[
+    r"
+CREATE TABLE conversations (
+    id                TEXT PRIMARY KEY NOT NULL,
+    service           TEXT NOT NULL,
+    topic             TEXT,
+    channel           TEXT NOT NULL,
+    client_subject    TEXT,
+    client_name       TEXT,
+    client_identified INTEGER NOT NULL,
+    questionnaire     TEXT,
+    resume_token_hash TEXT NOT NULL,
+    client_ref        TEXT UNIQUE,
+    created_at_ms     INTEGER NOT NULL,
+    status            TEXT NOT NULL,
+    team              TEXT NOT NULL,
+    assigned_to       TEXT,
+    queued_at_ms      INTEGER NOT NULL,
+    priority          INTEGER NOT NULL,
+    summary           TEXT,
+    last_seq          INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX conversations_open ON conversations (queued_at_ms) WHERE status <> 'complete';
+CREATE TABLE events (
+    conversation  TEXT NOT NULL REFERENCES conversations (id),
+    seq           INTEGER NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('message', 'note', 'system')),
+    client_msg_id TEXT,
+    body          TEXT NOT NULL,
+    at            TEXT NOT NULL,
+    PRIMARY KEY (conversation, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX events_client_msg_id ON events (conversation, client_msg_id)
+    WHERE client_msg_id IS NOT NULL;
+CREATE TABLE feedback (
+    conversation TEXT PRIMARY KEY NOT NULL REFERENCES conversations (id),
+    rating       INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+    comment      TEXT,
+    at_ms        INTEGER NOT NULL
+) WITHOUT ROWID;
+",
+    r"
+ALTER TABLE conversations ADD COLUMN reserved_for TEXT;
+",
+    // What an append writes, cut to what it must: events are stored in arrival order (a
+    // rowid table), so every append of a commit lands on the last pages of the table, where
+    // the old table, clustered by conversation, rewrote and split a page of each
+    // conversation's range per message; the last seq of a conversation is read off the
+    // (conversation, seq) index instead of being kept on its row; and resends are recognised
+    // by the conversation's actor (`Storage::client_msg_ids`), not by a second index. What
+    // stays random per message is one small index entry.
+    r"
+CREATE TABLE events_by_arrival (
+    id            INTEGER PRIMARY KEY,
+    conversation  TEXT NOT NULL REFERENCES conversations (id),
+    seq           INTEGER NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('message', 'note', 'system')),
+    client_msg_id TEXT,
+    body          TEXT NOT NULL,
+    at            TEXT NOT NULL
+);
+INSERT INTO events_by_arrival (conversation, seq, kind, client_msg_id, body, at)
+    SELECT conversation, seq, kind, client_msg_id, body, at FROM events
+    ORDER BY at, conversation, seq;
+DROP TABLE events;
+ALTER TABLE events_by_arrival RENAME TO events;
+CREATE UNIQUE INDEX events_seq ON events (conversation, seq);
+ALTER TABLE conversations DROP COLUMN last_seq;
+",
+    // The language the client chose (fi, sv, en): the closing message comes in it and the
+    // professional sees it.
+    r"
+ALTER TABLE conversations ADD COLUMN lang TEXT;
+",
+    // Professionals' own canned responses (quick replies). The team ones live in the
+    // organisation configuration. One code per professional and language.
+    r"
+CREATE TABLE canned_responses (
+    id            TEXT PRIMARY KEY NOT NULL,
+    professional  TEXT NOT NULL,
+    code          TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    lang          TEXT NOT NULL,
+    body          TEXT NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX canned_responses_code ON canned_responses (professional, code, lang);
+",
+];
+
+/// The stored columns of a conversation, in the order `reads::conversation_from_row` decodes.
+pub(super) const CONVERSATION_COLUMNS: &str =
+    "id, service, topic, channel, client_subject, client_name, \
+    client_identified, questionnaire, resume_token_hash, client_ref, created_at_ms, status, \
+    team, assigned_to, queued_at_ms, priority, summary, reserved_for, lang";
+/// The highest stored seq of the conversation `c` (a literal, so that queries can `concat!` it).
+macro_rules! last_seq_of_c {
+    () => {
+        "(SELECT ifnull(max(seq), 0) FROM events WHERE conversation = c.id)"
+    };
+}
+pub(super) use last_seq_of_c;
+
+/// Applies the migrations the file has not seen yet, all in one transaction.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let applied = usize::try_from(version)
+        .map_err(|_| StorageError::Corrupt(format!("schema version {version}")))?;
+    if applied > MIGRATIONS.len() {
+        return Err(StorageError::Database(format!(
+            "schema version {applied} is newer than this server's {}",
+            MIGRATIONS.len()
+        )));
+    }
+    let tx = conn.transaction()?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
