@@ -9,6 +9,8 @@
 #     Kubernetes 1.30 and the newest version kubernetes-validate ships. kubeconform would
 #     download its schemas at run time, which this project's machines cannot: kubernetes-validate
 #     (PyPI) carries them in its package.
+#   - kubectl kustomize        the whole kustomization through the same schemas, where a recent
+#     kubectl is installed (skipped otherwise: none comes from the package registries)
 #   - scripts/check_deploy.py  what no schema knows: the files agree with each other and with
 #     the server (probes, drain vs grace periods, cluster variables, targets, non-root user)
 # Installs what is missing: Debian's haproxy, prometheus (promtool) and systemd packages (one
@@ -173,6 +175,31 @@ kubernetes_manifests() {
     find deploy/kubernetes -name '*.yaml' ! -name kustomization.yaml | sort
 }
 
+# What `kubectl apply -k` would apply, through the same strict schemas. Only where a kubectl
+# with kustomize v4 or later is installed: Debian's kubernetes-client (1.20) is too old for
+# the `labels` field, and no newer kubectl comes from Debian's or PyPI's packages.
+check_kustomize_build() {
+    local built version
+    if ! command -v kubectl >/dev/null; then
+        echo "skipped: no kubectl here (the manifests' own checks above still ran)"
+        return 0
+    fi
+    version="$(kubectl version --client 2>/dev/null |
+        sed -n 's/^Kustomize Version: v\([0-9]*\).*/\1/p')"
+    if [[ -z "$version" ]] || ((version < 4)); then
+        echo "skipped: kubectl's kustomize is older than v4"
+        kubectl version --client 2>&1 | head -n 2
+        return 0
+    fi
+    built="$(mktemp)"
+    kubectl kustomize deploy/kubernetes >"$built" || { rm -f "$built"; return 1; }
+    echo "kubectl kustomize deploy/kubernetes: $(grep -c '^kind:' "$built") objects"
+    local rc=0
+    "$venv/bin/kubernetes-validate" --strict -k "$oldest_kubernetes" "$built" || rc=$?
+    rm -f "$built"
+    return "$rc"
+}
+
 check_kubernetes_schemas() {
     local manifests
     mapfile -t manifests < <(kubernetes_manifests)
@@ -190,6 +217,7 @@ check "promtool check config: deploy/prometheus.yml" check_prometheus
 check "systemd-analyze: deploy/systemd/luukku.service" check_systemd_unit
 check "compose-spec schema: deploy/compose.yaml" check_compose_schema
 check "Kubernetes schemas (strict): deploy/kubernetes/" check_kubernetes_schemas
+check "kustomize build: deploy/kubernetes/" check_kustomize_build
 check "structure: scripts/check_deploy.py" "$venv/bin/python" scripts/check_deploy.py "$root"
 
 echo

@@ -349,6 +349,19 @@ def check_kubernetes(documents):
             f"{variable} comes from Secret {ref.get('name')} key {ref.get('key')} "
             "(documented in secret.example.yaml)",
         )
+    external = {
+        s["metadata"]["name"]
+        for s in by_kind.get("Service", [])
+        if s["spec"].get("type") == "ExternalName"
+    }
+    for secret in secrets.values():
+        for key in ("database-url", "redis-url"):
+            url = secret.get("stringData", {}).get(key, "")
+            host = re.sub(r"^\w+://([^@/]*@)?", "", url).split(":")[0].split("/")[0]
+            expect(
+                host in external,
+                f"Secret {secret['metadata']['name']} {key} names an ExternalName Service ({host})",
+            )
     node_id = (env.get("LUUKKU_NODE_ID", {}).get("valueFrom") or {}).get("fieldRef") or {}
     expect(
         node_id.get("fieldPath") == "metadata.name",
