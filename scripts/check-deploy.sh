@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
 
-cache="${LUUKKU_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/luukku}"
+cache="${LUUKKU_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/luukku}"
 # Pinned: a check that changes by itself is no check. Changing this list makes a new venv.
 python_packages=(
     pyyaml==6.0.3
