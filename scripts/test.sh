@@ -2,9 +2,11 @@
 # The one command that runs every test of Luukku (CI runs it through .ci/run):
 #   1. installs missing tools (promtool, from Debian's `prometheus` package)
 #   2. cargo fmt --check          3. cargo clippy -D warnings
-#   4. cargo test (the server's integration tests start the real server on port 0)
-#   5. metrics: start the real binary, `promtool check metrics` on /metrics, SIGTERM → exit 0
-#   6. browser tests: ui-tests/ (node --test, playwright-core driving Debian's headless Chromium)
+#   4. the deploy files: scripts/check-deploy.sh (haproxy -c, promtool check config,
+#      systemd-analyze verify, the compose and Kubernetes schemas, cross-file checks)
+#   5. cargo test (the server's integration tests start the real server on port 0)
+#   6. metrics: start the real binary, `promtool check metrics` on /metrics, SIGTERM → exit 0
+#   7. browser tests: ui-tests/ (node --test, playwright-core driving Debian's headless Chromium)
 #      against the widget and console embedded in the binary; installs chromium and
 #      `npm ci` when missing
 # Every step runs even when an earlier one failed; the last line counts the steps.
@@ -166,6 +168,7 @@ step() {
 step "install tools" install_tools
 step "cargo fmt" cargo fmt --all --check
 step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
+step "deploy files" scripts/check-deploy.sh
 # Until scripts/services.sh provisions them: the machine's Redis.
 export LUUKKU_TEST_REDIS_URL="${LUUKKU_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 step "cargo test" cargo test --workspace
