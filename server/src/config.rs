@@ -200,15 +200,30 @@ impl Config {
         }
     }
 
-    /// Reads a TOML file.
+    /// Reads and validates a TOML file.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_owned(), e))?;
-        Self::from_toml(&text)
+        let c = Self::read_file(path)?;
+        c.validate()?;
+        Ok(c)
     }
 
-    /// Parses TOML text (tests pass strings).
+    /// Reads a TOML file without the whole-configuration checks, for a caller that applies
+    /// flags and environment variables first (a secret may come from `LUUKKU_JWT_SECRET`) and
+    /// then calls [`Config::validate`].
+    pub fn read_file(path: &Path) -> Result<Self, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_owned(), e))?;
+        Self::parse_toml(&text)
+    }
+
+    /// Parses and validates TOML text (tests pass strings).
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let c = Self::parse_toml(text)?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn parse_toml(text: &str) -> Result<Self, ConfigError> {
         let file: FileConfig = toml::from_str(text)?;
         let demo = file.demo;
         let organisation = match (file.organisation, demo) {
@@ -239,7 +254,6 @@ impl Config {
         if let Some(w) = file.retract_window_s {
             c.retract_window = Duration::from_secs(w);
         }
-        c.validate()?;
         Ok(c)
     }
 

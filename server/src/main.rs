@@ -45,7 +45,7 @@ struct Cli {
 
 fn load(cli: &Cli) -> Result<Config, luukku::config::ConfigError> {
     let mut config = match &cli.config {
-        Some(path) => Config::from_file(path)?,
+        Some(path) => Config::read_file(path)?,
         None => Config::demo("./data"),
     };
     if let Some(l) = cli.listen {
@@ -105,9 +105,18 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
+/// Raises the soft limit of open files to the hard one: every WebSocket is a descriptor, and a
+/// container runtime's default soft limit (1024) would cap a node at about a thousand.
+fn raise_open_files_limit() {
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::warn!(error = %e, "could not raise the open-files limit");
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     luukku::telemetry::init();
+    raise_open_files_limit();
     let cli = Cli::parse();
     let config = match load(&cli) {
         Ok(c) => c,
