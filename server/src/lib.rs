@@ -13,7 +13,8 @@
 //! - `delivery` — how actors reach sessions: shared encoded frames and bounded session queues.
 //! - `conversation` — one actor per conversation and the hub that indexes them.
 //! - `routing` — the router actor: team queues, presence, capacity, assignment.
-//! - `storage` — the `Storage` trait and its SQLite backend with group commit.
+//! - `storage` — the `Storage` trait, its SQLite backend with group commit (`storage/sqlite/`),
+//!   and the contract test suite every backend passes (`storage/contract/`).
 //! - `metrics` — every Prometheus metric; `telemetry` — tracing set-up.
 //! - `server` — start-up and graceful shutdown.
 #![forbid(unsafe_code)]

@@ -1,8 +1,10 @@
 //! Durable storage behind the [`Storage`] trait: conversations and their events with a
-//! gap-free per-conversation `seq`. `sqlite` is the embedded backend; its single writer
-//! thread commits in groups and answers each write only after the commit is durable.
-//! Professionals' personal canned responses are stored here too.
+//! gap-free per-conversation `seq`, and professionals' personal canned responses. `sqlite` is
+//! the embedded backend (a group-committing writer thread that answers each write only after
+//! its commit is durable); `contract` is the test suite every backend must pass.
 
+#[cfg(test)]
+pub(crate) mod contract;
 #[cfg(test)]
 pub mod flaky;
 pub mod sqlite;
@@ -96,9 +98,9 @@ pub struct PersonalCanned {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum WriteOp {
-    /// A new conversation and its first event (seq 1), both or neither: a conversation is
-    /// never stored without the event that opened it. The event is stored with the record's
-    /// state; `record.last_seq` is ignored.
+    /// A new conversation and its first event (seq 1 of that conversation), both or neither:
+    /// a conversation is never stored without the event that opened it. The event is stored
+    /// with the record's state; `record.last_seq` is ignored.
     Create {
         record: Box<ConversationRecord>,
         first: Event,
@@ -158,7 +160,8 @@ pub trait Storage: Send + Sync + 'static {
         &self,
         client_ref: &str,
     ) -> Result<Option<ConversationRecord>, StorageError>;
-    /// Every conversation whose status is not `complete` (to rebuild queues at start-up).
+    /// Every conversation whose status is not `complete` (to rebuild queues at start-up), by
+    /// `queued_at_ms`, then id.
     async fn open_conversations(&self) -> Result<Vec<ConversationRecord>, StorageError>;
     /// Events with `seq > after_seq`, ascending, at most `limit`.
     async fn events_after(
