@@ -3,6 +3,7 @@
 //! the cancellation and task tracking that shutdown uses. Built by `server::start`.
 
 use crate::auth::Auth;
+use crate::bus::RedisBus;
 use crate::config::Config;
 use crate::conversation::hub::Hub;
 use crate::metrics::Metrics;
@@ -20,6 +21,8 @@ pub struct ServerCtx {
     pub router: RouterHandle,
     pub metrics: Arc<Metrics>,
     pub storage: SharedStorage,
+    /// The bus to the other nodes of a cluster (`None`: one node, in-process only).
+    pub bus: Option<Arc<RedisBus>>,
     /// Cancelled on shutdown; every session watches it.
     pub cancel: CancellationToken,
     /// Every WebSocket session runs on it, so shutdown can wait for them.

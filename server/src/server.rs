@@ -74,6 +74,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         router,
         metrics,
         storage,
+        bus: None,
         cancel: cancel.clone(),
         tracker: TaskTracker::new(),
     });

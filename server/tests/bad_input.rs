@@ -755,11 +755,17 @@ async fn rate_limits_refuse_bursts_and_close_floods() {
     // The console has its own, larger bucket.
     let console_burst = config(&s).limits.console_rate.burst as usize;
     let mut nurse2 = s.console("nurse-2").await;
+    // Written in one flush, so the burst arrives faster than the bucket refills even on a
+    // busy machine.
+    let typing = json!({"type": "typing", "conversation": FAKE, "active": true}).to_string();
     for _ in 0..console_burst + 50 {
         nurse2
-            .send(json!({"type": "typing", "conversation": FAKE, "active": true}))
-            .await;
+            .ws
+            .feed(Message::Text(typing.clone().into()))
+            .await
+            .expect("queued");
     }
+    nurse2.ws.flush().await.expect("sent");
     let limited = drain_quiet(&mut nurse2)
         .await
         .iter()

@@ -41,14 +41,7 @@ pub fn routes(
     let readyz = warp::path!("readyz")
         .and(warp::get())
         .and(with_ctx(ctx.clone()))
-        .then(|ctx: Arc<ServerCtx>| async move {
-            match ctx.storage.ping().await {
-                Ok(()) => {
-                    warp::reply::json(&serde_json::json!({"status": "ready"})).into_response()
-                }
-                Err(e) => json_error(StatusCode::SERVICE_UNAVAILABLE, "not_ready", &e.to_string()),
-            }
-        });
+        .then(|ctx: Arc<ServerCtx>| async move { super::ready::readyz(&ctx).await });
     let metrics = warp::path!("metrics")
         .and(warp::get())
         .and(with_ctx(ctx.clone()))

@@ -3,6 +3,7 @@
 
 mod api;
 mod assets;
+mod ready;
 mod upgrade;
 
 use crate::context::ServerCtx;

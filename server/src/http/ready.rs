@@ -1,0 +1,59 @@
+//! `/readyz`: whether this node can serve, asking each dependency at once (the record's
+//! database, and in a cluster Redis). 503 with a JSON body naming every failing dependency, so
+//! a load balancer takes the node out and an operator sees why.
+
+use crate::context::ServerCtx;
+use std::time::Duration;
+use warp::http::StatusCode;
+use warp::Reply;
+
+/// Longest wait for one dependency's answer: a balancer polls often, and a dependency that
+/// takes longer than this is as good as down for a chat.
+const DEPENDENCY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The dependencies that do not answer now, each with why.
+pub async fn failing(ctx: &ServerCtx) -> Vec<(&'static str, String)> {
+    let record = if ctx.config.cluster.uses_postgres() {
+        "postgresql"
+    } else {
+        "sqlite"
+    };
+    let storage = async {
+        match tokio::time::timeout(DEPENDENCY_TIMEOUT, ctx.storage.ping()).await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some((record, e.to_string())),
+            Err(_) => Some((record, "no answer".to_owned())),
+        }
+    };
+    let bus = async {
+        let bus = ctx.bus.as_ref()?;
+        match tokio::time::timeout(DEPENDENCY_TIMEOUT, bus.ping()).await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(("redis", e.to_string())),
+            Err(_) => Some(("redis", "no answer".to_owned())),
+        }
+    };
+    let (storage, bus) = tokio::join!(storage, bus);
+    storage.into_iter().chain(bus).collect()
+}
+
+/// The `/readyz` answer.
+pub async fn readyz(ctx: &ServerCtx) -> warp::reply::Response {
+    let failing = failing(ctx).await;
+    if failing.is_empty() {
+        return warp::reply::json(&serde_json::json!({"status": "ready"})).into_response();
+    }
+    let names: Vec<&str> = failing.iter().map(|(name, _)| *name).collect();
+    let message = failing
+        .iter()
+        .map(|(name, why)| format!("{name}: {why}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let body = serde_json::json!({
+        "status": "unavailable",
+        "failing": names,
+        "error": { "code": "not_ready", "message": message },
+    });
+    warp::reply::with_status(warp::reply::json(&body), StatusCode::SERVICE_UNAVAILABLE)
+        .into_response()
+}
