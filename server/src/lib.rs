@@ -6,6 +6,7 @@
 //!   translatable texts (`organisation::Text`) and language negotiation.
 //! - `auth` — JWT verification for professionals and identified clients, resume tokens.
 //! - `bus` — between the nodes of a cluster: Redis pub/sub per conversation and per node.
+//! - `cluster` — a node's place in a cluster (PostgreSQL): heartbeats, leases, shared secrets.
 //! - `canned` — canned responses: the teams' from the configuration and personal ones.
 //! - `http` — warp routes: WebSocket upgrade, health, metrics, services API, dev endpoints.
 //! - `context` — `ServerCtx`, what every session, route and task of a node shares.
@@ -22,6 +23,7 @@
 pub mod auth;
 pub mod bus;
 pub mod canned;
+pub mod cluster;
 pub mod config;
 pub mod context;
 pub mod conversation;
