@@ -4,9 +4,12 @@
 #   2. cargo fmt --check          3. cargo clippy -D warnings
 #   4. the deploy files: scripts/check-deploy.sh (haproxy -c, promtool check config,
 #      systemd-analyze verify, the compose and Kubernetes schemas, cross-file checks)
-#   5. cargo test (the server's integration tests start the real server on port 0)
-#   6. metrics: start the real binary, `promtool check metrics` on /metrics, SIGTERM → exit 0
-#   7. browser tests: ui-tests/ (node --test, playwright-core driving Debian's headless Chromium)
+#   5. services: PostgreSQL and Redis for the tests (scripts/services.sh: the machine's, or
+#      private ones, installing Debian's packages when missing), stopped when this exits
+#   6. cargo test (the server's integration tests start the real server on port 0; the
+#      storage and bus tests use the services, a database and key prefix of their own each)
+#   7. metrics: start the real binary, `promtool check metrics` on /metrics, SIGTERM → exit 0
+#   8. browser tests: ui-tests/ (node --test, playwright-core driving Debian's headless Chromium)
 #      against the widget and console embedded in the binary; installs chromium and
 #      `npm ci` when missing
 # Every step runs even when an earlier one failed; the last line counts the steps.
@@ -155,6 +158,29 @@ step() {
     )
     rc=$?
     set -e
+    count_step "$name" "$started" "$rc"
+}
+
+# step_here NAME COMMAND...: a step run in this shell rather than a subshell, so that the
+# variables COMMAND exports reach the later steps. COMMAND returns non-zero on failure
+# (errexit is off while it runs).
+step_here() {
+    local name="$1"
+    shift
+    local started=$SECONDS
+    echo
+    echo "==> $name"
+    local rc=0
+    set +e
+    "$@"
+    rc=$?
+    set -e
+    count_step "$name" "$started" "$rc"
+}
+
+# count_step NAME STARTED RC: counts a finished step and says how it went.
+count_step() {
+    local name="$1" started="$2" rc="$3"
     if ((rc == 0)); then
         passed=$((passed + 1))
         echo "--> $name: ok ($((SECONDS - started)) s)"
@@ -169,13 +195,13 @@ step "install tools" install_tools
 step "cargo fmt" cargo fmt --all --check
 step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "deploy files" scripts/check-deploy.sh
-# Until scripts/services.sh provisions them: the machine's Redis.
-export LUUKKU_TEST_REDIS_URL="${LUUKKU_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
+trap services_stop EXIT
+step_here "services" services_start
 step "cargo test" cargo test --workspace
 step "metrics and shutdown" check_metrics
 step "browser tests" browser_tests
-# Later issues add their steps here:
-# step "redis and postgresql" ...   (start the services, then the storage/bus tests)
 
 echo
 if ((failed > 0)); then

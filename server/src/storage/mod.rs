@@ -1,12 +1,14 @@
 //! Durable storage behind the [`Storage`] trait: conversations and their events with a
 //! gap-free per-conversation `seq`, and professionals' personal canned responses. `sqlite` is
-//! the embedded backend (a group-committing writer thread that answers each write only after
-//! its commit is durable); `contract` is the test suite every backend must pass.
+//! the embedded backend, `postgres` the cluster's; each has one writer that commits in groups
+//! and answers each write only after the commit is durable. `contract` is the test suite every
+//! backend must pass.
 
 #[cfg(test)]
 pub(crate) mod contract;
 #[cfg(test)]
 pub mod flaky;
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -22,6 +24,11 @@ pub enum StorageError {
     Database(String),
     #[error("duplicate: {0}")]
     Duplicate(String),
+    /// A fenced append lost: another writer appended to the conversation first, so the
+    /// writer's view of it is stale (it catches up and retries). Only backends shared by
+    /// several writers return it; SQLite never does.
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("storage writer stopped")]
     Closed,
     #[error("corrupt record: {0}")]

@@ -1,0 +1,344 @@
+//! The PostgreSQL backend of [`Storage`], for a cluster of nodes sharing one database. A
+//! writer task (`writer`) owns one connection and commits the queued writes in groups, each
+//! group one transaction with its statements pipelined; reads use a small pool (`reads`);
+//! `schema` migrates exactly once however many nodes start at once; `ops` and `append` hold
+//! each write's SQL, the conditional append above all.
+
+mod append;
+mod ops;
+mod reads;
+mod schema;
+#[cfg(test)]
+pub(crate) mod test_db;
+#[cfg(test)]
+mod tests;
+mod writer;
+
+use super::{ConversationRecord, PersonalCanned, Receipt, Storage, StorageError, WriteOp};
+use crate::metrics::StorageMetrics;
+use async_trait::async_trait;
+use console_protocol::{ConversationId, Event, ProfessionalId};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+use writer::{Job, Writer};
+
+/// Writes waiting for the writer. A group commit takes about a millisecond on a local
+/// PostgreSQL and a few over a network, so 4096 queued ops is a handful of full groups: enough
+/// to absorb a burst from thousands of conversations, small enough that a slow database pushes
+/// back on the conversation actors within milliseconds instead of piling up unacknowledged
+/// messages (the same reasoning, and so the same size, as SQLite's queue).
+const WRITE_QUEUE_CAPACITY: usize = 4096;
+/// Most ops in one transaction: bounds how long the group's row locks are held, how much one
+/// failed commit has to report back, and the pipelined statements in flight at once.
+const MAX_BATCH: usize = 1024;
+/// Read connections, and so reads at once (the others wait for one to be free). The
+/// database's connection limit is shared by every node: each takes this plus its writer.
+const READ_POOL_SIZE: usize = 4;
+/// How long opening a connection may take: a write or read while PostgreSQL is unreachable
+/// fails within this instead of after the operating system's TCP timeout (minutes).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// The writer's `idle_in_transaction_session_timeout`: a node paused mid-group (SIGSTOP, a
+/// frozen VM) holds the row locks of the conversations in its group; PostgreSQL ends its
+/// session after this, so other nodes' appends to those conversations wait at most this long.
+/// The writer itself is never idle inside a transaction for more than a round trip.
+const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(2);
+/// The writer's `statement_timeout`. Longer than [`IDLE_IN_TRANSACTION_TIMEOUT`], so that an
+/// append waiting on a paused node's row lock outlasts that node's session and succeeds
+/// rather than failing first; short enough that a stuck database fails writes in seconds.
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Reads' `statement_timeout`: loading every open conversation at start-up may take a while,
+/// but a read must not hold a pooled connection forever.
+const READ_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long `ping` (for `/readyz`) waits for PostgreSQL to answer.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What a fenced append expects: that the conversation's last event was written by
+/// `previous`. The cluster's conversation actors write with a fence so that a node whose view
+/// is stale (another node appended meanwhile, or it was paused) cannot append: it gets
+/// [`StorageError::Conflict`], catches up and retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fence {
+    /// Stored as the conversation's `last_writer` when the append commits: the tag of the
+    /// writing actor incarnation.
+    pub writer: i64,
+    /// The `last_writer` the appender believes the conversation has (`None` when no write
+    /// has left a tag yet).
+    pub previous: Option<i64>,
+}
+
+/// The conversation's last seq and who wrote it, as fenced appends check them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LastAppend {
+    pub seq: u64,
+    pub writer: Option<i64>,
+}
+
+/// Conversations and events in a PostgreSQL database, written by a group-committing task.
+pub struct PostgresStorage {
+    /// `None` once closed; cloned out (never held across `.await`) for each write.
+    sender: Mutex<Option<mpsc::Sender<Job>>>,
+    /// Becomes `true` when the writer has committed everything and stopped.
+    writer_done: watch::Receiver<bool>,
+    reads: reads::Reads,
+    tag: i64,
+}
+
+impl PostgresStorage {
+    /// Connects to the database at `url` (`postgres://…`), migrates it and starts the writer,
+    /// which reports to `metrics`. Fails when PostgreSQL cannot be reached now.
+    pub async fn connect(url: &str, metrics: StorageMetrics) -> Result<Self, StorageError> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StorageError::Database(format!("database url: {e}")))?;
+        // No statement timeout: waiting for another node's migration is not a stuck statement.
+        migrate(&session_config(
+            &config,
+            "luukku-migrate",
+            Duration::ZERO,
+            None,
+        ))
+        .await?;
+        let reads = reads::Reads::new(session_config(
+            &config,
+            "luukku-read",
+            READ_STATEMENT_TIMEOUT,
+            None,
+        ))?;
+        let writer_config = session_config(
+            &config,
+            "luukku-writer",
+            STATEMENT_TIMEOUT,
+            Some(IDLE_IN_TRANSACTION_TIMEOUT),
+        );
+        let tag = rand::random::<i64>();
+        let (sender, receiver) = mpsc::channel(WRITE_QUEUE_CAPACITY);
+        let (done_tx, done_rx) = watch::channel(false);
+        let writer = Writer::new(writer_config, tag, metrics);
+        tokio::spawn(writer.run(receiver, done_tx));
+        Ok(PostgresStorage {
+            sender: Mutex::new(Some(sender)),
+            writer_done: done_rx,
+            reads,
+            tag,
+        })
+    }
+
+    /// The tag this backend stores as `last_writer` for writes without a [`Fence`].
+    pub fn writer_tag(&self) -> i64 {
+        self.tag
+    }
+
+    /// Like [`Storage::submit`], but an `Append` or `Identify` commits only if the
+    /// conversation's last event was written by `fence.previous`, else fails with
+    /// [`StorageError::Conflict`] (as does a seq another writer has taken). Every op leaves
+    /// `fence.writer` as the conversation's `last_writer`.
+    pub async fn submit_fenced(&self, op: WriteOp, fence: Fence) -> Result<Receipt, StorageError> {
+        self.enqueue(op, Some(fence)).await
+    }
+
+    /// [`PostgresStorage::submit_fenced`], waiting for the commit.
+    pub async fn write_fenced(&self, op: WriteOp, fence: Fence) -> Result<(), StorageError> {
+        let answer = self.submit_fenced(op, fence).await?;
+        answer.await.map_err(|_| StorageError::Closed)?
+    }
+
+    /// The conversation's last seq and its writer's tag, as a fenced append checks them.
+    pub async fn last_append(
+        &self,
+        id: &ConversationId,
+    ) -> Result<Option<LastAppend>, StorageError> {
+        let found = self.reads.last_append(id).await?;
+        Ok(found.map(|(seq, writer)| LastAppend { seq, writer }))
+    }
+
+    async fn enqueue(&self, op: WriteOp, fence: Option<Fence>) -> Result<Receipt, StorageError> {
+        let sender = lock(&self.sender).clone().ok_or(StorageError::Closed)?;
+        let (reply, answer) = oneshot::channel();
+        sender
+            .send(Job { op, fence, reply })
+            .await
+            .map_err(|_| StorageError::Closed)?;
+        // Dropped before waiting so that `close` is not kept waiting on this clone.
+        drop(sender);
+        Ok(answer)
+    }
+}
+
+#[async_trait]
+impl Storage for PostgresStorage {
+    async fn write(&self, op: WriteOp) -> Result<(), StorageError> {
+        let answer = self.submit(op).await?;
+        answer.await.map_err(|_| StorageError::Closed)?
+    }
+
+    async fn submit(&self, op: WriteOp) -> Result<Receipt, StorageError> {
+        self.enqueue(op, None).await
+    }
+
+    async fn conversation(
+        &self,
+        id: &ConversationId,
+    ) -> Result<Option<ConversationRecord>, StorageError> {
+        let found = self.reads.conversations("id = $1", &[&id.as_str()]).await?;
+        Ok(found.into_iter().next())
+    }
+
+    async fn conversation_by_client_ref(
+        &self,
+        client_ref: &str,
+    ) -> Result<Option<ConversationRecord>, StorageError> {
+        let found = self
+            .reads
+            .conversations("client_ref = $1", &[&client_ref])
+            .await?;
+        Ok(found.into_iter().next())
+    }
+
+    async fn open_conversations(&self) -> Result<Vec<ConversationRecord>, StorageError> {
+        self.reads.conversations("status <> 'complete'", &[]).await
+    }
+
+    async fn events_after(
+        &self,
+        id: &ConversationId,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<Event>, StorageError> {
+        self.reads
+            .events(id, after_seq, limit, "seq > $2 ORDER BY seq")
+            .await
+    }
+
+    async fn events_before(
+        &self,
+        id: &ConversationId,
+        before_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<Event>, StorageError> {
+        let mut events = self
+            .reads
+            .events(id, before_seq, limit, "seq < $2 ORDER BY seq DESC")
+            .await?;
+        events.reverse();
+        Ok(events)
+    }
+
+    async fn client_msg_ids(
+        &self,
+        id: &ConversationId,
+    ) -> Result<Vec<(String, u64, String)>, StorageError> {
+        self.reads.client_msg_ids(id).await
+    }
+
+    async fn feedback(
+        &self,
+        id: &ConversationId,
+    ) -> Result<Option<(u8, Option<String>)>, StorageError> {
+        self.reads.feedback(id).await
+    }
+
+    async fn canned_responses(
+        &self,
+        professional: &ProfessionalId,
+    ) -> Result<Vec<PersonalCanned>, StorageError> {
+        self.reads.canned_responses(professional).await
+    }
+
+    /// Whether PostgreSQL answers a query now (through the read pool), within
+    /// [`PING_TIMEOUT`].
+    async fn ping(&self) -> Result<(), StorageError> {
+        match lock(&self.sender).as_ref() {
+            Some(sender) if !sender.is_closed() => {}
+            _ => return Err(StorageError::Closed),
+        }
+        match tokio::time::timeout(PING_TIMEOUT, self.reads.rows("SELECT 1", &[])).await {
+            Ok(answer) => answer.map(drop),
+            Err(_) => Err(StorageError::Database(format!(
+                "postgresql did not answer within {PING_TIMEOUT:?}"
+            ))),
+        }
+    }
+
+    async fn close(&self) {
+        let sender = lock(&self.sender).take();
+        drop(sender);
+        // The writer stops once every sender clone (including in-flight writes) is gone and
+        // the queue is drained and committed.
+        let mut done = self.writer_done.clone();
+        let _ = done.wait_for(|finished| *finished).await;
+        self.reads.close();
+    }
+}
+
+/// Connects once and applies the schema migrations.
+async fn migrate(config: &tokio_postgres::Config) -> Result<(), StorageError> {
+    let (mut client, connection) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .map_err(|e| describe("connect", &e))?;
+    let connection = tokio::spawn(connection);
+    let migrated = schema::migrate(&mut client).await;
+    drop(client);
+    let _ = connection.await;
+    migrated
+}
+
+/// `base` with a connect timeout, an application name (it shows in `pg_stat_activity`) and
+/// the session timeouts, kept apart from any options the URL itself sets.
+fn session_config(
+    base: &tokio_postgres::Config,
+    application_name: &str,
+    statement_timeout: Duration,
+    idle_in_transaction: Option<Duration>,
+) -> tokio_postgres::Config {
+    let mut config = base.clone();
+    config.connect_timeout(CONNECT_TIMEOUT);
+    config.application_name(application_name);
+    config.options(options(base, statement_timeout, idle_in_transaction));
+    config
+}
+
+/// The URL's own `options` followed by the session timeouts (0 turns a timeout off).
+fn options(
+    base: &tokio_postgres::Config,
+    statement_timeout: Duration,
+    idle_in_transaction: Option<Duration>,
+) -> String {
+    let mut options = base.get_options().unwrap_or_default().to_owned();
+    options.push_str(&format!(
+        " -c statement_timeout={}",
+        statement_timeout.as_millis()
+    ));
+    if let Some(idle) = idle_in_transaction {
+        options.push_str(&format!(
+            " -c idle_in_transaction_session_timeout={}",
+            idle.as_millis()
+        ));
+    }
+    options.trim_start().to_owned()
+}
+
+/// A failed PostgreSQL call as a storage error, naming what was being done; the server's own
+/// message when it sent one.
+fn describe(what: &str, e: &tokio_postgres::Error) -> StorageError {
+    let why = match e.as_db_error() {
+        Some(db) => format!("{what}: {} ({})", db.message(), db.code().code()),
+        None => format!("{what}: {e}"),
+    };
+    StorageError::Database(why)
+}
+
+/// Column `i` of `row`; a value the schema does not allow there is a corrupt row.
+fn col<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a tokio_postgres::Row,
+    i: usize,
+) -> Result<T, StorageError> {
+    row.try_get(i)
+        .map_err(|e| StorageError::Corrupt(format!("column {i}: {e}")))
+}
+
+/// Locks `mutex`; no code panics while holding these locks, so poisoning carries no meaning.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}

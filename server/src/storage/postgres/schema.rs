@@ -1,0 +1,132 @@
+//! The PostgreSQL schema and its migrations: every node runs [`migrate`] at start-up, and the
+//! nodes of a cluster starting at once apply each migration exactly once.
+//!
+//! Why not a migration crate: refinery and its kin record applied versions but take no lock,
+//! so two nodes starting together both see a version missing and both apply it (the second
+//! fails half-way or, worse, repeats a data migration). Here the whole check-and-apply runs in
+//! one transaction that first takes a transaction-scoped advisory lock: the first node
+//! migrates while the others wait on the lock, then find nothing left to do. The lock is
+//! released by COMMIT or ROLLBACK, or by PostgreSQL when the connection dies, so a node that
+//! crashes mid-migration leaves neither a lock nor half a schema behind (DDL is
+//! transactional in PostgreSQL).
+
+use super::describe;
+use crate::storage::StorageError;
+use tokio_postgres::Client;
+
+/// The advisory lock key that serialises migrations (any constant no other code uses; advisory
+/// locks are per database, so clusters in other databases do not contend).
+const MIGRATION_LOCK: i64 = 0x6c75_756b_6b75; // "luukku"
+
+/// Schema migrations, applied in order; `schema_migrations` records each applied version
+/// (its index + 1). Append new ones; never edit an applied one.
+///
+/// The columns match SQLite's. Identifiers and codes are `COLLATE "C"` so that every
+/// `ORDER BY` sorts byte-wise as SQLite does, whatever the database's locale. `last_seq` and
+/// `last_writer` are what an append's conditional `UPDATE` checks and moves forward (the
+/// cluster's fence: see `ops`); bodies are kept as JSON text, not `jsonb`, so that any event
+/// SQLite stores is stored here unchanged (`jsonb` refuses `\u0000`).
+pub(super) const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE conversations (
+    id                TEXT COLLATE "C" PRIMARY KEY,
+    service           TEXT NOT NULL,
+    topic             TEXT,
+    channel           TEXT NOT NULL,
+    client_subject    TEXT,
+    client_name       TEXT,
+    client_identified BOOLEAN NOT NULL,
+    questionnaire     TEXT,
+    resume_token_hash TEXT NOT NULL,
+    client_ref        TEXT UNIQUE,
+    created_at_ms     BIGINT NOT NULL,
+    status            TEXT NOT NULL,
+    team              TEXT NOT NULL,
+    assigned_to       TEXT,
+    queued_at_ms      BIGINT NOT NULL,
+    priority          INTEGER NOT NULL,
+    summary           TEXT,
+    reserved_for      TEXT,
+    lang              TEXT,
+    last_seq          BIGINT NOT NULL DEFAULT 0,
+    last_writer       BIGINT
+);
+CREATE INDEX conversations_open ON conversations (queued_at_ms, id) WHERE status <> 'complete';
+CREATE TABLE events (
+    conversation  TEXT COLLATE "C" NOT NULL REFERENCES conversations (id),
+    seq           BIGINT NOT NULL CHECK (seq > 0),
+    kind          TEXT NOT NULL CHECK (kind IN ('message', 'note', 'system')),
+    client_msg_id TEXT,
+    body          TEXT NOT NULL,
+    at            TEXT NOT NULL,
+    PRIMARY KEY (conversation, seq)
+);
+CREATE UNIQUE INDEX events_client_msg_id ON events (conversation, client_msg_id)
+    WHERE client_msg_id IS NOT NULL;
+CREATE TABLE feedback (
+    conversation TEXT COLLATE "C" PRIMARY KEY REFERENCES conversations (id),
+    rating       SMALLINT NOT NULL CHECK (rating BETWEEN 1 AND 5),
+    comment      TEXT,
+    at_ms        BIGINT NOT NULL
+);
+CREATE TABLE canned_responses (
+    id            TEXT COLLATE "C" PRIMARY KEY,
+    professional  TEXT COLLATE "C" NOT NULL,
+    code          TEXT COLLATE "C" NOT NULL,
+    title         TEXT NOT NULL,
+    lang          TEXT COLLATE "C" NOT NULL,
+    body          TEXT NOT NULL,
+    updated_at_ms BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX canned_responses_code ON canned_responses (professional, code, lang);
+"#];
+
+/// Applies the migrations the database has not seen yet, all in one transaction under
+/// [`MIGRATION_LOCK`]; refuses a database migrated by a newer server.
+pub(super) async fn migrate(client: &mut Client) -> Result<(), StorageError> {
+    let tx = client
+        .transaction()
+        .await
+        .map_err(|e| describe("begin migration", &e))?;
+    let steps = async {
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version    INTEGER PRIMARY KEY,
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+             )",
+        )
+        .await?;
+        let row = tx
+            .query_one(
+                "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                &[],
+            )
+            .await?;
+        row.try_get::<_, i32>(0)
+    };
+    let applied = steps.await.map_err(|e| describe("migrate", &e))?;
+    let applied = usize::try_from(applied)
+        .map_err(|_| StorageError::Corrupt(format!("schema version {applied}")))?;
+    if applied > MIGRATIONS.len() {
+        return Err(StorageError::Database(format!(
+            "schema version {applied} is newer than this server's {}",
+            MIGRATIONS.len()
+        )));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let version = i32::try_from(index + 1).unwrap_or(i32::MAX);
+        tx.batch_execute(sql)
+            .await
+            .map_err(|e| describe(&format!("migration {version}"), &e))?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version) VALUES ($1)",
+            &[&version],
+        )
+        .await
+        .map_err(|e| describe("record migration", &e))?;
+    }
+    tx.commit()
+        .await
+        .map_err(|e| describe("commit migration", &e))
+}
