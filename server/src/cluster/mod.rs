@@ -6,6 +6,8 @@
 pub mod lease;
 pub mod nodes;
 pub mod secrets;
+#[cfg(test)]
+mod tests;
 
 use std::time::Duration;
 use tokio_postgres::{Client, NoTls};

@@ -26,7 +26,8 @@ const MIGRATION_LOCK: i64 = 0x6c75_756b_6b75; // "luukku"
 /// `last_writer` are what an append's conditional `UPDATE` checks and moves forward (the
 /// cluster's fence: see `ops`); bodies are kept as JSON text, not `jsonb`, so that any event
 /// SQLite stores is stored here unchanged (`jsonb` refuses `\u0000`).
-pub(super) const MIGRATIONS: &[&str] = &[r#"
+pub(super) const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE conversations (
     id                TEXT COLLATE "C" PRIMARY KEY,
     service           TEXT NOT NULL,
@@ -78,7 +79,29 @@ CREATE TABLE canned_responses (
     updated_at_ms BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX canned_responses_code ON canned_responses (professional, code, lang);
-"#];
+"#,
+    // The cluster's bookkeeping (server/src/cluster/): each node's heartbeat on the database's
+    // clock, leases fenced by an epoch (the router's), and secrets every node shares (the key
+    // that signs resume and demo tokens).
+    r#"
+CREATE TABLE nodes (
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    incarnation TEXT NOT NULL,
+    started_at  TIMESTAMPTZ NOT NULL,
+    seen_at     TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE leases (
+    name       TEXT COLLATE "C" PRIMARY KEY,
+    holder     TEXT,
+    epoch      BIGINT NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE cluster_secrets (
+    name  TEXT COLLATE "C" PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"#,
+];
 
 /// Applies the migrations the database has not seen yet, all in one transaction under
 /// [`MIGRATION_LOCK`]; refuses a database migrated by a newer server.

@@ -1,0 +1,156 @@
+//! The cluster's bookkeeping against a real PostgreSQL (a fresh database per test).
+#![allow(clippy::unwrap_used)]
+
+use super::lease::{self, Holding};
+use super::nodes;
+use super::secrets::shared_secret;
+use super::{ClusterDb, Reconnecting};
+use crate::storage::postgres::test_db::TestDatabase;
+use crate::storage::postgres::PostgresStorage;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// A fresh database with the schema applied (the storage backend migrates it).
+async fn database() -> (TestDatabase, ClusterDb) {
+    let db = TestDatabase::create().await;
+    let storage =
+        PostgresStorage::connect(db.url(), crate::metrics::Metrics::new().storage.clone())
+            .await
+            .unwrap();
+    crate::storage::Storage::close(&storage).await;
+    let cluster = ClusterDb::new(db.url()).unwrap();
+    (db, cluster)
+}
+
+fn names(set: &std::collections::BTreeSet<String>) -> Vec<&str> {
+    set.iter().map(String::as_str).collect()
+}
+
+#[tokio::test]
+async fn a_node_not_seen_lately_is_dead_and_a_clean_stop_says_so_at_once() {
+    let (db, cluster) = database().await;
+    let mut a = Reconnecting::new(cluster.clone());
+    let mut b = Reconnecting::new(cluster.clone());
+    nodes::beat(&mut b, "b", "b1").await.unwrap();
+    assert_eq!(
+        names(&nodes::beat(&mut a, "a", "a1").await.unwrap()),
+        ["a", "b"]
+    );
+    db.execute("UPDATE nodes SET seen_at = now() - interval '6 seconds' WHERE id = 'b'")
+        .await;
+    assert_eq!(
+        names(&nodes::beat(&mut a, "a", "a1").await.unwrap()),
+        ["a"],
+        "b missed five beats"
+    );
+    nodes::beat(&mut b, "b", "b2").await.unwrap();
+    assert_eq!(
+        names(&nodes::beat(&mut a, "a", "a1").await.unwrap()),
+        ["a", "b"],
+        "b is back"
+    );
+
+    let cancel = CancellationToken::new();
+    let mut view = nodes::spawn(cluster.clone(), "c".into(), "c1".into(), cancel.clone());
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        view.wait_for(|v| v.live.contains("c")),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    cancel.cancel();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while nodes::beat(&mut a, "a", "a1").await.unwrap().contains("c") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a stopped node is dead at once"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_lease_has_one_holder_and_every_takeover_a_higher_epoch() {
+    let (db, cluster) = database().await;
+    let mut a = Reconnecting::new(cluster.clone());
+    let mut b = Reconnecting::new(cluster.clone());
+    let first = lease::acquire(&mut a, "router", "a")
+        .await
+        .unwrap()
+        .expect("free");
+    assert_eq!(
+        lease::acquire(&mut b, "router", "b").await.unwrap(),
+        None,
+        "held by a"
+    );
+    assert!(lease::renew(&mut a, "router", "a", first).await.unwrap());
+    assert!(
+        !lease::renew(&mut b, "router", "b", first).await.unwrap(),
+        "not b's"
+    );
+
+    db.execute("UPDATE leases SET expires_at = now() - interval '1 second'")
+        .await;
+    let second = lease::acquire(&mut b, "router", "b")
+        .await
+        .unwrap()
+        .expect("expired");
+    assert!(second > first);
+    assert!(
+        !lease::renew(&mut a, "router", "a", first).await.unwrap(),
+        "a paused holder that wakes up has lost it"
+    );
+    lease::release(&mut a, "router", "a", first).await.unwrap();
+    assert_eq!(
+        lease::acquire(&mut a, "router", "a").await.unwrap(),
+        None,
+        "a's late release changed nothing"
+    );
+    lease::release(&mut b, "router", "b", second).await.unwrap();
+    let third = lease::acquire(&mut a, "router", "a")
+        .await
+        .unwrap()
+        .expect("released");
+    assert!(third > second);
+}
+
+#[tokio::test]
+async fn when_the_holder_stops_another_node_takes_the_lease() {
+    let (_db, cluster) = database().await;
+    let stop_a = CancellationToken::new();
+    let stop_b = CancellationToken::new();
+    let mut a = lease::spawn(cluster.clone(), "router", "a".into(), stop_a.clone());
+    let wait = Duration::from_secs(5);
+    tokio::time::timeout(wait, a.wait_for(|h| matches!(h, Holding::Yes { .. })))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut b = lease::spawn(cluster.clone(), "router", "b".into(), stop_b.clone());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(*b.borrow(), Holding::No, "one holder at a time");
+    stop_a.cancel();
+    tokio::time::timeout(wait, b.wait_for(|h| matches!(h, Holding::Yes { epoch: 2 })))
+        .await
+        .unwrap()
+        .unwrap();
+    stop_b.cancel();
+}
+
+#[tokio::test]
+async fn every_node_reads_the_secret_the_first_one_made() {
+    let (_db, cluster) = database().await;
+    let (a, b) = tokio::join!(
+        shared_secret(&cluster, "server_key", "from-a"),
+        shared_secret(&cluster, "server_key", "from-b"),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a, b);
+    assert!(a == "from-a" || a == "from-b");
+    assert_eq!(
+        shared_secret(&cluster, "server_key", "later")
+            .await
+            .unwrap(),
+        a
+    );
+}
