@@ -2,20 +2,24 @@
 //! commits in flight, completed in order through `FuturesOrdered`) and fans each event out to
 //! the subscribed sessions only after its commit.
 
+use super::command::{Cmd, Reply, MAILBOX_CAPACITY};
 use super::hub::Hub;
 use super::view::{client_info, client_view, now, rfc3339_of_ms};
 use super::*;
 use crate::delivery::{Outbound, SharedFrame};
 use crate::storage::{ClientIdentity, ConversationRecord, StorageError, WriteOp};
 use console_protocol::{
-    Ack, Assigned, Author, Closed, ConversationStatus, ErrorFrame, Event, History, MessageEvent,
-    QueuePosition, ReadReceipt, Released, Role, ServerFrame, SystemEvent, SystemKind, Typing,
+    Ack, Assigned, Author, ClientMsgId, Closed, ConversationStatus, ConversationSummary,
+    ErrorFrame, Event, History, MessageEvent, ProfessionalId, QueuePosition, ReadReceipt, Released,
+    ResumeToken, Role, ServerFrame, SystemEvent, SystemKind, TeamId, Typing,
 };
 use futures_util::stream::{FuturesOrdered, StreamExt};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::mpsc;
 use tracing::Instrument;
 
 mod attach;

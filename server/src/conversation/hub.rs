@@ -3,7 +3,8 @@
 //! guard is never held across an `.await`.
 
 use super::actor::Conversation;
-use super::{Cmd, ConversationHandle};
+use super::command::Cmd;
+use super::ConversationHandle;
 use crate::auth::Auth;
 use crate::metrics::Metrics;
 use crate::storage::{ConversationRecord, SharedStorage, StorageError, WriteOp};

@@ -3,8 +3,9 @@
 //! record and both sides stay consistent.
 
 use super::{Conversation, Effect};
+use crate::conversation::command::Reply;
 use crate::conversation::view::now_ms;
-use crate::conversation::{ConvError, Origin, Reply, Who};
+use crate::conversation::{ConvError, Origin, Who};
 use console_protocol::{ConversationStatus, Event, SystemKind};
 use std::time::Instant;
 use time::format_description::well_known::Rfc3339;
