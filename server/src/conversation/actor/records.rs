@@ -82,3 +82,11 @@ impl Conversation {
         Ok(())
     }
 }
+
+fn frame_to_event(f: ServerFrame) -> Option<Event> {
+    match f {
+        ServerFrame::Message(m) => Some(Event::Message(m)),
+        ServerFrame::System(s) => Some(Event::System(s)),
+        _ => None,
+    }
+}
