@@ -5,7 +5,7 @@
 use crate::auth::{load_or_create_server_key, Auth, AuthError};
 use crate::config::Config;
 use crate::context::ServerCtx;
-use crate::conversation::hub::{Hub, HubDeps};
+use crate::conversation::{Hub, HubDeps};
 use crate::metrics::Metrics;
 use crate::routing::RouterHandle;
 use crate::storage::sqlite::SqliteStorage;

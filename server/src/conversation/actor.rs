@@ -4,7 +4,6 @@
 //! each command to the file that handles it.
 
 use super::command::{Cmd, Reply, MAILBOX_CAPACITY};
-use super::hub::Hub;
 use super::view::{client_info, client_view, now, rfc3339_of_ms};
 use super::*;
 use crate::delivery::{Outbound, SharedFrame};
@@ -35,10 +34,19 @@ use writes::{CommitFuture, Effect, Pending};
 /// Committed events kept in memory for cheap resumes; older ones come from storage.
 const RECENT_EVENTS: usize = 64;
 
+/// Where an actor is registered (the hub): what it needs from there when it stops.
+pub(super) trait Registry: Send + Sync {
+    /// Removes the exiting actor of `id` (only if it is still the registered one).
+    fn forget(&self, id: &ConversationId, generation: u64);
+    /// Hands a command that reached an exiting actor to a fresh one.
+    fn redispatch(self: Arc<Self>, id: ConversationId, cmd: Cmd);
+}
+
 /// One conversation's actor: its record, subscribed sessions, seqs and writes in flight.
 pub(super) struct Conversation {
     record: ConversationRecord,
-    hub: Arc<Hub>,
+    deps: Arc<HubDeps>,
+    registry: Arc<dyn Registry>,
     rx: mpsc::Receiver<Cmd>,
     generation: u64,
     next_seq: u64,
@@ -62,7 +70,8 @@ pub(super) struct Conversation {
 
 impl Conversation {
     pub(super) fn spawn(
-        hub: Arc<Hub>,
+        deps: Arc<HubDeps>,
+        registry: Arc<dyn Registry>,
         record: ConversationRecord,
         restored: bool,
         generation: u64,
@@ -75,7 +84,8 @@ impl Conversation {
             committed_seq: record.last_seq,
             first_response_seen: restored,
             record,
-            hub: hub.clone(),
+            deps: deps.clone(),
+            registry,
             rx,
             generation,
             clients: Vec::new(),
@@ -87,7 +97,7 @@ impl Conversation {
             restored,
             resync: false,
         };
-        hub.deps.metrics.conversation_actors.inc();
+        deps.metrics.conversation_actors.inc();
         if actor.record.state.status == ConversationStatus::InProgress {
             actor.active_gauge().inc();
         }
@@ -127,20 +137,21 @@ impl Conversation {
 
     /// Leaves the hub; commands that raced with the exit are handed to a fresh actor.
     async fn stop(mut self) {
-        self.hub.forget(&self.record.id, self.generation);
+        self.registry.forget(&self.record.id, self.generation);
         self.rx.close();
         while let Some(cmd) = self.rx.recv().await {
-            self.hub.redispatch(self.record.id.clone(), cmd);
+            self.registry
+                .clone()
+                .redispatch(self.record.id.clone(), cmd);
         }
-        self.hub.deps.metrics.conversation_actors.dec();
+        self.deps.metrics.conversation_actors.dec();
     }
 
     /// Marks the case complete (closed, or left while waiting) and counts it.
     fn complete(&mut self) {
         self.record.state.status = ConversationStatus::Complete;
         let r = &self.record;
-        self.hub
-            .deps
+        self.deps
             .metrics
             .conversations_completed
             .with_label_values(&[
@@ -152,8 +163,7 @@ impl Conversation {
     }
 
     fn active_gauge(&self) -> prometheus::IntGauge {
-        self.hub
-            .deps
+        self.deps
             .metrics
             .active_conversations
             .with_label_values(&[self.record.state.team.as_str()])

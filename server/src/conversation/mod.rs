@@ -11,12 +11,28 @@ pub mod hub;
 pub(crate) mod tests;
 pub mod view;
 
+use crate::auth::Auth;
 use crate::delivery::SessionLink;
-use crate::storage::StorageError;
+use crate::metrics::Metrics;
+use crate::organisation::Organisation;
+use crate::storage::{SharedStorage, StorageError};
 use console_protocol::{ConversationId, ErrorCode, ProfessionalId, ServiceId, TeamId, TopicId};
+use std::sync::Arc;
+use std::time::Duration;
 
 pub use handle::ConversationHandle;
 pub use hub::Hub;
+
+/// What every conversation actor shares.
+pub struct HubDeps {
+    pub storage: SharedStorage,
+    pub metrics: Arc<Metrics>,
+    pub auth: Arc<Auth>,
+    /// The organisation: its automatic closing message, in each conversation's language.
+    pub organisation: Arc<Organisation>,
+    /// How long after sending a professional may take back their own message.
+    pub retract_window: Duration,
+}
 
 /// Why a conversation refused a command.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -15,7 +15,7 @@ impl Conversation {
         after_seq: Option<u64>,
         identity: Option<ClientIdentity>,
     ) -> Result<ConversationSummary, ConvError> {
-        if !self.hub.deps.auth.check_resume(&self.record.id, &token) {
+        if !self.deps.auth.check_resume(&self.record.id, &token) {
             return Err(ConvError::Forbidden);
         }
         let identify = match identity {
@@ -129,7 +129,6 @@ impl Conversation {
                 .collect());
         }
         let events = self
-            .hub
             .deps
             .storage
             .events_after(&self.record.id, after, MAX_REPLAY)

@@ -121,8 +121,7 @@ impl Conversation {
 
     /// Refuses a command: counts it by code and answers the sender's session.
     fn error(&self, origin: &Origin, e: ConvError) {
-        self.hub
-            .deps
+        self.deps
             .metrics
             .frames_rejected
             .with_label_values(&[e.code().as_str()])

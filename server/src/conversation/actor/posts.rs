@@ -63,12 +63,7 @@ impl Conversation {
         if self.restored {
             // Once per incarnation: the ids stored before this actor started (or before a
             // resync). From then on every id of the conversation passes through `msg_ids`.
-            let stored = self
-                .hub
-                .deps
-                .storage
-                .client_msg_ids(&self.record.id)
-                .await?;
+            let stored = self.deps.storage.client_msg_ids(&self.record.id).await?;
             for (client_msg_id, seq, at) in stored {
                 self.msg_ids
                     .entry(ClientMsgId::from(client_msg_id))
@@ -118,7 +113,7 @@ impl Conversation {
 
     /// Counts a post: notes by team, messages by side, and the team's first response.
     fn count_post(&mut self, kind: PostKind, role: Role) {
-        let metrics = &self.hub.deps.metrics;
+        let metrics = &self.deps.metrics;
         if kind == PostKind::Note {
             metrics
                 .notes

@@ -99,7 +99,7 @@ impl Conversation {
     }
 
     pub(super) async fn submit(&mut self, op: WriteOp, pending: Pending) {
-        let receipt = self.hub.deps.storage.submit(op).await;
+        let receipt = self.deps.storage.submit(op).await;
         self.pending.push_back(Box::pin(async move {
             let result = match receipt {
                 Ok(rx) => rx.await.unwrap_or(Err(StorageError::Closed)),
