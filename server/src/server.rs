@@ -7,7 +7,7 @@ mod backing;
 use crate::auth::{Auth, AuthError};
 use crate::config::Config;
 use crate::context::ServerCtx;
-use crate::conversation::hub::{Hub, HubDeps};
+use crate::conversation::{Hub, HubDeps};
 use crate::metrics::Metrics;
 use crate::routing::RouterHandle;
 use crate::storage::StorageError;
