@@ -132,7 +132,8 @@ impl Conversation {
             .deps
             .storage
             .events_after(&self.record.id, after, MAX_REPLAY)
-            .await?;
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "replay: events could not be read"))?;
         Ok(events
             .into_iter()
             .filter(|e| e.seq() <= self.committed_seq)
