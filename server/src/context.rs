@@ -23,6 +23,10 @@ pub struct ServerCtx {
     pub storage: SharedStorage,
     /// The bus to the other nodes of a cluster (`None`: one node, in-process only).
     pub bus: Option<Arc<RedisBus>>,
+    /// This node's name in the cluster.
+    pub node_id: String,
+    /// The live nodes of the cluster, from the heartbeats (`None` on SQLite).
+    pub nodes: Option<tokio::sync::watch::Receiver<crate::cluster::nodes::NodesView>>,
     /// Cancelled on shutdown; every session watches it.
     pub cancel: CancellationToken,
     /// Every WebSocket session runs on it, so shutdown can wait for them.

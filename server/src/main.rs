@@ -137,7 +137,11 @@ async fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => {
             eprintln!("luukku: {e}");
-            return ExitCode::FAILURE;
+            return if e.is_configuration() {
+                ExitCode::from(EXIT_BAD_CONFIG)
+            } else {
+                ExitCode::FAILURE
+            };
         }
     };
     if demo {

@@ -2,14 +2,16 @@
 //! metrics), serves the warp routes on a bound listener, and on shutdown closes sockets with
 //! 1001, drains sessions within the grace period and flushes storage.
 
-use crate::auth::{load_or_create_server_key, Auth, AuthError};
+mod backing;
+
+use crate::auth::{Auth, AuthError};
 use crate::config::Config;
 use crate::context::ServerCtx;
-use crate::conversation::hub::{Hub, HubDeps};
+use crate::conversation::{Hub, HubDeps};
 use crate::metrics::Metrics;
 use crate::routing::RouterHandle;
-use crate::storage::sqlite::SqliteStorage;
-use crate::storage::{SharedStorage, StorageError};
+use crate::storage::StorageError;
+pub use backing::BackingError;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -26,6 +28,19 @@ pub enum StartError {
     Auth(#[from] AuthError),
     #[error("listener: {0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Backing(#[from] BackingError),
+}
+
+impl StartError {
+    /// True when the configuration cannot work as it is (the binary exits 64): a dependency
+    /// that cannot be reached, or a combination the dependencies refuse.
+    pub fn is_configuration(&self) -> bool {
+        matches!(
+            self,
+            StartError::Backing(BackingError::Unreachable { .. } | BackingError::Refused(_))
+        )
+    }
 }
 
 /// A server that is serving.
@@ -33,19 +48,22 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     pub ctx: Arc<ServerCtx>,
     http: JoinHandle<()>,
+    heartbeat: Option<JoinHandle<()>>,
 }
 
 /// Starts a server on a bound listener (tests bind port 0).
 pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServer, StartError> {
-    std::fs::create_dir_all(&config.data_dir)?;
-    let key = load_or_create_server_key(&config.data_dir)?;
-    let auth = Arc::new(Auth::new(&config, &key));
     let metrics = Arc::new(Metrics::new());
     metrics.init_labels(&config.organisation);
-    let storage: SharedStorage = Arc::new(SqliteStorage::open(
-        &config.data_dir.join("luukku.db"),
-        metrics.storage.clone(),
-    )?);
+    let cancel = CancellationToken::new();
+    let backing = backing::open(&config, &metrics, &cancel).await?;
+    let auth = Arc::new(Auth::new(&config, &backing.server_key));
+    let heartbeat = backing.heartbeat;
+    let storage = backing.storage;
+    let bus = backing.bus.map(|(bus, inbound)| {
+        tokio::spawn(drain_bus(inbound));
+        bus
+    });
     let org = Arc::new(config.organisation.clone());
     let hub = Hub::new(HubDeps {
         storage: storage.clone(),
@@ -55,7 +73,6 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         retract_window: config.retract_window,
     });
     let open = storage.open_conversations().await?;
-    let cancel = CancellationToken::new();
     let router = RouterHandle::spawn(
         hub.clone(),
         org,
@@ -74,7 +91,9 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         router,
         metrics,
         storage,
-        bus: None,
+        bus,
+        node_id: backing.node_id,
+        nodes: backing.nodes,
         cancel: cancel.clone(),
         tracker: TaskTracker::new(),
     });
@@ -87,8 +106,13 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
             .run()
             .await;
     });
-    tracing::info!(%addr, demo = ctx.config.demo, "luukku listening");
-    Ok(RunningServer { addr, ctx, http })
+    tracing::info!(%addr, node = %ctx.node_id, demo = ctx.config.demo, "luukku listening");
+    Ok(RunningServer {
+        addr,
+        ctx,
+        http,
+        heartbeat,
+    })
 }
 
 impl RunningServer {
@@ -106,7 +130,20 @@ impl RunningServer {
         }
         let _ = tokio::time::timeout(ctx.config.shutdown_grace, self.http).await;
         ctx.storage.close().await;
+        if let Some(heartbeat) = self.heartbeat {
+            let _ = tokio::time::timeout(ctx.config.shutdown_grace, heartbeat).await;
+        }
         tracing::info!("luukku stopped");
+    }
+}
+
+/// Reads what the bus delivers. Nothing subscribes to conversations yet (cross-node delivery
+/// is being built), so only losses and resubscriptions arrive; they are logged.
+async fn drain_bus(mut inbound: tokio::sync::mpsc::Receiver<crate::bus::Inbound>) {
+    while let Some(item) = inbound.recv().await {
+        if !matches!(item, crate::bus::Inbound::Message { .. }) {
+            tracing::info!(?item, "bus");
+        }
     }
 }
 

@@ -53,15 +53,16 @@ pub async fn beat(
     conn.check(result)
 }
 
-/// Starts the heartbeat task; the returned view changes when the set of live nodes does.
+/// Starts the heartbeat task; the returned view changes when the set of live nodes does. The
+/// task ends after `cancel`, once it has marked this node stopped (await it on shutdown).
 pub fn spawn(
     db: ClusterDb,
     node: String,
     incarnation: String,
     cancel: CancellationToken,
-) -> watch::Receiver<NodesView> {
+) -> (watch::Receiver<NodesView>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = watch::channel(NodesView::default());
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         let mut conn = Reconnecting::new(db);
         let mut tick = tokio::time::interval(HEARTBEAT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -100,5 +101,5 @@ pub fn spawn(
                 .await;
         }
     });
-    rx
+    (rx, task)
 }

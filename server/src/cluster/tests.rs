@@ -51,7 +51,7 @@ async fn a_node_not_seen_lately_is_dead_and_a_clean_stop_says_so_at_once() {
     );
 
     let cancel = CancellationToken::new();
-    let mut view = nodes::spawn(cluster.clone(), "c".into(), "c1".into(), cancel.clone());
+    let (mut view, _task) = nodes::spawn(cluster.clone(), "c".into(), "c1".into(), cancel.clone());
     tokio::time::timeout(
         Duration::from_secs(5),
         view.wait_for(|v| v.live.contains("c")),

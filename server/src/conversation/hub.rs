@@ -2,33 +2,21 @@
 //! demand, and hands commands that raced with an actor's exit to its successor. The DashMap
 //! guard is never held across an `.await`.
 
-use super::actor::Conversation;
-use super::{Cmd, ConversationHandle};
-use crate::auth::Auth;
-use crate::metrics::Metrics;
-use crate::storage::{ConversationRecord, SharedStorage, StorageError, WriteOp};
+use super::actor::{Conversation, Registry};
+use super::command::Cmd;
+use super::{ConversationHandle, HubDeps};
+use crate::storage::{ConversationRecord, StorageError, WriteOp};
 use console_protocol::{ConversationId, Event};
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// What every conversation actor shares.
-pub struct HubDeps {
-    pub storage: SharedStorage,
-    pub metrics: Arc<Metrics>,
-    pub auth: Arc<Auth>,
-    /// The organisation: its automatic closing message, in each conversation's language.
-    pub organisation: Arc<crate::organisation::Organisation>,
-    /// How long after sending a professional may take back their own message.
-    pub retract_window: std::time::Duration,
-}
-
 /// Index of live conversation actors.
 pub struct Hub {
     map: DashMap<ConversationId, ConversationHandle>,
     generation: AtomicU64,
-    pub deps: HubDeps,
+    pub deps: Arc<HubDeps>,
 }
 
 impl Hub {
@@ -37,7 +25,7 @@ impl Hub {
         Arc::new(Hub {
             map: DashMap::new(),
             generation: AtomicU64::new(1),
-            deps,
+            deps: Arc::new(deps),
         })
     }
 
@@ -83,26 +71,17 @@ impl Hub {
             Entry::Occupied(e) => e.get().clone(),
             Entry::Vacant(v) => {
                 let generation = self.generation.fetch_add(1, Ordering::Relaxed);
-                let h = Conversation::spawn(self.clone(), record, restored, generation);
+                let h = Conversation::spawn(
+                    self.deps.clone(),
+                    self.clone(),
+                    record,
+                    restored,
+                    generation,
+                );
                 v.insert(h.clone());
                 h
             }
         }
-    }
-
-    /// Removes an exiting actor (only if it is still the registered one).
-    pub(super) fn forget(&self, id: &ConversationId, generation: u64) {
-        self.map.remove_if(id, |_, h| h.generation == generation);
-    }
-
-    /// Hands a command that reached an exiting actor to a fresh one.
-    pub(super) fn redispatch(self: &Arc<Self>, id: ConversationId, cmd: Cmd) {
-        let hub = self.clone();
-        tokio::spawn(async move {
-            if let Ok(Some(h)) = hub.get_or_load(&id).await {
-                let _ = h.tx.send(cmd).await;
-            }
-        });
     }
 
     /// Number of conversations in memory.
@@ -113,5 +92,21 @@ impl Hub {
     /// True when no conversation is in memory.
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
+    }
+}
+
+impl Registry for Hub {
+    /// Removes an exiting actor (only if it is still the registered one).
+    fn forget(&self, id: &ConversationId, generation: u64) {
+        self.map.remove_if(id, |_, h| h.generation == generation);
+    }
+
+    /// Hands a command that reached an exiting actor to a fresh one.
+    fn redispatch(self: Arc<Self>, id: ConversationId, cmd: Cmd) {
+        tokio::spawn(async move {
+            if let Ok(Some(h)) = self.get_or_load(&id).await {
+                let _ = h.tx.send(cmd).await;
+            }
+        });
     }
 }

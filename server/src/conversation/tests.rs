@@ -4,7 +4,7 @@
 use super::{ConversationHandle, Hub, Origin, PostKind, Who};
 use crate::auth::Auth;
 use crate::config::Config;
-use crate::conversation::hub::HubDeps;
+use crate::conversation::HubDeps;
 use crate::delivery::{self, Next, Outbound, OutboundRx, SessionLink};
 use crate::metrics::Metrics;
 use crate::storage::flaky::FlakyStorage;

@@ -82,7 +82,10 @@ impl ClientSession {
                     .await
                     .map(|sum| (h, sum)),
                 Ok(None) => Err(ConvError::Forbidden),
-                Err(_) => Err(ConvError::Storage),
+                Err(e) => {
+                    tracing::warn!(error = %e, "resume: the conversation could not be loaded");
+                    Err(ConvError::Storage)
+                }
             };
             match attached {
                 Ok((h, summary)) => {

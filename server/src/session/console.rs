@@ -1,5 +1,6 @@
-//! The professional side of a session: hello with a professional JWT (else close 4401),
-//! availability, queues, accept, and frames for assigned conversations only.
+//! The professional side of a session: its frames (availability, queues, accept, and frames
+//! for assigned conversations only) and the outbound frames it admits. The `hello` with a
+//! professional JWT (else close 4401) is in `hello`; transfer, close and hand-back in `handover`.
 
 use super::{CloseReason, Conn, Handler};
 use crate::conversation::{
@@ -7,11 +8,14 @@ use crate::conversation::{
 };
 use console_protocol::{
     ConsoleFrame, ConsoleHello, ConversationId, Envelope, ErrorCode, ProfessionalInfo, ServerFrame,
-    TeamId, Transfer, Welcome,
+    StatusUpdate, TeamId, Transfer, Welcome,
 };
 use futures_util::{Sink, Stream};
 use std::collections::{HashMap, HashSet};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+mod handover;
+mod hello;
 
 type Io = Result<(), CloseReason>;
 
@@ -33,87 +37,6 @@ fn gone(_: WsError) -> CloseReason {
 }
 
 impl ConsoleSession {
-    /// Handles the first frame: `hello` with a valid professional token.
-    pub async fn hello<S>(conn: &mut Conn<S>, bytes: &[u8]) -> Result<Self, CloseReason>
-    where
-        S: Sink<Message, Error = WsError> + Unpin,
-    {
-        let hello: ConsoleHello = match conn.codec.decode::<Envelope<ConsoleFrame>>(bytes) {
-            Ok(Envelope {
-                frame: ConsoleFrame::Hello(h),
-                ..
-            }) => h,
-            _ => {
-                let req = conn.codec.peek_req(bytes);
-                let _ = conn
-                    .error(req, ErrorCode::BadFrame, "the first frame must be hello")
-                    .await;
-                return Err(CloseReason(4408, "first frame must be hello"));
-            }
-        };
-        let ctx = conn.ctx.clone();
-        let claims = hello
-            .token
-            .as_deref()
-            .map(|t| ctx.auth.verify_professional(t));
-        let Some(Ok(claims)) = claims else {
-            return Err(CloseReason(4401, "invalid or missing token"));
-        };
-        let Some(p) = ctx
-            .config
-            .organisation
-            .professional(&claims.sub.clone().into())
-        else {
-            return Err(CloseReason(4401, "unknown professional"));
-        };
-        let me = ProfessionalRef {
-            id: p.id.clone(),
-            name: p.name.clone(),
-            teams: p.teams.clone(),
-        };
-        let resume: HashMap<ConversationId, u64> = hello
-            .resume
-            .into_iter()
-            .map(|r| (r.conversation, r.after_seq))
-            .collect();
-        let Some(reply) = ctx
-            .router
-            .connect(me.clone(), conn.link.clone(), resume)
-            .await
-        else {
-            return Err(CloseReason(1011, "router unavailable"));
-        };
-        let mut members = HashMap::new();
-        let mut conversations = Vec::new();
-        for rx in reply.attaches {
-            if let Ok(Ok(summary)) = rx.await {
-                if let Some(h) = ctx.hub.get(&summary.conversation) {
-                    members.insert(summary.conversation.clone(), h);
-                }
-                conversations.push(summary);
-            }
-        }
-        let welcome = Welcome {
-            professional: Some(ProfessionalInfo {
-                id: me.id.clone(),
-                name: me.name.clone(),
-                teams: me.teams.clone(),
-            }),
-            capacity: Some(reply.capacity),
-            conversations,
-            retract_window_s: Some(ctx.config.retract_window.as_secs()),
-            ..Default::default()
-        };
-        conn.send(conn.codec.peek_req(bytes), ServerFrame::Welcome(welcome))
-            .await
-            .map_err(gone)?;
-        Ok(ConsoleSession {
-            me,
-            members,
-            closed: HashSet::new(),
-        })
-    }
-
     fn origin<S>(&self, conn: &Conn<S>, req: Option<String>) -> Origin {
         Origin {
             who: Who::Professional(self.me.clone()),
@@ -160,141 +83,6 @@ impl ConsoleSession {
         Ok(())
     }
 
-    async fn transfer<S>(&mut self, conn: &mut Conn<S>, req: Option<String>, t: Transfer) -> Io
-    where
-        S: Sink<Message, Error = WsError> + Unpin,
-    {
-        let ctx = conn.ctx.clone();
-        let org = &ctx.config.organisation;
-        let to_team: TeamId = match (&t.to_team, &t.to_professional) {
-            (Some(team), _) if org.team(team).is_none() => {
-                return conn
-                    .error(req, ErrorCode::NotFound, "no such team")
-                    .await
-                    .map_err(gone)
-            }
-            (_, Some(p)) if p == &self.me.id => {
-                return conn
-                    .error(req, ErrorCode::BadFrame, "cannot transfer to yourself")
-                    .await
-                    .map_err(gone)
-            }
-            (_, Some(p)) => match org.professional(p) {
-                None => {
-                    return conn
-                        .error(req, ErrorCode::NotFound, "no such professional")
-                        .await
-                        .map_err(gone)
-                }
-                Some(target) => match &t.to_team {
-                    Some(team) if target.teams.contains(team) => team.clone(),
-                    Some(_) => {
-                        return conn
-                            .error(
-                                req,
-                                ErrorCode::BadFrame,
-                                "that professional is not in that team",
-                            )
-                            .await
-                            .map_err(gone)
-                    }
-                    None => target.teams[0].clone(),
-                },
-            },
-            (Some(team), None) => team.clone(),
-            (None, None) => {
-                return conn
-                    .error(
-                        req,
-                        ErrorCode::BadFrame,
-                        "transfer needs to_team or to_professional",
-                    )
-                    .await
-                    .map_err(gone)
-            }
-        };
-        let Some(h) = self.members.get(&t.conversation).cloned() else {
-            return self.refuse(conn, req, &t.conversation).await;
-        };
-        match h
-            .transfer(
-                self.origin(conn, req.clone()),
-                to_team,
-                t.to_professional.clone(),
-                t.note,
-            )
-            .await
-        {
-            Ok(ticket) => {
-                let target = if t.to_professional.is_some() {
-                    "professional"
-                } else {
-                    "team"
-                };
-                ctx.metrics.transfers.with_label_values(&[target]).inc();
-                // Membership ends when `released` passes through the outbound queue (`admit`),
-                // after the events committed before the transfer: removing it here would drop
-                // those still queued for this session.
-                ctx.router
-                    .released(self.me.id.clone(), t.conversation)
-                    .await;
-                ctx.router.requeue(ticket).await;
-                Ok(())
-            }
-            Err(e) => conn.error(req, e.code(), e.to_string()).await.map_err(gone),
-        }
-    }
-
-    async fn close<S>(
-        &mut self,
-        conn: &mut Conn<S>,
-        req: Option<String>,
-        id: ConversationId,
-        summary: Option<String>,
-    ) -> Io
-    where
-        S: Sink<Message, Error = WsError> + Unpin,
-    {
-        let Some(h) = self.members.get(&id).cloned() else {
-            return self.refuse(conn, req, &id).await;
-        };
-        match h.close(self.origin(conn, req.clone()), summary).await {
-            Ok(()) => {
-                // As for transfer: `released` ends the membership, in order.
-                conn.ctx.router.released(self.me.id.clone(), id).await;
-                Ok(())
-            }
-            Err(e) => conn.error(req, e.code(), e.to_string()).await.map_err(gone),
-        }
-    }
-
-    /// Hands a held conversation back to the front of its team queue.
-    async fn release<S>(
-        &mut self,
-        conn: &mut Conn<S>,
-        req: Option<String>,
-        id: ConversationId,
-    ) -> Io
-    where
-        S: Sink<Message, Error = WsError> + Unpin,
-    {
-        let Some(h) = self.members.get(&id).cloned() else {
-            return self.refuse(conn, req, &id).await;
-        };
-        match h
-            .requeue(self.me.id.clone(), RequeueReason::HandedBack, req.clone())
-            .await
-        {
-            Ok(ticket) => {
-                // As for transfer: `released` ends the membership, in order.
-                conn.ctx.router.released(self.me.id.clone(), id).await;
-                conn.ctx.router.requeue(ticket).await;
-                Ok(())
-            }
-            Err(e) => conn.error(req, e.code(), e.to_string()).await.map_err(gone),
-        }
-    }
-
     async fn history<S>(
         &mut self,
         conn: &mut Conn<S>,
@@ -326,6 +114,65 @@ impl ConsoleSession {
         }
         Ok(())
     }
+
+    /// Changes availability and/or capacity; the answer is the new status.
+    async fn status<S>(&self, conn: &mut Conn<S>, req: Option<String>, s: StatusUpdate) -> Io
+    where
+        S: Sink<Message, Error = WsError> + Unpin,
+    {
+        let me = self.me.id.clone();
+        match conn.ctx.router.status(me, s.availability, s.capacity).await {
+            Some(st) => conn.send(req, ServerFrame::Status(st)).await.map_err(gone),
+            None => conn
+                .error(req, ErrorCode::Internal, "router unavailable")
+                .await
+                .map_err(gone),
+        }
+    }
+
+    /// Subscribes the session to queue snapshots of its own teams only.
+    async fn subscribe<S>(&self, conn: &mut Conn<S>, req: Option<String>, teams: Vec<TeamId>) -> Io
+    where
+        S: Sink<Message, Error = WsError> + Unpin,
+    {
+        if let Some(t) = teams.iter().find(|t| !self.me.teams.contains(t)) {
+            return conn
+                .error(
+                    req,
+                    ErrorCode::Forbidden,
+                    format!("not a member of team {t}"),
+                )
+                .await
+                .map_err(gone);
+        }
+        conn.ctx
+            .router
+            .subscribe(conn.link.clone(), teams, req)
+            .await;
+        Ok(())
+    }
+
+    /// The teams (named in `lang`) and every colleague with presence and load.
+    async fn colleagues<S>(
+        &self,
+        conn: &mut Conn<S>,
+        req: Option<String>,
+        lang: Option<String>,
+    ) -> Io
+    where
+        S: Sink<Message, Error = WsError> + Unpin,
+    {
+        match conn.ctx.router.colleagues(lang).await {
+            Some(c) => conn
+                .send(req, ServerFrame::Colleagues(c))
+                .await
+                .map_err(gone),
+            None => conn
+                .error(req, ErrorCode::Internal, "router unavailable")
+                .await
+                .map_err(gone),
+        }
+    }
 }
 
 impl<S> Handler<S> for ConsoleSession
@@ -351,29 +198,8 @@ where
                 .await
                 .map_err(gone),
             // A capacity outside 1 … limits.max_capacity is clamped by the router.
-            ConsoleFrame::Status(s) => {
-                match ctx.router.status(me, s.availability, s.capacity).await {
-                    Some(st) => conn.send(req, ServerFrame::Status(st)).await.map_err(gone),
-                    None => conn
-                        .error(req, ErrorCode::Internal, "router unavailable")
-                        .await
-                        .map_err(gone),
-                }
-            }
-            ConsoleFrame::SubscribeQueue(s) => {
-                if let Some(t) = s.teams.iter().find(|t| !self.me.teams.contains(t)) {
-                    return conn
-                        .error(
-                            req,
-                            ErrorCode::Forbidden,
-                            format!("not a member of team {t}"),
-                        )
-                        .await
-                        .map_err(gone);
-                }
-                ctx.router.subscribe(conn.link.clone(), s.teams, req).await;
-                Ok(())
-            }
+            ConsoleFrame::Status(s) => self.status(conn, req, s).await,
+            ConsoleFrame::SubscribeQueue(s) => self.subscribe(conn, req, s.teams).await,
             ConsoleFrame::Accept(a) => {
                 ctx.router
                     .accept(me, conn.link.clone(), a.team, a.conversation, req)
@@ -423,16 +249,7 @@ where
                 .await
             }
             ConsoleFrame::Release(r) => self.release(conn, req, r.conversation).await,
-            ConsoleFrame::Colleagues(c) => match ctx.router.colleagues(c.lang).await {
-                Some(c) => conn
-                    .send(req, ServerFrame::Colleagues(c))
-                    .await
-                    .map_err(gone),
-                None => conn
-                    .error(req, ErrorCode::Internal, "router unavailable")
-                    .await
-                    .map_err(gone),
-            },
+            ConsoleFrame::Colleagues(c) => self.colleagues(conn, req, c.lang).await,
             ConsoleFrame::Canned(_) => super::canned::list(conn, &self.me, req).await,
             ConsoleFrame::CannedSave(s) => super::canned::save(conn, &self.me, req, s).await,
             ConsoleFrame::CannedDelete(d) => super::canned::delete(conn, &self.me, req, d.id).await,

@@ -1,6 +1,7 @@
 //! Test support: the real server on port 0 with a fresh data dir, and a typed WebSocket client.
 #![allow(dead_code)]
 
+pub mod postgres;
 pub mod redis;
 
 use console_protocol::{Codec, ConversationId, Envelope, ServerFrame, SUBPROTOCOL_MSGPACK};
@@ -43,6 +44,9 @@ impl TestServer {
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
         let dir = temp_dir();
         let mut config = Config::demo(&dir);
+        if postgres::selected() {
+            config.cluster.database_url = Some(postgres::fresh_database().await);
+        }
         tweak(&mut config);
         Self::start_config(config).await
     }

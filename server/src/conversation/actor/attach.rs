@@ -4,6 +4,9 @@
 
 use super::*;
 
+/// Largest replay or history page read from storage at once.
+const MAX_REPLAY: u32 = 10_000;
+
 impl Conversation {
     pub(super) async fn attach_client(
         &mut self,
@@ -12,7 +15,7 @@ impl Conversation {
         after_seq: Option<u64>,
         identity: Option<ClientIdentity>,
     ) -> Result<ConversationSummary, ConvError> {
-        if !self.hub.deps.auth.check_resume(&self.record.id, &token) {
+        if !self.deps.auth.check_resume(&self.record.id, &token) {
             return Err(ConvError::Forbidden);
         }
         let identify = match identity {
@@ -126,15 +129,35 @@ impl Conversation {
                 .collect());
         }
         let events = self
-            .hub
             .deps
             .storage
             .events_after(&self.record.id, after, MAX_REPLAY)
-            .await?;
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "replay: events could not be read"))?;
         Ok(events
             .into_iter()
             .filter(|e| e.seq() <= self.committed_seq)
             .map(Arc::new)
             .collect())
+    }
+
+    /// What an attaching session is told about the conversation (more for a professional).
+    fn summary(&self, professional: bool) -> ConversationSummary {
+        let r = &self.record;
+        ConversationSummary {
+            conversation: r.id.clone(),
+            status: r.state.status,
+            last_seq: self.committed_seq,
+            service: professional.then(|| r.service.clone()),
+            topic: if professional { r.topic.clone() } else { None },
+            team: professional.then(|| r.state.team.clone()),
+            client: professional.then(|| client_info(r)),
+            questionnaire: if professional {
+                r.questionnaire.clone()
+            } else {
+                None
+            },
+            contact_at: professional.then(|| rfc3339_of_ms(r.created_at_ms)),
+        }
     }
 }

@@ -51,7 +51,6 @@ impl Conversation {
                 let closed = SharedFrame::plain(ServerFrame::Closed(Closed {
                     conversation: self.record.id.clone(),
                     message: self
-                        .hub
                         .deps
                         .organisation
                         .closing_message(self.record.lang.as_deref()),
@@ -98,8 +97,7 @@ impl Conversation {
             }
             Some(Effect::FeedbackAck { link, req, rating }) => {
                 if !repeated_feedback {
-                    self.hub
-                        .deps
+                    self.deps
                         .metrics
                         .feedback
                         .with_label_values(&[self.record.service.as_str(), &rating.to_string()])
@@ -195,7 +193,7 @@ impl Conversation {
         while let Some((p, result)) = self.pending.next().await {
             self.committed(p, result);
         }
-        let record = match self.hub.deps.storage.conversation(&self.record.id).await {
+        let record = match self.deps.storage.conversation(&self.record.id).await {
             Ok(Some(r)) => r,
             _ => return tracing::warn!("storage unavailable; resync retried on the next command"),
         };
@@ -231,8 +229,7 @@ impl Conversation {
                 l.frame(cf.clone());
             }
         }
-        self.hub
-            .deps
+        self.deps
             .metrics
             .delivery_latency
             .observe(started.elapsed().as_secs_f64());

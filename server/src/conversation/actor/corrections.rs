@@ -3,8 +3,9 @@
 //! record and both sides stay consistent.
 
 use super::{Conversation, Effect};
+use crate::conversation::command::Reply;
 use crate::conversation::view::now_ms;
-use crate::conversation::{ConvError, Origin, Reply, Who};
+use crate::conversation::{ConvError, Origin, Who};
 use console_protocol::{ConversationStatus, Event, SystemKind};
 use std::time::Instant;
 use time::format_description::well_known::Rfc3339;
@@ -72,15 +73,14 @@ impl Conversation {
         };
         let sent = OffsetDateTime::parse(&message.at, &Rfc3339)
             .map_err(|_| ConvError::BadState("message time unreadable"))?;
-        let window = self.hub.deps.retract_window;
+        let window = self.deps.retract_window;
         if OffsetDateTime::now_utc() - sent > window {
             return Err(ConvError::BadState("too late to take back this message"));
         }
         let mut detail = serde_json::Map::new();
         detail.insert("seq".into(), seq.into());
         detail.insert("name".into(), me.name.clone().into());
-        self.hub
-            .deps
+        self.deps
             .metrics
             .retracted
             .with_label_values(&[self.record.state.team.as_str()])
@@ -118,7 +118,6 @@ impl Conversation {
             return Ok(Some((**e).clone()));
         }
         let events = self
-            .hub
             .deps
             .storage
             .events_after(&self.record.id, seq - 1, 1)

@@ -217,8 +217,7 @@ impl Conversation {
         let ticket = self.ticket();
         let event = self.system(SystemKind::Queued, detail);
         if reason == RequeueReason::HandedBack {
-            self.hub
-                .deps
+            self.deps
                 .metrics
                 .handed_back
                 .with_label_values(&[self.record.state.team.as_str()])

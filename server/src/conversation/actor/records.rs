@@ -60,7 +60,6 @@ impl Conversation {
         }
         let before = before_seq.unwrap_or(u64::MAX).min(self.committed_seq + 1);
         let events = self
-            .hub
             .deps
             .storage
             .events_before(&self.record.id, before, limit.clamp(1, 200))
@@ -80,5 +79,13 @@ impl Conversation {
             }),
         );
         Ok(())
+    }
+}
+
+fn frame_to_event(f: ServerFrame) -> Option<Event> {
+    match f {
+        ServerFrame::Message(m) => Some(Event::Message(m)),
+        ServerFrame::System(s) => Some(Event::System(s)),
+        _ => None,
     }
 }

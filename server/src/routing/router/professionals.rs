@@ -219,4 +219,22 @@ impl Router {
         let rx = handle.assign(who, links, req.clone(), true).await;
         self.watch(rx, pro, conv, Some(link), req, false);
     }
+
+    fn update_gauges(&self) {
+        for t in &self.org.teams {
+            self.metrics
+                .available_professionals
+                .with_label_values(&[t.id.as_str()])
+                .set(self.available_in(&t.id) as i64);
+        }
+    }
+}
+
+async fn attach(
+    h: &ConversationHandle,
+    link: SessionLink,
+    pro: ProfessionalId,
+    after: Option<u64>,
+) -> oneshot::Receiver<Result<ConversationSummary, ConvError>> {
+    h.attach_professional_ordered(link, pro, after).await
 }

@@ -1,0 +1,141 @@
+//! Messages and notes: the checks before a post, the answer to a resent `client_msg_id` (the
+//! original ack, or a wait for it while the original is in flight), and the stored event.
+
+use super::*;
+
+/// Longest message or note body, in characters (a chat message, not a document).
+const MAX_BODY_CHARS: usize = 10_000;
+
+impl Conversation {
+    pub(super) async fn post(
+        &mut self,
+        origin: &Origin,
+        kind: PostKind,
+        id: ClientMsgId,
+        body: String,
+        received: Instant,
+    ) -> Result<(), ConvError> {
+        let role = self.role_of(origin)?;
+        if kind == PostKind::Note && role != Role::Professional {
+            return Err(ConvError::Forbidden);
+        }
+        if self.record.state.status == ConversationStatus::Complete {
+            return Err(ConvError::Closed);
+        }
+        if body.chars().count() > MAX_BODY_CHARS {
+            return Err(ConvError::TooLarge);
+        }
+        if body.trim().is_empty() {
+            return Err(ConvError::BadState("empty message body"));
+        }
+        if self.is_duplicate(origin, &id).await? {
+            return Ok(());
+        }
+        let (at, _) = now();
+        let from = self.author(&origin.who);
+        let seq = self.take_seq();
+        let m = MessageEvent {
+            conversation: self.record.id.clone(),
+            seq,
+            at,
+            from,
+            body,
+            client_msg_id: Some(id.clone()),
+        };
+        self.count_post(kind, role);
+        let event = if kind == PostKind::Note {
+            Event::Note(m)
+        } else {
+            Event::Message(m)
+        };
+        self.msg_ids.insert(id.clone(), None);
+        let effect = Effect::Ack {
+            link: origin.link.clone(),
+            req: origin.req.clone(),
+            client_msg_id: id,
+        };
+        self.write(event, false, effect, received).await;
+        Ok(())
+    }
+
+    /// Answers a resend of a known `client_msg_id` with the original ack.
+    async fn is_duplicate(&mut self, origin: &Origin, id: &ClientMsgId) -> Result<bool, ConvError> {
+        if self.restored {
+            // Once per incarnation: the ids stored before this actor started (or before a
+            // resync). From then on every id of the conversation passes through `msg_ids`.
+            let stored = self.deps.storage.client_msg_ids(&self.record.id).await?;
+            for (client_msg_id, seq, at) in stored {
+                self.msg_ids
+                    .entry(ClientMsgId::from(client_msg_id))
+                    .or_insert(Some((seq, at)));
+            }
+            self.restored = false;
+        }
+        match self.msg_ids.get(id) {
+            None => Ok(false),
+            Some(Some((seq, at))) => {
+                origin.link.reply(
+                    origin.req.clone(),
+                    ServerFrame::Ack(Ack {
+                        conversation: self.record.id.clone(),
+                        client_msg_id: Some(id.clone()),
+                        seq: Some(*seq),
+                        at: Some(at.clone()),
+                    }),
+                );
+                Ok(true)
+            }
+            Some(None) => {
+                self.waiting_acks
+                    .entry(id.clone())
+                    .or_default()
+                    .push((origin.link.clone(), origin.req.clone()));
+                Ok(true)
+            }
+        }
+    }
+
+    /// The author of a post by `who`, as its event names them.
+    fn author(&self, who: &Who) -> Author {
+        match who {
+            Who::Client => Author {
+                role: Role::Client,
+                id: None,
+                name: self.record.client.name.clone(),
+            },
+            Who::Professional(p) => Author {
+                role: Role::Professional,
+                id: Some(p.id.to_string()),
+                name: Some(p.name.clone()),
+            },
+        }
+    }
+
+    /// Counts a post: notes by team, messages by side, and the team's first response.
+    fn count_post(&mut self, kind: PostKind, role: Role) {
+        let metrics = &self.deps.metrics;
+        if kind == PostKind::Note {
+            metrics
+                .notes
+                .with_label_values(&[self.record.state.team.as_str()])
+                .inc();
+            return;
+        }
+        metrics
+            .messages
+            .with_label_values(&[if role == Role::Client {
+                "client"
+            } else {
+                "professional"
+            }])
+            .inc();
+        if role == Role::Professional && !self.first_response_seen {
+            self.first_response_seen = true;
+            let waited = (super::view::now_ms() - self.record.created_at_ms).max(0) as f64 / 1000.0;
+            metrics
+                .first_response
+                .with_label_values(&[self.record.state.team.as_str()])
+                .observe(waited);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! The conversation actor's mailbox: the commands its handle sends, with a `oneshot` for the
+//! answer where the sender waits for one.
+
+use super::{ConvError, Origin, Place, PostKind, ProfessionalRef, QueueTicket, RequeueReason};
+use crate::delivery::SessionLink;
+use crate::storage::ClientIdentity;
+use console_protocol::{ClientMsgId, ConversationSummary, ProfessionalId, ResumeToken, TeamId};
+use std::time::Instant;
+use tokio::sync::oneshot;
+
+/// Commands a conversation may have queued. Sessions `send().await` into it (back-pressure);
+/// 64 absorbs a burst from a professional's several sessions without much memory per actor.
+pub(super) const MAILBOX_CAPACITY: usize = 64;
+
+pub(super) type Reply<T> = oneshot::Sender<Result<T, ConvError>>;
+
+pub(super) enum Cmd {
+    AttachClient {
+        link: SessionLink,
+        token: ResumeToken,
+        after_seq: Option<u64>,
+        identity: Option<ClientIdentity>,
+        reply: Reply<ConversationSummary>,
+    },
+    AttachProfessional {
+        link: SessionLink,
+        professional: ProfessionalId,
+        after_seq: Option<u64>,
+        reply: Reply<ConversationSummary>,
+    },
+    Detach {
+        link: SessionLink,
+    },
+    Post {
+        origin: Origin,
+        kind: PostKind,
+        client_msg_id: ClientMsgId,
+        body: String,
+        received: Instant,
+    },
+    Typing {
+        origin: Origin,
+        active: bool,
+    },
+    Read {
+        origin: Origin,
+        seq: u64,
+    },
+    Assign {
+        professional: ProfessionalRef,
+        links: Vec<SessionLink>,
+        req: Option<String>,
+        reopen: bool,
+        reply: Reply<()>,
+    },
+    Transfer {
+        origin: Origin,
+        to_team: TeamId,
+        to_professional: Option<ProfessionalId>,
+        note: Option<String>,
+        reply: Reply<QueueTicket>,
+    },
+    Close {
+        origin: Origin,
+        summary: Option<String>,
+        reply: Reply<()>,
+    },
+    Requeue {
+        professional: ProfessionalId,
+        reason: RequeueReason,
+        req: Option<String>,
+        reply: Reply<QueueTicket>,
+    },
+    Leave {
+        origin: Origin,
+        reply: Reply<bool>,
+    },
+    Retract {
+        origin: Origin,
+        seq: u64,
+    },
+
+    Feedback {
+        origin: Origin,
+        rating: u8,
+        comment: Option<String>,
+    },
+    History {
+        origin: Origin,
+        before_seq: Option<u64>,
+        limit: u32,
+    },
+    QueuePosition {
+        place: Place,
+    },
+    Ticket {
+        reply: Reply<QueueTicket>,
+    },
+}

@@ -1,0 +1,79 @@
+//! The router's mailbox: the commands its handle (and the router's own waiters) send, with a
+//! `oneshot` for the answer where the sender waits for one.
+
+use super::{ConnectReply, Place};
+use crate::conversation::{ProfessionalRef, QueueTicket};
+use crate::delivery::SessionLink;
+use console_protocol::{
+    Availability, Colleagues, ConversationId, ProfessionalId, SessionId, StatusUpdate, TeamId,
+};
+use std::collections::HashMap;
+use tokio::sync::oneshot;
+
+pub(super) enum RouterCmd {
+    Enqueue {
+        ticket: QueueTicket,
+        reply: Option<oneshot::Sender<Place>>,
+    },
+    Place {
+        conversation: ConversationId,
+        reply: oneshot::Sender<Option<Place>>,
+    },
+    PickTeam {
+        teams: Vec<TeamId>,
+        reply: oneshot::Sender<TeamId>,
+    },
+    Connect {
+        professional: ProfessionalRef,
+        link: SessionLink,
+        resume: HashMap<ConversationId, u64>,
+        reply: oneshot::Sender<ConnectReply>,
+    },
+    Disconnect {
+        professional: ProfessionalId,
+        session: SessionId,
+    },
+    Status {
+        professional: ProfessionalId,
+        availability: Option<Availability>,
+        capacity: Option<u32>,
+        reply: oneshot::Sender<StatusUpdate>,
+    },
+    Subscribe {
+        link: SessionLink,
+        teams: Vec<TeamId>,
+        req: Option<String>,
+    },
+    Accept {
+        professional: ProfessionalId,
+        link: SessionLink,
+        team: Option<TeamId>,
+        conversation: Option<ConversationId>,
+        req: Option<String>,
+    },
+    Released {
+        professional: ProfessionalId,
+        conversation: ConversationId,
+    },
+    Reopen {
+        professional: ProfessionalId,
+        link: SessionLink,
+        conversation: ConversationId,
+        req: Option<String>,
+    },
+    AssignFailed {
+        professional: ProfessionalId,
+        conversation: ConversationId,
+    },
+    Preview {
+        conversation: ConversationId,
+        text: String,
+    },
+    Withdraw {
+        conversation: ConversationId,
+    },
+    Colleagues {
+        lang: Option<String>,
+        reply: oneshot::Sender<Colleagues>,
+    },
+}

@@ -1,0 +1,70 @@
+//! Start-up: the queues and the professionals' assigned conversations rebuilt from the open
+//! conversations in storage, and the waiting ones' previews read back off the router's loop.
+
+use super::*;
+use console_protocol::{Event, Role};
+
+/// How many of a waiting conversation's latest events are read back for its preview.
+const PREVIEW_SCAN: u32 = 20;
+
+impl Router {
+    pub(super) fn restore(&mut self, open: Vec<ConversationRecord>) {
+        let now = Instant::now();
+        let mut waiting = Vec::new();
+        for r in open {
+            match (r.state.status, &r.state.assigned_to) {
+                (ConversationStatus::InProgress, Some(p)) if self.pros.contains_key(p) => {
+                    if let Some(pr) = self.pros.get_mut(p) {
+                        pr.active.insert(r.id.clone());
+                        pr.gone_since.get_or_insert(now);
+                    }
+                }
+                _ => {
+                    let ticket = QueueTicket::of(&r);
+                    if let Some(q) = self.teams.get_mut(&ticket.team) {
+                        self.queued_in
+                            .insert(ticket.conversation.clone(), ticket.team.clone());
+                        waiting.push(ticket.conversation.clone());
+                        q.push(ticket, now);
+                    }
+                }
+            }
+        }
+        for (team, q) in &self.teams {
+            self.metrics
+                .queue_length
+                .with_label_values(&[team.as_str()])
+                .set(q.len() as i64);
+        }
+        self.restore_previews(waiting);
+    }
+
+    /// Reads back, off the router's loop, what each waiting client last wrote, so the queue's
+    /// previews survive a restart. Best effort: a failed read leaves the entry without one.
+    fn restore_previews(&self, waiting: Vec<ConversationId>) {
+        let (Some(tx), false) = (self.tx.upgrade(), waiting.is_empty()) else {
+            return;
+        };
+        let storage = self.hub.deps.storage.clone();
+        tokio::spawn(async move {
+            for conversation in waiting {
+                let Ok(events) = storage
+                    .events_before(&conversation, u64::MAX, PREVIEW_SCAN)
+                    .await
+                else {
+                    continue;
+                };
+                let last = events.into_iter().rev().find_map(|e| match e {
+                    Event::Message(m) if m.from.role == Role::Client => Some(m.body),
+                    _ => None,
+                });
+                if let Some(text) = last {
+                    let cmd = RouterCmd::Preview { conversation, text };
+                    if tx.send(cmd).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,151 @@
+//! [`Conn`], the socket and what every handler needs to answer on it: frames built for this
+//! session written at once, queued frames (from its outbound queue) written in batches with
+//! one flush, and the close frame.
+
+use super::Handler;
+use crate::context::ServerCtx;
+use crate::conversation::ConvError;
+use crate::delivery::{Outbound, OutboundRx, SessionLink, SharedFrame};
+use console_protocol::{Codec, ConversationId, Envelope, ErrorCode, ErrorFrame, ServerFrame};
+use futures_util::{Sink, SinkExt};
+use std::sync::Arc;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+/// Frames written per flush when the outbound queue has a backlog.
+const WRITE_BATCH: usize = 64;
+
+/// The socket plus what every handler needs to answer on it.
+pub(crate) struct Conn<S> {
+    pub(super) ws: S,
+    pub codec: Codec,
+    pub ctx: Arc<ServerCtx>,
+    pub link: SessionLink,
+}
+
+impl<S> Conn<S>
+where
+    S: Sink<Message, Error = WsError> + Unpin,
+{
+    fn message(&self, bytes: bytes::Bytes) -> Message {
+        if self.codec.is_binary() {
+            Message::Binary(bytes)
+        } else {
+            match String::from_utf8(bytes.to_vec()) {
+                Ok(s) => Message::Text(s.into()),
+                Err(_) => Message::Binary(bytes),
+            }
+        }
+    }
+
+    /// Writes a frame built for this session right away.
+    pub async fn send(&mut self, req: Option<String>, frame: ServerFrame) -> Result<(), WsError> {
+        let bytes = self
+            .codec
+            .encode(&Envelope::reply(req, frame))
+            .unwrap_or_default();
+        let m = self.message(bytes.into());
+        self.ws.send(m).await
+    }
+
+    /// Writes an `error` frame.
+    pub async fn error(
+        &mut self,
+        req: Option<String>,
+        code: ErrorCode,
+        message: impl Into<String>,
+    ) -> Result<(), WsError> {
+        self.ctx
+            .metrics
+            .frames_rejected
+            .with_label_values(&[code.as_str()])
+            .inc();
+        self.send(
+            req,
+            ServerFrame::Error(ErrorFrame {
+                code,
+                message: message.into(),
+                conversation: None,
+            }),
+        )
+        .await
+    }
+
+    /// Writes an `error` frame about a conversation the sender named, as its actor would.
+    pub async fn error_about(
+        &mut self,
+        req: Option<String>,
+        conversation: ConversationId,
+        e: &ConvError,
+    ) -> Result<(), WsError> {
+        let code = e.code();
+        self.ctx
+            .metrics
+            .frames_rejected
+            .with_label_values(&[code.as_str()])
+            .inc();
+        self.send(
+            req,
+            ServerFrame::Error(ErrorFrame {
+                code,
+                message: e.to_string(),
+                conversation: Some(conversation),
+            }),
+        )
+        .await
+    }
+
+    /// Buffers a queued frame (a plain function: its future is part of every idle session's).
+    fn feed(&mut self, f: &SharedFrame) -> futures_util::sink::Feed<'_, S, Message> {
+        let m = self.message(f.encoded(self.codec));
+        self.ws.feed(m)
+    }
+
+    pub(super) async fn close(&mut self, code: u16, reason: &str) {
+        let frame = CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.to_owned().into(),
+        };
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            self.ws.send(Message::Close(Some(frame))),
+        )
+        .await;
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), self.ws.close()).await;
+    }
+}
+
+/// Writes a queued frame and whatever else is queued behind it (up to [`WRITE_BATCH`]),
+/// each if the handler admits it, then flushes once.
+pub(super) async fn write_outbound<S, H>(
+    conn: &mut Conn<S>,
+    handler: &mut H,
+    rx: &mut OutboundRx,
+    first: Outbound,
+) -> Result<(), WsError>
+where
+    S: Sink<Message, Error = WsError> + Unpin,
+    H: Handler<S>,
+{
+    let mut next = Some(first);
+    let mut written = 0;
+    while let Some(out) = next.take() {
+        let (one, batch) = match out {
+            Outbound::Frame(f) => (Some(f), Vec::new()),
+            Outbound::Batch(v) => (None, v),
+        };
+        for f in one.into_iter().chain(batch) {
+            if handler.admit(conn, &f.frame.frame) {
+                conn.feed(&f).await?;
+            } else {
+                tracing::warn!("dropped a frame for a conversation this session is not in");
+            }
+            written += 1;
+        }
+        if written < WRITE_BATCH {
+            next = rx.try_next();
+        }
+    }
+    conn.ws.flush().await
+}
