@@ -15,7 +15,8 @@
 //! - `conversation` — one actor per conversation and the hub that indexes them.
 //! - `routing` — the router actor: team queues, presence, capacity, assignment.
 //! - `storage` — the `Storage` trait, its SQLite backend with group commit (`storage/sqlite/`),
-//!   and the contract test suite every backend passes (`storage/contract/`).
+//!   its PostgreSQL backend for a cluster (`storage/postgres/`: group commit, the conditional
+//!   append), and the contract test suite every backend passes (`storage/contract/`).
 //! - `metrics` — every Prometheus metric; `telemetry` — tracing set-up.
 //! - `server` — start-up and graceful shutdown.
 #![forbid(unsafe_code)]

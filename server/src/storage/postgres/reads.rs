@@ -15,6 +15,10 @@ use tokio_postgres::{NoTls, Row};
 /// new one) before failing: a request handler should get an error, not hang.
 const POOL_WAIT: Duration = Duration::from_secs(5);
 
+/// How long a read may wait for its answer: past the server's own `statement_timeout` for
+/// reads, so it only fires when PostgreSQL does not answer at all (a paused server).
+const READ_TIMEOUT: Duration = Duration::from_secs(super::READ_STATEMENT_TIMEOUT.as_secs() + 5);
+
 /// The stored columns of a conversation, in the order of [`conversation_from_row`].
 const CONVERSATION_COLUMNS: &str = "id, service, topic, channel, client_subject, client_name, \
     client_identified, questionnaire, resume_token_hash, client_ref, created_at_ms, status, \
@@ -69,11 +73,14 @@ impl Reads {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, Failure> {
         let client = self.pool.get().await.map_err(Failure::Pool)?;
-        let statement = client.prepare_cached(sql).await.map_err(Failure::from)?;
-        client
-            .query(&statement, params)
-            .await
-            .map_err(Failure::from)
+        let read = async {
+            let statement = client.prepare_cached(sql).await?;
+            client.query(&statement, params).await
+        };
+        match tokio::time::timeout(READ_TIMEOUT, read).await {
+            Ok(rows) => rows.map_err(Failure::from),
+            Err(_) => Err(Failure::TimedOut),
+        }
     }
 
     /// Stops handing out connections; later reads fail with [`StorageError::Closed`].
@@ -202,6 +209,7 @@ enum Failure {
     Closed(tokio_postgres::Error),
     Query(tokio_postgres::Error),
     Pool(PoolError),
+    TimedOut,
 }
 
 impl From<tokio_postgres::Error> for Failure {
@@ -221,6 +229,9 @@ impl Failure {
             Failure::Pool(PoolError::Closed) => StorageError::Closed,
             Failure::Pool(PoolError::Backend(e)) => describe("connect", &e),
             Failure::Pool(e) => StorageError::Database(format!("read pool: {e}")),
+            Failure::TimedOut => {
+                StorageError::Database(format!("postgresql did not answer within {READ_TIMEOUT:?}"))
+            }
         }
     }
 }

@@ -17,10 +17,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_postgres::{Client, NoTls};
 
-/// How long one group may take from BEGIN to COMMIT's answer before the connection is
-/// dropped and the group fails: longer than [`super::STATEMENT_TIMEOUT`] (which PostgreSQL
-/// enforces per statement), so it only fires when PostgreSQL stops answering at all (a
-/// network that silently drops packets), where nothing else would for minutes.
+/// How long one group may take, connecting included, from BEGIN to COMMIT's answer before
+/// the connection is dropped and the group fails: longer than [`super::STATEMENT_TIMEOUT`]
+/// (which PostgreSQL enforces per statement), so it only fires when PostgreSQL stops
+/// answering at all (a paused server, a network that silently drops packets), where nothing
+/// else would for minutes.
 const GROUP_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(super) type Reply = oneshot::Sender<Result<(), StorageError>>;
@@ -123,25 +124,15 @@ impl Writer {
         // A connection found broken before COMMIT was sent committed nothing, so the group
         // may run again on a new one: once, so that a PostgreSQL restart costs no failed write.
         let mut reconnects_left = 1;
-        let tag = self.tag;
         while !pending.is_empty() {
             let started = Instant::now();
-            let run = match self.session().await {
-                Ok(session) => {
-                    let group: Vec<_> = pending.iter().map(|&i| ops[i]).collect();
-                    match tokio::time::timeout(GROUP_TIMEOUT, run_group(session, &group, tag)).await
-                    {
-                        Ok(run) => run,
-                        Err(_) => Run::Broken {
-                            error: StorageError::Database(format!(
-                                "postgresql did not answer within {GROUP_TIMEOUT:?}"
-                            )),
-                            before_commit: false,
-                        },
-                    }
-                }
-                Err(error) => Run::Broken {
-                    error,
+            let group: Vec<_> = pending.iter().map(|&i| ops[i]).collect();
+            let run = match tokio::time::timeout(GROUP_TIMEOUT, self.attempt(&group)).await {
+                Ok(run) => run,
+                Err(_) => Run::Broken {
+                    error: StorageError::Database(format!(
+                        "postgresql did not answer within {GROUP_TIMEOUT:?}"
+                    )),
                     before_commit: false,
                 },
             };
@@ -177,6 +168,19 @@ impl Writer {
             .into_iter()
             .map(|r| r.unwrap_or(Err(StorageError::Closed)))
             .collect()
+    }
+
+    /// Runs `group` on the open session, connecting first when there is none or it broke
+    /// (failing the group when PostgreSQL cannot be reached).
+    async fn attempt(&mut self, group: &[(&WriteOp, Option<Fence>)]) -> Run {
+        let tag = self.tag;
+        match self.session().await {
+            Ok(session) => run_group(session, group, tag).await,
+            Err(error) => Run::Broken {
+                error,
+                before_commit: false,
+            },
+        }
     }
 
     /// The open session, connecting first when there is none or it broke.

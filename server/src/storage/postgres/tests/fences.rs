@@ -191,3 +191,37 @@ async fn the_writer_session_bounds_how_long_it_can_hold_locks() {
     assert_eq!(show("application_name").await, "luukku-writer");
     storage.close().await;
 }
+
+/// A node paused inside its transaction (here: a session with the writer's settings that
+/// locked a conversation row and went silent) is cut off by PostgreSQL after
+/// `idle_in_transaction_session_timeout`; an append waiting on its lock then commits instead
+/// of failing on `statement_timeout`.
+#[tokio::test]
+async fn an_append_outlasts_a_paused_node_holding_its_row() {
+    let db = TestDatabase::create().await;
+    let storage = open(&db).await;
+    storage.write(create("c1", None)).await.unwrap();
+    let writer_settings = session_config(
+        &db.url().parse().unwrap(),
+        "paused-node",
+        STATEMENT_TIMEOUT,
+        Some(IDLE_IN_TRANSACTION_TIMEOUT),
+    );
+    let (paused, connection) = writer_settings
+        .connect(tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    paused
+        .batch_execute("BEGIN; SELECT 1 FROM conversations WHERE id = 'c1' FOR UPDATE")
+        .await
+        .unwrap();
+
+    storage.write(append(message("c1", 2, "m2"))).await.unwrap();
+    assert!(
+        paused.batch_execute("SELECT 1").await.is_err(),
+        "its session was ended"
+    );
+    assert_eq!(seqs(&storage, "c1").await, [1, 2]);
+    storage.close().await;
+}
