@@ -53,6 +53,13 @@ impl TestServer {
 
     /// A given configuration.
     pub async fn start_config(config: Config) -> Self {
+        // The server's warnings go to the test's captured output: shown when a test fails.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,luukku=info".into()),
+            )
+            .try_init();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
