@@ -18,6 +18,8 @@
 # everything present it runs in a few seconds. Every check runs; any failure exits 1.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib/debian.sh
+source scripts/lib/debian.sh
 root="$(pwd)"
 
 cache="${LUUKKU_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/luukku}"
@@ -30,17 +32,6 @@ python_packages=(
 )
 # The oldest Kubernetes the manifests promise to work on (the newest is the package's default).
 oldest_kubernetes=1.30.0
-
-as_root() {
-    if [[ "$(id -u)" == 0 ]]; then
-        "$@"
-    elif command -v sudo >/dev/null; then
-        sudo -n "$@"
-    else
-        echo "need root (or sudo) for: $*" >&2
-        return 1
-    fi
-}
 
 install_debian_packages() {
     local missing=()
@@ -55,10 +46,7 @@ install_debian_packages() {
     if ((${#missing[@]} == 0)); then
         return 0
     fi
-    echo "installing from Debian: ${missing[*]}"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt_install "${missing[@]}"
 }
 
 # Prints the venv's directory, making it first when missing.

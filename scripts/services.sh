@@ -22,6 +22,9 @@
 # directories until services_stop. A LUUKKU_TEST_DATABASE_URL or LUUKKU_TEST_REDIS_URL set
 # beforehand is kept.
 
+# shellcheck source=scripts/lib/debian.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/debian.sh"
+
 # What services_stop undoes.
 services_run_id=""
 services_pg_admin=""       # admin URL of the server that holds this run's databases
@@ -33,28 +36,6 @@ services_log() {
     echo "services: $*" >&2
 }
 
-# Runs a command as root: directly, through sudo when available, or not at all.
-services_as_root() {
-    if [[ "$(id -u)" == 0 ]]; then
-        "$@"
-    elif command -v sudo >/dev/null; then
-        sudo -n "$@"
-    else
-        services_log "need root (or sudo) for: $*"
-        return 1
-    fi
-}
-
-services_apt_install() {
-    services_log "installing $*"
-    services_as_root apt-get update -qq &&
-        services_as_root env DEBIAN_FRONTEND=noninteractive \
-            apt-get install -y -qq --no-install-recommends "$@"
-}
-
-services_free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
 
 # The directory holding initdb, pg_ctl and postgres (the newest Debian version's).
 services_pg_bin_dir() {
@@ -77,7 +58,7 @@ services_pg_bin_dir() {
 
 services_pg_binaries() {
     if ! LUUKKU_TEST_PG_BIN="$(services_pg_bin_dir)"; then
-        services_apt_install postgresql || return 1
+        apt_install postgresql || return 1
         LUUKKU_TEST_PG_BIN="$(services_pg_bin_dir)" || {
             services_log "no initdb after installing postgresql"
             return 1
@@ -86,7 +67,7 @@ services_pg_binaries() {
     export LUUKKU_TEST_PG_BIN
     if [[ "$(id -u)" == 0 ]]; then
         if ! id postgres >/dev/null 2>&1; then
-            services_as_root useradd --system --no-create-home --shell /usr/sbin/nologin \
+            as_root useradd --system --no-create-home --shell /usr/sbin/nologin \
                 postgres || return 1
         fi
         export LUUKKU_TEST_PG_USER=postgres
@@ -113,7 +94,7 @@ services_psql() {
 # A PostgreSQL of this run: initdb in a temporary directory, started on a free port.
 services_pg_private() {
     local port
-    port="$(services_free_port)" || return 1
+    port="$(free_port)" || return 1
     services_pg_dir="$(mktemp -d -t luukku-test-pg.XXXXXX)" || return 1
     if [[ -n "${LUUKKU_TEST_PG_USER:-}" ]]; then
         chown "$LUUKKU_TEST_PG_USER" "$services_pg_dir" || return 1
@@ -158,7 +139,7 @@ services_pg_start() {
 
 services_redis_binaries() {
     if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
-        services_apt_install redis-server || return 1
+        apt_install redis-server || return 1
     fi
     LUUKKU_TEST_REDIS_SERVER="$(command -v redis-server)" || return 1
     export LUUKKU_TEST_REDIS_SERVER
@@ -167,7 +148,7 @@ services_redis_binaries() {
 # A Redis of this run on a free port, keeping nothing on disk.
 services_redis_private() {
     local port
-    port="$(services_free_port)" || return 1
+    port="$(free_port)" || return 1
     services_redis_dir="$(mktemp -d -t luukku-test-redis.XXXXXX)" || return 1
     "$LUUKKU_TEST_REDIS_SERVER" --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
         --daemonize yes --dir "$services_redis_dir" \

@@ -16,6 +16,8 @@
 # Every step runs even when an earlier one failed; the last line counts the steps.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib/debian.sh
+source scripts/lib/debian.sh
 
 target_dir="${CARGO_TARGET_DIR:-target}"
 # Set by check_metrics_of inside a step's subshell, whose EXIT trap cleans them up.
@@ -31,31 +33,13 @@ cleanup() {
     fi
 }
 
-# Runs a command as root: directly, through sudo when available, or not at all.
-as_root() {
-    if [[ "$(id -u)" == 0 ]]; then
-        "$@"
-    elif command -v sudo >/dev/null; then
-        sudo -n "$@"
-    else
-        echo "need root (or sudo) for: $*" >&2
-        return 1
-    fi
-}
-
 install_tools() {
     if command -v promtool >/dev/null; then
         echo "promtool present: $(promtool --version 2>&1 | head -n 1)"
         return 0
     fi
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends prometheus
+    apt_install prometheus
     command -v promtool >/dev/null
-}
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
 # Starts BINARY on a free port with a fresh data dir, checks /metrics with promtool, then
@@ -119,8 +103,7 @@ check_metrics() {
 # Debian's Chromium (never a downloaded browser build) and the tests' npm packages.
 install_browser_test_tools() {
     if [[ ! -x /usr/bin/chromium ]]; then
-        as_root apt-get update -qq
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+        apt_install chromium
     fi
     echo "chromium: $(/usr/bin/chromium --version 2>/dev/null | head -n 1)"
     if [[ ! -d ui-tests/node_modules ]]; then
