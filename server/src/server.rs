@@ -60,6 +60,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
     let auth = Arc::new(Auth::new(&config, &backing.server_key));
     let heartbeat = backing.heartbeat;
     let storage = backing.storage;
+    let backing_node = backing.node_id.clone();
     let bus = backing.bus.map(|(bus, inbound)| {
         tokio::spawn(drain_bus(inbound));
         bus
@@ -71,6 +72,9 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         auth: auth.clone(),
         organisation: org.clone(),
         retract_window: config.retract_window,
+        publisher: bus
+            .as_ref()
+            .map(|bus| crate::bus::message::EventPublisher::new(bus.clone(), &backing_node)),
     });
     let open = storage.open_conversations().await?;
     let router = RouterHandle::spawn(

@@ -47,8 +47,9 @@ pub struct ClientIdentity {
     pub identified: bool,
 }
 
-/// The mutable state of a conversation, written whole with each state-changing event.
-#[derive(Debug, Clone, PartialEq)]
+/// The mutable state of a conversation, written whole with each state-changing event (and
+/// published with it to the other nodes of a cluster).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConversationState {
     pub status: ConversationStatus,
     pub team: TeamId,

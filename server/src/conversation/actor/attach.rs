@@ -84,6 +84,7 @@ impl Conversation {
         self.submit(
             op,
             Pending {
+                state: None,
                 event: Some(event),
                 effect: None,
                 started: Instant::now(),

@@ -33,6 +33,7 @@ impl Conversation {
         self.submit(
             op,
             Pending {
+                state: None,
                 event: None,
                 effect: Some(effect),
                 started: Instant::now(),
