@@ -1,10 +1,13 @@
 //! `luukku-load bench-report`: joins the result lines `scripts/bench.sh` collected (one
-//! `{"system","label","result"}` or `{"system","label","error"}` object per line) into
-//! `latest.json` and `latest.md`, with dated copies, the ratios Luukku/relay and
-//! Luukku/Socket.IO, and where the performance goals stand. Optionally fills the block between
+//! `{"system","label","result"}`, `{"system","label","error"}` or
+//! `{"system","label","skipped"}` object per line) into `latest.json` and `latest.md`, with
+//! dated copies, the ratios Luukku/relay and Luukku/Socket.IO, and where the performance
+//! goals stand (the cluster systems' part: `cluster`). Optionally fills the block between
 //! `<!-- bench:begin -->` and `<!-- bench:end -->` of markdown files with the same tables.
 //!
 //! Input is data, not trusted: missing fields become `null` in the JSON and `–` in tables.
+
+mod cluster;
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Map, Value};
@@ -157,6 +160,8 @@ struct Line {
     label: String,
     result: Option<Value>,
     error: Option<String>,
+    /// Why the system was not measured (a run that could not start it, by design).
+    skipped: Option<String>,
 }
 
 fn parse_lines(text: &str) -> (Vec<Line>, Vec<String>) {
@@ -177,7 +182,8 @@ fn parse_lines(text: &str) -> (Vec<Line>, Vec<String>) {
         };
         let result = v.get("result").filter(|r| r.is_object()).cloned();
         let error = text_of(&v, "error");
-        if result.is_none() && error.is_none() {
+        let skip = text_of(&v, "skipped");
+        if result.is_none() && error.is_none() && skip.is_none() {
             skipped.push(format!("line {}: neither result nor error", i + 1));
             continue;
         }
@@ -186,6 +192,7 @@ fn parse_lines(text: &str) -> (Vec<Line>, Vec<String>) {
             label,
             result,
             error,
+            skipped: skip,
         });
     }
     (lines, skipped)
@@ -221,6 +228,9 @@ fn run_entry(system: &str, scenario: &str, r: &Value) -> Value {
         "conversations": jnum(num(r, "conversations")),
         "rate_per_conversation": jnum(num(r, "rate_per_s")),
         "server_cpu_util": jnum(num(r, "server_cpu_util")),
+        "server_processes": jnum(num(r, "server_processes")),
+        "backing_cpu_s": r.get("backing_cpu_s").cloned().unwrap_or(Value::Null),
+        "cpu_us_per_msg": cluster::cpu_per_message(r),
         "errors": r.get("errors").cloned().unwrap_or(Value::Null),
     })
 }
@@ -232,10 +242,16 @@ pub fn build(text: &str, args: &BenchReportArgs) -> Value {
     let mut idle = Vec::new();
     let mut max_sustainable = Vec::new();
     let mut queue = Vec::new();
+    let mut redis_pubsub = Vec::new();
     let mut failures = Vec::new();
+    let mut skipped_systems = Vec::new();
     for line in &lines {
         if let Some(e) = &line.error {
             failures.push(json!({"system": line.system, "scenario": line.label, "error": e}));
+        }
+        if let Some(why) = &line.skipped {
+            skipped_systems
+                .push(json!({"system": line.system, "scenario": line.label, "why": why}));
         }
         let Some(r) = &line.result else { continue };
         match r.get("scenario").and_then(Value::as_str) {
@@ -266,11 +282,14 @@ pub fn build(text: &str, args: &BenchReportArgs) -> Value {
                     }
                     runs.push(entry);
                 }
-                let best = num(r, "best")
-                    .and_then(|b| steps.and_then(|s| s.get(b as usize)))
+                let best_step = num(r, "best").and_then(|b| steps.and_then(|s| s.get(b as usize)));
+                let best = best_step
                     .and_then(|s| s.get("loader_cpu_util"))
                     .cloned()
                     .unwrap_or(Value::Null);
+                let best_cpu = best_step
+                    .and_then(|s| s.get("result"))
+                    .map_or_else(|| json!({}), cluster::cpu_per_message);
                 max_sustainable.push(json!({
                     "system": line.system,
                     "delivered_per_s": jnum(num(r, "max_delivered_per_s")),
@@ -279,6 +298,7 @@ pub fn build(text: &str, args: &BenchReportArgs) -> Value {
                     "bound_ms": jnum(num(r, "bound_ms")),
                     "stopped_because": text_at(r, "stopped_because"),
                     "loader_cpu_util": best,
+                    "cpu_us_per_msg": best_cpu,
                 }));
             }
             Some("idle") => idle.push(json!({
@@ -301,6 +321,7 @@ pub fn build(text: &str, args: &BenchReportArgs) -> Value {
                 }
                 queue.push(Value::Object(entry));
             }
+            Some("redis-pubsub") => redis_pubsub.push(cluster::pubsub_entry(r)),
             other => failures.push(json!({
                 "system": line.system,
                 "scenario": line.label,
@@ -321,9 +342,15 @@ pub fn build(text: &str, args: &BenchReportArgs) -> Value {
     let luukku_max = max_of("luukku");
     let relay_max = max_of("relay");
     let socketio_max = max_of("socketio");
+    let cluster_run = cluster::ClusterRun {
+        runs: &runs,
+        max_sustainable: &max_sustainable,
+        skipped: &skipped_systems,
+    };
     let ratios = json!({
         "luukku_per_relay": jnum(ratio(luukku_max, relay_max)),
         "luukku_per_socketio": jnum(ratio(luukku_max, socketio_max)),
+        "luukku_cluster_per_socketio_redis": jnum(cluster_run.ratio()),
     });
     // A ramp that ended at the load plan's cap, not at the latency bound, found no maximum.
     let capped = |system: &str| {
@@ -339,7 +366,8 @@ pub fn build(text: &str, args: &BenchReportArgs) -> Value {
         relay: !capped("luukku") && !capped("relay"),
         socketio: !capped("luukku") && !capped("socketio"),
     };
-    let goals = goals(&runs, &idle, &ratios, uncapped, &failures, args.fd_limit);
+    let mut goals = goals(&runs, &idle, &ratios, uncapped, &failures, args.fd_limit);
+    goals.extend(cluster_run.goals());
     json!({
         "date": args.date,
         "machine": args.machine,
@@ -351,8 +379,10 @@ pub fn build(text: &str, args: &BenchReportArgs) -> Value {
         "max_sustainable": max_sustainable,
         "ratios": ratios,
         "queue": queue,
+        "redis_pubsub": redis_pubsub,
         "goals": goals,
         "failures": failures,
+        "skipped": skipped_systems,
         "skipped_lines": skipped,
     })
 }
@@ -378,7 +408,6 @@ fn goals(
     failures: &[Value],
     fd_limit: Option<u64>,
 ) -> Vec<Value> {
-    let show = |x: Option<f64>| x.map_or_else(|| "not measured".to_owned(), thousands);
     let relay = ratios["luukku_per_relay"].as_f64();
     let socketio = ratios["luukku_per_socketio"].as_f64();
     let ratio_goal = |name: &str, target: &str, value: Option<f64>, goal_ratio: f64, ok: bool| {
@@ -574,12 +603,18 @@ fn table(out: &mut String, head: &[&str], rows: impl IntoIterator<Item = Vec<Str
     out.push('\n');
 }
 
+/// A measured figure, or `not measured`.
+fn show(x: Option<f64>) -> String {
+    x.map_or_else(|| "not measured".to_owned(), thousands)
+}
+
 fn system_name(s: &Value) -> String {
     match s.as_str() {
         Some("luukku") => "Luukku".into(),
         Some("relay") => "relay".into(),
         Some("socketio") => "Socket.IO".into(),
-        _ => cell(s),
+        Some(other) => cluster::name(other).map_or_else(|| cell(s), str::to_owned),
+        None => cell(s),
     }
 }
 
@@ -641,12 +676,21 @@ pub fn render(report: &Value) -> String {
             ]
         }),
     );
-    let _ = writeln!(
+    let _ = write!(
         out,
-        "Ratios: Luukku/relay **{}**, Luukku/Socket.IO **{}**.\n",
+        "Ratios: Luukku/relay **{}**, Luukku/Socket.IO **{}**",
         cell(&report["ratios"]["luukku_per_relay"]),
         cell(&report["ratios"]["luukku_per_socketio"])
     );
+    let cluster_ratio = &report["ratios"]["luukku_cluster_per_socketio_redis"];
+    if !cluster_ratio.is_null() {
+        let _ = write!(
+            out,
+            ", Luukku 2 nodes / Socket.IO 2 processes + Redis **{}**",
+            cell(cluster_ratio)
+        );
+    }
+    out.push_str(".\n\n");
     let runs = report["runs"].as_array().cloned().unwrap_or_default();
     let run_row = |r: &Value| {
         vec![
@@ -717,6 +761,7 @@ pub fn render(report: &Value) -> String {
             row
         }),
     );
+    cluster::render_cpu(&mut out, report);
     let _ = writeln!(out, "### Idle connections\n");
     table(
         &mut out,
@@ -791,6 +836,7 @@ pub fn render(report: &Value) -> String {
             }),
         );
     }
+    cluster::render_pubsub(&mut out, report);
     let _ = writeln!(out, "### Goals\n");
     table(
         &mut out,
@@ -823,6 +869,7 @@ pub fn render(report: &Value) -> String {
         }
         out.push('\n');
     }
+    cluster::render_skipped(&mut out, report);
     out
 }
 
@@ -924,13 +971,13 @@ mod tests {
             .flatten()
             .map(|g| g["met"].clone())
             .collect();
-        // relay ratio, socketio ratio, quarter p99, rss, 100k, integrity (failed scenario).
-        assert_eq!(
-            met,
-            [true, true, true, true, false, false]
-                .map(Value::Bool)
-                .to_vec()
-        );
+        // relay ratio, socketio ratio, quarter p99, rss, 100k, integrity (failed scenario);
+        // the two cluster goals are not measured without the cluster systems.
+        let mut expected = [true, true, true, true, false, false]
+            .map(Value::Bool)
+            .to_vec();
+        expected.extend([Value::Null, Value::Null]);
+        assert_eq!(met, expected);
         assert_eq!(report["skipped_lines"].as_array().map(Vec::len), Some(1));
         assert_eq!(report["failures"].as_array().map(Vec::len), Some(1));
         let md = render(&report);
@@ -965,6 +1012,62 @@ mod tests {
         assert_eq!(thousands(0.0), "0");
         assert_eq!(file_stamp("2026-11-22T10:11:12Z"), "2026-11-22T101112Z");
         assert_eq!(file_stamp("../"), "undated");
+    }
+
+    #[test]
+    fn cluster_systems_skips_and_pubsub_are_reported() {
+        let mut two_processes = clinic(1000, 1.0, 2000.0, 6.0, 0);
+        two_processes["delivered"] = json!(20000);
+        two_processes["backing_cpu_s"] = json!({"redis": 0.4});
+        let text = [
+            line("socketio-redis", "ramp", ramp(4000.0, 0)),
+            line("socketio-redis", "clinic-2000", two_processes),
+            json!({"system": "luukku-cluster", "label": "all",
+                "skipped": "the second node was refused"})
+            .to_string(),
+            line(
+                "redis",
+                "pubsub",
+                json!({"scenario": "redis-pubsub", "publish_per_s": 150000.0, "clients": 50,
+                    "pipeline": 1, "channels": 2000, "subscribers": 2, "payload_bytes": 300,
+                    "published": 100000, "received_per_subscriber": 100000,
+                    "redis_cpu_us_per_publish": 6.1, "p50_ms": 0.2, "p99_ms": 0.5}),
+            ),
+        ]
+        .join("\n");
+        let report = build(&text, &args());
+        assert_eq!(report["failures"], json!([]), "{report}");
+        assert_eq!(report["skipped"][0]["system"], json!("luukku-cluster"));
+        assert_eq!(report["redis_pubsub"][0]["publish_per_s"], json!(150000.0));
+        let fixed = &report["runs"][2];
+        assert_eq!(fixed["scenario"], json!("clinic-2000"));
+        // 3.5 s of server CPU and 0.4 s of Redis over 20,000 messages.
+        assert_eq!(
+            fixed["cpu_us_per_msg"],
+            json!({"server": 175.0, "redis": 20.0})
+        );
+        let md = render(&report);
+        for expected in [
+            "| Socket.IO 2 processes + Redis | **4,000** |",
+            "### CPU per message",
+            "| Socket.IO 2 processes + Redis | 175 | redis 20 |",
+            "### Redis pub/sub on this machine",
+            "| **150,000** | 50 × 1 |",
+            "### Skipped",
+            "- Luukku 2 nodes + Redis: the second node was refused",
+        ] {
+            assert!(md.contains(expected), "{expected} not in\n{md}");
+        }
+        let cross = &report["goals"][6];
+        assert!(
+            cross["measured"]
+                .as_str()
+                .is_some_and(|m| m.contains("second node was refused")),
+            "{cross}"
+        );
+        assert_eq!(cross["met"], Value::Null);
+        // Every system's runs count for the integrity goal.
+        assert_eq!(report["goals"][5]["met"], Value::Bool(true));
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub mod setup;
 use crate::accounting::{Direction, Ledger, StreamKey};
 use crate::assignments::{Assignments, Slot};
 use crate::handshake::StartRequest;
-use crate::proc_stats::{Proc, ProcSample};
+use crate::proc_stats::{Proc, ProcSample, WatchArgs, Watched};
 use crate::report::{print_result, round3};
 use crate::traffic::{run_plan, PeerStats, PlannedStream, RunClock, SendPlan, SenderOutcome};
 use crate::ws::{FrameWriter, ServerUrl, SourceAddrs};
@@ -52,9 +52,9 @@ pub struct ClinicArgs {
     /// Seconds of traffic.
     #[arg(long, default_value_t = 10.0)]
     pub duration_s: f64,
-    /// Pid of the server, for its CPU time and RSS.
-    #[arg(long)]
-    pub server_pid: Option<u32>,
+    /// The server's processes and its services, for their CPU time and RSS.
+    #[command(flatten)]
+    pub watch: WatchArgs,
     /// Team whose professionals serve (must use `auto` routing).
     #[arg(long, default_value = "station-a")]
     pub team: String,
@@ -103,13 +103,15 @@ pub async fn measure(args: &ClinicArgs) -> Result<ClinicResult> {
     }
     let questionnaire = parse_questionnaire(&args.questionnaire)?;
     let server = ServerUrl::resolve(&args.target.url).await?;
-    let team_members = setup::team_professionals(&server, &args.team).await?;
+    let console_server = ServerUrl::resolve(args.target.console_url()).await?;
+    let team_members = setup::team_professionals(&console_server, &args.team).await?;
     let staffing = staff(&args, &team_members)?;
     warn_about_rate_limits(&args, &staffing);
     let distinct = &staffing.slots[..team_members.len().min(staffing.slots.len())];
-    let tokens = setup::tokens(&server, distinct).await?;
+    let tokens = setup::tokens(&console_server, distinct).await?;
     let shared = Shared {
         server,
+        console_server,
         codec: args.target.codec(),
         clock: RunClock::start(),
         board: Arc::new(Assignments::default()),
@@ -154,8 +156,7 @@ pub async fn measure(args: &ClinicArgs) -> Result<ClinicResult> {
         args.duration_s
     );
 
-    let server_proc = args.server_pid.map(Proc::Pid);
-    let exchange = exchange(&args, &shared, consoles, clients, &owned, server_proc).await?;
+    let exchange = exchange(&args, &shared, consoles, clients, &owned).await?;
     Ok(ClinicResult::new(
         &args,
         &staffing,
@@ -257,7 +258,8 @@ pub struct Exchange {
     pub stats: PeerStats,
     pub sender_errors: Vec<String>,
     pub wall_s: f64,
-    pub server: Option<(ProcSample, ProcSample)>,
+    /// The server's processes and its services over the traffic and the drain.
+    pub watched: Watched,
     pub loader: (ProcSample, ProcSample),
 }
 
@@ -267,9 +269,8 @@ async fn exchange(
     consoles: Vec<ConsolePeer>,
     clients: Vec<ClientPeer>,
     owned: &HashMap<Slot, Vec<ConversationId>>,
-    server_proc: Option<Proc>,
 ) -> Result<Exchange> {
-    let server_before = server_proc.map(Proc::sample).transpose()?;
+    let watch_before = args.watch.sample()?;
     let loader_before = Proc::Myself.sample()?;
     let started = Instant::now();
     let Running {
@@ -292,7 +293,7 @@ async fn exchange(
     }
     tokio::time::sleep(Duration::from_secs_f64(args.drain_s)).await;
     let wall_s = started.elapsed().as_secs_f64();
-    let server_after = server_proc.map(Proc::sample).transpose()?;
+    let watched = watch_before.until(args.watch.sample()?);
     let loader_after = Proc::Myself.sample()?;
     shared.cancel.cancel();
     for reader in join_all(readers).await {
@@ -303,7 +304,7 @@ async fn exchange(
         stats,
         sender_errors,
         wall_s: round3(wall_s),
-        server: server_before.zip(server_after),
+        watched,
         loader: (loader_before, loader_after),
     })
 }

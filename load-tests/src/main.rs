@@ -8,7 +8,7 @@
 //! - `traffic` — open-loop send plans, ack / delivery recording per connection.
 //! - `accounting` — message stamps; lost / duplicated / reordered bookkeeping.
 //! - `assignments` — which console connection serves which conversation.
-//! - `proc_stats` — server RSS and CPU time from `/proc`.
+//! - `proc_stats` — RSS and CPU time of the server's processes and its services from `/proc`.
 //! - `report` — latency histograms and result printing.
 //! - `idle`, `clinic`, `ramp`, `queue` — the scenarios.
 //! - `bench_report` — joins the result lines `scripts/bench.sh` collected into
@@ -63,9 +63,15 @@ enum Scenario {
 /// Where the server is and how to talk to it; shared by every scenario.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TargetArgs {
-    /// The server's WebSocket base URL.
+    /// The server's WebSocket base URL (the clients', and the consoles' without
+    /// `--console-url`).
     #[arg(long, default_value = "ws://127.0.0.1:8080")]
     pub url: String,
+    /// WebSocket base URL for the professionals' console connections when they should reach
+    /// another node than the clients (clients on one node, consoles on another: every message
+    /// crosses nodes). Not used by `idle`, which opens client connections only.
+    #[arg(long)]
+    pub console_url: Option<String>,
     /// Offer `luukku.v1.msgpack` and use MessagePack binary frames.
     #[arg(long)]
     pub msgpack: bool,
@@ -94,6 +100,11 @@ impl TargetArgs {
         } else {
             Codec::Json
         }
+    }
+
+    /// Where the console connections go: `--console-url`, else `--url`.
+    pub fn console_url(&self) -> &str {
+        self.console_url.as_deref().unwrap_or(&self.url)
     }
 
     /// `json` or `msgpack`, for reports.

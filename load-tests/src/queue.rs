@@ -9,7 +9,7 @@ pub mod console;
 mod outcome;
 
 use crate::handshake::StartRequest;
-use crate::proc_stats::Proc;
+use crate::proc_stats::WatchArgs;
 use crate::report::print_result;
 use crate::ws::{ServerUrl, SourceAddrs};
 use crate::{System, TargetArgs};
@@ -55,9 +55,9 @@ pub struct QueueArgs {
     /// Seconds every conversation gets to be assigned and closed.
     #[arg(long, default_value_t = 300.0)]
     pub timeout_s: f64,
-    /// Pid of the server, for its CPU time and RSS.
-    #[arg(long)]
-    pub server_pid: Option<u32>,
+    /// The server's processes and its services, for their CPU time and RSS.
+    #[command(flatten)]
+    pub watch: WatchArgs,
 }
 
 /// Runs the scenario, prints its result and fails when a conversation was not served.
@@ -105,10 +105,11 @@ pub async fn measure(args: &QueueArgs) -> Result<QueueResult> {
         )
     };
     let server = ServerUrl::resolve(&args.target.url).await?;
+    let console_server = ServerUrl::resolve(args.target.console_url()).await?;
     let sources = Arc::new(SourceAddrs::default());
     let codec = args.target.codec();
     let consoles = ConsoleSet::open(
-        &server,
+        &console_server,
         &sources,
         codec,
         &args.team,
@@ -123,8 +124,7 @@ pub async fn measure(args: &QueueArgs) -> Result<QueueResult> {
          arrive",
         args.team, args.capacity, args.conversations
     );
-    let server_proc = args.server_pid.map(Proc::Pid);
-    let server_before = server_proc.map(Proc::sample).transpose()?;
+    let watch_before = args.watch.sample()?;
     let request = Arc::new(StartRequest {
         service: args.service.as_str().into(),
         team: Some(args.team.as_str().into()),
@@ -153,7 +153,7 @@ pub async fn measure(args: &QueueArgs) -> Result<QueueResult> {
         records.push(joined.unwrap_or_else(|e| ClientRecord::failed(format!("client task: {e}"))));
     }
     let finished = Instant::now();
-    let server_after = server_proc.map(Proc::sample).transpose()?;
+    let watched = watch_before.until(args.watch.sample()?);
     let console_stats = consoles.close().await;
     Ok(QueueResult::new(
         args,
@@ -162,6 +162,6 @@ pub async fn measure(args: &QueueArgs) -> Result<QueueResult> {
         finished,
         &records,
         &console_stats,
-        server_before.zip(server_after),
+        &watched,
     ))
 }

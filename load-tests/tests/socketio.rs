@@ -1,7 +1,9 @@
 //! `luukku-load --system socketio` against the Socket.IO peer of `load-tests/socketio`:
 //! starts `node server.js` on a free port (running `npm ci` first when `node_modules` is
-//! missing), then runs a short clinic and a small idle run through the built binary.
-//! Skipped, with a message, only when `node` is not installed.
+//! missing), then runs a short clinic and a small idle run through the built binary, and a
+//! clinic across two processes sharing a Redis (the Redis adapter) with the clients on one and
+//! the professionals on the other. Skipped, with a message, when `node` is not installed, and
+//! the two-process run also when `LUUKKU_TEST_REDIS_URL` is unset (scripts/test.sh sets it).
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -56,11 +58,17 @@ struct Peer {
 
 impl Peer {
     fn start() -> Peer {
+        Peer::start_with(&[])
+    }
+
+    /// A server with extra environment (`SIO_REDIS_URL`, `SIO_REDIS_KEY`).
+    fn start_with(env: &[(&str, &str)]) -> Peer {
         ensure_node_modules();
         let mut child = Command::new("node")
             .arg("server.js")
             .current_dir(peer_dir())
             .env("PORT", "0")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -175,6 +183,56 @@ fn clinic_against_socketio_delivers_everything_once_and_in_order() {
     assert_eq!(count(&result, "console_connections"), 4, "{result}");
     assert_eq!(result["e2e"]["count"].as_u64(), Some(600), "{result}");
     assert!(result["server_cpu_s"].is_number(), "{result}");
+}
+
+#[test]
+fn clinic_across_two_socketio_processes_crosses_through_redis() {
+    if !node_available() {
+        eprintln!("SKIPPED: `node` is not installed; the Socket.IO peer cannot run");
+        return;
+    }
+    let Ok(redis) = std::env::var("LUUKKU_TEST_REDIS_URL") else {
+        eprintln!("SKIPPED: LUUKKU_TEST_REDIS_URL is unset (scripts/test.sh provides a Redis)");
+        return;
+    };
+    // Channels of their own, so that parallel runs on one Redis do not hear each other.
+    let prefix = std::env::var("LUUKKU_TEST_REDIS_PREFIX").unwrap_or_else(|_| "luukku-test".into());
+    let key = format!("{prefix}-sio-{}", std::process::id());
+    let env = [
+        ("SIO_REDIS_URL", redis.as_str()),
+        ("SIO_REDIS_KEY", key.as_str()),
+    ];
+    let (clients, consoles) = (Peer::start_with(&env), Peer::start_with(&env));
+    let pids = format!("{},{}", clients.pid(), consoles.pid());
+    let result = run_load(&[
+        "clinic",
+        "--system",
+        "socketio",
+        "--url",
+        &clients.url(),
+        "--console-url",
+        &consoles.url(),
+        "--conversations",
+        "30",
+        "--professionals",
+        "4",
+        "--rate",
+        "5",
+        "--duration-s",
+        "2",
+        "--drain-s",
+        "1",
+        "--server-pid",
+        &pids,
+    ]);
+    // Every message went from one process to the other: the only way is the adapter.
+    assert_eq!(count(&result, "sent"), 600, "{result}");
+    assert_eq!(count(&result, "delivered"), 600, "{result}");
+    for key in ["lost", "unacked", "duplicated", "reordered"] {
+        assert_eq!(count(&result, key), 0, "{key} in {result}");
+    }
+    assert_eq!(result["errors"], serde_json::json!({}), "{result}");
+    assert_eq!(count(&result, "server_processes"), 2, "{result}");
 }
 
 #[test]

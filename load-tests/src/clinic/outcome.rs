@@ -33,9 +33,15 @@ pub struct ClinicResult {
     pub errors: BTreeMap<String, u64>,
     /// Connections whose sending stopped early (the first reason is printed).
     pub sender_errors: usize,
+    /// CPU seconds of the server's processes (summed) over the traffic and the drain.
     pub server_cpu_s: Option<f64>,
     /// Server CPU seconds per wall-clock second of traffic and drain (1.0 = one core).
     pub server_cpu_util: Option<f64>,
+    /// Server processes watched (`--server-pid`; the nodes of a cluster).
+    pub server_processes: usize,
+    /// CPU seconds of each service the server relies on (`--backing-pid`), with its child
+    /// processes, over the same span.
+    pub backing_cpu_s: BTreeMap<String, f64>,
     pub server_rss_before_bytes: Option<u64>,
     pub server_rss_bytes: Option<u64>,
     pub loader_cpu_s: f64,
@@ -53,9 +59,8 @@ impl ClinicResult {
         exchange: &Exchange,
     ) -> Self {
         let tally = Tally::merge(&exchange.stats.ledger);
-        let server_cpu_s = exchange
-            .server
-            .map(|(before, after)| round3(after.cpu_seconds_since(&before)));
+        let server = exchange.watched.server;
+        let server_cpu_s = server.map(|(before, after)| round3(after.cpu_seconds_since(&before)));
         let (loader_before, loader_after) = exchange.loader;
         Self {
             scenario: "clinic",
@@ -75,8 +80,15 @@ impl ClinicResult {
             sender_errors: exchange.sender_errors.len(),
             server_cpu_s,
             server_cpu_util: server_cpu_s.map(|cpu| round3(cpu / exchange.wall_s)),
-            server_rss_before_bytes: exchange.server.map(|(before, _)| before.rss_bytes),
-            server_rss_bytes: exchange.server.map(|(_, after)| after.rss_bytes),
+            server_processes: args.watch.server_pids.len(),
+            backing_cpu_s: exchange
+                .watched
+                .backing_cpu_s
+                .iter()
+                .map(|(name, cpu)| (name.clone(), round3(*cpu)))
+                .collect(),
+            server_rss_before_bytes: server.map(|(before, _)| before.rss_bytes),
+            server_rss_bytes: server.map(|(_, after)| after.rss_bytes),
             loader_cpu_s: round3(loader_after.cpu_seconds_since(&loader_before)),
             first_sender_error: exchange.sender_errors.first().cloned(),
         }
@@ -126,6 +138,14 @@ impl ClinicResult {
                 mib(after),
                 mib(before)
             ));
+        }
+        if !self.backing_cpu_s.is_empty() {
+            let services: Vec<String> = self
+                .backing_cpu_s
+                .iter()
+                .map(|(name, cpu)| format!("{name} {cpu} s"))
+                .collect();
+            lines.push(format!("  services: cpu {}", services.join(", ")));
         }
         lines.push(format!("  loader: cpu {} s", self.loader_cpu_s));
         lines.join("\n")

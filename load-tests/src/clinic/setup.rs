@@ -19,7 +19,10 @@ use tokio_util::sync::CancellationToken;
 
 /// What every connection of a run shares.
 pub struct Shared {
+    /// Where the clients connect.
     pub server: ServerUrl,
+    /// Where the consoles connect (the same server, or another node).
+    pub console_server: ServerUrl,
     pub codec: Codec,
     pub clock: RunClock,
     pub board: Arc<Assignments>,
@@ -109,8 +112,9 @@ pub async fn open_consoles(
         let token = tokens
             .get(professional)
             .with_context(|| format!("no token for {professional}"))?;
-        let source = shared.sources.next_for(&shared.server.addr);
-        let socket = ws::connect(&shared.server, Endpoint::Console, shared.codec, source).await?;
+        let server = &shared.console_server;
+        let source = shared.sources.next_for(&server.addr);
+        let socket = ws::connect(server, Endpoint::Console, shared.codec, source).await?;
         let (mut writer, mut reader) = ws::split(socket, shared.codec);
         let welcome = handshake::console_hello(&mut writer, &mut reader, token.clone())
             .await

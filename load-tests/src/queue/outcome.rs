@@ -4,7 +4,7 @@
 use super::client::ClientRecord;
 use super::console::ConsoleStats;
 use super::QueueArgs;
-use crate::proc_stats::ProcSample;
+use crate::proc_stats::Watched;
 use crate::report::{mib, round3};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -127,6 +127,8 @@ pub struct QueueResult {
     pub leftovers_closed: u64,
     pub server_cpu_s: Option<f64>,
     pub server_rss_bytes: Option<u64>,
+    /// CPU seconds of each service the server relies on (`--backing-pid`).
+    pub backing_cpu_s: BTreeMap<String, f64>,
     pub first_error: Option<String>,
 }
 
@@ -139,8 +141,9 @@ impl QueueResult {
         finished: Instant,
         records: &[ClientRecord],
         consoles: &ConsoleStats,
-        server: Option<(ProcSample, ProcSample)>,
+        watched: &Watched,
     ) -> Self {
+        let server = watched.server;
         let secs = |later: Instant, earlier: Instant| {
             later.saturating_duration_since(earlier).as_secs_f64()
         };
@@ -212,6 +215,11 @@ impl QueueResult {
             leftovers_closed: consoles.leftovers,
             server_cpu_s: server.map(|(before, after)| round3(after.cpu_seconds_since(&before))),
             server_rss_bytes: server.map(|(_, after)| after.rss_bytes),
+            backing_cpu_s: watched
+                .backing_cpu_s
+                .iter()
+                .map(|(name, cpu)| (name.clone(), round3(*cpu)))
+                .collect(),
             first_error: records.iter().find_map(|r| r.error.clone()),
         }
     }

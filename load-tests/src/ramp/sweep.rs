@@ -34,7 +34,7 @@ pub async fn close_leftovers(args: &ClinicArgs) -> Result<Sweep> {
     if args.target.system != System::Luukku {
         return Ok(Sweep::default());
     }
-    let server = ServerUrl::resolve(&args.target.url).await?;
+    let server = ServerUrl::resolve(args.target.console_url()).await?;
     let sources = SourceAddrs::default();
     let codec = args.target.codec();
     let mut sweep = Sweep::default();

@@ -1,4 +1,5 @@
-//! Scenario `clinic` against the Socket.IO peer: P professional sockets, each joining the
+//! Scenario `clinic` against the Socket.IO peer: P professional sockets (to `--console-url`
+//! when given: another process of a peer running on the Redis adapter), each joining the
 //! rooms of its share of the N conversations (round-robin, the load generator assigns), and N
 //! client sockets joining one room each; then both sides send open-loop at R msg/s for D s.
 //! Same send plans, stamps, ledgers, histograms and `/proc` samples as the Luukku run, so the
@@ -33,9 +34,11 @@ pub async fn measure(args: &ClinicArgs) -> Result<ClinicResult> {
     validate(args)?;
     require_json(&args.target)?;
     let server = ServerUrl::resolve(&args.target.url).await?;
+    let console_server = ServerUrl::resolve(args.target.console_url()).await?;
     let staffing = staff(args)?;
     let shared = Shared {
         server,
+        console_server,
         clock: RunClock::start(),
         cancel: CancellationToken::new(),
         sources: SourceAddrs::default(),
@@ -70,8 +73,7 @@ pub async fn measure(args: &ClinicArgs) -> Result<ClinicResult> {
         args.duration_s
     );
     let peers = professionals.into_iter().chain(clients).collect();
-    let server_proc = args.server_pid.map(Proc::Pid);
-    let exchange = exchange(args, &shared, peers, server_proc).await?;
+    let exchange = exchange(args, &shared, peers).await?;
     Ok(ClinicResult::new(
         args,
         &staffing,
@@ -104,7 +106,10 @@ fn room(conv: u32) -> String {
 
 /// What every connection of a run shares.
 struct Shared {
+    /// Where the clients connect.
     server: ServerUrl,
+    /// Where the professionals connect (the same process, or another one).
+    console_server: ServerUrl,
     clock: RunClock,
     /// Stops every reader task.
     cancel: CancellationToken,
@@ -167,8 +172,12 @@ async fn open_peers(shared: &Shared, sides: Vec<Side>, args: &ClinicArgs) -> Res
 }
 
 async fn open_peer(shared: &Shared, side: Side) -> Result<Peer> {
-    let source = shared.sources.next_for(&shared.server.addr);
-    let (writer, mut reader) = client::connect(&shared.server, source).await?;
+    let server = match side.sends {
+        Direction::ProfessionalToClient => &shared.console_server,
+        Direction::ClientToProfessional => &shared.server,
+    };
+    let source = shared.sources.next_for(&server.addr);
+    let (writer, mut reader) = client::connect(server, source).await?;
     let rooms: Vec<String> = side.convs.iter().copied().map(room).collect();
     let next_ack = client::join(&writer, &mut reader, &rooms, 0).await?;
     let pending = Arc::new(PendingAcks::default());
@@ -341,13 +350,8 @@ async fn run_plan(
 }
 
 /// The traffic phase: every socket's send plan, the drain, the `/proc` samples, closing.
-async fn exchange(
-    args: &ClinicArgs,
-    shared: &Shared,
-    peers: Vec<Peer>,
-    server_proc: Option<Proc>,
-) -> Result<Exchange> {
-    let server_before = server_proc.map(Proc::sample).transpose()?;
+async fn exchange(args: &ClinicArgs, shared: &Shared, peers: Vec<Peer>) -> Result<Exchange> {
+    let watch_before = args.watch.sample()?;
     let loader_before = Proc::Myself.sample()?;
     let started = Instant::now();
     let clock = shared.clock;
@@ -394,7 +398,7 @@ async fn exchange(
     }
     tokio::time::sleep(Duration::from_secs_f64(args.drain_s)).await;
     let wall_s = started.elapsed().as_secs_f64();
-    let server_after = server_proc.map(Proc::sample).transpose()?;
+    let watched = watch_before.until(args.watch.sample()?);
     let loader_after = Proc::Myself.sample()?;
     shared.cancel.cancel();
     for reader in join_all(readers).await {
@@ -405,7 +409,7 @@ async fn exchange(
         stats,
         sender_errors,
         wall_s: round3(wall_s),
-        server: server_before.zip(server_after),
+        watched,
         loader: (loader_before, loader_after),
     })
 }
