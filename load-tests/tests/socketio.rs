@@ -27,7 +27,8 @@ fn node_available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Installs the locked dependencies once per test process when `node_modules` is missing.
+/// Installs the locked dependencies once per test process when `node_modules` is missing or
+/// older than the lockfile (a checkout from before the Redis adapter lacks it).
 fn ensure_node_modules() {
     static INSTALLED: OnceLock<Mutex<()>> = OnceLock::new();
     let _guard = INSTALLED
@@ -35,7 +36,8 @@ fn ensure_node_modules() {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = peer_dir();
-    if dir.join("node_modules").join("socket.io").is_dir() {
+    let modules = dir.join("node_modules");
+    if modules.join("socket.io").is_dir() && modules.join("@socket.io/redis-adapter").is_dir() {
         return;
     }
     eprintln!(
