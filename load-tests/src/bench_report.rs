@@ -762,29 +762,31 @@ pub fn render(report: &Value) -> String {
         }),
     );
     cluster::render_cpu(&mut out, report);
-    let _ = writeln!(out, "### Idle connections\n");
-    table(
-        &mut out,
-        &[
-            "system",
-            "connections",
-            "RSS per connection",
-            "failed",
-            "opened per s",
-        ],
-        report["idle"].as_array().into_iter().flatten().map(|i| {
-            let per = i["rss_bytes_per_conn"]
-                .as_f64()
-                .map_or_else(|| "–".into(), |b| format!("{:.1} KiB", b / 1024.0));
-            vec![
-                system_name(&i["system"]),
-                cell(&i["connections"]),
-                per,
-                cell(&i["failed"]),
-                cell(&i["open_rate_per_s"]),
-            ]
-        }),
-    );
+    if let Some(idle) = report["idle"].as_array().filter(|i| !i.is_empty()) {
+        let _ = writeln!(out, "### Idle connections\n");
+        table(
+            &mut out,
+            &[
+                "system",
+                "connections",
+                "RSS per connection",
+                "failed",
+                "opened per s",
+            ],
+            idle.iter().map(|i| {
+                let per = i["rss_bytes_per_conn"]
+                    .as_f64()
+                    .map_or_else(|| "–".into(), |b| format!("{:.1} KiB", b / 1024.0));
+                vec![
+                    system_name(&i["system"]),
+                    cell(&i["connections"]),
+                    per,
+                    cell(&i["failed"]),
+                    cell(&i["open_rate_per_s"]),
+                ]
+            }),
+        );
+    }
     if let Some(queue) = report["queue"].as_array().filter(|q| !q.is_empty()) {
         let _ = writeln!(
             out,
