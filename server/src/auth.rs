@@ -58,6 +58,12 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A new random server key (32 bytes, hex): the data dir's, or a cluster's shared one.
+pub fn new_server_key() -> String {
+    let key: [u8; 32] = rand::random();
+    hex(&key)
+}
+
 /// Reads the server key from `dir/server.key`, creating it (32 random bytes, hex) if missing.
 pub fn load_or_create_server_key(dir: &Path) -> Result<Vec<u8>, AuthError> {
     let path = dir.join("server.key");
@@ -65,8 +71,7 @@ pub fn load_or_create_server_key(dir: &Path) -> Result<Vec<u8>, AuthError> {
         return Ok(text.trim().as_bytes().to_vec());
     }
     std::fs::create_dir_all(dir).map_err(AuthError::Key)?;
-    let key: [u8; 32] = rand::random();
-    let text = hex(&key);
+    let text = new_server_key();
     std::fs::write(&path, &text).map_err(AuthError::Key)?;
     #[cfg(unix)]
     {

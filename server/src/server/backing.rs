@@ -3,7 +3,7 @@
 //! shared one), and in a cluster the Redis bus and the node's heartbeat. A dependency that
 //! cannot be reached now is a start-up error that names it.
 
-use crate::auth::{load_or_create_server_key, AuthError};
+use crate::auth::{load_or_create_server_key, new_server_key, AuthError};
 use crate::bus::{Inbound, RedisBus};
 use crate::cluster::nodes::{self, NodesView};
 use crate::cluster::{secrets, ClusterDb, Reconnecting};
@@ -77,8 +77,7 @@ pub async fn open(
         .await
         .map_err(|e| unreachable("postgresql", e.to_string()))?;
     let db = ClusterDb::new(url).map_err(|e| unreachable("postgresql", e.to_string()))?;
-    let fresh: [u8; 32] = rand::random();
-    let fresh: String = fresh.iter().map(|b| format!("{b:02x}")).collect();
+    let fresh = new_server_key();
     let server_key = secrets::shared_secret(&db, "server_key", &fresh)
         .await
         .map_err(|e| unreachable("postgresql", e.to_string()))?

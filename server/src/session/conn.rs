@@ -56,20 +56,7 @@ where
         code: ErrorCode,
         message: impl Into<String>,
     ) -> Result<(), WsError> {
-        self.ctx
-            .metrics
-            .frames_rejected
-            .with_label_values(&[code.as_str()])
-            .inc();
-        self.send(
-            req,
-            ServerFrame::Error(ErrorFrame {
-                code,
-                message: message.into(),
-                conversation: None,
-            }),
-        )
-        .await
+        self.reject(req, code, message.into(), None).await
     }
 
     /// Writes an `error` frame about a conversation the sender named, as its actor would.
@@ -79,7 +66,18 @@ where
         conversation: ConversationId,
         e: &ConvError,
     ) -> Result<(), WsError> {
-        let code = e.code();
+        self.reject(req, e.code(), e.to_string(), Some(conversation))
+            .await
+    }
+
+    /// Counts a refused frame and answers it with an `error` frame.
+    async fn reject(
+        &mut self,
+        req: Option<String>,
+        code: ErrorCode,
+        message: String,
+        conversation: Option<ConversationId>,
+    ) -> Result<(), WsError> {
         self.ctx
             .metrics
             .frames_rejected
@@ -89,8 +87,8 @@ where
             req,
             ServerFrame::Error(ErrorFrame {
                 code,
-                message: e.to_string(),
-                conversation: Some(conversation),
+                message,
+                conversation,
             }),
         )
         .await
