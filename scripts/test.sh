@@ -9,6 +9,8 @@
 #   6. cargo test (the server's integration tests start the real server on port 0; the
 #      storage and bus tests use the services, a database and key prefix of their own each)
 #   6b. the integration tests again, each server on a fresh PostgreSQL database
+#   6c. and again, each server a 3-node cluster (PostgreSQL + Redis) with every test's
+#      sockets spread over the three nodes (two of them tunnel to the primary)
 #   7. metrics: start the real binary, `promtool check metrics` on /metrics, SIGTERM → exit 0
 #   8. browser tests: ui-tests/ (node --test, playwright-core driving Debian's headless Chromium)
 #      against the widget and console embedded in the binary; installs chromium and
@@ -186,6 +188,7 @@ step_here "services" services_start
 step "cargo test" cargo test --workspace
 # The same integration tests against a node whose record is PostgreSQL.
 step "integration tests on PostgreSQL" env LUUKKU_TEST_BACKEND=postgres cargo test -p luukku --test '*'
+step "integration tests on a 3-node cluster" env LUUKKU_TEST_BACKEND=cluster cargo test -p luukku --test '*'
 step "metrics and shutdown" check_metrics
 step "browser tests" browser_tests
 

@@ -1,6 +1,8 @@
 //! The shared server context: what every session, route and background task of a running
 //! node reads (configuration, auth, the conversation hub, the router, metrics, storage) and
-//! the cancellation and task tracking that shutdown uses. Built by `server::start`.
+//! the cancellation and task tracking that shutdown uses. Built by `server::start`; in a
+//! cluster, the primary builds one more for each of its terms (a fresh hub and router), and
+//! [`Role`] says what the node does now.
 
 use crate::auth::Auth;
 use crate::bus::RedisBus;
@@ -31,4 +33,42 @@ pub struct ServerCtx {
     pub cancel: CancellationToken,
     /// Every WebSocket session runs on it, so shutdown can wait for them.
     pub tracker: TaskTracker,
+    /// In a cluster (PostgreSQL), what this node does now; `None`: one node on SQLite, whose
+    /// sessions always run on this context.
+    pub role: Option<tokio::sync::watch::Receiver<Role>>,
+}
+
+/// What a node of a cluster does now. One node, the holder of the `primary` lease, runs the
+/// conversations and the router; every other node is a door: it holds its clients' sockets and
+/// tunnels their frames to the primary over Redis.
+#[derive(Clone)]
+pub enum Role {
+    /// No live primary is known (start-up, or a takeover under way): sessions are refused
+    /// with 503 for the few seconds this lasts.
+    Waiting,
+    /// This node is the primary: sessions run on this term's context.
+    Primary(Arc<ServerCtx>),
+    /// Another node is the primary: sessions are tunnelled to it.
+    Door { primary: String },
+}
+
+impl ServerCtx {
+    /// A context for one term of this node as the primary: this node's configuration, keys,
+    /// storage and bus with `hub` and `router`, its sessions ended by `cancel`.
+    pub fn for_term(&self, hub: Arc<Hub>, router: RouterHandle, cancel: CancellationToken) -> Self {
+        ServerCtx {
+            config: self.config.clone(),
+            auth: self.auth.clone(),
+            hub,
+            router,
+            metrics: self.metrics.clone(),
+            storage: self.storage.clone(),
+            bus: self.bus.clone(),
+            node_id: self.node_id.clone(),
+            nodes: self.nodes.clone(),
+            cancel,
+            tracker: self.tracker.clone(),
+            role: None,
+        }
+    }
 }

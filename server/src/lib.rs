@@ -5,8 +5,10 @@
 //! - `organisation` — teams, services, topics, questionnaires, professionals; the demo org;
 //!   translatable texts (`organisation::Text`) and language negotiation.
 //! - `auth` — JWT verification for professionals and identified clients, resume tokens.
-//! - `bus` — between the nodes of a cluster: Redis pub/sub per conversation and per node.
+//! - `bus` — between the nodes of a cluster: Redis pub/sub, an inbox per node.
 //! - `cluster` — a node's place in a cluster (PostgreSQL): heartbeats, leases, shared secrets.
+//! - `tunnel` — a cluster node that is not the primary keeps its sockets and tunnels their
+//!   frames over the bus to sessions on the primary.
 //! - `canned` — canned responses: the teams' from the configuration and personal ones.
 //! - `http` — warp routes: WebSocket upgrade, health, metrics, services API, dev endpoints.
 //! - `context` — `ServerCtx`, what every session, route and task of a node shares.
@@ -18,7 +20,8 @@
 //!   its PostgreSQL backend for a cluster (`storage/postgres/`: group commit, the conditional
 //!   append), and the contract test suite every backend passes (`storage/contract/`).
 //! - `metrics` — every Prometheus metric; `telemetry` — tracing set-up.
-//! - `server` — start-up and graceful shutdown.
+//! - `server` — start-up and graceful shutdown; in a cluster, the primary's terms
+//!   (`server/term.rs`).
 #![forbid(unsafe_code)]
 
 pub mod auth;
@@ -37,6 +40,7 @@ pub mod server;
 pub mod session;
 pub mod storage;
 pub mod telemetry;
+pub mod tunnel;
 
 pub use config::Config;
 pub use server::{start, RunningServer};

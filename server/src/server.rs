@@ -3,18 +3,21 @@
 //! 1001, drains sessions within the grace period and flushes storage.
 
 mod backing;
+pub mod term;
 
 use crate::auth::{Auth, AuthError};
 use crate::config::Config;
-use crate::context::ServerCtx;
+use crate::context::{Role, ServerCtx};
 use crate::conversation::{Hub, HubDeps};
 use crate::metrics::Metrics;
 use crate::routing::RouterHandle;
 use crate::storage::StorageError;
+use crate::tunnel::Exchange;
 pub use backing::BackingError;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -49,7 +52,14 @@ pub struct RunningServer {
     pub ctx: Arc<ServerCtx>,
     http: JoinHandle<()>,
     heartbeat: Option<JoinHandle<()>>,
+    /// In a cluster: the term task and what releases the primary lease once the node's last
+    /// writes are committed.
+    term: Option<(JoinHandle<()>, CancellationToken)>,
 }
+
+/// How long start-up waits to learn its role in a cluster before it serves anyway (sockets
+/// get 503 until there is a primary): a lone node takes the lease at once.
+const ROLE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Starts a server on a bound listener (tests bind port 0).
 pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServer, StartError> {
@@ -60,11 +70,10 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
     let auth = Arc::new(Auth::new(&config, &backing.server_key));
     let heartbeat = backing.heartbeat;
     let storage = backing.storage;
-    let backing_node = backing.node_id.clone();
-    let bus = backing.bus.map(|(bus, inbound)| {
-        tokio::spawn(drain_bus(inbound));
-        bus
-    });
+    let (bus, inbound) = match backing.bus {
+        Some((bus, inbound)) => (Some(bus), Some(inbound)),
+        None => (None, None),
+    };
     let org = Arc::new(config.organisation.clone());
     let hub = Hub::new(HubDeps {
         storage: storage.clone(),
@@ -72,20 +81,30 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         auth: auth.clone(),
         organisation: org.clone(),
         retract_window: config.retract_window,
-        publisher: bus
-            .as_ref()
-            .map(|bus| crate::bus::message::EventPublisher::new(bus.clone(), &backing_node)),
     });
-    let open = storage.open_conversations().await?;
-    let router = RouterHandle::spawn(
-        hub.clone(),
-        org,
-        metrics.clone(),
-        config.professional_grace,
-        config.limits.max_capacity,
-        open,
-        cancel.child_token(),
-    );
+    // One node on SQLite runs its router from the start; a cluster node runs one only in its
+    // terms as the primary (`term`), each on a context of its own.
+    let router = if backing.cluster.is_none() {
+        let open = storage.open_conversations().await?;
+        RouterHandle::spawn(
+            hub.clone(),
+            org,
+            metrics.clone(),
+            config.professional_grace,
+            config.limits.max_capacity,
+            open,
+            cancel.child_token(),
+        )
+    } else {
+        RouterHandle::detached()
+    };
+    let (role_tx, role) = match backing.cluster {
+        Some(_) => {
+            let (tx, rx) = watch::channel(Role::Waiting);
+            (Some(tx), Some(rx))
+        }
+        None => (None, None),
+    };
     let listener = without_nagle(listener)?;
     let addr = listener.local_addr()?;
     let ctx = Arc::new(ServerCtx {
@@ -100,8 +119,43 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         nodes: backing.nodes,
         cancel: cancel.clone(),
         tracker: TaskTracker::new(),
+        role: role.clone(),
     });
-    let routes = crate::http::routes(ctx.clone());
+    let exchange = match (&ctx.bus, inbound, &role, &ctx.nodes) {
+        (Some(bus), Some(inbound), Some(role), Some(nodes)) => Some(
+            Exchange::start(
+                bus.clone(),
+                ctx.node_id.clone(),
+                role.clone(),
+                nodes.clone(),
+                inbound,
+                cancel.child_token(),
+            )
+            .await,
+        ),
+        _ => None,
+    };
+    let term = match (backing.cluster, role_tx) {
+        (Some((pg, db)), Some(role_tx)) => {
+            let lease_cancel = CancellationToken::new();
+            let task = tokio::spawn(term::run(
+                ctx.clone(),
+                pg,
+                db,
+                role_tx,
+                lease_cancel.clone(),
+            ));
+            Some((task, lease_cancel))
+        }
+        _ => None,
+    };
+    if let Some(mut role) = role {
+        let decided = role.wait_for(|r| !matches!(r, Role::Waiting));
+        if tokio::time::timeout(ROLE_WAIT, decided).await.is_err() {
+            tracing::warn!("no primary yet: sockets get 503 until there is one");
+        }
+    }
+    let routes = crate::http::routes(ctx.clone(), exchange);
     let stop = cancel.clone();
     let http = tokio::spawn(async move {
         warp::serve(routes)
@@ -116,6 +170,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         ctx,
         http,
         heartbeat,
+        term,
     })
 }
 
@@ -134,20 +189,15 @@ impl RunningServer {
         }
         let _ = tokio::time::timeout(ctx.config.shutdown_grace, self.http).await;
         ctx.storage.close().await;
+        if let Some((task, lease_cancel)) = self.term {
+            // Only now, with the last writes committed, may another node take over.
+            lease_cancel.cancel();
+            let _ = tokio::time::timeout(ctx.config.shutdown_grace, task).await;
+        }
         if let Some(heartbeat) = self.heartbeat {
             let _ = tokio::time::timeout(ctx.config.shutdown_grace, heartbeat).await;
         }
         tracing::info!("luukku stopped");
-    }
-}
-
-/// Reads what the bus delivers. Nothing subscribes to conversations yet (cross-node delivery
-/// is being built), so only losses and resubscriptions arrive; they are logged.
-async fn drain_bus(mut inbound: tokio::sync::mpsc::Receiver<crate::bus::Inbound>) {
-    while let Some(item) = inbound.recv().await {
-        if !matches!(item, crate::bus::Inbound::Message { .. }) {
-            tracing::info!(?item, "bus");
-        }
     }
 }
 

@@ -161,7 +161,7 @@ async fn readyz_names_redis_while_it_is_down_and_recovers_without_a_restart() {
 }
 
 #[tokio::test]
-async fn a_second_node_on_the_same_database_is_refused_until_cluster_mode_is_complete() {
+async fn a_second_node_on_the_same_database_without_redis_is_refused() {
     let database = support::postgres::fresh_database().await;
     let url = database.clone();
     let _first = support::TestServer::start_with(|c| c.cluster.database_url = Some(url)).await;

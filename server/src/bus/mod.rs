@@ -4,7 +4,6 @@
 //! so that consumers fill the gap from PostgreSQL by `seq` before anything newer. One node
 //! (embedded mode) has no bus at all.
 
-pub mod message;
 mod publisher;
 mod subscriber;
 

@@ -69,6 +69,19 @@ pub async fn renew(
     Ok(conn.check(result)? == 1)
 }
 
+/// The node holding the lease `name` now (unexpired), if any.
+pub async fn holder(conn: &mut Reconnecting, name: &str) -> Result<Option<String>, ClusterError> {
+    let c = conn.client().await?;
+    let result = c
+        .query_opt(
+            "SELECT holder FROM leases WHERE name = $1 AND expires_at > now() \
+             AND holder IS NOT NULL",
+            &[&name],
+        )
+        .await;
+    Ok(conn.check(result)?.map(|r| r.get(0)))
+}
+
 /// Gives the lease up at once (on shutdown), so another node takes over without waiting.
 pub async fn release(
     conn: &mut Reconnecting,

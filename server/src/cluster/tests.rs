@@ -154,3 +154,65 @@ async fn every_node_reads_the_secret_the_first_one_made() {
         a
     );
 }
+
+/// The primary's writes are fenced by its lease in the write's own transaction: a node that
+/// lost the lease (here: paused past its expiry while another node took over) has every later
+/// write refused, and a node that never held it cannot write at all.
+#[tokio::test]
+async fn writes_commit_only_while_their_node_holds_the_primary_lease() {
+    use crate::storage::contract::fixtures::{append, create, message};
+    use crate::storage::postgres::TermFence;
+    use crate::storage::{Storage, StorageError};
+    let (db, cluster) = database().await;
+    let storage =
+        PostgresStorage::connect(db.url(), crate::metrics::Metrics::new().storage.clone())
+            .await
+            .unwrap();
+    let term = |holder: &str, epoch| TermFence::Lease {
+        name: "primary",
+        holder: holder.into(),
+        epoch,
+    };
+    storage.set_term(term("a", None));
+    let not_primary = storage.write(create("c1", None)).await;
+    assert!(
+        matches!(not_primary, Err(StorageError::Conflict(_))),
+        "{not_primary:?}"
+    );
+
+    let mut a = Reconnecting::new(cluster.clone());
+    let epoch = lease::acquire(&mut a, "primary", "a")
+        .await
+        .unwrap()
+        .unwrap();
+    storage.set_term(term("a", Some(epoch)));
+    storage.write(create("c1", None)).await.unwrap();
+    storage.write(append(message("c1", 2, "m2"))).await.unwrap();
+
+    // "a" is paused: its lease runs out and "b" takes over.
+    db.execute("UPDATE leases SET expires_at = now() - interval '1 second'")
+        .await;
+    let mut b = Reconnecting::new(cluster.clone());
+    let taken = lease::acquire(&mut b, "primary", "b").await.unwrap();
+    assert_eq!(taken, Some(epoch + 1));
+    let late = storage.write(append(message("c1", 3, "late"))).await;
+    assert!(matches!(late, Err(StorageError::Conflict(_))), "{late:?}");
+    let stored = storage.events_after(&"c1".into(), 0, 10).await.unwrap();
+    assert_eq!(stored.len(), 2, "the late write left nothing: {stored:?}");
+
+    // Its own epoch again after the expiry counts for nothing either.
+    db.execute(
+        "UPDATE leases SET holder = 'a', epoch = $1 WHERE name = 'primary'"
+            .replace("$1", &epoch.to_string())
+            .as_str(),
+    )
+    .await;
+    db.execute("UPDATE leases SET expires_at = now() - interval '1 second'")
+        .await;
+    let expired = storage.write(append(message("c1", 3, "expired"))).await;
+    assert!(
+        matches!(expired, Err(StorageError::Conflict(_))),
+        "{expired:?}"
+    );
+    storage.close().await;
+}

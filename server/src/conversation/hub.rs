@@ -84,6 +84,12 @@ impl Hub {
         }
     }
 
+    /// Forgets every actor (a cluster node's term as the primary ended): each stops once the
+    /// sessions still holding its handle are gone.
+    pub fn clear(&self) {
+        self.map.clear();
+    }
+
     /// Number of conversations in memory.
     pub fn len(&self) -> usize {
         self.map.len()

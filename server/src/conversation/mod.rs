@@ -32,8 +32,6 @@ pub struct HubDeps {
     pub organisation: Arc<Organisation>,
     /// How long after sending a professional may take back their own message.
     pub retract_window: Duration,
-    /// In a cluster: where committed events go for the other nodes (`None`: one node).
-    pub publisher: Option<crate::bus::message::EventPublisher>,
 }
 
 /// Why a conversation refused a command.

@@ -50,7 +50,6 @@ impl Setup {
             auth,
             organisation: std::sync::Arc::new(crate::organisation::Organisation::demo()),
             retract_window: std::time::Duration::from_secs(120),
-            publisher: None,
         });
         Setup {
             hub,

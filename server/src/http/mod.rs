@@ -20,12 +20,13 @@ pub fn json_error(status: StatusCode, code: &str, message: &str) -> warp::reply:
 /// All routes of the server.
 pub fn routes(
     ctx: Arc<ServerCtx>,
+    exchange: Option<Arc<crate::tunnel::Exchange>>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = std::convert::Infallible>
        + Clone
        + Send
        + Sync
        + 'static {
-    upgrade::routes(ctx.clone())
+    upgrade::routes(ctx.clone(), exchange)
         .or(api::routes(ctx))
         .unify()
         .or(assets::routes())

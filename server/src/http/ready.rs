@@ -1,5 +1,5 @@
 //! `/readyz`: whether this node can serve, asking each dependency at once (the record's
-//! database, and in a cluster Redis). 503 with a JSON body naming every failing dependency, so
+//! database, and in a cluster Redis, and whether the cluster has a primary now). 503 with a JSON body naming every failing dependency, so
 //! a load balancer takes the node out and an operator sees why.
 
 use crate::context::ServerCtx;
@@ -34,7 +34,15 @@ pub async fn failing(ctx: &ServerCtx) -> Vec<(&'static str, String)> {
         }
     };
     let (storage, bus) = tokio::join!(storage, bus);
-    storage.into_iter().chain(bus).collect()
+    // A cluster node serves only while some node is the primary it can run sessions on.
+    let primary = ctx.role.as_ref().and_then(|role| match &*role.borrow() {
+        crate::context::Role::Waiting => Some((
+            "primary",
+            "no node of the cluster is the primary right now".to_owned(),
+        )),
+        _ => None,
+    });
+    storage.into_iter().chain(bus).chain(primary).collect()
 }
 
 /// The `/readyz` answer.

@@ -4,8 +4,9 @@
 //! the codec, answers 101, and runs the session on the server's task tracker.
 
 use super::json_error;
-use crate::context::ServerCtx;
+use crate::context::{Role as NodeRole, ServerCtx};
 use crate::session::{self, Endpoint};
+use crate::tunnel::{self, Exchange};
 use console_protocol::Codec;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
@@ -41,13 +42,41 @@ pub fn ws_config(max_frame: usize) -> WebSocketConfig {
 
 pub fn routes(
     ctx: Arc<ServerCtx>,
+    exchange: Option<Arc<Exchange>>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
     warp::path!("ws" / String)
         .and(warp::get())
         .and(warp::header::headers_cloned())
         .and(warp::ext::optional::<OnUpgrade>())
-        .and(warp::any().map(move || ctx.clone()))
+        .and(warp::any().map(move || (ctx.clone(), exchange.clone())))
         .map(upgrade)
+}
+
+/// Where a new socket's session runs.
+enum Serve {
+    /// On this node, on this context (one node, or a cluster's primary).
+    Here(Arc<ServerCtx>),
+    /// On the primary, through a tunnel.
+    Tunnel(Arc<Exchange>, String),
+}
+
+/// Where a socket accepted now is served, or why none can be.
+fn serve_where(
+    ctx: &Arc<ServerCtx>,
+    exchange: &Option<Arc<Exchange>>,
+) -> Result<Serve, &'static str> {
+    let Some(role) = &ctx.role else {
+        return Ok(Serve::Here(ctx.clone()));
+    };
+    let now = role.borrow().clone();
+    match (now, exchange) {
+        (NodeRole::Primary(term), _) => Ok(Serve::Here(term)),
+        (NodeRole::Door { primary }, Some(ex)) if ex.can_tunnel() => {
+            Ok(Serve::Tunnel(ex.clone(), primary))
+        }
+        (NodeRole::Door { .. }, _) => Err("this node cannot reach the cluster's primary now"),
+        (NodeRole::Waiting, _) => Err("the cluster has no primary node right now; retry shortly"),
+    }
 }
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -58,7 +87,7 @@ fn upgrade(
     which: String,
     headers: HeaderMap,
     on_upgrade: Option<OnUpgrade>,
-    ctx: Arc<ServerCtx>,
+    (ctx, exchange): (Arc<ServerCtx>, Option<Arc<Exchange>>),
 ) -> warp::reply::Response {
     let endpoint = match which.as_str() {
         "client" => Endpoint::Client,
@@ -94,7 +123,12 @@ fn upgrade(
             "too many connections",
         );
     }
-    let (codec, protocol) = Codec::negotiate(header(&headers, "sec-websocket-protocol"));
+    let serve = match serve_where(&ctx, &exchange) {
+        Ok(serve) => serve,
+        Err(why) => return json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", why),
+    };
+    let offered = header(&headers, "sec-websocket-protocol").map(str::to_owned);
+    let (codec, protocol) = Codec::negotiate(offered.as_deref());
     let accept = derive_accept_key(key.as_bytes());
     let conn_id = CONNECTION_IDS.fetch_add(1, Ordering::Relaxed);
     let span = tracing::info_span!("conn", conn_id, endpoint = endpoint.as_str());
@@ -112,7 +146,13 @@ fn upgrade(
                         Some(config),
                     )
                     .await;
-                    session::run(ws, endpoint, codec, ctx).await;
+                    match serve {
+                        Serve::Here(ctx) => session::run(ws, endpoint, codec, ctx).await,
+                        Serve::Tunnel(ex, primary) => {
+                            let cancel = ctx.cancel.clone();
+                            tunnel::door::run(ws, endpoint, offered, primary, ex, cancel).await
+                        }
+                    }
                 }
                 Err(e) => tracing::debug!(error = %e, "upgrade failed"),
             }

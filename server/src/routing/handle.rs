@@ -39,6 +39,13 @@ impl RouterHandle {
         RouterHandle { tx }
     }
 
+    /// A handle with no router behind it: every request answers `None`. The context of a
+    /// cluster node that is not (yet) the primary carries one; its sessions run elsewhere.
+    pub fn detached() -> Self {
+        let (tx, _) = mpsc::channel(1);
+        RouterHandle { tx }
+    }
+
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> RouterCmd) -> Option<T> {
         let (reply, rx) = oneshot::channel();
         self.tx.send(make(reply)).await.ok()?;

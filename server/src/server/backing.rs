@@ -45,6 +45,9 @@ pub struct Backing {
     pub nodes: Option<watch::Receiver<NodesView>>,
     /// The heartbeat task: on shutdown it marks the node stopped, then ends.
     pub heartbeat: Option<tokio::task::JoinHandle<()>>,
+    /// In a cluster: the same backend as `storage` (its writes fenced by the primary's term)
+    /// and the connection settings of the cluster's bookkeeping.
+    pub cluster: Option<(Arc<PostgresStorage>, ClusterDb)>,
 }
 
 /// Opens the node's record, key, bus and heartbeat as the configuration says.
@@ -70,6 +73,7 @@ pub async fn open(
             bus: None,
             nodes: None,
             heartbeat: None,
+            cluster: None,
         });
     };
     let unreachable = |dependency, detail: String| BackingError::Unreachable { dependency, detail };
@@ -94,27 +98,34 @@ pub async fn open(
         None => None,
     };
     let incarnation = uuid::Uuid::new_v4().simple().to_string();
-    refuse_a_second_node(&db, &node_id, &incarnation, bus.is_some()).await?;
-    let (nodes, heartbeat) = nodes::spawn(db, node_id.clone(), incarnation, cancel.child_token());
+    if bus.is_none() {
+        refuse_a_second_node(&db, &node_id, &incarnation).await?;
+    }
+    let (nodes, heartbeat) = nodes::spawn(
+        db.clone(),
+        node_id.clone(),
+        incarnation,
+        cancel.child_token(),
+    );
+    let storage = Arc::new(storage);
     Ok(Backing {
-        storage: Arc::new(storage),
+        storage: storage.clone(),
         server_key,
         node_id,
         bus,
         nodes: Some(nodes),
         heartbeat: Some(heartbeat),
+        cluster: Some((storage, db)),
     })
 }
 
-/// Until the conversation actors follow each other's events across nodes (issue 10, in
-/// progress), two live nodes on one database would each route and deliver only their own
-/// sessions' share: a second node is refused with a message that says so. A node restarting
-/// after a crash waits for its predecessor's heartbeat to run out first.
+/// Without Redis a node that is not the primary could not reach it: a second node on the same
+/// database is refused with a message that says what it needs. A node restarting after a crash
+/// waits for its predecessor's heartbeat to run out first.
 async fn refuse_a_second_node(
     db: &ClusterDb,
     node_id: &str,
     incarnation: &str,
-    with_redis: bool,
 ) -> Result<(), BackingError> {
     let mut conn = Reconnecting::new(db.clone());
     let deadline = tokio::time::Instant::now() + nodes::DEAD_AFTER + nodes::HEARTBEAT_EVERY;
@@ -134,13 +145,9 @@ async fn refuse_a_second_node(
         }
         tokio::time::sleep(nodes::HEARTBEAT_EVERY).await;
     };
-    let why = if with_redis {
-        "several nodes on one database are not supported yet (cluster mode is being built)"
-    } else {
-        "a second node on the same database needs --redis-url"
-    };
     Err(BackingError::Refused(format!(
-        "another node ({}) is running on this database: {why}",
+        "another node ({}) is running on this database: a second node on the same database \
+         needs --redis-url",
         others.join(", ")
     )))
 }

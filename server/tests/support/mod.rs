@@ -20,11 +20,25 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// How long a test waits for a frame it expects.
 pub const WAIT: Duration = Duration::from_secs(10);
 
-/// A server under test with its own data directory.
+/// A server under test with its own data directory. In a cluster run
+/// (`LUUKKU_TEST_BACKEND=cluster`) it is three nodes on one PostgreSQL database and one Redis
+/// prefix: `server` is the first (the primary: it takes the lease first), `others` the doors,
+/// and the WebSocket URLs go to each node in turn, so every test's sessions are spread over
+/// the three.
 pub struct TestServer {
     pub server: Option<RunningServer>,
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
+    pub others: Vec<RunningServer>,
+    next_node: std::sync::atomic::AtomicUsize,
+}
+
+/// Nodes of a test cluster.
+const CLUSTER_NODES: usize = 3;
+
+/// True when this run tests the server as a 3-node cluster (`LUUKKU_TEST_BACKEND=cluster`).
+pub fn cluster_selected() -> bool {
+    std::env::var("LUUKKU_TEST_BACKEND").is_ok_and(|b| b == "cluster")
 }
 
 /// A fresh temporary directory.
@@ -44,11 +58,44 @@ impl TestServer {
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
         let dir = temp_dir();
         let mut config = Config::demo(&dir);
-        if postgres::selected() {
+        if postgres::selected() || cluster_selected() {
             config.cluster.database_url = Some(postgres::fresh_database().await);
         }
+        if cluster_selected() {
+            config.cluster.redis_url = Some(redis::shared_url());
+            config.cluster.redis_prefix = Some(redis::fresh_prefix().replace(':', "-"));
+        }
         tweak(&mut config);
+        if cluster_selected() && config.cluster.redis_url.is_some() {
+            return Self::start_cluster(config, CLUSTER_NODES).await;
+        }
         Self::start_config(config).await
+    }
+
+    /// `nodes` nodes of one cluster with `config` (its database and Redis), named n1, n2, …;
+    /// n1 starts first and is the primary.
+    pub async fn start_cluster(config: Config, nodes: usize) -> Self {
+        let mut first = config.clone();
+        first.cluster.node_id = Some("n1".into());
+        let mut s = Self::start_config(first).await;
+        for i in 2..=nodes {
+            let mut c = config.clone();
+            c.cluster.node_id = Some(format!("n{i}"));
+            c.data_dir = temp_dir();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let node = luukku::start(c, listener).await.expect("node starts");
+            s.others.push(node);
+        }
+        s
+    }
+
+    /// Every node's address (one outside a cluster run).
+    pub fn node_addrs(&self) -> Vec<SocketAddr> {
+        std::iter::once(self.addr)
+            .chain(self.others.iter().map(|n| n.addr))
+            .collect()
     }
 
     /// A given configuration.
@@ -71,13 +118,22 @@ impl TestServer {
             addr: server.addr,
             server: Some(server),
             data_dir,
+            others: Vec::new(),
+            next_node: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
     /// Shuts down gracefully and starts again on the same data dir (new port).
     pub async fn restart(mut self) -> Self {
         let config = self.server.as_ref().expect("running").ctx.config.clone();
+        let nodes = 1 + self.others.len();
+        for other in self.others.drain(..) {
+            other.shutdown().await;
+        }
         self.server.take().expect("running").shutdown().await;
+        if nodes > 1 {
+            return Self::start_cluster(config, nodes).await;
+        }
         Self::start_config(config).await
     }
 
@@ -111,8 +167,13 @@ impl TestServer {
         metric_value(&self.metrics().await, series)
     }
 
+    /// The URL of an endpoint: on each node in turn in a cluster run.
     pub fn ws_url(&self, endpoint: &str) -> String {
-        format!("ws://{}/ws/{endpoint}", self.addr)
+        let addrs = self.node_addrs();
+        let i = self
+            .next_node
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("ws://{}/ws/{endpoint}", addrs[i % addrs.len()])
     }
 
     /// A client connection that said hello (anonymous).

@@ -84,7 +84,6 @@ impl Conversation {
         self.submit(
             op,
             Pending {
-                state: None,
                 event: Some(event),
                 effect: None,
                 started: Instant::now(),

@@ -21,9 +21,6 @@ impl Conversation {
             self.fail(p);
             return;
         }
-        if let (Some(publisher), Some(event)) = (&self.deps.publisher, &p.event) {
-            publisher.committed(event, p.state.as_ref());
-        }
         if let Some(event) = &p.event {
             self.committed_seq = event.seq();
             self.recent.push_back(event.clone());

@@ -33,7 +33,6 @@ impl Conversation {
         self.submit(
             op,
             Pending {
-                state: None,
                 event: None,
                 effect: Some(effect),
                 started: Instant::now(),

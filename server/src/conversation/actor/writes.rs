@@ -47,8 +47,6 @@ pub(super) enum Effect {
 
 pub(super) struct Pending {
     pub(super) event: Option<Arc<Event>>,
-    /// The state written with the event, when it changed (published with it in a cluster).
-    pub(super) state: Option<crate::storage::ConversationState>,
     pub(super) effect: Option<Effect>,
     pub(super) started: Instant,
 }
@@ -87,13 +85,12 @@ impl Conversation {
         let event = Arc::new(event);
         let op = WriteOp::Append {
             event: (*event).clone(),
-            state: state.clone(),
+            state,
         };
         self.submit(
             op,
             Pending {
                 event: Some(event),
-                state,
                 effect: Some(effect),
                 started,
             },

@@ -74,8 +74,29 @@ pub struct LastAppend {
     pub writer: Option<i64>,
 }
 
+/// Whose writes the backend commits: in a cluster only the primary node's, and only while it
+/// holds the lease it writes for. The check runs in each group's transaction (`SELECT … FOR
+/// SHARE` on the lease row, before the group's statements), so a node that was paused past
+/// its lease, or lost it in any other way, cannot commit anything once another node took
+/// over: the takeover's `UPDATE` of the row waits for a group in flight, and a later group
+/// sees the new epoch (Kleppmann's fencing token, with PostgreSQL as the resource).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TermFence {
+    /// Every write commits (one process alone on the database: tests, tools).
+    Open,
+    /// Writes commit only while `holder` holds the lease `name` with `epoch` and it has not
+    /// expired; with `epoch` `None` (not the primary) every write is refused.
+    Lease {
+        name: &'static str,
+        holder: String,
+        epoch: Option<i64>,
+    },
+}
+
 /// Conversations and events in a PostgreSQL database, written by a group-committing task.
 pub struct PostgresStorage {
+    /// Whose writes commit (shared with the writer task, read once per group).
+    term: std::sync::Arc<Mutex<TermFence>>,
     /// `None` once closed; cloned out (never held across `.await`) for each write.
     sender: Mutex<Option<mpsc::Sender<Job>>>,
     /// Becomes `true` when the writer has committed everything and stopped.
@@ -114,14 +135,21 @@ impl PostgresStorage {
         let tag = rand::random::<i64>();
         let (sender, receiver) = mpsc::channel(WRITE_QUEUE_CAPACITY);
         let (done_tx, done_rx) = watch::channel(false);
-        let writer = Writer::new(writer_config, tag, metrics);
+        let term = std::sync::Arc::new(Mutex::new(TermFence::Open));
+        let writer = Writer::new(writer_config, tag, term.clone(), metrics);
         tokio::spawn(writer.run(receiver, done_tx));
         Ok(PostgresStorage {
+            term,
             sender: Mutex::new(Some(sender)),
             writer_done: done_rx,
             reads,
             tag,
         })
+    }
+
+    /// Sets whose writes commit from the next group on (see [`TermFence`]).
+    pub fn set_term(&self, term: TermFence) {
+        *lock(&self.term) = term;
     }
 
     /// The tag this backend stores as `last_writer` for writes without a [`Fence`].

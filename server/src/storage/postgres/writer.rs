@@ -7,7 +7,7 @@
 //! committed, and the next group connects again.
 
 use super::ops::{self, Statements};
-use super::{describe, Fence, MAX_BATCH};
+use super::{describe, lock, Fence, TermFence, MAX_BATCH};
 use crate::metrics::StorageMetrics;
 use crate::storage::{StorageError, WriteOp};
 use std::future::Future;
@@ -63,6 +63,8 @@ pub(super) struct Writer {
     config: tokio_postgres::Config,
     /// `last_writer` of unfenced writes: this backend's tag.
     tag: i64,
+    /// Whose writes commit, checked in every group's transaction.
+    term: std::sync::Arc<std::sync::Mutex<TermFence>>,
     session: Option<Session>,
     metrics: StorageMetrics,
 }
@@ -73,6 +75,8 @@ enum Run {
     Committed(Vec<Result<(), StorageError>>),
     /// The statement of the op at this position failed; the transaction is rolled back.
     OpFailed(usize, StorageError),
+    /// This node does not hold the term it writes for: the transaction is rolled back.
+    Fenced(String),
     /// The connection failed; nothing was committed if `before_commit`.
     Broken {
         error: StorageError,
@@ -81,10 +85,16 @@ enum Run {
 }
 
 impl Writer {
-    pub(super) fn new(config: tokio_postgres::Config, tag: i64, metrics: StorageMetrics) -> Self {
+    pub(super) fn new(
+        config: tokio_postgres::Config,
+        tag: i64,
+        term: std::sync::Arc<std::sync::Mutex<TermFence>>,
+        metrics: StorageMetrics,
+    ) -> Self {
         Writer {
             config,
             tag,
+            term,
             session: None,
             metrics,
         }
@@ -149,6 +159,11 @@ impl Writer {
                 Run::OpFailed(position, error) => {
                     results[pending.remove(position)] = Some(Err(error));
                 }
+                Run::Fenced(why) => {
+                    for i in pending.drain(..) {
+                        results[i] = Some(Err(StorageError::Conflict(why.clone())));
+                    }
+                }
                 Run::Broken {
                     error,
                     before_commit,
@@ -174,8 +189,12 @@ impl Writer {
     /// (failing the group when PostgreSQL cannot be reached).
     async fn attempt(&mut self, group: &[(&WriteOp, Option<Fence>)]) -> Run {
         let tag = self.tag;
+        let term = lock(&self.term).clone();
+        if let TermFence::Lease { epoch: None, .. } = term {
+            return Run::Fenced("this node is not the cluster's primary".into());
+        }
         match self.session().await {
-            Ok(session) => run_group(session, group, tag).await,
+            Ok(session) => run_group(session, group, tag, &term).await,
             Err(error) => Run::Broken {
                 error,
                 before_commit: false,
@@ -200,17 +219,54 @@ impl Writer {
     }
 }
 
-/// BEGIN, every op's statement and then COMMIT, pipelined: BEGIN and the statements go out
-/// together and COMMIT follows once every answer is in, two round trips for the group.
-async fn run_group(session: &Session, ops: &[(&WriteOp, Option<Fence>)], tag: i64) -> Run {
+/// The statement that checks, inside a group's transaction, that this node still holds the
+/// lease it writes for; `FOR SHARE` makes a takeover wait for the group's commit.
+const TERM_CHECK: &str = "SELECT 1 FROM leases WHERE name = $1 AND holder = $2 AND epoch = $3 \
+                          AND expires_at > now() FOR SHARE";
+
+/// BEGIN, the term check (in a cluster), every op's statement and then COMMIT, pipelined:
+/// BEGIN, the check and the statements go out together and COMMIT follows once every answer
+/// is in, two round trips for the group.
+async fn run_group(
+    session: &Session,
+    ops: &[(&WriteOp, Option<Fence>)],
+    tag: i64,
+    term: &TermFence,
+) -> Run {
     let client = &session.client;
-    let begin = client.batch_execute("BEGIN");
+    let begin = async {
+        let begin = client.batch_execute("BEGIN");
+        match term {
+            TermFence::Open => begin.await.map(|()| true),
+            TermFence::Lease {
+                name,
+                holder,
+                epoch,
+            } => {
+                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [name, holder, epoch];
+                let check = client.query_opt(TERM_CHECK, &params);
+                // Joined, so both are sent (in this order) before the statements.
+                let (begun, held) = futures_util::future::join(begin, check).await;
+                begun?;
+                held.map(|row| row.is_some())
+            }
+        }
+    };
     let statements = ops
         .iter()
         .map(|(op, fence)| ops::run(client, &session.statements, op, *fence, tag));
     let (begun, answers) = in_order(begin, statements.collect()).await;
-    if let Err(e) = begun {
-        return broken(client, "begin", &e, true);
+    match begun {
+        Err(e) => return broken(client, "begin", &e, true),
+        Ok(false) => {
+            return match client.batch_execute("ROLLBACK").await {
+                Ok(()) => {
+                    Run::Fenced("this node no longer holds the cluster's primary lease".into())
+                }
+                Err(e) => broken(client, "rollback", &e, true),
+            }
+        }
+        Ok(true) => {}
     }
     let mut outcomes = Vec::with_capacity(answers.len());
     for (position, answer) in answers.into_iter().enumerate() {

@@ -176,7 +176,7 @@ async fn the_writer_session_bounds_how_long_it_can_hold_locks() {
         STATEMENT_TIMEOUT,
         Some(IDLE_IN_TRANSACTION_TIMEOUT),
     );
-    let mut writer = Writer::new(config, 1, writer_metrics());
+    let mut writer = Writer::new(config, 1, open_term(), writer_metrics());
     let session = writer.session_for_tests().await.unwrap();
     let show = |setting: &'static str| async move {
         let row = session

@@ -57,3 +57,8 @@ fn outcomes(results: &[Result<(), StorageError>]) -> Vec<&'static str> {
         })
         .collect()
 }
+
+/// A writer's term that lets every write commit (no lease involved).
+fn open_term() -> Arc<std::sync::Mutex<TermFence>> {
+    Arc::new(std::sync::Mutex::new(TermFence::Open))
+}

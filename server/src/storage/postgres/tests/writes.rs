@@ -38,7 +38,7 @@ async fn a_failing_op_does_not_lose_the_rest_of_its_group() {
     let metrics = writer_metrics();
     let url: tokio_postgres::Config = db.url().parse().unwrap();
     migrate(&url).await.unwrap();
-    let mut writer = Writer::new(url, 7, metrics.clone());
+    let mut writer = Writer::new(url, 7, open_term(), metrics.clone());
     let bad_rating = WriteOp::Feedback {
         conversation: "c1".into(),
         rating: 9,
