@@ -10,8 +10,8 @@
 #   luukku-pg       one Luukku node on PostgreSQL (--database-url, a fresh database)
 #   luukku-cluster  two Luukku nodes on one PostgreSQL and one Redis (--database-url
 #                   --redis-url --node-id), clients on node 1, consoles on node 2: every
-#                   message crosses nodes. Skipped, with the reason in the results, while a
-#                   second node on one database is refused (it exits 64 naming "another node")
+#                   message crosses nodes (node 1 is the primary, node 2 a door). Skipped,
+#                   with the reason in the results, if the second node is refused (exit 64)
 #   socketio        one Socket.IO process, in-memory adapter
 #   socketio-redis  two Socket.IO processes on @socket.io/redis-adapter, clients on one,
 #                   professionals on the other (SIO_REDIS_URL)
@@ -420,8 +420,9 @@ start_server() {
 }
 
 # Two nodes on one fresh database and the run's Redis, clients on node 1, consoles on node 2.
-# While the server refuses a second node on one database (exit 64, "another node …"), returns
-# 2 with the node's reason in skip_reason.
+# Node 1 becomes the primary and node 2 a door that tunnels its consoles to it. A server that
+# refuses a second node on one database (exit 64, "another node …") returns 2 with the node's
+# reason in skip_reason.
 start_luukku_cluster() {
     local port1 rc=0 log2="$run_dir/luukku-cluster.2.server.log"
     fresh_database
