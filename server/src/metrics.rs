@@ -34,6 +34,9 @@ pub struct Metrics {
     pub available_professionals: IntGaugeVec,
     pub connections: IntGaugeVec,
     pub connections_opened: IntCounterVec,
+    /// Sockets a cluster node holds as a door, their sessions running on the primary (counted
+    /// there in `connections`).
+    pub tunnelled_connections: IntGaugeVec,
     pub delivery_latency: Histogram,
     pub storage: StorageMetrics,
     pub slow_consumers: IntCounterVec,
@@ -211,6 +214,13 @@ impl Metrics {
                 "WebSocket connections accepted, by endpoint.",
                 &["endpoint"],
             ),
+            tunnelled_connections: gauge(
+                &r,
+                "luukku_tunnelled_connections",
+                "Open WebSocket connections this node holds for the cluster's primary (their \
+                 sessions run there), by endpoint.",
+                &["endpoint"],
+            ),
             delivery_latency,
             storage: StorageMetrics {
                 commit_seconds: storage_commit,
@@ -271,6 +281,7 @@ impl Metrics {
         }
         for e in ["client", "console"] {
             self.connections.with_label_values(&[e]).set(0);
+            self.tunnelled_connections.with_label_values(&[e]).set(0);
             self.connections_opened.with_label_values(&[e]);
             self.slow_consumers.with_label_values(&[e]);
         }

@@ -13,8 +13,13 @@ use support::{conv, TestServer};
 
 /// Three nodes of one cluster on a fresh database and Redis prefix (whatever the run's backend).
 async fn three_nodes() -> TestServer {
+    three_nodes_with(|_| {}).await
+}
+
+async fn three_nodes_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
     let dir = support::temp_dir();
     let mut config = Config::demo(&dir);
+    tweak(&mut config);
     config.cluster.database_url = Some(support::postgres::fresh_database().await);
     config.cluster.redis_url = Some(support::redis::shared_url());
     config.cluster.redis_prefix = Some(support::redis::fresh_prefix().replace(':', "-"));
@@ -108,4 +113,44 @@ async fn two_hundred_chats_routed_through_three_nodes_put_nobody_over_capacity()
     all.dedup();
     assert_eq!(all.len(), total, "a chat was given to two nurses");
     assert_eq!(total, 11, "every place was filled: {taken:?}");
+}
+
+/// A door counts the sockets it holds (`luukku_tunnelled_connections`), the primary the
+/// sessions it runs for them (`luukku_connections`), and a door applies `max_connections` to
+/// what it holds.
+#[tokio::test]
+async fn a_door_counts_and_limits_the_sockets_it_holds() {
+    let s = three_nodes_with(|c| c.limits.max_connections = 2).await;
+    let (primary, door) = (s.addr, s.others[0].addr);
+    let url = format!("ws://{door}/ws/client");
+    let mut a = support::Conn::connect(&url, false).await;
+    a.send(json!({"type": "hello"})).await;
+    a.recv_type("welcome").await;
+    let mut b = support::Conn::connect(&url, false).await;
+    b.send(json!({"type": "hello"})).await;
+    b.recv_type("welcome").await;
+    let held = r#"luukku_tunnelled_connections{endpoint="client"}"#;
+    let run = r#"luukku_connections{endpoint="client"}"#;
+    let door_metrics = support::http_get(door, "/metrics").await.1;
+    assert_eq!(support::metric_value(&door_metrics, held), 2.0);
+    assert_eq!(support::metric_value(&door_metrics, run), 0.0);
+    let primary_metrics = support::http_get(primary, "/metrics").await.1;
+    assert_eq!(support::metric_value(&primary_metrics, run), 2.0);
+
+    let third = support::Conn::try_connect(&url, false, None).await;
+    assert!(third.is_err(), "a third socket on a door limited to 2");
+    drop(a);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let m = support::http_get(door, "/metrics").await.1;
+        if support::metric_value(&m, held) == 1.0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the closed socket is still counted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(b);
 }

@@ -101,15 +101,95 @@ async fn ready(addr: SocketAddr) {
 /// A cluster of `n` nodes (n1 first, so n1 is the primary), each ready.
 async fn cluster(n: usize) -> Vec<Node> {
     let database = support::postgres::fresh_database().await;
-    let redis = support::redis::shared_url();
+    cluster_on(n, &database, &support::redis::shared_url()).await
+}
+
+/// `n` nodes on `database` and `redis` (a fresh key prefix), each ready.
+async fn cluster_on(n: usize, database: &str, redis: &str) -> Vec<Node> {
     let prefix = support::redis::fresh_prefix().replace(':', "-");
     let mut nodes = Vec::new();
     for i in 1..=n {
-        let node = Node::start(&format!("n{i}"), &database, &redis, &prefix);
+        let node = Node::start(&format!("n{i}"), database, redis, &prefix);
         ready(node.addr).await;
         nodes.push(node);
     }
     nodes
+}
+
+/// Waits until `/readyz` of `addr` fails naming `dependency`.
+async fn not_ready_for(addr: SocketAddr, dependency: &str) {
+    let deadline = Instant::now() + TAKEOVER;
+    loop {
+        let (status, body) = http_get(addr, "/readyz").await;
+        if status == 503 && body.contains(dependency) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{addr} still ready without {dependency}: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A sample of `/metrics` of `addr`.
+async fn metric(addr: SocketAddr, series: &str) -> f64 {
+    support::metric_value(&http_get(addr, "/metrics").await.1, series)
+}
+
+/// A chat between nurse-1 on `nurse_at` and an anonymous patient on `patient_at`: (patient,
+/// nurse, conversation, resume token).
+async fn chat(nurse_at: SocketAddr, patient_at: SocketAddr) -> (Conn, Conn, String, String) {
+    let hello = json!({"type": "hello", "token": token(nurse_at, "nurse-1").await});
+    let (mut nurse, _) = connect_any(&[nurse_at], "console", hello).await;
+    let (mut patient, _) = connect_any(&[patient_at], "client", json!({"type": "hello"})).await;
+    let q = patient.start("health-chat", "station-a").await;
+    let c = conv(&q);
+    assert_eq!(nurse.assigned().await, c);
+    let token = q["resume_token"].as_str().expect("token").to_owned();
+    (patient, nurse, c, token)
+}
+
+/// The highest seq of `conversation` among the events `seen`.
+fn last_seq(seen: &[Value], conversation: &str) -> u64 {
+    seen.iter()
+        .filter(|f| f["conversation"] == conversation && f["type"] != "ack")
+        .filter_map(|f| f["seq"].as_u64())
+        .max()
+        .unwrap_or(0)
+}
+
+/// The patient back through `addrs`, resuming after what it saw.
+async fn patient_back(addrs: &[SocketAddr], old: &Conn, c: &str, token: &str) -> Conn {
+    let hello = json!({"type": "hello", "resume": [
+        {"conversation": c, "resume_token": token, "after_seq": last_seq(&old.seen, c)}]});
+    let (patient, w) = connect_any(addrs, "client", hello).await;
+    assert!(holds(&w, c), "{w}");
+    patient
+}
+
+/// nurse-1 back through `addrs`, resuming after what it saw; asserts it still holds the chat.
+async fn nurse_back(addrs: &[SocketAddr], old: &Conn, c: &str) -> Conn {
+    let hello = json!({"type": "hello", "token": token(addrs[0], "nurse-1").await,
+        "resume": [{"conversation": c, "after_seq": last_seq(&old.seen, c)}]});
+    let (nurse, w) = connect_any(addrs, "console", hello).await;
+    assert!(holds(&w, c), "the nurse lost the chat: {w}");
+    nurse
+}
+
+/// The message seqs `conns` (one participant's connections, in order) received: asserts none
+/// twice and their order; returns how many.
+fn heard_once_in_order(conns: &[&Conn], c: &str) -> usize {
+    let seqs: Vec<u64> = conns
+        .iter()
+        .flat_map(|conn| messages(conn, c))
+        .map(|(seq, _)| seq)
+        .collect();
+    let mut sorted = seqs.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(seqs, sorted, "a message shown twice or out of order");
+    seqs.len()
 }
 
 /// A demo token for `professional`, from the node at `addr`.
@@ -397,4 +477,113 @@ async fn a_primary_paused_past_its_lease_has_its_late_writes_refused() {
     nurse2.heard(&c, "late").await;
     let stored = stored_bodies(&[door], &c, &resume_token).await;
     assert_eq!(stored, ["before the pause", "late"]);
+}
+
+#[tokio::test]
+async fn kill_9_of_a_door_ends_its_sessions_on_the_primary_and_its_nurse_keeps_the_chat() {
+    let mut nodes = cluster(3).await;
+    let (primary, door2, door3) = (nodes[0].addr, nodes[1].addr, nodes[2].addr);
+    let (mut patient, nurse, c, token) = chat(door2, door3).await;
+    for i in 0..5 {
+        patient.say(&c, &format!("before {i}")).await;
+    }
+    let console = r#"luukku_connections{endpoint="console"}"#;
+    assert_eq!(metric(primary, console).await, 1.0);
+
+    nodes[1].kill9();
+    // The primary notices the dead door by its heartbeat and ends the session it ran for it.
+    let deadline = Instant::now() + TAKEOVER;
+    while metric(primary, console).await != 0.0 {
+        assert!(
+            Instant::now() < deadline,
+            "the dead door's session lives on"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Meanwhile the patient, on another door, goes on.
+    for i in 0..5 {
+        patient.say(&c, &format!("meanwhile {i}")).await;
+    }
+    let mut back = nurse_back(&[door3, primary], &nurse, &c).await;
+    patient.say(&c, "after").await;
+    back.heard(&c, "after").await;
+    assert_eq!(heard_once_in_order(&[&nurse, &back], &c), 11);
+    let stored = stored_bodies(&[door3], &c, &token).await;
+    assert_eq!(stored.len(), 11);
+}
+
+#[tokio::test]
+async fn a_redis_restart_closes_the_doors_sockets_and_everyone_resumes_without_a_gap() {
+    let mut redis = support::redis::PrivateRedis::start();
+    let database = support::postgres::fresh_database().await;
+    let nodes = cluster_on(2, &database, &redis.url()).await;
+    let (primary, door) = (nodes[0].addr, nodes[1].addr);
+    let (mut patient, mut nurse, c, token) = chat(primary, door).await;
+    patient.say(&c, "before").await;
+    nurse.heard(&c, "before").await;
+
+    redis.kill();
+    // The door's tunnel lost frames it cannot know of: it closes its sockets.
+    assert_eq!(patient.close_code().await, Some(1012));
+    not_ready_for(door, "redis").await;
+    // The primary serves the sockets that reach it: the nurse never noticed.
+    let mut patient2 = patient_back(&[primary], &patient, &c, &token).await;
+    patient2.say(&c, "during").await;
+    nurse.heard(&c, "during").await;
+
+    redis.restart();
+    ready(door).await;
+    ready(primary).await;
+    let mut patient3 = patient_back(&[door], &patient2, &c, &token).await;
+    patient3.say(&c, "after").await;
+    nurse.heard(&c, "after").await;
+    assert_eq!(heard_once_in_order(&[&nurse], &c), 3);
+    heard_once_in_order(&[&patient, &patient2, &patient3], &c);
+    let stored = stored_bodies(&[door], &c, &token).await;
+    assert_eq!(stored, ["before", "during", "after"]);
+}
+
+#[tokio::test]
+async fn a_postgresql_restart_refuses_sends_without_a_false_ack_and_the_nodes_recover_alone() {
+    let server = support::postgres::PrivatePostgres::start();
+    let database = support::postgres::fresh_database_on(&server.url()).await;
+    let mut nodes = cluster_on(2, &database, &support::redis::shared_url()).await;
+    let addrs = [nodes[0].addr, nodes[1].addr];
+    let (mut patient, nurse, c, token) = chat(addrs[1], addrs[0]).await;
+    patient.say(&c, "before").await;
+
+    server.stop();
+    let id = uuid::Uuid::new_v4().to_string();
+    patient
+        .send(json!({"type": "send", "conversation": c, "client_msg_id": id, "body": "during"}))
+        .await;
+    let mut answer = None;
+    while let Some(f) = patient.next_within(Duration::from_secs(10)).await {
+        if f["client_msg_id"] == id.as_str() || f["type"] == "error" {
+            answer = Some(f);
+            break;
+        }
+    }
+    if let Some(a) = &answer {
+        assert_ne!(
+            a["type"], "ack",
+            "acknowledged while PostgreSQL was down: {a}"
+        );
+    }
+    not_ready_for(addrs[0], "postgresql").await;
+
+    server.start_again();
+    for node in &mut nodes {
+        assert!(
+            node.child.try_wait().expect("status").is_none(),
+            "a node exited"
+        );
+    }
+    let mut patient = patient_back(&addrs, &patient, &c, &token).await;
+    let mut nurse = nurse_back(&addrs, &nurse, &c).await;
+    patient.say_as(&c, &id, "during").await;
+    patient.say(&c, "after").await;
+    nurse.heard(&c, "after").await;
+    let stored = stored_bodies(&addrs, &c, &token).await;
+    assert_eq!(stored, ["before", "during", "after"]);
 }

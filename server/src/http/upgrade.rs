@@ -112,9 +112,15 @@ fn upgrade(
             .inc();
         return json_error(StatusCode::FORBIDDEN, "forbidden", "origin not allowed");
     }
+    // Sessions this node runs (a primary's include those of the doors' sockets) and sockets it
+    // holds for the primary as a door.
+    let m = &ctx.metrics;
     let open: i64 = ["client", "console"]
         .iter()
-        .map(|e| ctx.metrics.connections.with_label_values(&[e]).get())
+        .map(|e| {
+            m.connections.with_label_values(&[e]).get()
+                + m.tunnelled_connections.with_label_values(&[e]).get()
+        })
         .sum();
     if open >= ctx.config.limits.max_connections as i64 || ctx.cancel.is_cancelled() {
         return json_error(
@@ -149,8 +155,9 @@ fn upgrade(
                     match serve {
                         Serve::Here(ctx) => session::run(ws, endpoint, codec, ctx).await,
                         Serve::Tunnel(ex, primary) => {
-                            let cancel = ctx.cancel.clone();
-                            tunnel::door::run(ws, endpoint, offered, primary, ex, cancel).await
+                            let (metrics, cancel) = (ctx.metrics.clone(), ctx.cancel.clone());
+                            tunnel::door::run(ws, endpoint, offered, primary, ex, metrics, cancel)
+                                .await
                         }
                     }
                 }

@@ -5,6 +5,7 @@
 
 use super::wire::Wire;
 use super::{Exchange, ToDoor};
+use crate::metrics::Metrics;
 use crate::session::Endpoint;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use std::sync::Arc;
@@ -34,11 +35,16 @@ pub async fn run<S>(
     protocols: Option<String>,
     primary: String,
     ex: Arc<Exchange>,
+    metrics: Arc<Metrics>,
     cancel: CancellationToken,
 ) where
     S: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Unpin + Send,
 {
     let (tunnel, mut rx, mut abort) = ex.register_door(primary.clone());
+    let held = metrics
+        .tunnelled_connections
+        .with_label_values(&[endpoint.as_str()]);
+    held.inc();
     let mut sent = 0u64;
     let mut send = |wire: Wire| {
         sent += 1;
@@ -112,6 +118,7 @@ pub async fn run<S>(
         }
     };
     ex.doors.remove(&tunnel);
+    held.dec();
     let close = match end {
         End::ClientGone => {
             send(Wire::Gone);

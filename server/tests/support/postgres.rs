@@ -11,10 +11,15 @@ pub fn selected() -> bool {
 
 /// The URL of a new, empty database.
 pub async fn fresh_database() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
     let admin = std::env::var("LUUKKU_TEST_DATABASE_URL").unwrap_or_else(|_| {
         panic!("LUUKKU_TEST_DATABASE_URL is not set: run the tests through scripts/test.sh")
     });
+    fresh_database_on(&admin).await
+}
+
+/// The URL of a new, empty database on the server of the admin URL `admin`.
+pub async fn fresh_database_on(admin: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
     let (base, run_db) = admin.rsplit_once('/').expect("a database in the URL");
     let run_db = run_db.split('?').next().unwrap_or(run_db);
     let mut name = format!(
@@ -23,7 +28,7 @@ pub async fn fresh_database() -> String {
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
     name.truncate(63);
-    let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+    let (client, connection) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
         .await
         .expect("the run's PostgreSQL answers");
     let driver = tokio::spawn(connection);
@@ -35,3 +40,8 @@ pub async fn fresh_database() -> String {
     let _ = driver.await;
     format!("{base}/{name}")
 }
+
+#[path = "private_postgres.rs"]
+mod private_postgres;
+#[allow(unused_imports)]
+pub use private_postgres::PrivatePostgres;
