@@ -13,8 +13,8 @@
 #      sockets spread over the three nodes (two of them tunnel to the primary)
 #   7. metrics: start the real binary, `promtool check metrics` on /metrics, SIGTERM → exit 0
 #   8. browser tests: ui-tests/ (node --test, playwright-core driving Debian's headless Chromium)
-#      against the widget and console embedded in the binary; installs chromium and
-#      `npm ci` when missing
+#      against the widget and console embedded in the binary (one failover test runs two
+#      nodes behind Debian's HAProxy); installs chromium, haproxy and `npm ci` when missing
 # Every step runs even when an earlier one failed; the last line counts the steps.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -108,6 +108,10 @@ install_browser_test_tools() {
         apt_install chromium
     fi
     echo "chromium: $(/usr/bin/chromium --version 2>/dev/null | head -n 1)"
+    # The cluster failover test puts Debian's HAProxy in front of two nodes.
+    if ! command -v haproxy >/dev/null; then
+        apt_install haproxy
+    fi
     if [[ ! -d ui-tests/node_modules ]]; then
         (cd ui-tests && npm ci --no-audit --no-fund)
     fi

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from './server.js';
+import { Cluster } from './cluster.js';
 import { Patient } from './widget.js';
 import { Professional } from './console.js';
 import { WAIT_MS } from './util.js';
@@ -21,10 +22,14 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const resultsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'test-results');
 
 export class Harness {
-  /** `serverArgs`: extra command-line arguments for the server (e.g. a --config file). */
-  static async start(name, { serverArgs = [] } = {}) {
+  /**
+   * `serverArgs`: extra command-line arguments for the server (e.g. a --config file);
+   * `cluster`: the number of nodes of a cluster behind HAProxy instead of one server
+   * (`h.server` is then a `Cluster`).
+   */
+  static async start(name, { serverArgs = [], cluster = 0 } = {}) {
     const h = new Harness(name);
-    h.server = await startServer({ args: serverArgs });
+    h.server = cluster > 0 ? await Cluster.start(cluster) : await startServer({ args: serverArgs });
     try {
       h.browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     } catch (e) {
@@ -129,9 +134,9 @@ export class Harness {
 }
 
 /** `uiTest(name, async (h) => ...)`: a node:test test with its own server and browser. */
-export function uiTest(name, fn, { timeout = 90_000, serverArgs = [] } = {}) {
+export function uiTest(name, fn, { timeout = 90_000, serverArgs = [], cluster = 0 } = {}) {
   test(name, { timeout }, async (t) => {
-    const h = await Harness.start(name, { serverArgs });
+    const h = await Harness.start(name, { serverArgs, cluster });
     try {
       await fn(h, t);
       h.assertNoPageErrors();

@@ -5,45 +5,9 @@
 // and ends up exactly once, in seq order, on both sides.
 import assert from 'node:assert/strict';
 import { uiTest, until, squash } from '../lib/harness.js';
+import { consoleRows, widgetRows, withText, assertSeqOrdered } from '../lib/rows.js';
 
 const DOWN_MS = 1500;
-
-/** [{seq, role, kind, state, text}] of a console pane's rows, in DOM order. */
-async function consoleRows(nurse, conv) {
-  return nurse.messages(conv).evaluateAll((rows) =>
-    rows.map((r) => ({
-      seq: r.hasAttribute('data-seq') ? Number(r.getAttribute('data-seq')) : null,
-      role: r.getAttribute('data-role'),
-      kind: r.getAttribute('data-kind'),
-      state: r.getAttribute('data-state'),
-      text: r.textContent.replace(/\s+/g, ' ').trim(),
-    })),
-  );
-}
-
-/** [{seq, role, state, text}] of the widget's rows, in DOM order. */
-async function widgetRows(pat) {
-  return pat.messages.evaluateAll((rows) =>
-    rows.map((r) => ({
-      seq: r.hasAttribute('data-seq') ? Number(r.getAttribute('data-seq')) : null,
-      role: r.getAttribute('data-role'),
-      state: r.getAttribute('data-state'),
-      text: r.textContent.replace(/\s+/g, ' ').trim(),
-    })),
-  );
-}
-
-/** The rows whose text contains `marker` (e.g. "M3 "). */
-const withText = (rows, marker) => rows.filter((r) => r.text.includes(marker));
-
-/** Every row has a seq, seqs are strictly increasing in DOM order (so also unique). */
-function assertSeqOrdered(rows, where) {
-  const seqs = rows.map((r) => r.seq);
-  assert.ok(seqs.every((s) => Number.isInteger(s) && s > 0), `${where}: every row carries its seq: ${JSON.stringify(seqs)}`);
-  for (let i = 1; i < seqs.length; i++) {
-    assert.ok(seqs[i] > seqs[i - 1], `${where}: rows in strictly increasing seq order, no duplicate: ${JSON.stringify(seqs)}`);
-  }
-}
 
 uiTest('after a server restart the widget and the console reconnect and resume, each message once', async (h) => {
   const nurse = await h.professional('nurse-1');
