@@ -269,7 +269,8 @@ impl Exchange {
         );
         let socket = remote::RemoteSocket::new(self.bus.clone(), door, tunnel, rx, end.clone());
         let ex = self.clone();
-        let ctx = Arc::new(ctx.for_term(ctx.hub.clone(), ctx.router.clone(), end.clone()));
+        // The session runs on the term's context itself (it ends with the term); its own end
+        // (the door gone, the tunnel broken) ends the socket's stream, as a client leaving would.
         ctx.tracker.clone().spawn(async move {
             crate::session::run(socket, endpoint, codec, ctx).await;
             ex.remotes
