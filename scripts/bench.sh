@@ -653,6 +653,31 @@ if ((needs_services == 1)); then
 fi
 redis_used=0
 
+# target and watch: where the load goes and which processes it measures (after start_server).
+aim() {
+    target=(--url "$url" --system "$kind")
+    [[ -n "$console_url" ]] && target+=(--console-url "$console_url")
+    watch=(--server-pid "$(
+        IFS=,
+        echo "${server_pids[*]}"
+    )")
+    for b in "${backing[@]}"; do
+        watch+=(--backing-pid "$b")
+    done
+}
+
+# Starts $system afresh (a new process, a new database and Redis keys): a clinic run ends with
+# its chats still open, and their professionals would have no place left for the next run's.
+fresh_start() {
+    stop_server
+    if ((needs_services == 1)); then
+        drop_databases
+        redis-cli -u "$redis_url" FLUSHALL >/dev/null || true
+    fi
+    start_server "$system"
+    aim
+}
+
 for system in "${all_systems[@]}"; do
     has "$system" || continue
     kind=luukku
@@ -675,15 +700,7 @@ for system in "${all_systems[@]}"; do
         continue
     fi
     uses_redis "$system" && redis_used=1
-    target=(--url "$url" --system "$kind")
-    [[ -n "$console_url" ]] && target+=(--console-url "$console_url")
-    watch=(--server-pid "$(
-        IFS=,
-        echo "${server_pids[*]}"
-    )")
-    for b in "${backing[@]}"; do
-        watch+=(--backing-pid "$b")
-    done
+    aim
     # Luukku rate-limits 20 frames/s per client and 200 per console: past 2,000 conversations ×
     # 15 msg/s per side (60,000 msg/s) only the relay and Socket.IO, which have no such limits,
     # go on.
@@ -697,17 +714,20 @@ for system in "${all_systems[@]}"; do
         quarter="$(python3 -c 'import json,sys; m = json.loads(sys.argv[1]).get("max_delivered_per_s"); print(round(m / 4, 1) if m else "")' "$last_json")"
         quarter_source="$system"
     fi
+    fresh_start
+    read -r x_convs x_rate <<<"$(plan_for "$system" "$cross_node_rate")"
+    run_load "$system" "clinic-$cross_node_rate" clinic "${target[@]}" "${watch[@]}" \
+        --conversations "$x_convs" --rate "$x_rate" --professionals "$professionals" \
+        --duration-s "$quarter_s" --drain-s "$drain_s"
     if [[ -n "$quarter" ]]; then
+        fresh_start
         read -r q_convs q_rate <<<"$(plan_for "$system" "$quarter")"
         run_load "$system" clinic-quarter clinic "${target[@]}" "${watch[@]}" \
             --conversations "$q_convs" --rate "$q_rate" --professionals "$professionals" \
             --duration-s "$quarter_s" --drain-s "$drain_s"
     fi
-    read -r x_convs x_rate <<<"$(plan_for "$system" "$cross_node_rate")"
-    run_load "$system" "clinic-$cross_node_rate" clinic "${target[@]}" "${watch[@]}" \
-        --conversations "$x_convs" --rate "$x_rate" --professionals "$professionals" \
-        --duration-s "$quarter_s" --drain-s "$drain_s"
     if is_luukku "$system"; then
+        fresh_start
         run_load "$system" queue queue "${target[@]}" "${watch[@]}" \
             --team social --service social-chat --questionnaire "" "${queue_args[@]}"
     fi
