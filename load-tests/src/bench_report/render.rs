@@ -258,3 +258,83 @@ pub fn render(report: &Value) -> String {
     cluster::render_skipped(&mut out, report);
     out
 }
+
+// ------------------------------------------------------------------- cells and tables
+
+pub(super) fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => "–".into(),
+        Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), thousands),
+        Value::String(s) => s.replace('|', "\\|"),
+        Value::Bool(b) => if *b { "yes" } else { "no" }.into(),
+        other => other.to_string().replace('|', "\\|"),
+    }
+}
+
+/// 12345.678 → `12,346`; small values keep up to three significant decimals.
+pub(super) fn thousands(x: f64) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    if x.abs() >= 100.0 {
+        let rounded = x.round() as i64;
+        let digits = rounded.unsigned_abs().to_string();
+        let mut reversed = String::new();
+        for (i, d) in digits.chars().rev().enumerate() {
+            if i > 0 && i % 3 == 0 {
+                reversed.push(',');
+            }
+            reversed.push(d);
+        }
+        if rounded < 0 {
+            reversed.push('-');
+        }
+        reversed.chars().rev().collect()
+    } else if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        let s = format!("{x:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+/// `code=count, ...` of an errors object (empty when there are none).
+pub(super) fn error_text(errors: &Value) -> String {
+    errors
+        .as_object()
+        .map(|e| {
+            e.iter()
+                .map(|(code, n)| format!("{code}={}", cell(n)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
+pub(super) fn table(out: &mut String, head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) {
+    let _ = writeln!(out, "| {} |", head.join(" | "));
+    let _ = writeln!(
+        out,
+        "|{}|",
+        head.iter().map(|_| " --- ").collect::<Vec<_>>().join("|")
+    );
+    for row in rows {
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+    }
+    out.push('\n');
+}
+
+/// A measured figure, or `not measured`.
+pub(super) fn show(x: Option<f64>) -> String {
+    x.map_or_else(|| "not measured".to_owned(), thousands)
+}
+
+pub(super) fn system_name(s: &Value) -> String {
+    match s.as_str() {
+        Some("luukku") => "Luukku".into(),
+        Some("relay") => "relay".into(),
+        Some("socketio") => "Socket.IO".into(),
+        Some(other) => cluster::name(other).map_or_else(|| cell(s), str::to_owned),
+        None => cell(s),
+    }
+}
