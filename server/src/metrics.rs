@@ -22,16 +22,32 @@ pub struct Metrics {
     registry: Registry,
     pub conversations_started: IntCounterVec,
     pub conversations_completed: IntCounterVec,
+    /// Conversations that got their first professional message.
+    pub conversations_answered: IntCounterVec,
     pub messages: IntCounterVec,
     pub notes: IntCounterVec,
     pub queue_length: IntGaugeVec,
     pub queue_wait: HistogramVec,
     pub queue_abandoned: IntCounterVec,
+    /// How long the head of each team queue has waited (0 when nobody waits).
+    pub queue_oldest_wait: IntGaugeVec,
+    /// The wait a client queued now would be told.
+    pub queue_estimated_wait: IntGaugeVec,
     pub retracted: IntCounterVec,
     pub handed_back: IntCounterVec,
     pub first_response: HistogramVec,
+    /// Time from a client message to the professional's next message, after the first.
+    pub reply_seconds: HistogramVec,
     pub active_conversations: IntGaugeVec,
     pub available_professionals: IntGaugeVec,
+    /// Professionals with a console open (available or away), by team.
+    pub signed_in_professionals: IntGaugeVec,
+    /// Summed capacity of the available professionals, by team.
+    pub available_capacity: IntGaugeVec,
+    /// 1 while a dependency (`storage`, `bus`) answers, 0 while it does not.
+    pub dependency_up: IntGaugeVec,
+    /// 1 on the node that runs the conversations (one node; a cluster's primary), else 0.
+    pub cluster_primary: IntGauge,
     pub connections: IntGaugeVec,
     pub connections_opened: IntCounterVec,
     /// Sockets a cluster node holds as a door, their sessions running on the primary (counted
@@ -42,6 +58,8 @@ pub struct Metrics {
     pub slow_consumers: IntCounterVec,
     pub frames_rejected: IntCounterVec,
     pub feedback: IntCounterVec,
+    /// Ratings 1–5 as a histogram, for the mean (`_sum / _count`).
+    pub feedback_rating: HistogramVec,
     pub transfers: IntCounterVec,
     pub conversation_actors: IntGauge,
 }
@@ -127,6 +145,14 @@ impl Metrics {
         .expect("valid metric");
         r.register(Box::new(conversation_actors.clone()))
             .expect("unique metric");
+        let cluster_primary = IntGauge::new(
+            "luukku_cluster_primary",
+            "1 on the node that runs the conversations and queues (a single node, or a \
+             cluster's primary), 0 on a cluster's other nodes.",
+        )
+        .expect("valid metric");
+        r.register(Box::new(cluster_primary.clone()))
+            .expect("unique metric");
         Metrics {
             conversations_started: counter(
                 &r,
@@ -140,11 +166,18 @@ impl Metrics {
                 "Conversations closed as complete.",
                 &["service", "team", "channel"],
             ),
+            conversations_answered: counter(
+                &r,
+                "luukku_conversations_answered_total",
+                "Conversations that got their first professional message.",
+                &["service", "team", "channel"],
+            ),
             messages: counter(
                 &r,
                 "luukku_messages_total",
-                "Messages stored, by the author's role.",
-                &["role"],
+                "Messages stored, by the author's role and the conversation's service, team \
+                 and channel.",
+                &["role", "service", "team", "channel"],
             ),
             notes: counter(
                 &r,
@@ -171,6 +204,19 @@ impl Metrics {
                 "Clients who left a team queue before anybody took their conversation.",
                 &["team"],
             ),
+            queue_oldest_wait: gauge(
+                &r,
+                "luukku_queue_oldest_wait_seconds",
+                "How long the longest-waiting conversation of a team queue has waited (0 when \
+                 the queue is empty).",
+                &["team"],
+            ),
+            queue_estimated_wait: gauge(
+                &r,
+                "luukku_queue_estimated_wait_seconds",
+                "The wait a client queued in the team now would be told.",
+                &["team"],
+            ),
             retracted: counter(
                 &r,
                 "luukku_messages_retracted_total",
@@ -190,6 +236,14 @@ impl Metrics {
                 WAIT_BUCKETS,
                 &["team"],
             ),
+            reply_seconds: histogram(
+                &r,
+                "luukku_reply_seconds",
+                "Time from a client's message to the professional's next message, inside a \
+                 chat already answered once.",
+                WAIT_BUCKETS,
+                &["team"],
+            ),
             active_conversations: gauge(
                 &r,
                 "luukku_active_conversations",
@@ -202,6 +256,27 @@ impl Metrics {
                 "Connected professionals available for new conversations, by team.",
                 &["team"],
             ),
+            signed_in_professionals: gauge(
+                &r,
+                "luukku_signed_in_professionals",
+                "Professionals with a console open (available or away), by team.",
+                &["team"],
+            ),
+            available_capacity: gauge(
+                &r,
+                "luukku_available_capacity",
+                "Summed capacity (parallel conversations) of the available professionals, by \
+                 team.",
+                &["team"],
+            ),
+            dependency_up: gauge(
+                &r,
+                "luukku_dependency_up",
+                "1 while a dependency answers (storage: SQLite or PostgreSQL; bus: Redis, or \
+                 the in-process bus of one node), 0 while it does not.",
+                &["dependency"],
+            ),
+            cluster_primary,
             connections: gauge(
                 &r,
                 "luukku_connections",
@@ -245,6 +320,13 @@ impl Metrics {
                 "Client ratings, by service and rating 1-5.",
                 &["service", "rating"],
             ),
+            feedback_rating: histogram(
+                &r,
+                "luukku_feedback_rating",
+                "Client ratings 1-5, for the mean rating (sum / count).",
+                &[1.0, 2.0, 3.0, 4.0, 5.0],
+                &["service"],
+            ),
             transfers: counter(
                 &r,
                 "luukku_transfers_total",
@@ -264,6 +346,10 @@ impl Metrics {
             self.queue_length.with_label_values(&team).set(0);
             self.active_conversations.with_label_values(&team).set(0);
             self.available_professionals.with_label_values(&team).set(0);
+            self.signed_in_professionals.with_label_values(&team).set(0);
+            self.available_capacity.with_label_values(&team).set(0);
+            self.queue_oldest_wait.with_label_values(&team).set(0);
+            self.queue_estimated_wait.with_label_values(&team).set(0);
             self.notes.with_label_values(&team);
             self.queue_abandoned.with_label_values(&team);
             self.retracted.with_label_values(&team);
@@ -274,16 +360,40 @@ impl Metrics {
                 let l = [s.id.as_str(), t.as_str(), s.channel.as_str()];
                 self.conversations_started.with_label_values(&l);
                 self.conversations_completed.with_label_values(&l);
+                self.conversations_answered.with_label_values(&l);
+                for role in ["client", "professional"] {
+                    self.messages
+                        .with_label_values(&[role, s.id.as_str(), t.as_str(), &s.channel]);
+                }
             }
         }
-        for role in ["client", "professional"] {
-            self.messages.with_label_values(&[role]);
+        for d in ["storage", "bus"] {
+            self.dependency_up.with_label_values(&[d]).set(1);
         }
         for e in ["client", "console"] {
             self.connections.with_label_values(&[e]).set(0);
             self.tunnelled_connections.with_label_values(&[e]).set(0);
             self.connections_opened.with_label_values(&[e]);
             self.slow_consumers.with_label_values(&[e]);
+        }
+    }
+
+    /// Sets the gauges only the node running the queues keeps (the router's) back to zero: a
+    /// cluster node that stops being the primary must not report stale queues.
+    pub fn reset_router_gauges(&self, org: &crate::organisation::Organisation) {
+        for t in &org.teams {
+            let team = [t.id.as_str()];
+            for g in [
+                &self.queue_length,
+                &self.queue_oldest_wait,
+                &self.queue_estimated_wait,
+                &self.active_conversations,
+                &self.available_professionals,
+                &self.signed_in_professionals,
+                &self.available_capacity,
+            ] {
+                g.with_label_values(&team).set(0);
+            }
         }
     }
 

@@ -85,6 +85,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
     // One node on SQLite runs its router from the start; a cluster node runs one only in its
     // terms as the primary (`term`), each on a context of its own.
     let router = if backing.cluster.is_none() {
+        metrics.cluster_primary.set(1);
         let open = storage.open_conversations().await?;
         RouterHandle::spawn(
             hub.clone(),
@@ -155,6 +156,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
             tracing::warn!("no primary yet: sockets get 503 until there is one");
         }
     }
+    tokio::spawn(crate::http::ready::probe(ctx.clone()));
     let routes = crate::http::routes(ctx.clone(), exchange);
     let stop = cancel.clone();
     let http = tokio::spawn(async move {

@@ -234,3 +234,92 @@ async fn the_exposition_passes_promtool() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// What the team leads' dashboards read: the queue's oldest and estimated wait, who is signed
+/// in and their capacity, answered conversations, reply times inside a chat, the mean rating,
+/// and which node runs the queues with its dependencies up.
+#[tokio::test]
+async fn dashboard_metrics_follow_queues_staffing_replies_and_ratings() {
+    let s = TestServer::start().await;
+    let a = [("team", "station-a")];
+    expect_metric(&s, "luukku_cluster_primary", &[], 1.0).await;
+    expect_metric(
+        &s,
+        "luukku_dependency_up",
+        &[("dependency", "storage")],
+        1.0,
+    )
+    .await;
+    expect_metric(&s, "luukku_dependency_up", &[("dependency", "bus")], 1.0).await;
+
+    let (mut client, q) = s.started("health-chat", "station-a").await;
+    let c = conv(&q);
+    let oldest = s
+        .wait_metric_of("luukku_queue_oldest_wait_seconds", &a, |v| v >= 2.0)
+        .await;
+    assert!(oldest >= 2.0, "oldest wait {oldest}");
+    let estimate = s.metric_of("luukku_queue_estimated_wait_seconds", &a).await;
+    assert!(
+        estimate >= oldest,
+        "a newcomer waits at least as long: {estimate} < {oldest}"
+    );
+    expect_metric(&s, "luukku_signed_in_professionals", &a, 0.0).await;
+
+    let mut nurse = s.console("nurse-1").await;
+    assert_eq!(nurse.assigned().await, c);
+    expect_metric(&s, "luukku_queue_oldest_wait_seconds", &a, 0.0).await;
+    expect_metric(&s, "luukku_signed_in_professionals", &a, 1.0).await;
+    expect_metric(&s, "luukku_available_capacity", &a, 4.0).await;
+
+    let labels = [
+        ("service", "health-chat"),
+        ("team", "station-a"),
+        ("channel", "chat"),
+    ];
+    expect_metric(&s, "luukku_conversations_answered_total", &labels, 0.0).await;
+    nurse.say(&c, "hello, nurse here").await;
+    expect_metric(&s, "luukku_conversations_answered_total", &labels, 1.0).await;
+    expect_metric(&s, "luukku_reply_seconds_count", &a, 0.0).await;
+    client.say(&c, "a question").await;
+    nurse.heard(&c, "a question").await;
+    nurse.say(&c, "an answer").await;
+    expect_metric(&s, "luukku_reply_seconds_count", &a, 1.0).await;
+    let client_messages = [
+        ("role", "client"),
+        ("service", "health-chat"),
+        ("team", "station-a"),
+        ("channel", "chat"),
+    ];
+    expect_metric(&s, "luukku_messages_total", &client_messages, 1.0).await;
+    expect_metric(
+        &s,
+        "luukku_messages_total",
+        &[("role", "professional"), ("service", "health-chat")],
+        2.0,
+    )
+    .await;
+
+    nurse
+        .request(json!({"type": "status", "availability": "away"}), "away")
+        .await;
+    expect_metric(&s, "luukku_available_capacity", &a, 0.0).await;
+    expect_metric(&s, "luukku_available_professionals", &a, 0.0).await;
+    expect_metric(&s, "luukku_signed_in_professionals", &a, 1.0).await;
+
+    nurse
+        .request(json!({"type": "close", "conversation": c}), "cl")
+        .await;
+    client.recv_type("closed").await;
+    for rating in [4, 2] {
+        // The second rating of the same conversation replaces nothing: counted once.
+        client
+            .request(
+                json!({"type": "feedback", "conversation": c, "rating": rating}),
+                "fb",
+            )
+            .await;
+    }
+    let h = [("service", "health-chat")];
+    expect_metric(&s, "luukku_feedback_rating_count", &h, 1.0).await;
+    expect_metric(&s, "luukku_feedback_rating_sum", &h, 4.0).await;
+}

@@ -63,6 +63,8 @@ pub(super) struct Conversation {
     /// `msg_ids`.
     restored: bool,
     first_response_seen: bool,
+    /// When the client's oldest message without a professional reply after it was stored.
+    awaiting_reply_since: Option<std::time::Instant>,
     /// A write failed: later seqs cannot commit (storage refuses gaps), so before the next
     /// command the actor waits for its writes in flight and reloads itself from storage.
     resync: bool,
@@ -83,6 +85,7 @@ impl Conversation {
             next_seq: record.last_seq + 1,
             committed_seq: record.last_seq,
             first_response_seen: restored,
+            awaiting_reply_since: None,
             record,
             deps: deps.clone(),
             registry,

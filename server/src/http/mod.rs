@@ -3,7 +3,7 @@
 
 mod api;
 mod assets;
-mod ready;
+pub(crate) mod ready;
 mod upgrade;
 
 use crate::context::ServerCtx;

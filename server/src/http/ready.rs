@@ -34,6 +34,10 @@ pub async fn failing(ctx: &ServerCtx) -> Vec<(&'static str, String)> {
         }
     };
     let (storage, bus) = tokio::join!(storage, bus);
+    let up = |failed: bool| if failed { 0 } else { 1 };
+    let m = &ctx.metrics.dependency_up;
+    m.with_label_values(&["storage"]).set(up(storage.is_some()));
+    m.with_label_values(&["bus"]).set(up(bus.is_some()));
     // A cluster node serves only while some node is the primary it can run sessions on.
     let primary = ctx.role.as_ref().and_then(|role| match &*role.borrow() {
         crate::context::Role::Waiting => Some((
@@ -43,6 +47,23 @@ pub async fn failing(ctx: &ServerCtx) -> Vec<(&'static str, String)> {
         _ => None,
     });
     storage.into_iter().chain(bus).chain(primary).collect()
+}
+
+/// How often the dependencies are asked for `luukku_dependency_up`.
+const PROBE_EVERY: Duration = Duration::from_secs(5);
+
+/// Keeps `luukku_dependency_up` true until the node stops: every few seconds (and on every
+/// `/readyz`) each dependency is asked as `/readyz` asks it.
+pub async fn probe(ctx: std::sync::Arc<ServerCtx>) {
+    let mut every = tokio::time::interval(PROBE_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ctx.cancel.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        failing(&ctx).await;
+    }
 }
 
 /// The `/readyz` answer.

@@ -177,6 +177,15 @@ impl TeamQueue {
         now.saturating_duration_since(from)
     }
 
+    /// How long the longest-waiting entry has waited (zero when nobody waits).
+    pub fn oldest_wait(&self, now: Instant) -> Duration {
+        self.entries
+            .iter()
+            .map(|w| now.saturating_duration_since(w.since))
+            .max()
+            .unwrap_or_default()
+    }
+
     /// The place of the entry at index `i`.
     pub fn place_at(&self, i: usize, now: Instant, servers: usize) -> Option<Place> {
         let w = self.entries.get(i)?;

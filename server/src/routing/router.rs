@@ -21,8 +21,8 @@ use crate::organisation::{Organisation, Routing};
 use crate::storage::ConversationRecord;
 use console_protocol::{
     Availability, Colleague, Colleagues, ConversationId, ConversationStatus, ConversationSummary,
-    ErrorCode, ErrorFrame, ProfessionalId, QueueSnapshot, ServerFrame, SessionId, StatusUpdate,
-    TeamId, TeamInfo,
+    ErrorCode, ErrorFrame, Presence as PresenceKind, ProfessionalId, QueueSnapshot, ServerFrame,
+    SessionId, StatusUpdate, TeamId, TeamInfo,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -126,6 +126,9 @@ impl Router {
                 },
             }
         }
+        // A node that stops running the queues (a cluster's primary losing its lease) must not
+        // report them any more.
+        self.metrics.reset_router_gauges(&self.org);
     }
 
     async fn tick(&mut self) {
@@ -157,6 +160,7 @@ impl Router {
         for t in &teams {
             self.tell_places(t);
         }
+        self.set_gauges();
     }
 
     pub(super) fn available_in(&self, team: &TeamId) -> usize {

@@ -35,6 +35,7 @@ impl Term {
         tracing::warn!(epoch = self.epoch, "no longer the primary: ending the term");
         self.ctx.cancel.cancel();
         self.ctx.hub.clear();
+        self.ctx.metrics.cluster_primary.set(0);
     }
 }
 
@@ -80,6 +81,7 @@ pub(super) async fn run(
                 match begin(&base, epoch).await {
                     Ok(ctx) => {
                         tracing::info!(epoch, "this node is the primary");
+                        base.metrics.cluster_primary.set(1);
                         term = Some(Term {
                             epoch,
                             ctx: ctx.clone(),

@@ -102,6 +102,11 @@ impl Conversation {
                         .feedback
                         .with_label_values(&[self.record.service.as_str(), &rating.to_string()])
                         .inc();
+                    self.deps
+                        .metrics
+                        .feedback_rating
+                        .with_label_values(&[self.record.service.as_str()])
+                        .observe(f64::from(rating));
                 }
                 link.reply(
                     req,

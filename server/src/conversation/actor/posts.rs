@@ -111,7 +111,8 @@ impl Conversation {
         }
     }
 
-    /// Counts a post: notes by team, messages by side, and the team's first response.
+    /// Counts a post: notes by team, messages by side, service, team and channel, the team's
+    /// first response (the conversation answered) and later reply times.
     fn count_post(&mut self, kind: PostKind, role: Role) {
         let metrics = &self.deps.metrics;
         if kind == PostKind::Note {
@@ -121,21 +122,40 @@ impl Conversation {
                 .inc();
             return;
         }
-        metrics
-            .messages
-            .with_label_values(&[if role == Role::Client {
+        let r = &self.record;
+        let labels = [
+            if role == Role::Client {
                 "client"
             } else {
                 "professional"
-            }])
-            .inc();
-        if role == Role::Professional && !self.first_response_seen {
+            },
+            r.service.as_str(),
+            r.state.team.as_str(),
+            r.channel.as_str(),
+        ];
+        metrics.messages.with_label_values(&labels).inc();
+        let now = std::time::Instant::now();
+        if role == Role::Client {
+            self.awaiting_reply_since.get_or_insert(now);
+            return;
+        }
+        let awaited = self.awaiting_reply_since.take();
+        if !self.first_response_seen {
             self.first_response_seen = true;
-            let waited = (super::view::now_ms() - self.record.created_at_ms).max(0) as f64 / 1000.0;
+            let waited = (super::view::now_ms() - r.created_at_ms).max(0) as f64 / 1000.0;
             metrics
                 .first_response
-                .with_label_values(&[self.record.state.team.as_str()])
+                .with_label_values(&[r.state.team.as_str()])
                 .observe(waited);
+            metrics
+                .conversations_answered
+                .with_label_values(&labels[1..])
+                .inc();
+        } else if let Some(since) = awaited {
+            metrics
+                .reply_seconds
+                .with_label_values(&[r.state.team.as_str()])
+                .observe(now.duration_since(since).as_secs_f64());
         }
     }
 }

@@ -81,10 +81,6 @@ impl Router {
         let Some(q) = self.teams.get_mut(team) else {
             return;
         };
-        self.metrics
-            .queue_length
-            .with_label_values(&[team.as_str()])
-            .set(q.len() as i64);
         let now = Instant::now();
         let snapshot =
             crate::delivery::SharedFrame::plain(ServerFrame::QueueSnapshot(QueueSnapshot {
@@ -93,6 +89,44 @@ impl Router {
             }));
         if let Some(subs) = self.subscribers.get_mut(team) {
             subs.retain(|l| !l.is_gone() && l.frame(snapshot.clone()));
+        }
+        self.set_gauges();
+    }
+
+    /// Sets every team's queue and staffing gauges: length, oldest wait, the estimate a new
+    /// client would get, professionals signed in and available, their capacity.
+    pub(super) fn set_gauges(&self) {
+        let now = Instant::now();
+        for (team, q) in &self.teams {
+            let label = [team.as_str()];
+            let m = &self.metrics;
+            let servers = self.available_in(team);
+            m.queue_length.with_label_values(&label).set(q.len() as i64);
+            m.queue_oldest_wait
+                .with_label_values(&label)
+                .set(q.oldest_wait(now).as_secs() as i64);
+            m.queue_estimated_wait
+                .with_label_values(&label)
+                .set(q.estimate_wait_s(q.len() as u32 + 1, now, servers) as i64);
+            let members = self.pros.values().filter(|p| p.serves(team));
+            let (mut signed_in, mut capacity) = (0, 0);
+            for p in members {
+                match p.presence() {
+                    PresenceKind::Available => {
+                        signed_in += 1;
+                        capacity += i64::from(p.capacity);
+                    }
+                    PresenceKind::Away => signed_in += 1,
+                    PresenceKind::Offline => {}
+                }
+            }
+            m.available_professionals
+                .with_label_values(&label)
+                .set(servers as i64);
+            m.signed_in_professionals
+                .with_label_values(&label)
+                .set(signed_in);
+            m.available_capacity.with_label_values(&label).set(capacity);
         }
     }
 

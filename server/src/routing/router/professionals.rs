@@ -221,12 +221,7 @@ impl Router {
     }
 
     fn update_gauges(&self) {
-        for t in &self.org.teams {
-            self.metrics
-                .available_professionals
-                .with_label_values(&[t.id.as_str()])
-                .set(self.available_in(&t.id) as i64);
-        }
+        self.set_gauges();
     }
 }
 
