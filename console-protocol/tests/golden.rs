@@ -216,6 +216,9 @@ fn every_frame_type_has_a_golden_file() {
         "canned",
         "canned_save",
         "canned_delete",
+        "supervise",
+        "set_routing",
+        "move",
     ];
     assert_eq!(types("console"), set(&console));
     let server = [
@@ -237,6 +240,9 @@ fn every_frame_type_has_a_golden_file() {
         "history",
         "colleagues",
         "canned",
+        "team_overview",
+        "routing",
+        "moved",
     ];
     assert_eq!(types("server"), set(&server));
 }
@@ -292,6 +298,38 @@ fn client_frames_decode_as_documented() {
     let (_, feedback) = golden!("client/feedback", ClientFrame::Feedback);
     assert_eq!(feedback.rating, 5);
     assert!(feedback.comment.is_some());
+}
+
+#[test]
+fn supervision_frames_decode_as_documented() {
+    let (req, supervise) = golden!("console/supervise", ConsoleFrame::Supervise);
+    assert_eq!(req.as_deref(), Some("s1"));
+    assert_eq!(supervise.teams, Some(vec![TeamId::from("station-a")]));
+    let (_, routing) = golden!("console/set_routing", ConsoleFrame::SetRouting);
+    assert_eq!(routing.routing, RoutingMode::Manual);
+    let (_, moving) = golden!("console/move", ConsoleFrame::Move);
+    assert_eq!(
+        (moving.conversation.as_str(), moving.to_team.as_str()),
+        ("c1", "station-b")
+    );
+
+    let (_, overview) = golden!("server/team_overview", ServerFrame::TeamOverview);
+    assert_eq!((overview.waiting, overview.oldest_wait_s), (2, 95));
+    assert_eq!(overview.queue[0].topic, Some("medication".into()));
+    assert_eq!(overview.queue[1].topic, None);
+    assert!(overview.queue[1].identified);
+    assert_eq!(overview.professionals[1].presence, Presence::Away);
+    let (_, set) = golden!("server/routing", ServerFrame::Routing);
+    assert_eq!(set.routing, RoutingMode::Manual);
+    let (_, moved) = golden!("server/moved", ServerFrame::Moved);
+    assert_eq!(moved.team.as_str(), "station-b");
+    let (_, welcome) = golden!("server/welcome.console.supervisor", ServerFrame::Welcome);
+    assert_eq!(
+        welcome.professional.expect("professional").roles,
+        ["supervisor"]
+    );
+    let (_, plain) = golden!("server/welcome.console", ServerFrame::Welcome);
+    assert!(plain.professional.expect("professional").roles.is_empty());
 }
 
 #[test]

@@ -88,6 +88,9 @@ fn console_tag(f: &ConsoleFrame) -> &'static str {
         ConsoleFrame::Canned(_) => "canned",
         ConsoleFrame::CannedSave(_) => "canned_save",
         ConsoleFrame::CannedDelete(_) => "canned_delete",
+        ConsoleFrame::Supervise(_) => "supervise",
+        ConsoleFrame::SetRouting(_) => "set_routing",
+        ConsoleFrame::Move(_) => "move",
     }
 }
 
@@ -122,6 +125,11 @@ fn console_literals() -> Vec<Value> {
         json!({"type": "canned_save", "id": "p-1", "code": "lab_ok-2", "title": "Lab OK",
                "lang": "sv", "body": "Hej {client_name}"}),
         json!({"type": "canned_delete", "id": "p-1"}),
+        json!({"type": "supervise"}),
+        json!({"type": "supervise", "teams": ["station-a"], "lang": "sv"}),
+        json!({"type": "set_routing", "team": "station-a", "routing": "auto"}),
+        json!({"type": "set_routing", "team": "station-a", "routing": "manual"}),
+        json!({"type": "move", "conversation": "c1", "to_team": "station-b"}),
     ]
 }
 
@@ -146,6 +154,9 @@ fn server_tag(f: &ServerFrame) -> &'static str {
         ServerFrame::History(_) => "history",
         ServerFrame::Colleagues(_) => "colleagues",
         ServerFrame::Canned(_) => "canned",
+        ServerFrame::TeamOverview(_) => "team_overview",
+        ServerFrame::Routing(_) => "routing",
+        ServerFrame::Moved(_) => "moved",
     }
 }
 
@@ -158,6 +169,21 @@ fn server_literals() -> Vec<Value> {
         "questionnaire": answers()});
     let nurse = json!({"role": "professional", "id": "nurse-1", "name": "Nurse One"});
     let mut literals = vec![
+        json!({"type": "team_overview", "team": "station-a", "name": "A", "routing": "manual",
+               "waiting": 0, "oldest_wait_s": 0, "estimated_wait_s": 0, "unstaffed": false,
+               "available": 0, "active": 0, "capacity": 0, "queue": [], "professionals": []}),
+        json!({"type": "team_overview", "team": "station-a", "name": "A", "routing": "auto",
+               "waiting": 1, "oldest_wait_s": 9, "estimated_wait_s": 120, "unstaffed": true,
+               "available": 0, "active": 2, "capacity": 0,
+               "queue": [{"conversation": "c1", "service": "health-chat", "topic": "medication",
+                          "channel": "chat", "waiting_s": 9, "identified": true}],
+               "professionals": [{"id": "nurse-1", "name": "Nurse One", "presence": "away",
+                                  "active": 2, "capacity": 4}]}),
+        json!({"type": "routing", "team": "station-a", "routing": "manual"}),
+        json!({"type": "moved", "conversation": "c1", "team": "station-b"}),
+        json!({"type": "welcome", "capacity": 2, "conversations": [],
+               "professional": {"id": "lead-1", "name": "Shift Lead", "teams": ["station-a"],
+                                "roles": ["supervisor"]}}),
         json!({"type": "welcome", "conversations": []}),
         json!({"type": "welcome", "session": "s1", "identity": {"kind": "anonymous"},
                "conversations": [summary]}),
@@ -293,8 +319,8 @@ fn tags<F>(samples: &[F], tag: fn(&F) -> &'static str) -> BTreeSet<&'static str>
 #[test]
 fn samples_cover_every_variant() {
     assert_eq!(tags(&client_samples(), client_tag).len(), 7);
-    assert_eq!(tags(&console_samples(), console_tag).len(), 18);
-    assert_eq!(tags(&server_samples(), server_tag).len(), 18);
+    assert_eq!(tags(&console_samples(), console_tag).len(), 21);
+    assert_eq!(tags(&server_samples(), server_tag).len(), 21);
 }
 
 #[test]

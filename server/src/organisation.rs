@@ -107,6 +107,39 @@ pub struct Professional {
     /// Default maximum number of parallel conversations.
     #[serde(default = "default_capacity")]
     pub capacity: u32,
+    /// Roles beyond taking chats in their teams.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<ProfessionalRole>,
+}
+
+/// What a professional may do beyond taking chats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfessionalRole {
+    /// Follows their teams' queues and staffing live, sets a team's routing, moves waiting
+    /// conversations between teams; sees conversations only in summary.
+    Supervisor,
+}
+
+impl ProfessionalRole {
+    /// The name in configuration and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Supervisor => "supervisor",
+        }
+    }
+}
+
+impl Professional {
+    /// Has the supervisor role.
+    pub fn is_supervisor(&self) -> bool {
+        self.roles.contains(&ProfessionalRole::Supervisor)
+    }
+
+    /// The role names, for the console.
+    pub fn role_names(&self) -> Vec<String> {
+        self.roles.iter().map(|r| r.as_str().to_owned()).collect()
+    }
 }
 
 fn default_capacity() -> u32 {

@@ -86,14 +86,14 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
     // terms as the primary (`term`), each on a context of its own.
     let router = if backing.cluster.is_none() {
         metrics.cluster_primary.set(1);
-        let open = storage.open_conversations().await?;
+        let restored = crate::routing::Restored::read(&*storage).await?;
         RouterHandle::spawn(
             hub.clone(),
             org,
             metrics.clone(),
             config.professional_grace,
             config.limits.max_capacity,
-            open,
+            restored,
             cancel.child_token(),
         )
     } else {

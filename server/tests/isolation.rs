@@ -888,6 +888,7 @@ fn professional(id: &str, team: &str) -> Professional {
         name: format!("Professional {id}"),
         teams: vec![team.into()],
         capacity: 4,
+        roles: Vec::new(),
     }
 }
 

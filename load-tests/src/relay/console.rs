@@ -250,7 +250,10 @@ impl Session for ConsoleSession {
             | ConsoleFrame::History(_)
             | ConsoleFrame::Retract(_)
             | ConsoleFrame::Release(_)
-            | ConsoleFrame::Colleagues(_) => {
+            | ConsoleFrame::Colleagues(_)
+            | ConsoleFrame::Supervise(_)
+            | ConsoleFrame::SetRouting(_)
+            | ConsoleFrame::Move(_) => {
                 replies.error(
                     req,
                     ErrorCode::BadFrame,

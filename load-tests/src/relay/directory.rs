@@ -70,6 +70,7 @@ pub fn professional_of(token: Option<&str>) -> ProfessionalInfo {
             id: id.into(),
             name: format!("Nurse {k}"),
             teams: vec![TeamId::from("station-a")],
+            roles: Vec::new(),
         };
     }
     match PROFESSIONALS.iter().find(|(known, _, _)| *known == id) {
@@ -77,11 +78,13 @@ pub fn professional_of(token: Option<&str>) -> ProfessionalInfo {
             id: (*id).into(),
             name: (*name).to_owned(),
             teams: teams.iter().map(|t| TeamId::from(*t)).collect(),
+            roles: Vec::new(),
         },
         None => ProfessionalInfo {
             id: id.into(),
             name: "Professional".to_owned(),
             teams: vec![TeamId::from("station-a")],
+            roles: Vec::new(),
         },
     }
 }

@@ -65,6 +65,12 @@ pub(super) enum Cmd {
         summary: Option<String>,
         reply: Reply<()>,
     },
+    /// A supervisor moves the waiting conversation to another team's queue.
+    Move {
+        supervisor: ProfessionalId,
+        to_team: TeamId,
+        reply: Reply<QueueTicket>,
+    },
     Requeue {
         professional: ProfessionalId,
         reason: RequeueReason,

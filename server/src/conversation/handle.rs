@@ -165,6 +165,21 @@ impl ConversationHandle {
         .await
     }
 
+    /// Moves the waiting conversation to `to_team`'s queue (a supervisor's decision); returns
+    /// what to queue it with there. Not waiting: [`ConvError::BadState`].
+    pub async fn move_to(
+        &self,
+        supervisor: ProfessionalId,
+        to_team: TeamId,
+    ) -> Result<QueueTicket, ConvError> {
+        self.call(|reply| Cmd::Move {
+            supervisor,
+            to_team,
+            reply,
+        })
+        .await
+    }
+
     /// Closes the case.
     pub async fn close(&self, origin: Origin, summary: Option<String>) -> Result<(), ConvError> {
         self.call(|reply| Cmd::Close {

@@ -12,6 +12,8 @@ const INTERNAL_DETAIL_KEYS: &[&str] = &[
     "from_professional",
     "note",
     "summary",
+    "supervisor",
+    "from_team",
 ];
 
 /// The client's view of an event, or `None` when clients must not see it at all.

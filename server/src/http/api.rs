@@ -80,7 +80,13 @@ pub fn routes(
                 .organisation
                 .professionals
                 .iter()
-                .map(|p| serde_json::json!({"id": p.id, "name": p.name, "teams": p.teams}))
+                .map(|p| {
+                    let mut v = serde_json::json!({"id": p.id, "name": p.name, "teams": p.teams});
+                    if !p.roles.is_empty() {
+                        v["roles"] = p.role_names().into();
+                    }
+                    v
+                })
                 .collect();
             warp::reply::json(&serde_json::json!({ "professionals": list })).into_response()
         });

@@ -148,6 +148,9 @@ fn the_documented_example_configures_a_translated_organisation() {
     let text = format!("[auth]\njwt_secret = \"{}\"\n{example}", "s".repeat(32));
     let config = crate::Config::from_toml(&text).expect("the example is valid");
     let org = &config.organisation;
+    assert!(org
+        .professional(&"lead-1".into())
+        .is_some_and(|p| p.is_supervisor()));
     let service = &org.services[0];
     assert_eq!(org.text(&service.name, Some("sv")), "Hälsostationens chatt");
     assert_eq!(
@@ -160,4 +163,29 @@ fn the_documented_example_configures_a_translated_organisation() {
     );
     let canned = crate::canned::team_responses(org, &[org.teams[0].id.clone()]);
     assert_eq!(canned.len(), 3, "one greeting per language");
+}
+
+#[test]
+fn the_demo_has_a_supervisor_and_an_unknown_role_is_refused() {
+    let org = Organisation::demo();
+    let lead = org.professional(&"lead-1".into()).expect("demo lead");
+    assert!(lead.is_supervisor());
+    assert_eq!(lead.role_names(), ["supervisor"]);
+    assert!(!org
+        .professional(&"nurse-1".into())
+        .expect("nurse")
+        .is_supervisor());
+
+    let parse_roles = |roles: &str| {
+        toml::from_str::<Organisation>(&format!(
+            "name = \"Org\"\nclosing_message = \"Bye\"\nteams = []\nservices = []\n\
+             [[professionals]]\nid = \"p\"\nname = \"P\"\nteams = [\"t\"]\nroles = {roles}\n"
+        ))
+    };
+    let org = parse_roles("[\"supervisor\"]").expect("a supervisor parses");
+    assert!(org.professionals[0].is_supervisor());
+    let e = parse_roles("[\"boss\"]")
+        .expect_err("an unknown role is refused")
+        .to_string();
+    assert!(e.contains("boss"), "{e}");
 }

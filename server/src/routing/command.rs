@@ -5,7 +5,8 @@ use super::{ConnectReply, Place};
 use crate::conversation::{ProfessionalRef, QueueTicket};
 use crate::delivery::SessionLink;
 use console_protocol::{
-    Availability, Colleagues, ConversationId, ProfessionalId, SessionId, StatusUpdate, TeamId,
+    Availability, Colleagues, ConversationId, ProfessionalId, RoutingMode, SessionId, StatusUpdate,
+    TeamId,
 };
 use std::collections::HashMap;
 use tokio::sync::oneshot;
@@ -75,5 +76,44 @@ pub(super) enum RouterCmd {
     Colleagues {
         lang: Option<String>,
         reply: oneshot::Sender<Colleagues>,
+    },
+    /// A supervisor's session follows these teams' overviews.
+    Supervise {
+        link: SessionLink,
+        teams: Vec<TeamId>,
+        lang: Option<String>,
+        req: Option<String>,
+    },
+    SetRouting {
+        by: ProfessionalId,
+        team: TeamId,
+        routing: RoutingMode,
+        link: SessionLink,
+        req: Option<String>,
+    },
+    /// A routing's write finished (from the router's own waiter).
+    RoutingStored {
+        team: TeamId,
+        routing: RoutingMode,
+        stored: Result<(), String>,
+        link: SessionLink,
+        req: Option<String>,
+    },
+    /// A supervisor of `mine` moves a waiting conversation to `to_team`.
+    Move {
+        by: ProfessionalId,
+        mine: Vec<TeamId>,
+        conversation: ConversationId,
+        to_team: TeamId,
+        link: SessionLink,
+        req: Option<String>,
+    },
+    /// A move's write finished (from the router's own waiter).
+    MoveDone {
+        conversation: ConversationId,
+        old: Box<QueueTicket>,
+        moved: Box<Result<QueueTicket, crate::conversation::ConvError>>,
+        link: SessionLink,
+        req: Option<String>,
     },
 }

@@ -8,7 +8,6 @@ use crate::conversation::{Hub, ProfessionalRef, QueueTicket};
 use crate::delivery::SessionLink;
 use crate::metrics::Metrics;
 use crate::organisation::Organisation;
-use crate::storage::ConversationRecord;
 use console_protocol::{
     Availability, Colleagues, ConversationId, ProfessionalId, SessionId, StatusUpdate, TeamId,
 };
@@ -25,17 +24,18 @@ pub struct RouterHandle {
 }
 
 impl RouterHandle {
-    /// Starts the router, restoring queues and assignments from `open` conversations.
+    /// Starts the router, restoring queues and assignments from the open conversations and
+    /// the routing supervisors set.
     pub fn spawn(
         hub: Arc<Hub>,
         org: Arc<Organisation>,
         metrics: Arc<Metrics>,
         grace: Duration,
         max_capacity: u32,
-        open: Vec<ConversationRecord>,
+        restored: super::Restored,
         cancel: CancellationToken,
     ) -> Self {
-        let tx = Router::spawn(hub, org, metrics, grace, max_capacity, open, cancel);
+        let tx = Router::spawn(hub, org, metrics, grace, max_capacity, restored, cancel);
         RouterHandle { tx }
     }
 
@@ -188,6 +188,70 @@ impl RouterHandle {
     pub async fn colleagues(&self, lang: Option<String>) -> Option<Colleagues> {
         self.ask(|reply| RouterCmd::Colleagues { lang, reply })
             .await
+    }
+
+    /// A supervisor's session follows `teams` (checked by the session); overviews go to it.
+    pub async fn supervise(
+        &self,
+        link: SessionLink,
+        teams: Vec<TeamId>,
+        lang: Option<String>,
+        req: Option<String>,
+    ) {
+        let _ = self
+            .tx
+            .send(RouterCmd::Supervise {
+                link,
+                teams,
+                lang,
+                req,
+            })
+            .await;
+    }
+
+    /// A supervisor sets a team's routing; the answer (or error) goes to the session.
+    pub async fn set_routing(
+        &self,
+        by: ProfessionalId,
+        team: TeamId,
+        routing: console_protocol::RoutingMode,
+        link: SessionLink,
+        req: Option<String>,
+    ) {
+        let _ = self
+            .tx
+            .send(RouterCmd::SetRouting {
+                by,
+                team,
+                routing,
+                link,
+                req,
+            })
+            .await;
+    }
+
+    /// A supervisor of `mine` moves a waiting conversation to `to_team`; the answer (or
+    /// error) goes to the session.
+    pub async fn move_waiting(
+        &self,
+        by: ProfessionalId,
+        mine: Vec<TeamId>,
+        conversation: ConversationId,
+        to_team: TeamId,
+        link: SessionLink,
+        req: Option<String>,
+    ) {
+        let _ = self
+            .tx
+            .send(RouterCmd::Move {
+                by,
+                mine,
+                conversation,
+                to_team,
+                link,
+                req,
+            })
+            .await;
     }
 
     /// Reopens a complete conversation for the professional (answers go to the session).

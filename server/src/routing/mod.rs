@@ -26,3 +26,23 @@ pub struct ConnectReply {
 }
 
 pub use crate::conversation::Place;
+
+/// What a router starts from: the open conversations (queues and assignments) and the routing
+/// supervisors set per team.
+#[derive(Default)]
+pub struct Restored {
+    pub open: Vec<crate::storage::ConversationRecord>,
+    pub routing: Vec<(console_protocol::TeamId, String)>,
+}
+
+impl Restored {
+    /// Reads both from storage.
+    pub async fn read(
+        storage: &dyn crate::storage::Storage,
+    ) -> Result<Self, crate::storage::StorageError> {
+        Ok(Restored {
+            open: storage.open_conversations().await?,
+            routing: storage.team_routing().await?,
+        })
+    }
+}

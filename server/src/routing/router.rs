@@ -9,6 +9,7 @@ mod commands;
 mod places;
 mod professionals;
 mod restore;
+mod supervision;
 
 use super::command::RouterCmd;
 use super::presence::Presence;
@@ -18,11 +19,10 @@ use crate::conversation::{ConvError, ConversationHandle, Hub, ProfessionalRef, Q
 use crate::delivery::SessionLink;
 use crate::metrics::Metrics;
 use crate::organisation::{Organisation, Routing};
-use crate::storage::ConversationRecord;
 use console_protocol::{
     Availability, Colleague, Colleagues, ConversationId, ConversationStatus, ConversationSummary,
     ErrorCode, ErrorFrame, Presence as PresenceKind, ProfessionalId, QueueSnapshot, ServerFrame,
-    SessionId, StatusUpdate, TeamId, TeamInfo,
+    SessionId, StatusUpdate, TeamId, TeamInfo, TeamOverview,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -45,6 +45,12 @@ pub(super) struct Router {
     pros: HashMap<ProfessionalId, Presence>,
     subscribers: HashMap<TeamId, Vec<SessionLink>>,
     queued_in: HashMap<ConversationId, TeamId>,
+    /// Supervisors' sessions following each team's overview.
+    supervisors: HashMap<TeamId, Vec<(SessionLink, Option<String>)>>,
+    /// The overview each team's supervisors were last told, waits aside.
+    overview_told: HashMap<TeamId, TeamOverview>,
+    /// Waiting conversations a supervisor is moving to another team, while the move is stored.
+    moving: HashMap<ConversationId, supervision::Moving>,
     hub: Arc<Hub>,
     org: Arc<Organisation>,
     metrics: Arc<Metrics>,
@@ -84,7 +90,7 @@ impl Router {
         metrics: Arc<Metrics>,
         grace: Duration,
         max_capacity: u32,
-        open: Vec<ConversationRecord>,
+        restored: super::Restored,
         cancel: CancellationToken,
     ) -> mpsc::Sender<RouterCmd> {
         let (tx, rx) = mpsc::channel(ROUTER_MAILBOX);
@@ -103,13 +109,17 @@ impl Router {
                 .collect(),
             subscribers: HashMap::new(),
             queued_in: HashMap::new(),
+            supervisors: HashMap::new(),
+            overview_told: HashMap::new(),
+            moving: HashMap::new(),
             hub,
             org,
             metrics,
             grace,
             max_capacity,
         };
-        router.restore(open);
+        router.restore_routing(restored.routing);
+        router.restore(restored.open);
         tokio::spawn(async move { router.run(cancel).await });
         tx
     }
@@ -161,6 +171,10 @@ impl Router {
             self.tell_places(t);
         }
         self.set_gauges();
+        for subs in self.supervisors.values_mut() {
+            subs.retain(|(l, _)| !l.is_gone());
+        }
+        self.tell_supervisors();
     }
 
     pub(super) fn available_in(&self, team: &TeamId) -> usize {

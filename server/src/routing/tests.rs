@@ -22,7 +22,7 @@ async fn a_chat_whose_assignment_failed_to_store_goes_back_to_the_queue() {
         t.metrics.clone(),
         Duration::from_secs(120),
         100,
-        Vec::new(),
+        super::Restored::default(),
         CancellationToken::new(),
     );
     let (nurse, mut rx) = link();

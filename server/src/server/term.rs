@@ -141,7 +141,7 @@ fn same(a: &Role, b: &Role) -> bool {
 /// Begins a term: the queues and assignments rebuilt from PostgreSQL (the professionals with
 /// chats in their grace period until they reconnect), a fresh hub and router.
 async fn begin(base: &ServerCtx, epoch: i64) -> Result<Arc<ServerCtx>, StorageError> {
-    let open = base.storage.open_conversations().await?;
+    let restored = crate::routing::Restored::read(&*base.storage).await?;
     let org = Arc::new(base.config.organisation.clone());
     let hub = Hub::new(HubDeps {
         storage: base.storage.clone(),
@@ -157,7 +157,7 @@ async fn begin(base: &ServerCtx, epoch: i64) -> Result<Arc<ServerCtx>, StorageEr
         base.metrics.clone(),
         base.config.professional_grace,
         base.config.limits.max_capacity,
-        open,
+        restored,
         cancel.clone(),
     );
     tracing::debug!(epoch, "term begun");

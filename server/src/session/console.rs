@@ -1,6 +1,7 @@
 //! The professional side of a session: its frames (availability, queues, accept, and frames
 //! for assigned conversations only) and the outbound frames it admits. The `hello` with a
-//! professional JWT (else close 4401) is in `hello`; transfer, close and hand-back in `handover`.
+//! professional JWT (else close 4401) is in `hello`; transfer, close and hand-back in `handover`;
+//! a supervisor's frames in `supervision`.
 
 use super::{CloseReason, Conn, Handler};
 use crate::conversation::{
@@ -16,6 +17,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 mod handover;
 mod hello;
+mod supervision;
 
 type Io = Result<(), CloseReason>;
 
@@ -27,6 +29,8 @@ pub(crate) struct ConsoleSession {
     /// is `conversation_closed`, told without a storage read (a flood of frames naming unknown
     /// conversations must stay cheap).
     closed: HashSet<ConversationId>,
+    /// Has the supervisor role (from the organisation's configuration).
+    supervisor: bool,
 }
 
 /// How many closed conversations a session remembers (a shift's worth, and then some).
@@ -253,6 +257,9 @@ where
             ConsoleFrame::Canned(_) => super::canned::list(conn, &self.me, req).await,
             ConsoleFrame::CannedSave(s) => super::canned::save(conn, &self.me, req, s).await,
             ConsoleFrame::CannedDelete(d) => super::canned::delete(conn, &self.me, req, d.id).await,
+            ConsoleFrame::Supervise(s) => self.supervise(conn, req, s).await,
+            ConsoleFrame::SetRouting(s) => self.set_routing(conn, req, s).await,
+            ConsoleFrame::Move(m) => self.move_waiting(conn, req, m).await,
         }
     }
 

@@ -107,6 +107,9 @@ impl Storage for FlakyStorage {
     ) -> Result<Vec<PersonalCanned>, StorageError> {
         self.inner.canned_responses(professional).await
     }
+    async fn team_routing(&self) -> Result<Vec<(console_protocol::TeamId, String)>, StorageError> {
+        self.inner.team_routing().await
+    }
     async fn ping(&self) -> Result<(), StorageError> {
         self.inner.ping().await
     }

@@ -145,6 +145,14 @@ pub enum WriteOp {
         id: String,
         professional: ProfessionalId,
     },
+    /// A supervisor set how a team's queue hands out conversations (`auto` or `manual`):
+    /// it replaces the configured routing until set again, on every node and after restarts.
+    SetRouting {
+        team: TeamId,
+        routing: String,
+        by: ProfessionalId,
+        at_ms: i64,
+    },
 }
 
 /// The storage backend.
@@ -204,6 +212,8 @@ pub trait Storage: Send + Sync + 'static {
         professional: &ProfessionalId,
     ) -> Result<Vec<PersonalCanned>, StorageError>;
     /// Answers when the backend is usable (for `/readyz`).
+    /// The routing supervisors set per team (team, `auto` or `manual`), by team.
+    async fn team_routing(&self) -> Result<Vec<(TeamId, String)>, StorageError>;
     async fn ping(&self) -> Result<(), StorageError>;
     /// Waits until every write handed over so far is committed, then stops the writer.
     async fn close(&self);

@@ -78,6 +78,11 @@ impl Conversation {
                 self.transfer(origin, to_team, to_professional, note, reply)
                     .await
             }
+            Cmd::Move {
+                supervisor,
+                to_team,
+                reply,
+            } => self.move_to(supervisor, to_team, reply).await,
             Cmd::Close {
                 origin,
                 summary,

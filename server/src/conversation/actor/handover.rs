@@ -161,6 +161,37 @@ impl Conversation {
         self.write(event, true, effect, Instant::now()).await;
     }
 
+    /// A supervisor moves the waiting conversation to `to_team`: it keeps its place in time
+    /// (`queued_at_ms`) and priority, so it is not sent to the back of the other queue.
+    pub(super) async fn move_to(
+        &mut self,
+        supervisor: ProfessionalId,
+        to_team: TeamId,
+        reply: Reply<QueueTicket>,
+    ) {
+        if self.record.state.status != ConversationStatus::Queued {
+            return drop(reply.send(Err(ConvError::BadState("conversation is not waiting"))));
+        }
+        let mut detail = serde_json::Map::new();
+        detail.insert("supervisor".into(), supervisor.to_string().into());
+        detail.insert(
+            "from_team".into(),
+            self.record.state.team.to_string().into(),
+        );
+        detail.insert("team".into(), to_team.to_string().into());
+        self.record.state.team = to_team;
+        self.record.state.reserved_for = None;
+        let ticket = self.ticket();
+        let event = self.system(SystemKind::Transferred, detail);
+        let effect = Effect::Released {
+            reason: "moved",
+            reply,
+            ticket,
+            req: None,
+        };
+        self.write(event, true, effect, Instant::now()).await;
+    }
+
     pub(super) async fn close(
         &mut self,
         origin: Origin,

@@ -77,6 +77,41 @@ impl Router {
             RouterCmd::Colleagues { lang, reply } => {
                 let _ = reply.send(self.colleagues(lang));
             }
+            RouterCmd::Supervise {
+                link,
+                teams,
+                lang,
+                req,
+            } => self.supervise(link, teams, lang, req),
+            RouterCmd::SetRouting {
+                by,
+                team,
+                routing,
+                link,
+                req,
+            } => self.set_routing(by, team, routing, link, req),
+            RouterCmd::RoutingStored {
+                team,
+                routing,
+                stored,
+                link,
+                req,
+            } => self.routing_stored(team, routing, stored, link, req).await,
+            RouterCmd::Move {
+                by,
+                mine,
+                conversation,
+                to_team,
+                link,
+                req,
+            } => self.move_waiting(by, mine, conversation, to_team, link, req),
+            RouterCmd::MoveDone {
+                conversation,
+                old,
+                moved,
+                link,
+                req,
+            } => self.move_done(conversation, *old, *moved, link, req).await,
         }
     }
 

@@ -91,6 +91,7 @@ impl Router {
             subs.retain(|l| !l.is_gone() && l.frame(snapshot.clone()));
         }
         self.set_gauges();
+        self.tell_supervisors_of(team);
     }
 
     /// Sets every team's queue and staffing gauges: length, oldest wait, the estimate a new
@@ -169,8 +170,13 @@ impl Router {
 
     /// The client left a waiting conversation: out of the queue, counted as abandoned.
     pub(super) fn withdraw(&mut self, conversation: ConversationId) {
-        let Some(team) = self.queued_in.remove(&conversation) else {
-            return;
+        let team = match self.queued_in.remove(&conversation) {
+            Some(team) => team,
+            // Left while a supervisor's move was being stored: counted where it waited.
+            None => match self.moving.remove(&conversation) {
+                Some(m) => m.from,
+                None => return,
+            },
         };
         if let Some(q) = self.teams.get_mut(&team) {
             q.remove(&conversation);

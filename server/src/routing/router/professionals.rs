@@ -220,8 +220,9 @@ impl Router {
         self.watch(rx, pro, conv, Some(link), req, false);
     }
 
-    fn update_gauges(&self) {
+    fn update_gauges(&mut self) {
         self.set_gauges();
+        self.tell_supervisors();
     }
 }
 

@@ -2,6 +2,7 @@
 //! conversations in storage, and the waiting ones' previews read back off the router's loop.
 
 use super::*;
+use crate::storage::ConversationRecord;
 use console_protocol::{Event, Role};
 
 /// How many of a waiting conversation's latest events are read back for its preview.
@@ -10,6 +11,7 @@ const PREVIEW_SCAN: u32 = 20;
 impl Router {
     pub(super) fn restore(&mut self, open: Vec<ConversationRecord>) {
         let now = Instant::now();
+        let now_ms = crate::conversation::view::now_ms();
         let mut waiting = Vec::new();
         for r in open {
             match (r.state.status, &r.state.assigned_to) {
@@ -21,11 +23,17 @@ impl Router {
                 }
                 _ => {
                     let ticket = QueueTicket::of(&r);
+                    // Waiting since it was queued, not since this start: the wait a client and
+                    // a supervisor see goes on over a restart or a takeover.
+                    let waited = (now_ms - ticket.queued_at_ms).max(0) as u64;
+                    let since = now
+                        .checked_sub(Duration::from_millis(waited))
+                        .unwrap_or(now);
                     if let Some(q) = self.teams.get_mut(&ticket.team) {
                         self.queued_in
                             .insert(ticket.conversation.clone(), ticket.team.clone());
                         waiting.push(ticket.conversation.clone());
-                        q.push(ticket, now);
+                        q.push(ticket, since);
                     }
                 }
             }

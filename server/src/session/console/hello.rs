@@ -48,11 +48,15 @@ impl ConsoleSession {
                 conversations.push(summary);
             }
         }
+        let configured = ctx.config.organisation.professional(&me.id);
+        let roles = configured.map(|p| p.role_names()).unwrap_or_default();
+        let supervisor = configured.is_some_and(|p| p.is_supervisor());
         let welcome = Welcome {
             professional: Some(ProfessionalInfo {
                 id: me.id.clone(),
                 name: me.name.clone(),
                 teams: me.teams.clone(),
+                roles,
             }),
             capacity: Some(reply.capacity),
             conversations,
@@ -66,6 +70,7 @@ impl ConsoleSession {
             me,
             members,
             closed: HashSet::new(),
+            supervisor,
         })
     }
 }

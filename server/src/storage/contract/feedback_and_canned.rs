@@ -1,5 +1,6 @@
 //! The contract for what is stored beside the events: a conversation's one rating, and the
-//! personal canned responses that belong to one professional each.
+//! personal canned responses that belong to one professional each, and the routing supervisors
+//! set per team.
 
 use super::fixtures::{canned, canned_bodies, create, save_canned};
 use super::ContractBackend;
@@ -95,5 +96,35 @@ pub(crate) async fn canned_responses_belong_to_their_professional(backend: &dyn 
         [("labs".to_owned(), "Toisen".to_owned())]
     );
     assert!(canned_bodies(&*storage, "nurse-3").await.is_empty());
+    storage.close().await;
+}
+
+/// A team's routing set by a supervisor is kept across a reopen, and the latest setting wins.
+pub(crate) async fn team_routing_is_kept_and_the_latest_wins(backend: &dyn ContractBackend) {
+    let storage = backend.open().await;
+    assert!(storage.team_routing().await.unwrap().is_empty());
+    let set = |team: &str, routing: &str, at_ms| WriteOp::SetRouting {
+        team: team.into(),
+        routing: routing.into(),
+        by: "lead-1".into(),
+        at_ms,
+    };
+    storage.write(set("station-a", "manual", 1)).await.unwrap();
+    storage.write(set("station-b", "manual", 2)).await.unwrap();
+    storage.write(set("station-a", "auto", 3)).await.unwrap();
+    let refused = storage.write(set("station-c", "whenever", 4)).await;
+    assert!(
+        refused.is_err(),
+        "an unknown routing is refused: {refused:?}"
+    );
+    storage.close().await;
+
+    let storage = backend.open().await;
+    let routing = storage.team_routing().await.unwrap();
+    let routing: Vec<(&str, &str)> = routing
+        .iter()
+        .map(|(t, r)| (t.as_str(), r.as_str()))
+        .collect();
+    assert_eq!(routing, [("station-a", "auto"), ("station-b", "manual")]);
     storage.close().await;
 }

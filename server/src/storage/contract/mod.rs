@@ -67,6 +67,7 @@ macro_rules! storage_contract_suite {
             events::client_msg_ids_lists_the_messages_of_one_conversation_by_seq,
             feedback_and_canned::feedback_is_stored_once,
             feedback_and_canned::canned_responses_belong_to_their_professional,
+            feedback_and_canned::team_routing_is_kept_and_the_latest_wins,
             commits::submitted_writes_commit_in_submission_order,
             commits::a_failing_write_fails_alone,
             commits::close_commits_every_submitted_write,

@@ -273,6 +273,10 @@ impl Storage for PostgresStorage {
         self.reads.canned_responses(professional).await
     }
 
+    async fn team_routing(&self) -> Result<Vec<(console_protocol::TeamId, String)>, StorageError> {
+        self.reads.team_routing().await
+    }
+
     /// Whether PostgreSQL answers a query now (through the read pool), within
     /// [`PING_TIMEOUT`].
     async fn ping(&self) -> Result<(), StorageError> {

@@ -167,6 +167,23 @@ pub(super) async fn run(
         WriteOp::DeleteCanned { id, professional } => {
             delete_canned(client, statements, id, professional).await
         }
+        WriteOp::SetRouting {
+            team,
+            routing,
+            by,
+            at_ms,
+        } => {
+            client
+                .execute(
+                    "INSERT INTO team_routing (team, routing, set_by, set_at_ms) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (team) DO UPDATE SET \
+                     routing = excluded.routing, set_by = excluded.set_by, \
+                     set_at_ms = excluded.set_at_ms",
+                    &[&team.as_str(), routing, &by.as_str(), at_ms],
+                )
+                .await?;
+            Ok(Ok(()))
+        }
     }
 }
 

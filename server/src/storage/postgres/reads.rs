@@ -161,6 +161,22 @@ impl Reads {
             .transpose()
     }
 
+    pub(super) async fn team_routing(
+        &self,
+    ) -> Result<Vec<(console_protocol::TeamId, String)>, StorageError> {
+        let rows = self
+            .rows("SELECT team, routing FROM team_routing ORDER BY team", &[])
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    console_protocol::TeamId::from(col::<String>(row, 0)?),
+                    col(row, 1)?,
+                ))
+            })
+            .collect()
+    }
+
     pub(super) async fn canned_responses(
         &self,
         professional: &ProfessionalId,

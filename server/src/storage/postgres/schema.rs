@@ -101,6 +101,15 @@ CREATE TABLE cluster_secrets (
     value TEXT NOT NULL
 );
 "#,
+    // The routing a supervisor set for a team; replaces the configured one while it exists.
+    r#"
+CREATE TABLE team_routing (
+    team      TEXT COLLATE "C" PRIMARY KEY,
+    routing   TEXT NOT NULL CHECK (routing IN ('auto', 'manual')),
+    set_by    TEXT NOT NULL,
+    set_at_ms BIGINT NOT NULL
+);
+"#,
 ];
 
 /// Applies the migrations the database has not seen yet, all in one transaction under

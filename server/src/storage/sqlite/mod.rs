@@ -171,6 +171,22 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn team_routing(&self) -> Result<Vec<(console_protocol::TeamId, String)>, StorageError> {
+        self.readers
+            .read(|conn| {
+                let mut stmt =
+                    conn.prepare_cached("SELECT team, routing FROM team_routing ORDER BY team")?;
+                let rows = stmt.query_map([], |row| {
+                    Ok((
+                        console_protocol::TeamId::from(row.get::<_, String>(0)?),
+                        row.get(1)?,
+                    ))
+                })?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+
     async fn ping(&self) -> Result<(), StorageError> {
         match self.sender() {
             Some(sender) if !sender.is_closed() => {}

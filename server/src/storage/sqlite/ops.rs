@@ -42,6 +42,21 @@ pub(super) fn apply_isolated(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(
         }
         WriteOp::SaveCanned { response, replace } => canned::save(&savepoint, response, *replace)?,
         WriteOp::DeleteCanned { id, professional } => canned::delete(&savepoint, id, professional)?,
+        WriteOp::SetRouting {
+            team,
+            routing,
+            by,
+            at_ms,
+        } => {
+            savepoint
+                .prepare_cached(
+                    "INSERT INTO team_routing (team, routing, set_by, set_at_ms) \
+                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (team) DO UPDATE SET \
+                     routing = excluded.routing, set_by = excluded.set_by, \
+                     set_at_ms = excluded.set_at_ms",
+                )?
+                .execute(params![team.as_str(), routing, by.as_str(), at_ms])?;
+        }
     }
     // On any error above the savepoint is dropped, which rolls it back.
     savepoint.commit()?;

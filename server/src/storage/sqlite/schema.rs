@@ -93,6 +93,15 @@ CREATE TABLE canned_responses (
 );
 CREATE UNIQUE INDEX canned_responses_code ON canned_responses (professional, code, lang);
 ",
+    // The routing a supervisor set for a team; replaces the configured one while it exists.
+    r"
+CREATE TABLE team_routing (
+    team      TEXT PRIMARY KEY NOT NULL,
+    routing   TEXT NOT NULL CHECK (routing IN ('auto', 'manual')),
+    set_by    TEXT NOT NULL,
+    set_at_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+",
 ];
 
 /// The stored columns of a conversation, in the order `reads::conversation_from_row` decodes.
