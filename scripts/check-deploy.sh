@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Checks the deploy files (deploy/, .dockerignore) without a container engine or a cluster:
 #   - haproxy -c               deploy/haproxy.cfg is a valid HAProxy configuration
-#   - promtool check config    deploy/prometheus.yml is a valid Prometheus configuration
+#   - promtool check config    deploy/prometheus.yml is a valid Prometheus configuration (and
+#     the rule files it names)
+#   - promtool check rules     deploy/prometheus/alerts.yml, the alert rules
+#   - promtool test rules      deploy/prometheus/alerts.test.yml: every alert fires when it should
+#     and stays quiet in a healthy case beside it
 #   - systemd-analyze verify   deploy/systemd/luukku.service has no unknown key or bad value,
 #     and `systemd-analyze security` rates its exposure at most 2.0 (of 10)
 #   - compose-spec schema      deploy/compose.yaml (check-jsonschema's vendored compose-spec)
@@ -107,6 +111,15 @@ check_prometheus() {
     promtool check config deploy/prometheus.yml
 }
 
+# `check` runs these in an `||` list, where errexit is off: each command's failure is kept
+# explicitly, or the last command's success would hide an earlier failure.
+check_alert_rules() {
+    local rc=0
+    promtool check rules deploy/prometheus/alerts.yml || rc=1
+    promtool test rules deploy/prometheus/alerts.test.yml || rc=1
+    return "$rc"
+}
+
 # systemd-analyze verify needs the unit's ExecStart to exist and the system's units around it:
 # a scratch root gives it both (a stub binary, a copy of the distribution's units), so it runs
 # on a machine without systemd as PID 1, and never touches /etc/systemd. It exits 0 even on
@@ -202,6 +215,7 @@ echo "tools ready ($((SECONDS - started)) s)"
 
 check "haproxy -c: deploy/haproxy.cfg" check_haproxy
 check "promtool check config: deploy/prometheus.yml" check_prometheus
+check "promtool check and test rules: deploy/prometheus/alerts.yml" check_alert_rules
 check "systemd-analyze: deploy/systemd/luukku.service" check_systemd_unit
 check "compose-spec schema: deploy/compose.yaml" check_compose_schema
 check "Kubernetes schemas (strict): deploy/kubernetes/" check_kubernetes_schemas

@@ -184,6 +184,23 @@ def check_compose(documents):
     expect("haproxy.cfg" in lb_mounts, "lb mounts deploy/haproxy.cfg")
     prometheus_mounts = " ".join(services.get("prometheus", {}).get("volumes", []))
     expect("prometheus.yml" in prometheus_mounts, "prometheus mounts deploy/prometheus.yml")
+    # rule_files are relative to the configuration file, here and in the container alike.
+    prometheus_config = documents.get(DEPLOY / "prometheus.yml", [{}])[0] or {}
+    volume_targets = {
+        v.split(":")[1]: v.split(":")[0]
+        for v in services.get("prometheus", {}).get("volumes", [])
+        if v.count(":") >= 1
+    }
+    rule_files = prometheus_config.get("rule_files") or []
+    expect(rule_files, "prometheus.yml loads rule files")
+    for rule_file in rule_files:
+        source = volume_targets.get(f"/etc/prometheus/{rule_file}")
+        expect(
+            source and (DEPLOY / source).resolve() == (DEPLOY / rule_file).resolve(),
+            f"prometheus mounts deploy/{rule_file} where prometheus.yml's rule_files finds it "
+            f"(/etc/prometheus/{rule_file})",
+            f"mounted from {source!r}",
+        )
 
     haproxy = (DEPLOY / "haproxy.cfg").read_text()
     servers = set(re.findall(r"^\s*server\s+\S+\s+([\w.-]+):8080", haproxy, re.M))
