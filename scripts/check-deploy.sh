@@ -6,6 +6,9 @@
 #   - promtool check rules     deploy/prometheus/alerts.yml, the alert rules
 #   - promtool test rules      deploy/prometheus/alerts.test.yml: every alert fires when it should
 #     and stays quiet in a healthy case beside it
+#   - scripts/check-dashboards.py  the Grafana dashboards and provisioning files of
+#     deploy/grafana (data source, units, variables, the router's gauges maxed over the nodes,
+#     the layout), and its --self-test, which breaks a dashboard in each of those ways
 #   - systemd-analyze verify   deploy/systemd/luukku.service has no unknown key or bad value,
 #     and `systemd-analyze security` rates its exposure at most 2.0 (of 10)
 #   - compose-spec schema      deploy/compose.yaml (check-jsonschema's vendored compose-spec)
@@ -120,6 +123,13 @@ check_alert_rules() {
     return "$rc"
 }
 
+check_dashboards() {
+    local rc=0
+    python3 scripts/check-dashboards.py "$root" || rc=1
+    python3 scripts/check-dashboards.py --self-test "$root" || rc=1
+    return "$rc"
+}
+
 # systemd-analyze verify needs the unit's ExecStart to exist and the system's units around it:
 # a scratch root gives it both (a stub binary, a copy of the distribution's units), so it runs
 # on a machine without systemd as PID 1, and never touches /etc/systemd. It exits 0 even on
@@ -216,6 +226,7 @@ echo "tools ready ($((SECONDS - started)) s)"
 check "haproxy -c: deploy/haproxy.cfg" check_haproxy
 check "promtool check config: deploy/prometheus.yml" check_prometheus
 check "promtool check and test rules: deploy/prometheus/alerts.yml" check_alert_rules
+check "dashboards: deploy/grafana (scripts/check-dashboards.py)" check_dashboards
 check "systemd-analyze: deploy/systemd/luukku.service" check_systemd_unit
 check "compose-spec schema: deploy/compose.yaml" check_compose_schema
 check "Kubernetes schemas (strict): deploy/kubernetes/" check_kubernetes_schemas

@@ -124,7 +124,7 @@ def check_compose(documents):
     if not expect(isinstance(compose, dict), "compose.yaml is a mapping"):
         return
     services = compose.get("services", {})
-    for name in (*NODES, "postgres", "redis", "lb", "prometheus"):
+    for name in (*NODES, "postgres", "redis", "lb", "prometheus", "grafana"):
         expect(name in services, f"service {name} exists")
     for name, service in services.items():
         test = (service.get("healthcheck") or {}).get("test")
