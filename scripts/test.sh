@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The one command that runs every test of Luukku (CI runs it through .ci/run):
-#   1. installs missing tools (promtool, from Debian's `prometheus` package)
+#   1. installs missing tools (promtool and prometheus, from Debian's `prometheus` package)
 #   2. cargo fmt --check          3. cargo clippy -D warnings
-#   4. the deploy files: scripts/check-deploy.sh (haproxy -c, promtool check config,
-#      systemd-analyze verify, the compose and Kubernetes schemas, cross-file checks)
+#   4. the deploy files: scripts/check-deploy.sh (haproxy -c, promtool check config, the
+#      alert rules checked and unit-tested, the Grafana dashboards, systemd-analyze verify,
+#      the compose and Kubernetes schemas, cross-file checks)
 #   5. services: PostgreSQL and Redis for the tests (scripts/services.sh: the machine's, or
 #      private ones, installing Debian's packages when missing), stopped when this exits
 #   6. cargo test (the server's integration tests start the real server on port 0; the
@@ -35,13 +36,15 @@ cleanup() {
     fi
 }
 
+# promtool checks the metrics and the rules; the prometheus server itself runs in
+# server/tests/dashboards.rs (both come with Debian's `prometheus` package).
 install_tools() {
-    if command -v promtool >/dev/null; then
+    if command -v promtool >/dev/null && command -v prometheus >/dev/null; then
         echo "promtool present: $(promtool --version 2>&1 | head -n 1)"
         return 0
     fi
     apt_install prometheus
-    command -v promtool >/dev/null
+    command -v promtool >/dev/null && command -v prometheus >/dev/null
 }
 
 # Starts BINARY on a free port with a fresh data dir, checks /metrics with promtool, then

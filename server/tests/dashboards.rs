@@ -1,0 +1,473 @@
+//! The Grafana dashboards and the alert rules work against the real server: a real Prometheus
+//! (Debian's `prometheus`) scrapes every node with deploy/prometheus.yml's relabelling and
+//! evaluates deploy/prometheus/alerts.yml, and after a day's worth of chat events in miniature
+//! every query of every dashboard (`scripts/check-dashboards.py --exprs`) returns data, every
+//! metric they read has moved, and every alert rule evaluates without error.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use support::*;
+
+/// Prometheus' scrape and rule evaluation interval here: fast, so the test takes seconds.
+const SCRAPE: Duration = Duration::from_secs(1);
+/// Scrapes of every node before the queries run, so that rates have samples to work on.
+const MIN_SCRAPES: u32 = 5;
+/// How long Prometheus may take to start, scrape or evaluate its rules.
+const PROMETHEUS_WAIT: Duration = Duration::from_secs(30);
+/// Metrics the dashboards read that this traffic leaves at zero, and why that is fine.
+const QUIET_BY_DESIGN: &[(&str, &str)] = &[(
+    "luukku_slow_consumers_total",
+    "no client here stops reading (server/src/session/tests.rs cuts one off)",
+)];
+
+#[tokio::test]
+async fn every_dashboard_query_returns_data_and_every_alert_rule_evaluates() {
+    let queries = dashboard_queries();
+    let s = TestServer::start().await;
+    let nodes = s.node_addrs();
+    let prometheus = Prometheus::start(&nodes).await;
+    prometheus.wait_for_scrapes(nodes.len(), 1).await;
+
+    let _open = chat_traffic(&s).await;
+    prometheus.wait_for_scrapes(nodes.len(), MIN_SCRAPES).await;
+    // Two more scrapes, so the last events and the open chats are in.
+    tokio::time::sleep(2 * SCRAPE).await;
+
+    let mut failing = Vec::new();
+    for q in &queries {
+        let promql = grafana_to_promql(&q.expr);
+        if let Err(why) = prometheus.query_has_data(&promql).await {
+            failing.push(format!(
+                "{} / {}: {why}\n    {promql}",
+                q.dashboard, q.panel
+            ));
+        }
+    }
+    assert!(
+        failing.is_empty(),
+        "{} of {} dashboard queries failed:\n{}",
+        failing.len(),
+        queries.len(),
+        failing.join("\n")
+    );
+
+    let quiet = metrics_that_never_moved(&prometheus, &queries).await;
+    assert!(
+        quiet.is_empty(),
+        "the traffic never moved these metrics the dashboards read (always 0 or absent): {quiet:?}"
+    );
+    prometheus.assert_rules_evaluate().await;
+    eprintln!(
+        "{} dashboard queries returned data from {} node(s); every alert rule evaluated",
+        queries.len(),
+        nodes.len()
+    );
+}
+
+/// One query of a dashboard panel, as `scripts/check-dashboards.py --exprs` prints it.
+struct PanelQuery {
+    dashboard: String,
+    panel: String,
+    expr: String,
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace")
+        .to_path_buf()
+}
+
+fn dashboard_queries() -> Vec<PanelQuery> {
+    let out = Command::new("python3")
+        .arg(repo().join("scripts/check-dashboards.py"))
+        .arg("--exprs")
+        .arg(repo())
+        .output()
+        .expect("python3 runs scripts/check-dashboards.py");
+    assert!(
+        out.status.success(),
+        "check-dashboards.py --exprs failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let queries: Vec<PanelQuery> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|line| {
+            let v: Value = serde_json::from_str(line).expect("one JSON object a line");
+            let field = |k: &str| v[k].as_str().expect("a string field").to_owned();
+            PanelQuery {
+                dashboard: field("dashboard"),
+                panel: field("panel"),
+                expr: field("expr"),
+            }
+        })
+        .collect();
+    assert!(queries.len() >= 20, "too few queries: {}", queries.len());
+    queries
+}
+
+/// Grafana's variables as a dashboard with every template variable on "All" sends them.
+fn grafana_to_promql(expr: &str) -> String {
+    let mut out = expr
+        .replace("$__rate_interval", "1m")
+        .replace("$__interval", "15s")
+        .replace("$__range", "1h");
+    while let Some(at) = out.find('$') {
+        let rest = &out[at + 1..];
+        let braced = rest.starts_with('{');
+        let name_len = rest
+            .trim_start_matches('{')
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len() - usize::from(braced));
+        let len = 1 + name_len + if braced { 2 } else { 0 };
+        out.replace_range(at..at + len, ".*");
+    }
+    out
+}
+
+/// Every `luukku_…` metric name in the queries, once each.
+fn metric_names(queries: &[PanelQuery]) -> Vec<String> {
+    let mut names: Vec<String> = queries
+        .iter()
+        .flat_map(|q| {
+            q.expr
+                .match_indices("luukku_")
+                .map(|(at, _)| {
+                    let rest = &q.expr[at..];
+                    let end = rest
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .unwrap_or(rest.len());
+                    rest[..end].to_owned()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+async fn metrics_that_never_moved(p: &Prometheus, queries: &[PanelQuery]) -> Vec<String> {
+    let mut quiet = Vec::new();
+    for name in metric_names(queries) {
+        if QUIET_BY_DESIGN.iter().any(|(n, _)| *n == name)
+            || (name == "luukku_tunnelled_connections" && !cluster_selected())
+        {
+            continue; // only a cluster's doors tunnel
+        }
+        let result = p
+            .query(&format!("max(max_over_time({name}[10m]))"))
+            .await
+            .unwrap_or_default();
+        let peak = result[0]["value"][1]
+            .as_str()
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        if peak <= 0.0 {
+            quiet.push(name);
+        }
+    }
+    quiet
+}
+
+/// Chats in several services and teams that touch every metric the dashboards read: started,
+/// answered, replied to, rated and closed; a patient who waits, one who gives up, a transfer, a
+/// hand-back, a refused frame. Returns the connections to keep open while Prometheus scrapes
+/// (professionals signed in, a chat in progress).
+async fn chat_traffic(s: &TestServer) -> Vec<Conn> {
+    let mut nurse1 = s.console("nurse-1").await; // station-a, assigned automatically
+    let mut nurse3 = s.console("nurse-3").await; // station-b, takes chats by hand
+    let mut social = s.console("social-1").await;
+    for (service, team, pro, rating) in [
+        ("health-chat", "station-a", &mut nurse1, 5),
+        ("social-chat", "social", &mut social, 3),
+    ] {
+        let (mut client, q) = s.started(service, team).await;
+        let c = conv(&q);
+        assert_eq!(pro.assigned().await, c);
+        talk(&mut client, pro, &c).await;
+        close_and_rate(pro, &mut client, &c, rating).await;
+    }
+    let (patient, nurse2) = wait_transfer_and_hand_back(s, &mut nurse1, &mut nurse3).await;
+    vec![nurse1, nurse2, nurse3, social, patient]
+}
+
+/// station-b: two patients wait through a few scrapes; one gives up, one is taken, sends a
+/// frame the server refuses, is transferred to station-a, handed back by a nurse going away
+/// and taken by a colleague (nurse-2, returned with the patient).
+async fn wait_transfer_and_hand_back(
+    s: &TestServer,
+    nurse1: &mut Conn,
+    nurse3: &mut Conn,
+) -> (Conn, Conn) {
+    let (mut patient, q) = s.started("stations-chat", "station-b").await;
+    let c = conv(&q);
+    let (mut leaver, q) = s.started("stations-chat", "station-b").await;
+    tokio::time::sleep(3 * SCRAPE).await;
+    let left = leaver
+        .request(json!({"type": "leave", "conversation": conv(&q)}), "leave")
+        .await;
+    assert_eq!(left["type"], "ack", "{left}");
+    let taken = nurse3
+        .request(json!({"type": "accept", "conversation": c}), "acc")
+        .await;
+    assert_eq!(taken["type"], "assigned", "{taken}");
+    talk(&mut patient, nurse3, &c).await;
+    let bad = patient
+        .request(json!({"type": "shout", "conversation": c}), "bad")
+        .await;
+    assert_eq!(bad["code"], "bad_frame");
+
+    let to_a = json!({"type": "transfer", "conversation": c, "to_team": "station-a"});
+    let moved = nurse3.request(to_a, "t").await;
+    assert_eq!(moved["type"], "released", "{moved}");
+    assert_eq!(nurse1.assigned().await, c);
+    nurse1.say(&c, "Station A here.").await;
+    nurse1
+        .request(json!({"type": "status", "availability": "away"}), "away")
+        .await;
+    let back = nurse1
+        .request(json!({"type": "release", "conversation": c}), "rel")
+        .await;
+    assert_eq!(back["reason"], "handed_back", "{back}");
+    let mut nurse2 = s.console("nurse-2").await;
+    assert_eq!(nurse2.assigned().await, c);
+    nurse2.say(&c, "I'll take it from here.").await;
+    patient.heard(&c, "I'll take it from here.").await;
+    (patient, nurse2)
+}
+
+/// A question, the first answer, a follow-up and the reply to it.
+async fn talk(client: &mut Conn, pro: &mut Conn, c: &str) {
+    for (from_client, body) in [
+        (true, "I have a question."),
+        (false, "Hello, how can I help?"),
+        (true, "Is the lab result in?"),
+        (false, "Yes, it is normal."),
+    ] {
+        if from_client {
+            client.say(c, body).await;
+            pro.heard(c, body).await;
+        } else {
+            pro.say(c, body).await;
+            client.heard(c, body).await;
+        }
+    }
+}
+
+async fn close_and_rate(pro: &mut Conn, client: &mut Conn, c: &str, rating: u8) {
+    let closed = pro
+        .request(json!({"type": "close", "conversation": c}), "close")
+        .await;
+    assert_eq!(closed["type"], "ack", "{closed}");
+    client.recv_type("closed").await;
+    let rated = client
+        .request(
+            json!({"type": "feedback", "conversation": c, "rating": rating}),
+            "fb",
+        )
+        .await;
+    assert_eq!(rated["type"], "ack", "{rated}");
+}
+
+/// A Prometheus of its own: a free port, a temporary data directory, killed when dropped (a
+/// failing assertion included).
+struct Prometheus {
+    child: Child,
+    addr: SocketAddr,
+    dir: PathBuf,
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Prometheus {
+    async fn start(nodes: &[SocketAddr]) -> Prometheus {
+        let dir = temp_dir();
+        let config = dir.join("prometheus.yml");
+        std::fs::write(&config, config_for(nodes)).expect("write the config");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let log = std::fs::File::create(dir.join("prometheus.log")).expect("log file");
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address={addr}"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run `prometheus` ({e}): install Debian's `prometheus` package \
+                     (`apt-get install prometheus`; scripts/test.sh's install step does)"
+                )
+            });
+        let mut p = Prometheus { child, addr, dir };
+        p.wait_until_ready().await;
+        p
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("prometheus.log")).unwrap_or_default()
+    }
+
+    async fn wait_until_ready(&mut self) {
+        let deadline = tokio::time::Instant::now() + PROMETHEUS_WAIT;
+        // support's http_get panics on a refused connection: ask only once the port is open.
+        while tokio::net::TcpStream::connect(self.addr).await.is_err()
+            || http_get(self.addr, "/-/ready").await.0 != 200
+        {
+            let exited = self.child.try_wait().expect("child status");
+            assert!(
+                exited.is_none() && tokio::time::Instant::now() < deadline,
+                "prometheus did not become ready ({exited:?}); its log:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The result of an instant query, or why there is none.
+    async fn query(&self, promql: &str) -> Result<Vec<Value>, String> {
+        let (status, body) = http_get(
+            self.addr,
+            &format!("/api/v1/query?query={}", encode(promql)),
+        )
+        .await;
+        let v: Value = serde_json::from_str(&body).map_err(|_| format!("HTTP {status}: {body}"))?;
+        if v["status"] != "success" {
+            return Err(format!("{}: {}", v["errorType"], v["error"]));
+        }
+        Ok(v["data"]["result"].as_array().cloned().unwrap_or_default())
+    }
+
+    async fn query_has_data(&self, promql: &str) -> Result<(), String> {
+        match self.query(promql).await? {
+            r if r.is_empty() => Err("no data (an empty result)".into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Waits until every node answers scrapes and has been scraped `scrapes` times.
+    async fn wait_for_scrapes(&self, nodes: usize, scrapes: u32) {
+        let promql = format!("count_over_time(up{{job=\"luukku\"}}[5m]) >= {scrapes}");
+        let deadline = tokio::time::Instant::now() + PROMETHEUS_WAIT;
+        loop {
+            let scraped = self.query(&promql).await.map(|r| r.len()).unwrap_or(0);
+            let up = self.query("up{job=\"luukku\"} == 1").await.map(|r| r.len());
+            if scraped == nodes && up == Ok(nodes) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{nodes} node(s) not scraped {scrapes} times (up: {up:?}); targets: {}\nlog:\n{}",
+                http_get(self.addr, "/api/v1/targets").await.1,
+                self.log()
+            );
+            tokio::time::sleep(SCRAPE / 2).await;
+        }
+    }
+
+    /// Every rule of alerts.yml is loaded, and each has been evaluated without an error.
+    async fn assert_rules_evaluate(&self) {
+        let alerts = std::fs::read_to_string(repo().join("deploy/prometheus/alerts.yml"))
+            .expect("read alerts.yml");
+        let defined = alerts.matches("- alert: ").count();
+        let deadline = tokio::time::Instant::now() + PROMETHEUS_WAIT;
+        loop {
+            let body = http_get(self.addr, "/api/v1/rules").await.1;
+            let v: Value = serde_json::from_str(&body).expect("rules JSON");
+            let rules: Vec<&Value> = v["data"]["groups"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|g| g["rules"].as_array().into_iter().flatten())
+                .collect();
+            assert_eq!(rules.len(), defined, "rules loaded: {body}");
+            if rules.iter().all(|r| r["health"] != "unknown") {
+                let bad: Vec<String> = rules
+                    .iter()
+                    .filter(|r| r["health"] != "ok")
+                    .map(|r| format!("{}: {} {}", r["name"], r["health"], r["lastError"]))
+                    .collect();
+                assert!(bad.is_empty(), "alert rules failing to evaluate: {bad:?}");
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "rules not evaluated: {body}"
+            );
+            tokio::time::sleep(SCRAPE).await;
+        }
+    }
+}
+
+/// deploy/prometheus.yml's `luukku` job (its relabelling gives the dashboards their `node`
+/// label) aimed at the test's nodes, scraped every second, with the alert rules.
+fn config_for(nodes: &[SocketAddr]) -> String {
+    let deployed = std::fs::read_to_string(repo().join("deploy/prometheus.yml"))
+        .expect("read deploy/prometheus.yml");
+    let start = deployed
+        .find("  - job_name: luukku\n")
+        .expect("deploy/prometheus.yml has a `luukku` job");
+    let rest = &deployed[start..];
+    let end = rest[1..]
+        .find("\n  - job_name:")
+        .map_or(rest.len(), |i| i + 2);
+    let job = &rest[..end];
+    let targets = job
+        .lines()
+        .find(|l| l.trim_start().starts_with("- targets:"))
+        .expect("the luukku job lists its targets");
+    let ours: Vec<String> = nodes.iter().map(|a| format!("\"{a}\"")).collect();
+    let job = job.replacen(
+        targets,
+        &format!("      - targets: [{}]", ours.join(", ")),
+        1,
+    );
+    let rules = repo().join("deploy/prometheus/alerts.yml");
+    format!(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+         rule_files:\n  - {}\nscrape_configs:\n{job}",
+        rules.display()
+    )
+}
+
+/// Percent-encodes a query parameter.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[test]
+fn grafana_variables_become_promql() {
+    assert_eq!(
+        grafana_to_promql(
+            r#"sum by (team) (rate(x{team=~"$team", node=~"${node}"}[$__rate_interval])) / $__range"#
+        ),
+        r#"sum by (team) (rate(x{team=~".*", node=~".*"}[1m])) / 1h"#
+    );
+}
