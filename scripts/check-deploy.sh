@@ -213,9 +213,11 @@ check_kustomize_build() {
 
 check_kubernetes_schemas() {
     local manifests
+    local rc=0
     mapfile -t manifests < <(kubernetes_manifests)
-    "$venv/bin/kubernetes-validate" --strict -k "$oldest_kubernetes" "${manifests[@]}"
-    "$venv/bin/kubernetes-validate" --strict "${manifests[@]}"
+    "$venv/bin/kubernetes-validate" --strict -k "$oldest_kubernetes" "${manifests[@]}" || rc=1
+    "$venv/bin/kubernetes-validate" --strict "${manifests[@]}" || rc=1
+    return "$rc"
 }
 
 started=$SECONDS
