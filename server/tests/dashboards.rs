@@ -24,6 +24,21 @@ const QUIET_BY_DESIGN: &[(&str, &str)] = &[(
     "luukku_slow_consumers_total",
     "no client here stops reading (server/src/session/tests.rs cuts one off)",
 )];
+/// A known gap: the server does not create these series at zero when it starts (as
+/// `Metrics::init_labels` does for the others), so `increase` cannot see the event that creates
+/// one, and after every start the dashboards miss the first rating, answer time, reply time,
+/// transfer and refused frame of each label set. In this traffic each of those label sets sees
+/// one event, so they stay at zero here. When the server creates them, this test fails until
+/// the metric is taken off the list.
+const NOT_CREATED_AT_START: &[&str] = &[
+    "luukku_feedback_rating_count",
+    "luukku_feedback_rating_sum",
+    "luukku_feedback_total",
+    "luukku_first_response_seconds_bucket",
+    "luukku_frames_rejected_total",
+    "luukku_reply_seconds_bucket",
+    "luukku_transfers_total",
+];
 
 #[tokio::test]
 async fn every_dashboard_query_returns_data_and_every_alert_rule_evaluates() {
@@ -57,9 +72,21 @@ async fn every_dashboard_query_returns_data_and_every_alert_rule_evaluates() {
     );
 
     let quiet = metrics_that_never_moved(&prometheus, &queries).await;
+    let unexpected: Vec<&String> = quiet
+        .iter()
+        .filter(|m| !NOT_CREATED_AT_START.contains(&m.as_str()))
+        .collect();
     assert!(
-        quiet.is_empty(),
-        "the traffic never moved these metrics the dashboards read (always 0 or absent): {quiet:?}"
+        unexpected.is_empty(),
+        "the traffic never moved these metrics the dashboards read: {unexpected:?}"
+    );
+    let fixed: Vec<&&str> = NOT_CREATED_AT_START
+        .iter()
+        .filter(|m| !quiet.iter().any(|q| q == *m))
+        .collect();
+    assert!(
+        fixed.is_empty(),
+        "these now count their first event: take them off NOT_CREATED_AT_START: {fixed:?}"
     );
     prometheus.assert_rules_evaluate().await;
     eprintln!(
@@ -152,6 +179,20 @@ fn metric_names(queries: &[PanelQuery]) -> Vec<String> {
     names
 }
 
+/// What a metric did while Prometheus watched: how much a counter (or a histogram's buckets,
+/// sum or count) counted, by `increase`, which cannot see an event that created its series; or
+/// the highest value a gauge reached.
+fn movement(name: &str) -> String {
+    if ["_total", "_count", "_sum", "_bucket"]
+        .iter()
+        .any(|suffix| name.ends_with(suffix))
+    {
+        format!("sum(increase({name}[10m]))")
+    } else {
+        format!("max(max_over_time({name}[10m]))")
+    }
+}
+
 async fn metrics_that_never_moved(p: &Prometheus, queries: &[PanelQuery]) -> Vec<String> {
     let mut quiet = Vec::new();
     for name in metric_names(queries) {
@@ -160,15 +201,13 @@ async fn metrics_that_never_moved(p: &Prometheus, queries: &[PanelQuery]) -> Vec
         {
             continue; // only a cluster's doors tunnel
         }
-        let result = p
-            .query(&format!("max(max_over_time({name}[10m]))"))
-            .await
-            .unwrap_or_default();
-        let peak = result[0]["value"][1]
-            .as_str()
+        let result = p.query(&movement(&name)).await.unwrap_or_default();
+        let moved = result
+            .first()
+            .and_then(|r| r["value"][1].as_str())
             .and_then(|v| v.parse::<f64>().ok())
             .unwrap_or(0.0);
-        if peak <= 0.0 {
+        if moved <= 0.0 {
             quiet.push(name);
         }
     }
