@@ -46,12 +46,15 @@ async fn every_dashboard_query_returns_data_and_every_alert_rule_evaluates() {
     let s = TestServer::start().await;
     let nodes = s.node_addrs();
     let prometheus = Prometheus::start(&nodes).await;
-    prometheus.wait_for_scrapes(nodes.len(), 1).await;
+    prometheus.wait_for_scrapes(nodes.len(), 1, now()).await;
 
-    let _open = chat_traffic(&s).await;
-    prometheus.wait_for_scrapes(nodes.len(), MIN_SCRAPES).await;
-    // Two more scrapes, so the last events and the open chats are in.
-    tokio::time::sleep(2 * SCRAPE).await;
+    let _open = chat_traffic(&s, &prometheus).await;
+    // Scrapes that began a second after the traffic ended: its last events and the chats
+    // still open are in.
+    let ended = now() + SCRAPE.as_secs_f64();
+    prometheus
+        .wait_for_scrapes(nodes.len(), MIN_SCRAPES, ended)
+        .await;
 
     let mut failing = Vec::new();
     for q in &queries {
@@ -218,7 +221,7 @@ async fn metrics_that_never_moved(p: &Prometheus, queries: &[PanelQuery]) -> Vec
 /// answered, replied to, rated and closed; a patient who waits, one who gives up, a transfer, a
 /// hand-back, a refused frame. Returns the connections to keep open while Prometheus scrapes
 /// (professionals signed in, a chat in progress).
-async fn chat_traffic(s: &TestServer) -> Vec<Conn> {
+async fn chat_traffic(s: &TestServer, prometheus: &Prometheus) -> Vec<Conn> {
     let mut nurse1 = s.console("nurse-1").await; // station-a, assigned automatically
     let mut nurse3 = s.console("nurse-3").await; // station-b, takes chats by hand
     let mut social = s.console("social-1").await;
@@ -232,22 +235,26 @@ async fn chat_traffic(s: &TestServer) -> Vec<Conn> {
         talk(&mut client, pro, &c).await;
         close_and_rate(pro, &mut client, &c, rating).await;
     }
-    let (patient, nurse2) = wait_transfer_and_hand_back(s, &mut nurse1, &mut nurse3).await;
+    let (patient, nurse2) =
+        wait_transfer_and_hand_back(s, prometheus, &mut nurse1, &mut nurse3).await;
     vec![nurse1, nurse2, nurse3, social, patient]
 }
 
-/// station-b: two patients wait through a few scrapes; one gives up, one is taken, sends a
+/// station-b: two patients wait until Prometheus has seen them; one gives up, one is taken, sends a
 /// frame the server refuses, is transferred to station-a, handed back by a nurse going away
 /// and taken by a colleague (nurse-2, returned with the patient).
 async fn wait_transfer_and_hand_back(
     s: &TestServer,
+    prometheus: &Prometheus,
     nurse1: &mut Conn,
     nurse3: &mut Conn,
 ) -> (Conn, Conn) {
     let (mut patient, q) = s.started("stations-chat", "station-b").await;
     let c = conv(&q);
     let (mut leaver, q) = s.started("stations-chat", "station-b").await;
-    tokio::time::sleep(3 * SCRAPE).await;
+    prometheus
+        .wait_until("max_over_time(luukku_queue_oldest_wait_seconds{team=\"station-b\"}[1m]) >= 1")
+        .await;
     let left = leaver
         .request(json!({"type": "leave", "conversation": conv(&q)}), "leave")
         .await;
@@ -404,9 +411,13 @@ impl Prometheus {
         }
     }
 
-    /// Waits until every node answers scrapes and has been scraped `scrapes` times.
-    async fn wait_for_scrapes(&self, nodes: usize, scrapes: u32) {
-        let promql = format!("count_over_time(up{{job=\"luukku\"}}[5m]) >= {scrapes}");
+    /// Waits until every node answers scrapes, has been scraped `scrapes` times, and last at
+    /// or after `after` (Unix seconds).
+    async fn wait_for_scrapes(&self, nodes: usize, scrapes: u32, after: f64) {
+        let promql = format!(
+            "count_over_time(up{{job=\"luukku\"}}[5m]) >= {scrapes} \
+             and timestamp(up{{job=\"luukku\"}}) >= {after}"
+        );
         let deadline = tokio::time::Instant::now() + PROMETHEUS_WAIT;
         loop {
             let scraped = self.query(&promql).await.map(|r| r.len()).unwrap_or(0);
@@ -419,6 +430,18 @@ impl Prometheus {
                 "{nodes} node(s) not scraped {scrapes} times (up: {up:?}); targets: {}\nlog:\n{}",
                 http_get(self.addr, "/api/v1/targets").await.1,
                 self.log()
+            );
+            tokio::time::sleep(SCRAPE / 2).await;
+        }
+    }
+
+    /// Waits until `promql` has a result: Prometheus has seen what the test made happen.
+    async fn wait_until(&self, promql: &str) {
+        let deadline = tokio::time::Instant::now() + PROMETHEUS_WAIT;
+        while self.query(promql).await.map_or(true, |r| r.is_empty()) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "Prometheus never saw {promql}"
             );
             tokio::time::sleep(SCRAPE / 2).await;
         }
@@ -487,6 +510,14 @@ fn config_for(nodes: &[SocketAddr]) -> String {
          rule_files:\n  - {}\nscrape_configs:\n{job}",
         rules.display()
     )
+}
+
+/// Unix time in seconds.
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs_f64()
 }
 
 /// Percent-encodes a query parameter.
