@@ -17,6 +17,22 @@ const WAIT_BUCKETS: &[f64] = &[
     5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 14400.0, 86400.0, 259200.0,
 ];
 
+/// Every reason a frame or upgrade is refused for (`luukku_frames_rejected_total`): the error
+/// codes, and the refusals before a session exists.
+const REJECT_REASONS: &[&str] = &[
+    "bad_frame",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "conversation_closed",
+    "capacity_full",
+    "service_closed",
+    "rate_limited",
+    "too_large",
+    "internal",
+    "origin",
+];
+
 /// The server's metrics.
 pub struct Metrics {
     registry: Registry,
@@ -338,8 +354,9 @@ impl Metrics {
         }
     }
 
-    /// Creates the series of every configured team and service at zero, so dashboards and
-    /// alerts see them before the first event.
+    /// Creates the series of every configured team and service (and of every fixed label
+    /// value) at zero, so dashboards and alerts see them before the first event: `increase()`
+    /// cannot count the event that creates a series.
     pub fn init_labels(&self, org: &crate::organisation::Organisation) {
         for t in &org.teams {
             let team = [t.id.as_str()];
@@ -354,6 +371,9 @@ impl Metrics {
             self.queue_abandoned.with_label_values(&team);
             self.retracted.with_label_values(&team);
             self.handed_back.with_label_values(&team);
+            self.queue_wait.with_label_values(&team);
+            self.first_response.with_label_values(&team);
+            self.reply_seconds.with_label_values(&team);
         }
         for s in &org.services {
             for t in &s.teams {
@@ -366,6 +386,19 @@ impl Metrics {
                         .with_label_values(&[role, s.id.as_str(), t.as_str(), &s.channel]);
                 }
             }
+        }
+        for s in &org.services {
+            let service = s.id.as_str();
+            self.feedback_rating.with_label_values(&[service]);
+            for rating in ["1", "2", "3", "4", "5"] {
+                self.feedback.with_label_values(&[service, rating]);
+            }
+        }
+        for target in ["team", "professional"] {
+            self.transfers.with_label_values(&[target]);
+        }
+        for reason in REJECT_REASONS {
+            self.frames_rejected.with_label_values(&[reason]);
         }
         for d in ["storage", "bus"] {
             self.dependency_up.with_label_values(&[d]).set(1);

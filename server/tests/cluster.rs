@@ -154,3 +154,38 @@ async fn a_door_counts_and_limits_the_sockets_it_holds() {
     }
     drop(b);
 }
+
+/// Dashboards read the queues from whichever node runs them: the primary says it is the
+/// primary and reports the queue; the doors report 0 for both, so `max by (team)` over the
+/// nodes is the queue and `sum(luukku_cluster_primary)` is 1.
+#[tokio::test]
+async fn only_the_primary_reports_the_queues_and_calls_itself_primary() {
+    let s = three_nodes().await;
+    let (_patient, _q) = s.started("health-chat", "station-a").await;
+    let queue = r#"luukku_queue_length{team="station-a"}"#;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let m = support::http_get(s.addr, "/metrics").await.1;
+        if support::metric_value(&m, queue) == 1.0 {
+            assert_eq!(support::metric_value(&m, "luukku_cluster_primary"), 1.0);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the primary never reported the queue"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for door in &s.others {
+        let m = support::http_get(door.addr, "/metrics").await.1;
+        assert_eq!(
+            support::metric_value(&m, "luukku_cluster_primary"),
+            0.0,
+            "{}",
+            door.addr
+        );
+        assert_eq!(support::metric_value(&m, queue), 0.0, "{}", door.addr);
+        let up = r#"luukku_dependency_up{dependency="bus"}"#;
+        assert_eq!(support::metric_value(&m, up), 1.0, "{}", door.addr);
+    }
+}
