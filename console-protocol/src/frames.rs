@@ -631,6 +631,20 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in the order PROTOCOL.md lists them.
+    pub const ALL: [ErrorCode; 10] = [
+        Self::BadFrame,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::ConversationClosed,
+        Self::CapacityFull,
+        Self::ServiceClosed,
+        Self::RateLimited,
+        Self::TooLarge,
+        Self::Internal,
+    ];
+
     /// The wire name (also used as a metrics label).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -512,3 +512,24 @@ fn msgpack_frames_are_maps_with_named_fields() {
         assert_eq!(generic, json);
     }
 }
+
+#[test]
+fn error_code_all_lists_every_code_once_by_its_wire_name() {
+    // Exhaustive: a new code is a compile error here until it is in `ALL`.
+    let position = |c: ErrorCode| match c {
+        ErrorCode::BadFrame => 0,
+        ErrorCode::Unauthorized => 1,
+        ErrorCode::Forbidden => 2,
+        ErrorCode::NotFound => 3,
+        ErrorCode::ConversationClosed => 4,
+        ErrorCode::CapacityFull => 5,
+        ErrorCode::ServiceClosed => 6,
+        ErrorCode::RateLimited => 7,
+        ErrorCode::TooLarge => 8,
+        ErrorCode::Internal => 9,
+    };
+    for (i, code) in ErrorCode::ALL.into_iter().enumerate() {
+        assert_eq!(position(code), i);
+        assert_eq!(serde_json::to_value(code).expect("encodes"), code.as_str());
+    }
+}

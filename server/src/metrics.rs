@@ -17,22 +17,6 @@ const WAIT_BUCKETS: &[f64] = &[
     5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 14400.0, 86400.0, 259200.0,
 ];
 
-/// Every reason a frame or upgrade is refused for (`luukku_frames_rejected_total`): the error
-/// codes, and the refusals before a session exists.
-const REJECT_REASONS: &[&str] = &[
-    "bad_frame",
-    "unauthorized",
-    "forbidden",
-    "not_found",
-    "conversation_closed",
-    "capacity_full",
-    "service_closed",
-    "rate_limited",
-    "too_large",
-    "internal",
-    "origin",
-];
-
 /// The server's metrics.
 pub struct Metrics {
     registry: Registry,
@@ -397,7 +381,9 @@ impl Metrics {
         for target in ["team", "professional"] {
             self.transfers.with_label_values(&[target]);
         }
-        for reason in REJECT_REASONS {
+        // Every error code, and an upgrade refused for its origin before a session exists.
+        let codes = console_protocol::ErrorCode::ALL.map(|c| c.as_str());
+        for reason in codes.iter().chain(&["origin"]) {
             self.frames_rejected.with_label_values(&[reason]);
         }
         for d in ["storage", "bus"] {
