@@ -37,6 +37,8 @@ export function startSupervision() {
   const on = isSupervisor();
   $('view-switch').hidden = !on;
   if (!on) return setView(false);
+  pendingRouting.clear(); // requests of an earlier socket get no answer any more
+  moving.clear();
   if (!send({ type: 'supervise' }, { kind: 'supervise' })) return;
   setView(!!S.supervising);
   renderSummary();
@@ -76,7 +78,7 @@ export function onRouting(f) {
   const o = overview(f.team);
   if (o) o.routing = f.routing;
   renderCard(f.team);
-  announce(t('svRoutingNow', { team: teamName(f.team), routing: t(f.routing === 'manual' ? 'svManual' : 'svAuto').toLowerCase() }));
+  announce(t('svRoutingNow', { team: (o && o.name) || teamName(f.team), routing: t(f.routing === 'manual' ? 'svManual' : 'svAuto').toLowerCase() }));
 }
 
 /** The reply to `move`: the overviews of both teams follow; the row leaves with them. */
