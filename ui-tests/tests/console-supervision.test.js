@@ -53,7 +53,7 @@ uiTest('supervision: only a supervisor has the view; patients waiting with nobod
   await lead.id('view-supervision').click();
   await lead.id('supervision').waitFor({ state: 'visible' });
   assert.equal(await lead.id('view-supervision').getAttribute('aria-pressed'), 'true');
-  assert.equal(await lead.id('chat-area').isVisible(), false, 'the view takes the place of the chats');
+  assert.equal(await lead.page.locator('#chat-area').isVisible(), false, 'the view takes the place of the chats');
   await card(lead, 'station-a').waitFor({ state: 'visible' });
   await card(lead, 'station-b').waitFor({ state: 'visible' });
   assert.equal(await lead.id('team-card-social').count(), 0, 'only the lead\'s own teams');
@@ -127,7 +127,7 @@ uiTest('supervision: only a supervisor has the view; patients waiting with nobod
 
   // The lead can still go back to the chats.
   await lead.id('view-chats').click();
-  await lead.id('chat-area').waitFor({ state: 'visible' });
+  await lead.page.locator('#chat-area').waitFor({ state: 'visible' });
   assert.equal(await lead.id('supervision').isVisible(), false);
 });
 
@@ -176,9 +176,7 @@ uiTest('supervision: the lead switches a team to manual routing and back, and mo
   assert.equal(options[0], 'Move to…', 'no team preselected');
   assert.ok(options.some((o) => o.startsWith('Health station B')) && !options.some((o) => o.startsWith('Health station A')),
     `the other teams: ${options}`);
-  await lead.page.waitForTimeout(1100); // some waiting time to keep
-  const waitedInA = seconds(await text(r4.getByTestId('entry-wait')));
-  assert.ok(waitedInA >= 1, `waited ${waitedInA} s in station-a`);
+  const waitedInA = await until(async () => seconds(await text(r4.getByTestId('entry-wait'))), (s) => s >= 2, 'some waiting time to keep');
   await r4.getByTestId('move-team').selectOption('station-b');
   await r4.getByTestId('move').focus();
   await lead.page.keyboard.press('Enter');

@@ -12,7 +12,7 @@
 import { h } from '../shared/dom.js';
 import { transferTeams } from './colleagues.js';
 import { send } from './connection.js';
-import { count, has, t } from './i18n.js';
+import { count, has, lang, t } from './i18n.js';
 import { showError } from './notices.js';
 import { $, S, announce, fmtWait, saveStore, serviceTopic, teamName } from './state.js';
 
@@ -39,7 +39,7 @@ export function startSupervision() {
   if (!on) return setView(false);
   pendingRouting.clear(); // requests of an earlier socket get no answer any more
   moving.clear();
-  if (!send({ type: 'supervise' }, { kind: 'supervise' })) return;
+  if (!send({ type: 'supervise', lang: lang() }, { kind: 'supervise' })) return;
   setView(!!S.supervising);
   renderSummary();
 }
