@@ -113,6 +113,7 @@ uiTest('screenshot: the supervision view of a shift lead with two teams', async 
   await until(async () => a.getByTestId('team-queue-entry').count(), (n) => n === 2, 'two left in station A');
   await until(async () => Number(await a.getByTestId('oldest-wait').getAttribute('data-wait-s')), (s) => s >= 3, 'a few seconds of waiting');
   await lead.page.mouse.move(0, 0);
+  await lead.page.evaluate(() => document.activeElement && document.activeElement.blur()); // no focus ring in the picture
 
   const file = path.join(shotsDir, 'console-supervision.png');
   await lead.page.screenshot({ path: file });
