@@ -8,6 +8,7 @@ const NAMES = {
   'nurse-4': 'Nurse Four',
   'social-1': 'Social Worker One',
   'social-2': 'Social Worker Two',
+  'lead-1': 'Shift Lead',
 };
 
 export class Professional {

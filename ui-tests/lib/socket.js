@@ -3,6 +3,7 @@
 // message, hand a chat back), or a client socket reading a conversation's stored events
 // through resume. The WebSocket runs in a page of its own on the server's origin (the server
 // checks the Origin of browsers; Node 20 has no WebSocket of its own).
+import { randomUUID } from 'node:crypto';
 import { until } from './util.js';
 
 export class Socket {
@@ -47,6 +48,35 @@ export class Socket {
       type: 'hello',
       resume: [{ conversation, resume_token: resumeToken, after_seq: 0 }],
     });
+  }
+
+  /**
+   * A patient as a bare client socket (identified as `name` when given, through the demo's
+   * token endpoint): starts a conversation and resolves once it is queued, with its id in
+   * `conversation`. For tests that need more patients than widget pages, or an identified one.
+   */
+  static async patient(h, label, { service = 'health-chat', topic = 'symptoms', questionnaire, lang = 'en', name } = {}) {
+    const hello = { type: 'hello', resume: [] };
+    if (name) {
+      const res = await fetch(h.url + '/api/v1/dev/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client: { sub: `demo-${randomUUID().replace(/-/g, '').slice(0, 16)}`, name } }),
+      });
+      hello.token = (await res.json()).token;
+    }
+    const socket = await Socket.open(h, label, '/ws/client', hello);
+    const answers = questionnaire || (service === 'health-chat' ? { duration: '1-3 days' } : undefined);
+    await socket.send({ type: 'start', service, topic, lang, questionnaire: answers, client_ref: randomUUID() });
+    const queued = await socket.waitFor((f) => f.type === 'queued' || f.type === 'error', 'queued');
+    if (queued.type === 'error') throw new Error(`${label}: start refused: ${queued.code} ${queued.message || ''}`);
+    socket.conversation = queued.conversation;
+    return socket;
+  }
+
+  /** Waits until a professional has been assigned this patient's conversation. */
+  async assigned() {
+    return this.waitFor((f) => f.type === 'system' && f.event === 'assigned', 'assigned to a professional');
   }
 
   constructor(page, label) {

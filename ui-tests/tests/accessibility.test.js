@@ -78,3 +78,26 @@ uiTest('axe: no serious or critical violations in the console\'s note mode, form
   await scan('log-out confirmation');
   assert.deepEqual(bad, [], 'serious or critical axe violations (details above)');
 });
+
+// The supervision view of a shift lead (lead-1): team cards with the routing switch, figures,
+// the professionals' presence and load, and the queue with its move controls, while patients
+// wait in one team with nobody available and a move target is chosen.
+uiTest('axe: no serious or critical violations in the supervision view', async (h) => {
+  const lead = await h.professional('lead-1');
+  await lead.setStatus({ availability: 'away' });
+  const nurse = await h.professional('nurse-3');
+  await nurse.setStatus({ availability: 'available' });
+  await lead.id('view-supervision').click();
+  const a = lead.id('team-card-station-a');
+  await a.waitFor({ state: 'visible' });
+  for (const [i, topic] of ['medication', 'symptoms'].entries()) {
+    const p = await h.patient(`patient-${i + 1}`);
+    await p.start({ topic, duration: 'Less than a day' });
+  }
+  await a.getByTestId('unstaffed-warning').waitFor({ state: 'visible' });
+  await a.getByTestId('team-queue-entry').nth(1).waitFor({ state: 'visible' });
+  await a.getByTestId('move-team').first().selectOption('station-b');
+  const v = await axeViolations(lead.page);
+  console.log(formatViolations('console (supervision view)', v));
+  assert.deepEqual(seriousOrCritical(v).map((x) => `supervision: ${x.id}`), [], 'serious or critical axe violations (details above)');
+});

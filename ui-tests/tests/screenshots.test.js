@@ -1,10 +1,12 @@
 // Requirement 6: the screenshots in docs/screenshots/, taken from a real session:
-//   widget-phone.png         the demo page with the widget open in a chat, 360×740
-//   console-three-chats.png  the console with three parallel chats, 1280×800
+//   widget-phone.png           the demo page with the widget open in a chat, 360×740
+//   console-three-chats.png    the console with three parallel chats, 1280×800
+//   console-supervision.png    a shift lead's supervision view of two teams, 1280×800
 import assert from 'node:assert/strict';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { uiTest } from '../lib/harness.js';
+import { uiTest, until } from '../lib/harness.js';
+import { Socket } from '../lib/socket.js';
 import { repoRoot } from '../lib/server.js';
 
 const shotsDir = path.join(repoRoot, 'docs', 'screenshots');
@@ -76,4 +78,44 @@ uiTest('screenshots: the widget on a phone and the console with three chats', as
   const desk = path.join(shotsDir, 'console-three-chats.png');
   await nurse.page.screenshot({ path: desk });
   for (const f of [phone, desk]) assert.ok((await stat(f)).size > 5_000, `${f} is a real picture`);
+});
+
+// A busy moment at two health stations: station A's one available nurse is full and two
+// patients wait; the lead has moved a third to station B, where nobody is available.
+uiTest('screenshot: the supervision view of a shift lead with two teams', async (h) => {
+  await mkdir(shotsDir, { recursive: true });
+  const lead = await h.professional('lead-1', { viewport: { width: 1280, height: 800 } });
+  await lead.setStatus({ availability: 'away' });
+  const nurse1 = await h.professional('nurse-1');
+  await nurse1.setStatus({ capacity: 2, availability: 'available' });
+  for (const id of ['nurse-2', 'nurse-3']) {
+    const away = await h.professional(id);
+    await away.setStatus({ availability: 'away' });
+  }
+  const patients = [];
+  for (const [i, start] of [
+    { topic: 'medication' }, { topic: 'symptoms' }, { topic: 'lab-results', name: 'Maija Meikäläinen' },
+    { topic: 'symptoms' }, { topic: 'medication' },
+  ].entries()) {
+    patients.push(await Socket.patient(h, `patient-${i + 1}`, start));
+  }
+  await patients[0].assigned();
+  await patients[1].assigned();
+
+  await lead.id('view-supervision').click();
+  const a = lead.id('team-card-station-a');
+  await until(async () => a.getByTestId('team-queue-entry').count(), (n) => n === 3, 'three waiting in station A');
+  const last = a.locator(`[data-testid="team-queue-entry"][data-conversation="${patients[4].conversation}"]`);
+  await last.getByTestId('move-team').selectOption('station-b');
+  await last.getByTestId('move').click();
+  const b = lead.id('team-card-station-b');
+  await b.getByTestId('unstaffed-warning').waitFor({ state: 'visible' });
+  await until(async () => a.getByTestId('team-queue-entry').count(), (n) => n === 2, 'two left in station A');
+  await until(async () => Number(await a.getByTestId('oldest-wait').getAttribute('data-wait-s')), (s) => s >= 3, 'a few seconds of waiting');
+  await lead.page.mouse.move(0, 0);
+  await lead.page.evaluate(() => document.activeElement && document.activeElement.blur()); // no focus ring in the picture
+
+  const file = path.join(shotsDir, 'console-supervision.png');
+  await lead.page.screenshot({ path: file });
+  assert.ok((await stat(file)).size > 5_000, `${file} is a real picture`);
 });

@@ -1,5 +1,6 @@
 // What each incoming frame does: the table main.js hands to the connection (`routeFrames`), and
-// the frames whose handling reaches across several views (welcome, errors, colleagues, release).
+// the frames whose handling reaches across several views (welcome, errors, colleagues, release,
+// the supervision view's).
 // It sits above all views and below main.js only, so the views never need to import each other
 // to react to the server.
 
@@ -15,13 +16,17 @@ import { loadHistory, renderOlder } from './log.js';
 import { errorText, showError } from './notices.js';
 import { nameQueues, onQueue, onStatus, renderQueues, renderStatus } from './queues.js';
 import { $, S, saveStore } from './state.js';
+import {
+  nameTeams, onMoved, onRouting, onTeamOverview, setView, startSupervision, supervisionFailed
+} from './supervision.js';
 import { select } from './tabs.js';
 import { fillTransferOptions } from './transfer.js';
 
 export const inboundHandlers = {
-  welcome: onWelcome, status: onStatus, queue_snapshot: onQueue, assigned: onAssigned,
+  welcome: onWelcome, status: onStatus, queue_snapshot: onQueue, assigned: onAssignedHere,
   released: onReleasedOrHandedBack, ack: onAck, message: onEvent, note: onEvent, system: onEvent,
   history: onHistory, typing: onTyping, read: onRead, error: onError, colleagues: onColleagues, canned: onCanned,
+  team_overview: onTeamOverview, routing: onRouting, moved: onMoved,
 };
 
 function onWelcome(f) {
@@ -46,6 +51,7 @@ function onWelcome(f) {
   send({ type: 'subscribe_queue', teams: S.me.teams });
   askColleagues();
   askCanned();
+  startSupervision();
   send({ type: 'status', ...(S.chosenAvailability ? { availability: S.chosenAvailability } : {}) }, { kind: 'status' });
   renderQueues();
   if (!S.activeId || !S.chats.has(S.activeId)) {
@@ -75,6 +81,7 @@ function onError(f, ctx) {
   if (ctx.kind === 'status') renderStatus();
   if (ctx.kind === 'retract' && c) retractFailed(c, ctx.seq);
   if (ctx.kind === 'release') releaseFailed(ctx.conversation);
+  if (['supervise', 'routing', 'move'].includes(ctx.kind)) supervisionFailed(ctx);
   if (ctx.kind === 'canned' && $('canned-dialog').open) return void ($('canned-error').textContent = errorText(f, ctx));
   showError(errorText(f, ctx), c, f.code, ctx.kind);
 }
@@ -84,6 +91,13 @@ function onColleagues(f) {
   storeColleagues(f);
   for (const c of S.chats.values()) { fillTransferOptions(c); renderHeader(c); }
   nameQueues();
+  nameTeams();
+}
+
+/** A chat I took (accepted or reopened) is what I want to see, even from the supervision view. */
+function onAssignedHere(f, ctx) {
+  if (ctx && (ctx.kind === 'accept' || ctx.kind === 'reopen')) setView(false);
+  onAssigned(f, ctx);
 }
 
 /** A chat handed back while logging out counts towards the logout (leaving.js). */

@@ -3,8 +3,8 @@
 // Top of the console's modules and the only one that wires them together: it hands the frame
 // table (inbound.js) to the connection, then starts. The layers, each importing only those
 // below it (docs/ui.md): i18n → state → notices, alerts → connection → corrections, canned,
-// colleagues → log → tabs → composer, queues, actions → transfer, leaving, shortcuts → chats →
-// events → inbound → main.
+// colleagues, supervision → log → tabs → composer, queues, actions → transfer, leaving,
+// shortcuts → chats → events → inbound → main.
 //
 // Patient safety: every chat gets a letter ("A", "B"…) and a colour that no other open chat
 // has; both are shown on its tab, pinned in its pane header and on its composer. Each pane owns
@@ -23,6 +23,7 @@ import { markRead } from './log.js';
 import { renderStatus, tick } from './queues.js';
 import { onShortcut, wireHelp } from './shortcuts.js';
 import { $, S, STORE_KEY, loadStore, saveStore } from './state.js';
+import { tickSupervision, wireSupervision } from './supervision.js';
 import { clearUnread, onTabKey, placeTabs, updateEmpty } from './tabs.js';
 
 /** The page's fixed texts in the chosen language (elements marked with data-i18n…). */
@@ -44,6 +45,7 @@ export async function boot() {
   S.letters = S.stored.letters || {};
   S.nextLetter = S.stored.next_letter || 0;
   S.closedOpen = !!S.stored.closed_open;
+  S.supervising = !!S.stored.supervising;
   wireStatic();
   await loadServices();
   if (S.stored.token) {
@@ -84,7 +86,7 @@ export async function showLogin(message) {
     const list = $('login-list');
     list.replaceChildren(...pros.map((p) => h('li', null, h('button', {
       type: 'button', class: 'login-btn', testid: `login-${p.id}`, onclick: () => devLogin(p.id),
-    }, h('span', { class: 'login-name', text: p.name }), h('span', { class: 'login-teams', text: p.teams.join(', ') })))));
+    }, h('span', { class: 'login-name', text: p.name }), h('span', { class: 'login-teams', text: [p.teams.join(', '), ...(p.roles || []).map((r) => t(`role_${r}`))].join(' · ') })))));
     $('login').hidden = false;
   } else {
     $('token-form').hidden = false;
@@ -130,6 +132,7 @@ export function wireStatic() {
   for (const ev of ['pointerdown', 'keydown']) document.addEventListener(ev, unlockAudio, { once: true, capture: true });
   wireLogout();
   wireCanned();
+  wireSupervision();
   $('reconnect-now').addEventListener('click', () => client.retryNow());
   $('token-form').addEventListener('submit', (e) => { e.preventDefault(); if ($('token-input').value.trim()) login($('token-input').value.trim(), null); });
   $('tabs').addEventListener('keydown', onTabKey);
@@ -142,7 +145,7 @@ export function wireStatic() {
     if (c && !document.hidden) { clearUnread(c); markRead(c); }
   });
   window.addEventListener('pagehide', saveStore);
-  setInterval(tick, 1000);
+  setInterval(() => { tick(); tickSupervision(); }, 1000);
 }
 
 boot();

@@ -19,7 +19,7 @@ export function setNotice(c, text, kind) {
 /** "What failed: why", from an `error` frame and the context its request was sent with. */
 export function errorText(f, ctx) {
   const what = t(has(`err_${ctx.kind}`) ? `err_${ctx.kind}` : 'err_other');
-  const key = f.code === 'not_found' && (ctx.kind === 'accept' || ctx.kind === 'reopen') ? `why_not_found_${ctx.kind}` : `why_${f.code}`;
+  const key = has(`why_${f.code}_${ctx.kind}`) ? `why_${f.code}_${ctx.kind}` : `why_${f.code}`;
   const why = has(key) ? t(key, { n: S.capacity }) : f.message || f.code;
   return `${what}: ${why}`;
 }

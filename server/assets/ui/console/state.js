@@ -38,7 +38,7 @@ export function saveStore() {
   }
   const data = { professional: S.meId, token: S.token, last_seq, labels, drafts, pending, modes,
     letters: S.letters, next_letter: S.nextLetter, closed_open: S.closedOpen,
-    availability: S.chosenAvailability, anon_counter: S.anonCounter, active: S.activeId };
+    availability: S.chosenAvailability, anon_counter: S.anonCounter, active: S.activeId, supervising: S.supervising };
   try { sessionStorage.setItem(STORE_KEY, JSON.stringify(data)); } catch { /* storage full or off */ }
 }
 export function announce(text) {
@@ -56,6 +56,8 @@ export const S = {
   nextLetter: 0,    // index of the next letter to give: A … Z, AA, AB …
   closedOpen: false, // the "Closed (n)" group of tabs is expanded
   retractWindow: 0,  // seconds a professional may take back their own message (welcome)
+  overviews: new Map(), // team → its latest `team_overview` with `at` (supervisors only)
+  supervising: false,   // the supervision view is shown instead of the chats
 };
 
 /**
