@@ -286,3 +286,42 @@ async fn identifying_again_with_the_same_identity_stores_one_event() {
     assert_eq!(stored_identified(&s, &c).await.len(), 1);
     assert_eq!(s.stored_events(&c).await.len() as u64, seq);
 }
+
+/// A patient who identifies while waiting shows as identified in the team's queue (and so to
+/// its supervisors) before anybody takes the chat.
+#[tokio::test]
+async fn a_waiting_client_who_identifies_shows_as_identified_in_the_queue() {
+    let s = TestServer::start().await;
+    let mut nurse = s.console("nurse-3").await;
+    nurse
+        .request(
+            json!({"type": "subscribe_queue", "teams": ["station-b"]}),
+            "sub",
+        )
+        .await;
+    let (client, q) = s.started("stations-chat", "station-b").await;
+    let c = conv(&q);
+    let token = q["resume_token"].as_str().expect("resume token").to_owned();
+    let entry_of = |snap: &Value| {
+        snap["entries"]
+            .as_array()
+            .and_then(|es| es.iter().find(|e| e["conversation"] == c.as_str()).cloned())
+    };
+    let snap = nurse
+        .recv_where(|v| v["type"] == "queue_snapshot" && entry_of(v).is_some())
+        .await
+        .expect("the chat in the queue");
+    assert_eq!(entry_of(&snap).expect("entry")["identified"], false);
+    drop(client);
+
+    let (_client, _w) = resume_as(&s, &c, &token, 0, SUBJECT, NAME).await;
+    let snap = nurse
+        .recv_where(|v| {
+            v["type"] == "queue_snapshot" && entry_of(v).is_some_and(|e| e["identified"] == true)
+        })
+        .await;
+    assert!(
+        snap.is_some(),
+        "the queue never showed the client as identified"
+    );
+}

@@ -73,6 +73,10 @@ pub(super) enum RouterCmd {
     Withdraw {
         conversation: ConversationId,
     },
+    /// A waiting client identified (resumed with a token).
+    Identified {
+        conversation: ConversationId,
+    },
     Colleagues {
         lang: Option<String>,
         reply: oneshot::Sender<Colleagues>,

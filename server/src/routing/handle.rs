@@ -190,6 +190,11 @@ impl RouterHandle {
             .await
     }
 
+    /// A waiting client identified: the queue shows it.
+    pub async fn identified(&self, conversation: ConversationId) {
+        let _ = self.tx.send(RouterCmd::Identified { conversation }).await;
+    }
+
     /// A supervisor's session follows `teams` (checked by the session); overviews go to it.
     pub async fn supervise(
         &self,

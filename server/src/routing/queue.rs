@@ -134,6 +134,21 @@ impl TeamQueue {
         true
     }
 
+    /// Marks a waiting client as identified; false when it is not here or was already.
+    pub fn set_identified(&mut self, id: &ConversationId) -> bool {
+        match self
+            .entries
+            .iter_mut()
+            .find(|w| &w.ticket.conversation == id)
+        {
+            Some(w) if !w.ticket.identified => {
+                w.ticket.identified = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Records an assignment for the rate estimate.
     pub fn record_assignment(&mut self, at: Instant) {
         self.assignments.push_back(at);

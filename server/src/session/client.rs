@@ -120,7 +120,11 @@ impl ClientSession {
                 .map_err(gone)?;
         }
         // A waiting client hears its place at once: updates sent while it was away are lost.
+        // Identified now: the queue shows it to the team (and its supervisors).
         for id in waiting {
+            if identity.is_some() {
+                conn.ctx.router.identified(id.clone()).await;
+            }
             if let Some(p) = conn.ctx.router.place(id.clone()).await {
                 let f = QueuePosition {
                     conversation: id,

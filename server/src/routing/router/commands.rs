@@ -74,6 +74,7 @@ impl Router {
             } => self.reopen(professional, link, conversation, req).await,
             RouterCmd::Preview { conversation, text } => self.preview(conversation, &text),
             RouterCmd::Withdraw { conversation } => self.withdraw(conversation),
+            RouterCmd::Identified { conversation } => self.identified(&conversation),
             RouterCmd::Colleagues { lang, reply } => {
                 let _ = reply.send(self.colleagues(lang));
             }

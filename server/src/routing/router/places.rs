@@ -168,6 +168,20 @@ impl Router {
         }
     }
 
+    /// A waiting client identified: its entry shows it.
+    pub(super) fn identified(&mut self, conversation: &ConversationId) {
+        let Some(team) = self.queued_in.get(conversation).cloned() else {
+            return;
+        };
+        let changed = self
+            .teams
+            .get_mut(&team)
+            .is_some_and(|q| q.set_identified(conversation));
+        if changed {
+            self.publish(&team);
+        }
+    }
+
     /// The client left a waiting conversation: out of the queue, counted as abandoned.
     pub(super) fn withdraw(&mut self, conversation: ConversationId) {
         let team = match self.queued_in.remove(&conversation) {
