@@ -211,7 +211,7 @@ demo = true
 [organisation]
 name = "Benchmark organisation"
 closing_message = "Thank you for contacting us."
-utc_offset_minutes = 120
+time_zone = "Europe/Helsinki"
 
 [[organisation.teams]]
 id = "station-a"

@@ -26,6 +26,7 @@
 
 pub mod auth;
 pub mod bus;
+pub mod calendar;
 pub mod canned;
 pub mod cluster;
 pub mod config;

@@ -92,6 +92,9 @@ pub struct Service {
     /// Shown when the service is closed: where to turn instead.
     #[serde(default)]
     pub closed_message: Text,
+    /// The reply promise of a `message`, `form` or `sms` service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promise: Option<Promise>,
 }
 
 fn default_channel() -> String {
@@ -154,6 +157,22 @@ fn default_language() -> String {
     "fi".to_owned()
 }
 
+fn default_time_zone() -> String {
+    "Europe/Helsinki".to_owned()
+}
+
+fn default_office_day_end() -> String {
+    "16:00".to_owned()
+}
+
+/// A service's reply promise: the organisation replies within this many working days after the
+/// day of contact (see [`crate::calendar`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Promise {
+    pub working_days: u32,
+}
+
 /// The organisation: a wellbeing services county or city.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Organisation {
@@ -167,9 +186,21 @@ pub struct Organisation {
     pub default_language: String,
     /// Sent to the client when a case is closed: where to turn next.
     pub closing_message: Text,
-    /// Offset of local time from UTC in minutes, for opening hours.
+    /// The organisation's time zone (IANA name): opening hours and reply deadlines are in its
+    /// local time, daylight saving included.
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+    /// Deprecated: a fixed offset of local time from UTC in minutes for opening hours, wrong
+    /// half of the year where clocks change; when given it still wins over `time_zone` for
+    /// opening hours, so an old configuration keeps its behaviour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utc_offset_minutes: Option<i32>,
+    /// When the office day ends (local `HH:MM`): a reply deadline falls then.
+    #[serde(default = "default_office_day_end")]
+    pub office_day_end: String,
+    /// The organisation's own closure days (`YYYY-MM-DD`), not working days.
     #[serde(default)]
-    pub utc_offset_minutes: i32,
+    pub closure_days: Vec<String>,
     pub teams: Vec<Team>,
     pub services: Vec<Service>,
     #[serde(default)]
@@ -221,6 +252,7 @@ impl Organisation {
     pub fn validate(&self) -> Result<(), String> {
         self.validate_languages()?;
         self.validate_texts()?;
+        self.calendar()?;
         if self.teams.is_empty() || self.services.is_empty() {
             return Err("organisation needs at least one team and one service".into());
         }
@@ -236,6 +268,25 @@ impl Organisation {
                     "service {} has unknown channel {}",
                     s.id, s.channel
                 ));
+            }
+            match (s.promise, s.channel.as_str()) {
+                (Some(_), "chat") => {
+                    return Err(format!(
+                        "service {}: a live chat has no reply promise (promise is for message, \
+                         form and sms services)",
+                        s.id
+                    ))
+                }
+                (Some(p), _)
+                    if !(1..=crate::calendar::MAX_WORKING_DAYS).contains(&p.working_days) =>
+                {
+                    return Err(format!(
+                        "service {}: promise.working_days must be 1 to {}",
+                        s.id,
+                        crate::calendar::MAX_WORKING_DAYS
+                    ))
+                }
+                _ => {}
             }
             for h in &s.opening_hours {
                 parse_hm(&h.open).ok_or(format!("service {}: bad time {}", s.id, h.open))?;
@@ -318,16 +369,46 @@ impl Organisation {
         if service.opening_hours.is_empty() {
             return true;
         }
-        let offset = time::Duration::minutes(i64::from(self.utc_offset_minutes));
-        let local = now + offset;
-        let minute = u32::from(local.hour()) * 60 + u32::from(local.minute());
+        let (weekday, minute) = match self.utc_offset_minutes {
+            Some(offset) => {
+                let local = now + time::Duration::minutes(i64::from(offset));
+                let minute = u32::from(local.hour()) * 60 + u32::from(local.minute());
+                (local.weekday().number_from_monday(), minute)
+            }
+            None => {
+                let at = jiff::Timestamp::from_second(now.unix_timestamp())
+                    .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+                let (_, weekday, minute) = self.calendar_or_utc().local(at);
+                (weekday.to_monday_one_offset().unsigned_abs(), minute)
+            }
+        };
         service.opening_hours.iter().any(|h| {
-            let day_ok = h.days.iter().any(|d| parse_day(d) == Some(local.weekday()));
+            let day_ok = h
+                .days
+                .iter()
+                .any(|d| parse_day(d).map(Weekday::number_from_monday) == Some(weekday));
             match (parse_hm(&h.open), parse_hm(&h.close)) {
                 (Some(open), Some(close)) => day_ok && minute >= open && minute < close,
                 _ => false,
             }
         })
+    }
+
+    /// The organisation's calendar (time zone, holidays, closure days, office day's end).
+    pub fn calendar(&self) -> Result<crate::calendar::Calendar, String> {
+        crate::calendar::Calendar::new(&self.time_zone, &self.closure_days, &self.office_day_end)
+    }
+
+    /// The calendar of a validated organisation (UTC only if it somehow is not).
+    pub fn calendar_or_utc(&self) -> crate::calendar::Calendar {
+        self.calendar()
+            .unwrap_or_else(|_| crate::calendar::Calendar::utc())
+    }
+
+    /// The reply deadline of a contact with `service` at `at`, when it has a promise.
+    pub fn due(&self, service: &Service, at: jiff::Timestamp) -> Option<jiff::Timestamp> {
+        let p = service.promise?;
+        Some(self.calendar_or_utc().due(at, p.working_days))
     }
 
     /// The embedded demo organisation.

@@ -278,8 +278,9 @@ const CLOSED_MESSAGE =
   `or by e-mail to ${LONG_EMAIL}, and a nurse will call you on the next working day. ` +
   'Outside office hours call the medical helpline 116 117.';
 
-const UTC_OFFSET_MINUTES = 120; // the demo organisation's
+const TIME_ZONE = 'Europe/Helsinki'; // the demo organisation's
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+const SHORT_DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
 /**
  * The demo organisation as a config file (demo = true keeps the demo professionals and dev
@@ -288,9 +289,11 @@ const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
  */
 async function closedConfig() {
   const demo = await readFile(path.join(repoRoot, 'server', 'src', 'demo_organisation.toml'), 'utf8');
-  const today = new Date(Date.now() + UTC_OFFSET_MINUTES * 60_000).getUTCDay();
+  const weekday = new Intl.DateTimeFormat('en-US', { timeZone: TIME_ZONE, weekday: 'short' }).format(new Date());
+  const today = SHORT_DAYS.indexOf(weekday);
+  assert.ok(today >= 0, `weekday ${weekday}`);
   const openDay = DAYS[(today + 3) % 7];
-  assert.match(demo, new RegExp(`^utc_offset_minutes = ${UTC_OFFSET_MINUTES}$`, 'm'), 'the demo organisation offset');
+  assert.match(demo, new RegExp(`^time_zone = "${TIME_ZONE}"$`, 'm'), 'the demo organisation time zone');
   const blocks = demo.replace(/^\[\[([\w.]+)\]\]/gm, '[[organisation.$1]]').split(/\n(?=\[\[)/);
   let edited = 0;
   const out = blocks.map((b) => {

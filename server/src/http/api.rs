@@ -53,6 +53,15 @@ pub fn routes(
             )
             .into_response()
         });
+    let promise = warp::path!("api" / "v1" / "services" / String / "promise")
+        .and(warp::get())
+        .and(with_ctx(ctx.clone()))
+        .and(
+            warp::query::<HashMap<String, String>>()
+                .or(warp::any().map(HashMap::new))
+                .unify(),
+        )
+        .map(|id: String, ctx: Arc<ServerCtx>, query| super::promise::promise(ctx, id, query));
     let services = warp::path!("api" / "v1" / "services")
         .and(warp::get())
         .and(with_ctx(ctx.clone()))
@@ -127,6 +136,8 @@ pub fn routes(
         .unify()
         .or(services)
         .unify()
+        .or(promise)
+        .unify()
         .or(dev_pros)
         .unify()
         .or(dev_token)
@@ -170,12 +181,16 @@ fn services(
                 .iter()
                 .map(|q| question(org, q, lang))
                 .collect();
-            serde_json::json!({
+            let mut v = serde_json::json!({
                 "id": s.id, "name": text(&s.name), "channel": s.channel, "teams": s.teams,
                 "topics": topics, "open_now": org.is_open(s, now),
                 "closed_message": text(&s.closed_message),
                 "questionnaire": { "questions": questions },
-            })
+            });
+            if let Some(p) = s.promise {
+                v["promise"] = serde_json::json!({"working_days": p.working_days});
+            }
+            v
         })
         .collect();
     let body = serde_json::json!({

@@ -3,6 +3,7 @@
 
 mod api;
 mod assets;
+mod promise;
 pub(crate) mod ready;
 mod upgrade;
 

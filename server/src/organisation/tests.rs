@@ -22,9 +22,50 @@ fn demo_is_valid_and_has_both_routing_modes() {
 }
 
 #[test]
+fn opening_hours_follow_helsinki_daylight_saving() {
+    let org = Organisation::demo();
+    assert_eq!(org.time_zone, "Europe/Helsinki");
+    let mut s = org.services[0].clone();
+    s.opening_hours = vec![OpeningHours {
+        days: vec![
+            "mon".into(),
+            "tue".into(),
+            "wed".into(),
+            "thu".into(),
+            "fri".into(),
+        ],
+        open: "08:00".into(),
+        close: "16:00".into(),
+    }];
+    // Mon 22 Jun 2026 05:30 UTC is 08:30 summer time (UTC+3): open; a fixed +2 h would say
+    // 07:30, closed. 13:30 UTC is 16:30: closed.
+    assert!(org.is_open(&s, time::macros::datetime!(2026-06-22 05:30 UTC)));
+    assert!(!org.is_open(&s, time::macros::datetime!(2026-06-22 13:30 UTC)));
+    // Mon 23 Nov 2026 05:30 UTC is 07:30 winter time (UTC+2): closed; 06:30 UTC open.
+    assert!(!org.is_open(&s, time::macros::datetime!(2026-11-23 05:30 UTC)));
+    assert!(org.is_open(&s, time::macros::datetime!(2026-11-23 06:30 UTC)));
+}
+
+#[test]
+fn promises_are_for_asynchronous_services_and_bounded() {
+    let mut org = Organisation::demo();
+    org.services[0].promise = Some(Promise { working_days: 3 });
+    let e = org.validate().expect_err("a live chat with a promise");
+    assert!(e.contains("live chat has no reply promise"), "{e}");
+    org.services[0].channel = "message".into();
+    org.validate().expect("a message service may promise");
+    org.services[0].promise = Some(Promise { working_days: 0 });
+    assert!(org.validate().is_err());
+    org.services[0].promise = Some(Promise { working_days: 3 });
+    org.time_zone = "Mars/Olympus_Mons".into();
+    let e = org.validate().expect_err("an unknown time zone");
+    assert!(e.contains("time_zone"), "{e}");
+}
+
+#[test]
 fn opening_hours_are_enforced() {
     let mut org = Organisation::demo();
-    org.utc_offset_minutes = 120;
+    org.utc_offset_minutes = Some(120);
     let mut s = org.services[0].clone();
     s.opening_hours = vec![OpeningHours {
         days: vec!["mon".into()],
