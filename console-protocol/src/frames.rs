@@ -411,6 +411,10 @@ pub struct ConversationSummary {
     /// Extension (console): when the client first made contact (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_at: Option<String>,
+    /// Extension: the reply deadline (RFC 3339, the organisation's local time) of a
+    /// conversation with a service that promises one (`message`, `form`, `sms`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<String>,
 }
 
 /// Status of a conversation: queued (New) → in_progress → complete.
@@ -457,6 +461,10 @@ pub struct Queued {
     /// Extension: seconds since the conversation entered this queue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waited_s: Option<u64>,
+    /// Extension: the reply deadline (RFC 3339, the organisation's local time) when the
+    /// service promises one: "we reply by …".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<String>,
 }
 
 /// The waiting client's new place in the queue (`"type":"queue"`).
@@ -734,6 +742,9 @@ pub struct Assigned {
     /// Extension: when the client first made contact (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_at: Option<String>,
+    /// Extension: the reply deadline (RFC 3339) when the service promises one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<String>,
 }
 
 /// The conversation left this professional (transfer, requeue).

@@ -408,6 +408,12 @@ fn session_replies_decode_as_documented() {
     let (_, queued) = golden!("server/queued", ServerFrame::Queued);
     assert_eq!(queued.resume_token.as_str(), "r1");
     assert_eq!((queued.position, queued.estimated_wait_s), (3, 120));
+    assert_eq!(queued.due_at, None);
+    let (_, promised) = golden!("server/queued.due", ServerFrame::Queued);
+    assert_eq!(
+        promised.due_at.as_deref(),
+        Some("2026-04-09T16:00:00+03:00")
+    );
     let (_, queue) = golden!("server/queue", ServerFrame::Queue);
     assert_eq!((queue.position, queue.estimated_wait_s), (1, 30));
 

@@ -61,6 +61,13 @@ impl Calendar {
         }
     }
 
+    /// `at` as RFC 3339 in local time with its offset, e.g. `2026-04-09T16:00:00+03:00`.
+    pub fn rfc3339(&self, at: Timestamp) -> String {
+        at.to_zoned(self.tz.clone())
+            .strftime("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string()
+    }
+
     /// The time zone.
     pub fn time_zone(&self) -> &TimeZone {
         &self.tz

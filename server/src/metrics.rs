@@ -29,6 +29,8 @@ pub struct Metrics {
     pub queue_length: IntGaugeVec,
     pub queue_wait: HistogramVec,
     pub queue_abandoned: IntCounterVec,
+    /// Matters whose reply deadline passed while they still waited for a professional.
+    pub promise_breaches: IntCounterVec,
     /// How long the head of each team queue has waited (0 when nobody waits).
     pub queue_oldest_wait: IntGaugeVec,
     /// The wait a client queued now would be told.
@@ -204,6 +206,13 @@ impl Metrics {
                 "Clients who left a team queue before anybody took their conversation.",
                 &["team"],
             ),
+            promise_breaches: counter(
+                &r,
+                "luukku_promise_breaches_total",
+                "Conversations whose reply deadline (the service promise) passed while they \
+                 still waited in a team queue for a professional.",
+                &["service", "team"],
+            ),
             queue_oldest_wait: gauge(
                 &r,
                 "luukku_queue_oldest_wait_seconds",
@@ -373,6 +382,12 @@ impl Metrics {
         }
         for s in &org.services {
             let service = s.id.as_str();
+            if s.promise.is_some() {
+                for t in &s.teams {
+                    self.promise_breaches
+                        .with_label_values(&[service, t.as_str()]);
+                }
+            }
             self.feedback_rating.with_label_values(&[service]);
             for rating in ["1", "2", "3", "4", "5"] {
                 self.feedback.with_label_values(&[service, rating]);

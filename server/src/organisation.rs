@@ -411,6 +411,12 @@ impl Organisation {
         Some(self.calendar_or_utc().due(at, p.working_days))
     }
 
+    /// A stored deadline (Unix milliseconds) as RFC 3339 in the organisation's local time.
+    pub fn due_at_text(&self, ms: i64) -> String {
+        let at = jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        self.calendar_or_utc().rfc3339(at)
+    }
+
     /// The embedded demo organisation.
     pub fn demo() -> Self {
         toml::from_str(DEMO_ORGANISATION).expect("embedded demo organisation is valid")

@@ -25,6 +25,16 @@ async fn with_message_service() -> TestServer {
     .await
 }
 
+/// An identified client (a made-up subject), welcomed.
+async fn identified(s: &TestServer) -> Conn {
+    let token = s.client_token("demo-subject-1", "Maija Meikäläinen");
+    let (c, w) = s
+        .client_hello(serde_json::json!({"type": "hello", "token": token}))
+        .await;
+    assert_eq!(w["identity"]["kind"], "identified");
+    c
+}
+
 async fn get(s: &TestServer, path: &str) -> (u16, Value) {
     let (status, body) = http_get(s.addr, path).await;
     let v = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
@@ -117,4 +127,74 @@ async fn bad_requests_get_a_json_error_naming_the_problem() {
             "{path}: {v}"
         );
     }
+}
+
+/// A conversation with a service that promises a reply carries its deadline: in the client's
+/// `queued` ("we reply by …"), in the professional's `assigned` and `welcome`, and after a
+/// restart, as stored.
+#[tokio::test]
+async fn a_conversation_carries_its_reply_deadline_from_start_to_restart() {
+    let s = with_message_service().await;
+    let promised =
+        || async { get(&s, "/api/v1/services/nurse-message/promise").await.1["due_at"].clone() };
+    let before = promised().await;
+    let mut nurse = s.console("nurse-1").await;
+    let mut client = identified(&s).await;
+    let q = client.start("nurse-message", "station-a").await;
+    let after = promised().await;
+    let due = q["due_at"].clone();
+    assert!(
+        due == before || due == after,
+        "queued {due} vs promise {before}/{after}"
+    );
+    let c = conv(&q);
+
+    let assigned = nurse.recv_type("assigned").await;
+    assert_eq!(assigned["conversation"], c.as_str());
+    assert_eq!(assigned["due_at"], due);
+    drop(nurse);
+
+    let s = s.restart().await;
+    let (_nurse, welcome) = s.console_hello("nurse-1", serde_json::json!({})).await;
+    let summary = welcome["conversations"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|x| x["conversation"] == c.as_str()).cloned())
+        .expect("the nurse's conversation after the restart");
+    assert_eq!(summary["due_at"], due, "the stored deadline");
+
+    // A live chat has none.
+    let (_chat, q) = s.started("health-chat", "station-a").await;
+    assert!(q.get("due_at").is_none(), "{q}");
+}
+
+/// A non-urgent message is for identified clients: an anonymous one is told to identify, and
+/// nothing is stored.
+#[tokio::test]
+async fn an_anonymous_client_is_told_to_identify_before_a_non_urgent_message() {
+    let s = with_message_service().await;
+    let mut anonymous = s.client().await;
+    let e = anonymous
+        .request(
+            serde_json::json!({"type": "start", "service": "nurse-message",
+                "client_ref": uuid::Uuid::new_v4().to_string()}),
+            "start",
+        )
+        .await;
+    assert_eq!(e["type"], "error", "{e}");
+    assert_eq!(e["code"], "unauthorized");
+    assert!(
+        e["message"].as_str().is_some_and(|m| m.contains("identif")),
+        "the hint says to identify: {e}"
+    );
+    assert_eq!(
+        s.metric_of(
+            "luukku_conversations_started_total",
+            &[("service", "nurse-message")]
+        )
+        .await,
+        0.0
+    );
+    let mut client = identified(&s).await;
+    let q = client.start("nurse-message", "station-a").await;
+    assert!(q["due_at"].is_string(), "{q}");
 }

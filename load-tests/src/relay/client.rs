@@ -53,6 +53,7 @@ impl ClientSession {
             estimated_wait_s: 0,
             staffed: None,
             waited_s: None,
+            due_at: None,
         };
         replies.send(req, ServerFrame::Queued(queued));
         if let Some(assignment) = self.hub.start(room) {

@@ -246,6 +246,7 @@ impl Assignment {
             last_seq: seq,
             status: Some(ConversationStatus::InProgress),
             contact_at: None,
+            due_at: None,
         });
         let mut detail = serde_json::Map::new();
         detail.insert("name".into(), peer.name.as_ref().into());

@@ -112,6 +112,8 @@ pub struct QueueTicket {
     pub contact_at_ms: i64,
     /// The client's language.
     pub lang: Option<String>,
+    /// The reply deadline (Unix milliseconds) of a service that promises one.
+    pub due_at_ms: Option<i64>,
 }
 
 impl QueueTicket {
@@ -128,6 +130,7 @@ impl QueueTicket {
             for_professional: r.state.reserved_for.clone(),
             contact_at_ms: r.created_at_ms,
             lang: r.lang.clone(),
+            due_at_ms: r.state.due_at_ms,
         }
     }
 }

@@ -80,6 +80,7 @@ impl Setup {
                 priority: 0,
                 summary: None,
                 reserved_for: None,
+                due_at_ms: None,
             },
             last_seq: 0,
         };

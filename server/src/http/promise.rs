@@ -41,10 +41,7 @@ pub fn promise(
         };
     let calendar = org.calendar_or_utc();
     let due = calendar.due(at, p.working_days);
-    let due_at = due
-        .to_zoned(calendar.time_zone().clone())
-        .strftime("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string();
+    let due_at = calendar.rfc3339(due);
     let body = serde_json::json!({
         "service": service.id,
         "working_days": p.working_days,

@@ -271,6 +271,7 @@ mod tests {
             for_professional: None,
             contact_at_ms: 0,
             lang: None,
+            due_at_ms: None,
         }
     }
 

@@ -51,6 +51,8 @@ pub(super) struct Router {
     overview_told: HashMap<TeamId, TeamOverview>,
     /// Waiting conversations a supervisor is moving to another team, while the move is stored.
     moving: HashMap<ConversationId, supervision::Moving>,
+    /// Waiting conversations whose reply deadline has passed (counted once each).
+    breached: std::collections::HashSet<ConversationId>,
     hub: Arc<Hub>,
     org: Arc<Organisation>,
     metrics: Arc<Metrics>,
@@ -112,6 +114,7 @@ impl Router {
             supervisors: HashMap::new(),
             overview_told: HashMap::new(),
             moving: HashMap::new(),
+            breached: std::collections::HashSet::new(),
             hub,
             org,
             metrics,
@@ -171,6 +174,7 @@ impl Router {
             self.tell_places(t);
         }
         self.set_gauges();
+        self.count_breaches();
         for subs in self.supervisors.values_mut() {
             subs.retain(|(l, _)| !l.is_gone());
         }

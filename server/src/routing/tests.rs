@@ -45,6 +45,7 @@ async fn a_chat_whose_assignment_failed_to_store_goes_back_to_the_queue() {
         for_professional: None,
         contact_at_ms: 0,
         lang: None,
+        due_at_ms: None,
     };
     router.enqueue(ticket).await.unwrap();
 
@@ -69,4 +70,56 @@ async fn a_chat_whose_assignment_failed_to_store_goes_back_to_the_queue() {
         .with_label_values(&["station-a"])
         .get();
     assert_eq!(active, 1, "the failed attempt is not counted");
+}
+
+#[tokio::test]
+async fn a_waiting_matter_past_its_reply_deadline_is_counted_as_a_breach_once() {
+    let t = Setup::new();
+    t.conversation("c1").await;
+    let router = RouterHandle::spawn(
+        t.hub.clone(),
+        Arc::new(Organisation::demo()),
+        t.metrics.clone(),
+        Duration::from_secs(120),
+        100,
+        super::Restored::default(),
+        CancellationToken::new(),
+    );
+    let now_ms = crate::conversation::view::now_ms();
+    let ticket = |id: &str, due_at_ms| QueueTicket {
+        conversation: id.into(),
+        team: "station-b".into(),
+        service: "health-chat".into(),
+        topic: None,
+        identified: true,
+        priority: 0,
+        queued_at_ms: now_ms,
+        for_professional: None,
+        contact_at_ms: now_ms,
+        lang: None,
+        due_at_ms,
+    };
+    // station-b routes manually and nobody is there: both keep waiting.
+    router
+        .enqueue(ticket("c1", Some(now_ms - 1_000)))
+        .await
+        .unwrap();
+    router
+        .enqueue(ticket("c2", Some(now_ms + 3_600_000)))
+        .await
+        .unwrap();
+    let breaches = |service: &str| {
+        t.metrics
+            .promise_breaches
+            .with_label_values(&[service, "station-b"])
+            .get()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while breaches("health-chat") == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(breaches("health-chat"), 1, "the overdue one, once");
+    // Several ticks later: still once, and the one not yet due is not counted.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(breaches("health-chat"), 1);
 }

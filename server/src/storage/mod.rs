@@ -61,6 +61,8 @@ pub struct ConversationState {
     pub summary: Option<String>,
     /// While queued after a transfer to a named professional: only they may take it.
     pub reserved_for: Option<ProfessionalId>,
+    /// Unix milliseconds of the reply deadline, for a service with a reply promise.
+    pub due_at_ms: Option<i64>,
 }
 
 /// Everything stored about one conversation apart from its events.

@@ -158,6 +158,10 @@ impl Conversation {
                 None
             },
             contact_at: professional.then(|| rfc3339_of_ms(r.created_at_ms)),
+            due_at: r
+                .state
+                .due_at_ms
+                .map(|ms| self.deps.organisation.due_at_text(ms)),
         }
     }
 }

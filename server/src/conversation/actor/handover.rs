@@ -22,6 +22,10 @@ impl Conversation {
             last_seq: self.committed_seq.saturating_sub(1),
             status: Some(r.state.status),
             contact_at: Some(rfc3339_of_ms(r.created_at_ms)),
+            due_at: r
+                .state
+                .due_at_ms
+                .map(|ms| self.deps.organisation.due_at_text(ms)),
         });
         let f = SharedFrame::new(console_protocol::Envelope::reply(req, assigned));
         for l in &self.pros {

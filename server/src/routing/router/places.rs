@@ -94,6 +94,24 @@ impl Router {
         self.tell_supervisors_of(team);
     }
 
+    /// Counts, once each, the waiting conversations whose reply deadline has passed.
+    pub(super) fn count_breaches(&mut self) {
+        let now_ms = crate::conversation::view::now_ms();
+        for (team, q) in &self.teams {
+            for w in q.entries() {
+                let t = &w.ticket;
+                if t.due_at_ms.is_some_and(|due| due <= now_ms)
+                    && self.breached.insert(t.conversation.clone())
+                {
+                    self.metrics
+                        .promise_breaches
+                        .with_label_values(&[t.service.as_str(), team.as_str()])
+                        .inc();
+                }
+            }
+        }
+    }
+
     /// Sets every team's queue and staffing gauges: length, oldest wait, the estimate a new
     /// client would get, professionals signed in and available, their capacity.
     pub(super) fn set_gauges(&self) {

@@ -29,6 +29,11 @@ impl Router {
                     let since = now
                         .checked_sub(Duration::from_millis(waited))
                         .unwrap_or(now);
+                    // A deadline that passed before this start was counted then (or while the
+                    // node was down): not again.
+                    if ticket.due_at_ms.is_some_and(|due| due <= now_ms) {
+                        self.breached.insert(ticket.conversation.clone());
+                    }
                     if let Some(q) = self.teams.get_mut(&ticket.team) {
                         self.queued_in
                             .insert(ticket.conversation.clone(), ticket.team.clone());

@@ -22,6 +22,17 @@ impl ClientSession {
                 .await
                 .map_err(gone);
         };
+        if service.channel == "message" && self.identity.is_none() {
+            return conn
+                .error(
+                    req,
+                    ErrorCode::Unauthorized,
+                    "a non-urgent message needs strong identification: identify first, then \
+                     send it (an anonymous question can go to a live chat)",
+                )
+                .await
+                .map_err(gone);
+        }
         if let Err((code, msg)) = validate_start(service, &start) {
             return conn.error(req, code, msg).await.map_err(gone);
         }
@@ -58,6 +69,10 @@ impl ClientSession {
         };
         let id = ConversationId(uuid::Uuid::new_v4().simple().to_string());
         let (at, ms) = now();
+        let due_at_ms = jiff::Timestamp::from_millisecond(ms)
+            .ok()
+            .and_then(|contact| org.due(service, contact))
+            .map(|due| due.as_millisecond());
         let record = ConversationRecord {
             id: id.clone(),
             service: service.id.clone(),
@@ -77,6 +92,7 @@ impl ClientSession {
                 priority: 0,
                 summary: None,
                 reserved_for: None,
+                due_at_ms,
             },
             last_seq: 0,
         };
@@ -109,7 +125,8 @@ impl ClientSession {
             .conversations_started
             .with_label_values(&[service.id.as_str(), team.as_str(), service.channel.as_str()])
             .inc();
-        self.attach_new(conn, req, handle, team, Some(ticket)).await
+        self.attach_new(conn, req, handle, team, Some(ticket), due_at_ms)
+            .await
     }
 
     /// A retried `start` with a known `client_ref`: the same conversation and resume token.
@@ -136,8 +153,15 @@ impl ClientSession {
                     .map_err(gone)
             }
         };
-        self.attach_new(conn, req, handle, existing.state.team, None)
-            .await
+        self.attach_new(
+            conn,
+            req,
+            handle,
+            existing.state.team,
+            None,
+            existing.state.due_at_ms,
+        )
+        .await
     }
 
     async fn attach_new<S>(
@@ -147,6 +171,7 @@ impl ClientSession {
         handle: ConversationHandle,
         team: console_protocol::TeamId,
         ticket: Option<QueueTicket>,
+        due_at_ms: Option<i64>,
     ) -> Io
     where
         S: Sink<Message, Error = WsError> + Unpin,
@@ -179,6 +204,7 @@ impl ClientSession {
             estimated_wait_s: place.map_or(0, |p| p.estimated_wait_s),
             staffed: place.map(|p| p.staffed),
             waited_s: place.map(|p| p.waited_s),
+            due_at: due_at_ms.map(|ms| ctx.config.organisation.due_at_text(ms)),
         };
         conn.send(req, ServerFrame::Queued(q)).await.map_err(gone)
     }

@@ -140,6 +140,8 @@ pub(crate) async fn a_state_changing_append_replaces_the_state(backend: &dyn Con
         priority: 3,
         summary: Some("asked about doses".into()),
         reserved_for: None,
+        // The deadline replaced (the client wrote again after the organisation's reply).
+        due_at_ms: Some(9_000_000),
     };
     let op = WriteOp::Append {
         event: system("c1", 2, SystemKind::Assigned),

@@ -18,6 +18,8 @@ pub(crate) fn queued() -> ConversationState {
         priority: 0,
         summary: None,
         reserved_for: None,
+        // A reply deadline three days on: stored and read back with the rest of the state.
+        due_at_ms: Some(1_000 + 3 * 86_400_000),
     }
 }
 

@@ -39,7 +39,7 @@ SELECT cur.last_seq, cur.last_writer, EXISTS (SELECT 1 FROM bump) FROM cur";
 /// `{SET}` of an append that replaces the conversation's state.
 pub(super) const SET_STATE: &str = ", status = $10::text, team = $11::text, \
     assigned_to = $12::text, queued_at_ms = $13::bigint, priority = $14::integer, \
-    summary = $15::text, reserved_for = $16::text";
+    summary = $15::text, reserved_for = $16::text, due_at_ms = $17::bigint";
 
 /// `{SET}` of an identification: the client identity changes with its event.
 pub(super) const SET_CLIENT: &str =
@@ -136,6 +136,7 @@ impl Append<'_> {
                     &s.priority,
                     &s.summary,
                     reserved_for,
+                    &s.due_at_ms,
                 ]);
                 &statements.append_state
             }

@@ -25,9 +25,9 @@ WITH conv AS (
     INSERT INTO conversations (id, service, topic, channel, client_subject, client_name,
         client_identified, questionnaire, resume_token_hash, client_ref, created_at_ms,
         status, team, assigned_to, queued_at_ms, priority, summary, reserved_for, lang,
-        last_seq, last_writer)
+        last_seq, last_writer, due_at_ms)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-        $19, $21::bigint, $20::bigint)
+        $19, $21::bigint, $20::bigint, $26::bigint)
     ON CONFLICT DO NOTHING
     RETURNING id
 ), first AS (
@@ -233,7 +233,7 @@ async fn create(
             ))))
         }
     };
-    let params: [&(dyn ToSql + Sync); 25] = [
+    let params: [&(dyn ToSql + Sync); 26] = [
         &r.id.as_str(),
         &r.service.as_str(),
         &r.topic.as_ref().map(|t| t.as_str()),
@@ -259,6 +259,7 @@ async fn create(
         &event.client_msg_id,
         &event.body,
         &event.at,
+        &r.state.due_at_ms,
     ];
     let row = client.query_one(&statements.create, &params).await?;
     let stored: bool = match col(&row, 0) {

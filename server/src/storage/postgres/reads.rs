@@ -22,7 +22,7 @@ const READ_TIMEOUT: Duration = Duration::from_secs(super::READ_STATEMENT_TIMEOUT
 /// The stored columns of a conversation, in the order of [`conversation_from_row`].
 const CONVERSATION_COLUMNS: &str = "id, service, topic, channel, client_subject, client_name, \
     client_identified, questionnaire, resume_token_hash, client_ref, created_at_ms, status, \
-    team, assigned_to, queued_at_ms, priority, summary, reserved_for, lang, last_seq";
+    team, assigned_to, queued_at_ms, priority, summary, reserved_for, lang, last_seq, due_at_ms";
 
 /// The read connections.
 pub(super) struct Reads {
@@ -283,6 +283,7 @@ fn conversation_from_row(row: &Row) -> Result<ConversationRecord, StorageError> 
             priority: col(row, 15)?,
             summary: col(row, 16)?,
             reserved_for: col::<Option<String>>(row, 17)?.map(Into::into),
+            due_at_ms: col(row, 20)?,
         },
         lang: col(row, 18)?,
         last_seq: to_u64(col(row, 19)?, "last_seq")?,

@@ -110,6 +110,10 @@ CREATE TABLE team_routing (
     set_at_ms BIGINT NOT NULL
 );
 "#,
+    // The reply deadline of a conversation with a service that promises one.
+    r#"
+ALTER TABLE conversations ADD COLUMN due_at_ms BIGINT;
+"#,
 ];
 
 /// Applies the migrations the database has not seen yet, all in one transaction under

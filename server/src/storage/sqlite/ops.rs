@@ -90,7 +90,8 @@ fn insert_conversation(conn: &Connection, r: &ConversationRecord) -> Result<(), 
         .map_err(|e| StorageError::Database(format!("encode questionnaire: {e}")))?;
     conn.prepare_cached(&format!(
         "INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES \
-         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
+         ?20)"
     ))?
     .execute(params![
         r.id.as_str(),
@@ -112,6 +113,7 @@ fn insert_conversation(conn: &Connection, r: &ConversationRecord) -> Result<(), 
         r.state.summary,
         r.state.reserved_for.as_ref().map(|p| p.as_str()),
         r.lang,
+        r.state.due_at_ms,
     ])?;
     Ok(())
 }
@@ -172,7 +174,7 @@ fn append_event(
         conn.prepare_cached(
             "UPDATE conversations SET status = ?2, team = ?3, \
              assigned_to = ?4, queued_at_ms = ?5, priority = ?6, summary = ?7, \
-             reserved_for = ?8 WHERE id = ?1",
+             reserved_for = ?8, due_at_ms = ?9 WHERE id = ?1",
         )?
         .execute(params![
             id,
@@ -183,6 +185,7 @@ fn append_event(
             s.priority,
             s.summary,
             s.reserved_for.as_ref().map(|p| p.as_str()),
+            s.due_at_ms,
         ])?;
     }
     Ok(())

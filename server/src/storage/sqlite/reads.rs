@@ -202,9 +202,10 @@ fn conversation_from_row(row: &Row<'_>) -> Result<ConversationRecord, StorageErr
             priority: row.get(15)?,
             summary: row.get(16)?,
             reserved_for: row.get::<_, Option<String>>(17)?.map(Into::into),
+            due_at_ms: row.get(19)?,
         },
         lang: row.get(18)?,
-        last_seq: to_u64(row.get(19)?, "last_seq")?,
+        last_seq: to_u64(row.get(20)?, "last_seq")?,
     })
 }
 
