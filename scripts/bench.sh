@@ -771,7 +771,9 @@ if ((fd_capped == 1)); then
 fi
 if [[ "$quick" == 1 ]]; then
     report_args+=(--quick)
-else
+elif [[ "$out_dir" == bench/results && -z "${BENCH_SYSTEMS:-}" ]]; then
+    # Only a full run of every system into bench/results fills docs/performance.md: a re-run
+    # of some systems elsewhere must not replace the full run's tables.
     report_args+=(--fill docs/performance.md)
 fi
 mkdir -p "$out_dir"
