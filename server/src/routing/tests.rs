@@ -12,11 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-#[tokio::test]
-async fn a_chat_whose_assignment_failed_to_store_goes_back_to_the_queue() {
-    let t = Setup::new();
-    t.conversation("c1").await;
-    let router = RouterHandle::spawn(
+/// A router for the demo organisation over `t`'s hub, starting empty.
+fn demo_router(t: &Setup) -> RouterHandle {
+    RouterHandle::spawn(
         t.hub.clone(),
         Arc::new(Organisation::demo()),
         t.metrics.clone(),
@@ -24,7 +22,14 @@ async fn a_chat_whose_assignment_failed_to_store_goes_back_to_the_queue() {
         100,
         super::Restored::default(),
         CancellationToken::new(),
-    );
+    )
+}
+
+#[tokio::test]
+async fn a_chat_whose_assignment_failed_to_store_goes_back_to_the_queue() {
+    let t = Setup::new();
+    t.conversation("c1").await;
+    let router = demo_router(&t);
     let (nurse, mut rx) = link();
     let me = ProfessionalRef {
         id: "nurse-1".into(),
@@ -76,15 +81,7 @@ async fn a_chat_whose_assignment_failed_to_store_goes_back_to_the_queue() {
 async fn a_waiting_matter_past_its_reply_deadline_is_counted_as_a_breach_once() {
     let t = Setup::new();
     t.conversation("c1").await;
-    let router = RouterHandle::spawn(
-        t.hub.clone(),
-        Arc::new(Organisation::demo()),
-        t.metrics.clone(),
-        Duration::from_secs(120),
-        100,
-        super::Restored::default(),
-        CancellationToken::new(),
-    );
+    let router = demo_router(&t);
     let now_ms = crate::conversation::view::now_ms();
     let ticket = |id: &str, due_at_ms| QueueTicket {
         conversation: id.into(),

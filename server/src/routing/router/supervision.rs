@@ -41,6 +41,18 @@ pub(super) struct Moving {
 }
 
 impl Router {
+    /// Refuses a supervisor's frame naming a team the organisation does not have.
+    fn no_such_team(&self, link: &SessionLink, req: Option<String>) {
+        error(
+            &self.metrics,
+            link,
+            req,
+            ErrorCode::NotFound,
+            "no such team",
+            None,
+        );
+    }
+
     /// The overview of `team` now, its name in `lang`.
     pub(super) fn overview(&self, team: &TeamId, lang: Option<&str>) -> Option<TeamOverview> {
         let q = self.teams.get(team)?;
@@ -115,14 +127,7 @@ impl Router {
     ) {
         for team in teams {
             let Some(o) = self.overview(&team, lang.as_deref()) else {
-                error(
-                    &self.metrics,
-                    &link,
-                    req.clone(),
-                    ErrorCode::NotFound,
-                    "no such team",
-                    None,
-                );
+                self.no_such_team(&link, req.clone());
                 continue;
             };
             link.reply(req.clone(), ServerFrame::TeamOverview(o));
@@ -192,14 +197,7 @@ impl Router {
         req: Option<String>,
     ) {
         if !self.teams.contains_key(&team) {
-            return error(
-                &self.metrics,
-                &link,
-                req,
-                ErrorCode::NotFound,
-                "no such team",
-                None,
-            );
+            return self.no_such_team(&link, req);
         }
         let Some(tx) = self.tx.upgrade() else { return };
         let storage = self.hub.deps.storage.clone();
@@ -301,14 +299,7 @@ impl Router {
             );
         };
         if !self.teams.contains_key(&to_team) {
-            return error(
-                &self.metrics,
-                &link,
-                req,
-                ErrorCode::NotFound,
-                "no such team",
-                None,
-            );
+            return self.no_such_team(&link, req);
         }
         if from == to_team {
             link.reply(
