@@ -7,9 +7,12 @@
 //! - `codec` — [`Codec`]: encode / decode, subprotocol negotiation, `req` recovery.
 #![forbid(unsafe_code)]
 
+pub mod canned;
 pub mod codec;
 pub mod frames;
 pub mod ids;
+pub mod inbound;
+pub mod supervision;
 
 pub use codec::{Codec, CodecError, SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK};
 pub use frames::*;

@@ -205,6 +205,9 @@ pub struct Organisation {
     pub services: Vec<Service>,
     #[serde(default)]
     pub professionals: Vec<Professional>,
+    /// The calendar, built once on first use (see [`Organisation::calendar_or_utc`]).
+    #[serde(skip)]
+    calendar: std::sync::OnceLock<crate::calendar::Calendar>,
 }
 
 impl Organisation {
@@ -399,10 +402,13 @@ impl Organisation {
         crate::calendar::Calendar::new(&self.time_zone, &self.closure_days, &self.office_day_end)
     }
 
-    /// The calendar of a validated organisation (UTC only if it somehow is not).
-    pub fn calendar_or_utc(&self) -> crate::calendar::Calendar {
-        self.calendar()
-            .unwrap_or_else(|_| crate::calendar::Calendar::utc())
+    /// The calendar of a validated organisation (UTC only if it somehow is not), built on first
+    /// use and kept: a running server's organisation does not change.
+    pub fn calendar_or_utc(&self) -> &crate::calendar::Calendar {
+        self.calendar.get_or_init(|| {
+            self.calendar()
+                .unwrap_or_else(|_| crate::calendar::Calendar::utc())
+        })
     }
 
     /// The reply deadline of a contact with `service` at `at`, when it has a promise.

@@ -19,6 +19,14 @@ fn with_ctx(
     warp::any().map(move || ctx.clone())
 }
 
+/// The query parameters, or none when the URL has no query (warp's `query` rejects that).
+fn query_or_empty(
+) -> impl Filter<Extract = (HashMap<String, String>,), Error = std::convert::Infallible> + Clone {
+    warp::query::<HashMap<String, String>>()
+        .or(warp::any().map(HashMap::new))
+        .unify()
+}
+
 #[derive(Deserialize)]
 struct TokenRequest {
     professional: Option<String>,
@@ -56,20 +64,12 @@ pub fn routes(
     let promise = warp::path!("api" / "v1" / "services" / String / "promise")
         .and(warp::get())
         .and(with_ctx(ctx.clone()))
-        .and(
-            warp::query::<HashMap<String, String>>()
-                .or(warp::any().map(HashMap::new))
-                .unify(),
-        )
+        .and(query_or_empty())
         .map(|id: String, ctx: Arc<ServerCtx>, query| super::promise::promise(ctx, id, query));
     let services = warp::path!("api" / "v1" / "services")
         .and(warp::get())
         .and(with_ctx(ctx.clone()))
-        .and(
-            warp::query::<HashMap<String, String>>()
-                .or(warp::any().map(HashMap::new))
-                .unify(),
-        )
+        .and(query_or_empty())
         .and(warp::header::optional::<String>("accept-language"))
         .map(services)
         .map(any_origin);

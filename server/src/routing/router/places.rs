@@ -90,7 +90,7 @@ impl Router {
         if let Some(subs) = self.subscribers.get_mut(team) {
             subs.retain(|l| !l.is_gone() && l.frame(snapshot.clone()));
         }
-        self.set_gauges();
+        self.set_gauges_of(team);
         self.tell_supervisors_of(team);
     }
 
@@ -115,8 +115,15 @@ impl Router {
     /// Sets every team's queue and staffing gauges: length, oldest wait, the estimate a new
     /// client would get, professionals signed in and available, their capacity.
     pub(super) fn set_gauges(&self) {
+        for team in self.teams.keys() {
+            self.set_gauges_of(team);
+        }
+    }
+
+    /// Sets `team`'s queue and staffing gauges (after a change to that team's queue).
+    pub(super) fn set_gauges_of(&self, team: &TeamId) {
         let now = Instant::now();
-        for (team, q) in &self.teams {
+        if let Some(q) = self.teams.get(team) {
             let label = [team.as_str()];
             let m = &self.metrics;
             let servers = self.available_in(team);
