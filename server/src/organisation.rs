@@ -101,6 +101,22 @@ fn default_channel() -> String {
     "chat".to_owned()
 }
 
+/// The channels whose conversations are asynchronous: they go to a team's inbox, not to the
+/// live queue, and are answered within the service's promise.
+pub const ASYNC_CHANNELS: &[&str] = &["message", "form", "sms"];
+
+/// Whether conversations of `channel` are asynchronous (inbox) rather than live (queue).
+pub fn is_async_channel(channel: &str) -> bool {
+    ASYNC_CHANNELS.contains(&channel)
+}
+
+impl Service {
+    /// Its conversations go to the team's inbox, not to the live queue.
+    pub fn is_async(&self) -> bool {
+        is_async_channel(&self.channel)
+    }
+}
+
 /// A professional who may log in to the console.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Professional {
