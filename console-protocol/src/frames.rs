@@ -5,6 +5,7 @@
 pub use crate::canned::*;
 use crate::ids::*;
 pub use crate::inbound::*;
+pub use crate::inbox::*;
 pub use crate::supervision::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -65,6 +66,14 @@ pub enum ServerFrame {
     Routing(SetRouting),
     /// Extension (supervisors): the answer to `move`.
     Moved(Moved),
+    /// Extension: one team's inbox of open asynchronous matters.
+    Inbox(InboxSnapshot),
+    /// Extension: a client wrote in an asynchronous matter of the team.
+    InboxAlert(InboxAlert),
+    /// Extension: the answer to `archive`.
+    Archive(Archive),
+    /// Extension (client): the answer to `conversations`.
+    Conversations(MyConversations),
 }
 
 /// Reply to `hello` on both endpoints (the fields of the other endpoint are absent).

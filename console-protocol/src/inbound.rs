@@ -19,6 +19,10 @@ pub enum ClientFrame {
     Feedback(Feedback),
     /// Extension: the patient gives up waiting, or leaves the chat.
     Leave(Leave),
+    /// Extension: "my conversations" of an identified client.
+    Conversations(ConversationsRequest),
+    /// Extension: join one of one's own conversations during the session.
+    Open(OpenConversation),
 }
 
 /// First frame of a client session.
@@ -138,6 +142,12 @@ pub enum ConsoleFrame {
     SetRouting(SetRouting),
     /// Extension (supervisors): move a waiting conversation to another team's queue.
     Move(Move),
+    /// Extension: follow one's teams' inboxes of asynchronous matters (`inbox` frames).
+    SubscribeInbox(SubscribeInbox),
+    /// Extension: take an inbox matter (or join one's own).
+    Take(Take),
+    /// Extension: search the archive of complete asynchronous matters.
+    Archive(ArchiveRequest),
 }
 
 /// Extension: take back message `seq` (one's own, within the retract window).

@@ -12,6 +12,7 @@ pub mod codec;
 pub mod frames;
 pub mod ids;
 pub mod inbound;
+pub mod inbox;
 pub mod supervision;
 
 pub use codec::{Codec, CodecError, SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK};

@@ -195,7 +195,17 @@ fn every_frame_type_has_a_golden_file() {
     let set = |types: &[&str]| types.iter().map(|t| t.to_string()).collect::<BTreeSet<_>>();
     assert_eq!(
         types("client"),
-        set(&["hello", "start", "send", "typing", "read", "feedback", "leave"])
+        set(&[
+            "hello",
+            "start",
+            "send",
+            "typing",
+            "read",
+            "feedback",
+            "leave",
+            "conversations",
+            "open",
+        ])
     );
     let console = [
         "hello",
@@ -219,6 +229,9 @@ fn every_frame_type_has_a_golden_file() {
         "supervise",
         "set_routing",
         "move",
+        "subscribe_inbox",
+        "take",
+        "archive",
     ];
     assert_eq!(types("console"), set(&console));
     let server = [
@@ -243,6 +256,10 @@ fn every_frame_type_has_a_golden_file() {
         "team_overview",
         "routing",
         "moved",
+        "inbox",
+        "inbox_alert",
+        "archive",
+        "conversations",
     ];
     assert_eq!(types("server"), set(&server));
 }

@@ -45,6 +45,8 @@ fn client_tag(f: &ClientFrame) -> &'static str {
         ClientFrame::Read(_) => "read",
         ClientFrame::Feedback(_) => "feedback",
         ClientFrame::Leave(_) => "leave",
+        ClientFrame::Conversations(_) => "conversations",
+        ClientFrame::Open(_) => "open",
     }
 }
 
@@ -64,6 +66,9 @@ fn client_literals() -> Vec<Value> {
         json!({"type": "feedback", "conversation": "c1", "rating": 1, "comment": "kiitos"}),
         json!({"type": "start", "service": "health-chat", "lang": "sv"}),
         json!({"type": "leave", "conversation": "c1"}),
+        json!({"type": "conversations"}),
+        json!({"type": "conversations", "limit": 5}),
+        json!({"type": "open", "conversation": "c1", "resume_token": "r1", "after_seq": 3}),
     ]
 }
 
@@ -91,6 +96,9 @@ fn console_tag(f: &ConsoleFrame) -> &'static str {
         ConsoleFrame::Supervise(_) => "supervise",
         ConsoleFrame::SetRouting(_) => "set_routing",
         ConsoleFrame::Move(_) => "move",
+        ConsoleFrame::SubscribeInbox(_) => "subscribe_inbox",
+        ConsoleFrame::Take(_) => "take",
+        ConsoleFrame::Archive(_) => "archive",
     }
 }
 
@@ -130,6 +138,11 @@ fn console_literals() -> Vec<Value> {
         json!({"type": "set_routing", "team": "station-a", "routing": "auto"}),
         json!({"type": "set_routing", "team": "station-a", "routing": "manual"}),
         json!({"type": "move", "conversation": "c1", "to_team": "station-b"}),
+        json!({"type": "subscribe_inbox"}),
+        json!({"type": "subscribe_inbox", "teams": ["station-a"]}),
+        json!({"type": "take", "conversation": "c1"}),
+        json!({"type": "archive"}),
+        json!({"type": "archive", "query": "M-C1", "team": "station-a", "limit": 10}),
     ]
 }
 
@@ -157,6 +170,10 @@ fn server_tag(f: &ServerFrame) -> &'static str {
         ServerFrame::TeamOverview(_) => "team_overview",
         ServerFrame::Routing(_) => "routing",
         ServerFrame::Moved(_) => "moved",
+        ServerFrame::Inbox(_) => "inbox",
+        ServerFrame::InboxAlert(_) => "inbox_alert",
+        ServerFrame::Archive(_) => "archive",
+        ServerFrame::Conversations(_) => "conversations",
     }
 }
 
@@ -187,6 +204,16 @@ fn server_literals() -> Vec<Value> {
                "last_seq": 1, "due_at": "2026-04-09T16:00:00+03:00"}]}),
         json!({"type": "routing", "team": "station-a", "routing": "manual"}),
         json!({"type": "moved", "conversation": "c1", "team": "station-b"}),
+        json!({"type": "inbox", "team": "station-a", "entries": []}),
+        json!({"type": "inbox", "team": "station-a", "entries": [{"conversation": "c1",
+               "service": "nurse-message", "channel": "message", "status": "queued",
+               "identified": true, "overdue": false, "due_soon": true,
+               "due_at": "2026-04-09T16:00:00+03:00", "contact_at": "2026-04-02T07:00:00Z",
+               "updated_at": "2026-04-02T07:00:00Z"}]}),
+        json!({"type": "inbox_alert", "conversation": "c1", "team": "station-a",
+               "service": "nurse-message"}),
+        json!({"type": "archive", "entries": []}),
+        json!({"type": "conversations", "conversations": []}),
         json!({"type": "welcome", "capacity": 2, "conversations": [],
                "professional": {"id": "lead-1", "name": "Shift Lead", "teams": ["station-a"],
                                 "roles": ["supervisor"]}}),
@@ -324,9 +351,9 @@ fn tags<F>(samples: &[F], tag: fn(&F) -> &'static str) -> BTreeSet<&'static str>
 
 #[test]
 fn samples_cover_every_variant() {
-    assert_eq!(tags(&client_samples(), client_tag).len(), 7);
-    assert_eq!(tags(&console_samples(), console_tag).len(), 21);
-    assert_eq!(tags(&server_samples(), server_tag).len(), 21);
+    assert_eq!(tags(&client_samples(), client_tag).len(), 9);
+    assert_eq!(tags(&console_samples(), console_tag).len(), 24);
+    assert_eq!(tags(&server_samples(), server_tag).len(), 25);
 }
 
 #[test]

@@ -31,6 +31,10 @@ pub struct Metrics {
     pub queue_abandoned: IntCounterVec,
     /// Matters whose reply deadline passed while they still waited for a professional.
     pub promise_breaches: IntCounterVec,
+    /// Open asynchronous matters in each team's inbox, by status (`new`, `in_progress`).
+    pub inbox_open: IntGaugeVec,
+    /// Open asynchronous matters past their reply deadline without a reply, by team.
+    pub inbox_overdue: IntGaugeVec,
     /// How long the head of each team queue has waited (0 when nobody waits).
     pub queue_oldest_wait: IntGaugeVec,
     /// The wait a client queued now would be told.
@@ -209,9 +213,23 @@ impl Metrics {
             promise_breaches: counter(
                 &r,
                 "luukku_promise_breaches_total",
-                "Conversations whose reply deadline (the service promise) passed while they \
-                 still waited in a team queue for a professional.",
+                "Reply deadlines (the service promise) that passed without the organisation's \
+                 reply: a matter still waiting in a team queue or inbox, or taken but not \
+                 answered; a deadline restarted by the client's next message counts again.",
                 &["service", "team"],
+            ),
+            inbox_open: gauge(
+                &r,
+                "luukku_inbox_open",
+                "Open asynchronous matters (messages, forms, SMS) in a team's inbox, by status \
+                 (new, in_progress).",
+                &["team", "status"],
+            ),
+            inbox_overdue: gauge(
+                &r,
+                "luukku_inbox_overdue",
+                "Open asynchronous matters of a team past their reply deadline without a reply.",
+                &["team"],
             ),
             queue_oldest_wait: gauge(
                 &r,
@@ -360,6 +378,12 @@ impl Metrics {
             self.available_capacity.with_label_values(&team).set(0);
             self.queue_oldest_wait.with_label_values(&team).set(0);
             self.queue_estimated_wait.with_label_values(&team).set(0);
+            self.inbox_overdue.with_label_values(&team).set(0);
+            for status in ["new", "in_progress"] {
+                self.inbox_open
+                    .with_label_values(&[t.id.as_str(), status])
+                    .set(0);
+            }
             self.notes.with_label_values(&team);
             self.queue_abandoned.with_label_values(&team);
             self.retracted.with_label_values(&team);
@@ -427,6 +451,12 @@ impl Metrics {
                 &self.available_capacity,
             ] {
                 g.with_label_values(&team).set(0);
+            }
+            self.inbox_overdue.with_label_values(&team).set(0);
+            for status in ["new", "in_progress"] {
+                self.inbox_open
+                    .with_label_values(&[t.id.as_str(), status])
+                    .set(0);
             }
         }
     }

@@ -81,6 +81,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         auth: auth.clone(),
         organisation: org.clone(),
         retract_window: config.retract_window,
+        inbox: Default::default(),
     });
     // One node on SQLite runs its router from the start; a cluster node runs one only in its
     // terms as the primary (`term`), each on a context of its own.

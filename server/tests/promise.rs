@@ -14,6 +14,7 @@ use support::*;
 async fn with_message_service() -> TestServer {
     TestServer::start_with(|c| {
         let org = &mut c.organisation;
+        org.services.retain(|s| s.id.as_str() != "nurse-message");
         let mut s = org.services[0].clone();
         s.id = "nurse-message".into();
         s.channel = "message".into();
@@ -130,8 +131,8 @@ async fn bad_requests_get_a_json_error_naming_the_problem() {
 }
 
 /// A conversation with a service that promises a reply carries its deadline: in the client's
-/// `queued` ("we reply by …"), in the professional's `assigned` and `welcome`, and after a
-/// restart, as stored.
+/// `queued` ("we reply by …"), in the team's inbox and the professional's `assigned`, and
+/// after a restart, as stored.
 #[tokio::test]
 async fn a_conversation_carries_its_reply_deadline_from_start_to_restart() {
     let s = with_message_service().await;
@@ -149,18 +150,35 @@ async fn a_conversation_carries_its_reply_deadline_from_start_to_restart() {
     );
     let c = conv(&q);
 
-    let assigned = nurse.recv_type("assigned").await;
+    // In the team's inbox with its deadline; taken, the nurse's `assigned` carries it.
+    let inbox = nurse
+        .request(serde_json::json!({"type": "subscribe_inbox"}), "inbox")
+        .await;
+    let listed = inbox["entries"]
+        .as_array()
+        .and_then(|es| es.iter().find(|e| e["conversation"] == c.as_str()).cloned())
+        .unwrap_or_else(|| panic!("in the inbox: {inbox}"));
+    assert_eq!(listed["due_at"], due);
+    let assigned = nurse
+        .request(
+            serde_json::json!({"type": "take", "conversation": c}),
+            "take",
+        )
+        .await;
     assert_eq!(assigned["conversation"], c.as_str());
     assert_eq!(assigned["due_at"], due);
     drop(nurse);
 
     let s = s.restart().await;
-    let (_nurse, welcome) = s.console_hello("nurse-1", serde_json::json!({})).await;
-    let summary = welcome["conversations"]
+    let mut nurse = s.console("nurse-1").await;
+    let inbox = nurse
+        .request(serde_json::json!({"type": "subscribe_inbox"}), "inbox")
+        .await;
+    let listed = inbox["entries"]
         .as_array()
-        .and_then(|cs| cs.iter().find(|x| x["conversation"] == c.as_str()).cloned())
-        .expect("the nurse's conversation after the restart");
-    assert_eq!(summary["due_at"], due, "the stored deadline");
+        .and_then(|es| es.iter().find(|e| e["conversation"] == c.as_str()).cloned())
+        .unwrap_or_else(|| panic!("in the inbox after the restart: {inbox}"));
+    assert_eq!(listed["due_at"], due, "the stored deadline");
 
     // A live chat has none.
     let (_chat, q) = s.started("health-chat", "station-a").await;

@@ -191,6 +191,14 @@ impl Session for ClientSession {
                     Some(l.conversation),
                 );
             }
+            ClientFrame::Conversations(_) | ClientFrame::Open(_) => {
+                replies.error(
+                    req,
+                    ErrorCode::BadFrame,
+                    "not supported by luukku-relay",
+                    None,
+                );
+            }
             ClientFrame::Feedback(f) => {
                 let ack = Ack {
                     conversation: f.conversation,

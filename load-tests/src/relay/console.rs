@@ -253,7 +253,10 @@ impl Session for ConsoleSession {
             | ConsoleFrame::Colleagues(_)
             | ConsoleFrame::Supervise(_)
             | ConsoleFrame::SetRouting(_)
-            | ConsoleFrame::Move(_) => {
+            | ConsoleFrame::Move(_)
+            | ConsoleFrame::SubscribeInbox(_)
+            | ConsoleFrame::Take(_)
+            | ConsoleFrame::Archive(_) => {
                 replies.error(
                     req,
                     ErrorCode::BadFrame,

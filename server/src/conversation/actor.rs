@@ -80,6 +80,7 @@ impl Conversation {
     ) -> ConversationHandle {
         let (tx, rx) = mpsc::channel(MAILBOX_CAPACITY);
         let id = record.id.clone();
+        let is_async = crate::organisation::is_async_channel(&record.channel);
         let span = tracing::info_span!("conversation", conversation = %id);
         let actor = Conversation {
             next_seq: record.last_seq + 1,
@@ -105,7 +106,12 @@ impl Conversation {
             actor.active_gauge().inc();
         }
         tokio::spawn(actor.run().instrument(span));
-        ConversationHandle { id, tx, generation }
+        ConversationHandle {
+            id,
+            tx,
+            generation,
+            is_async,
+        }
     }
 
     async fn run(mut self) {
@@ -170,6 +176,24 @@ impl Conversation {
             .metrics
             .active_conversations
             .with_label_values(&[self.record.state.team.as_str()])
+    }
+
+    /// A message, form or SMS matter of a team inbox.
+    fn is_async(&self) -> bool {
+        crate::organisation::is_async_channel(&self.record.channel)
+    }
+
+    /// Tells the team inbox how an asynchronous matter stands after `event` was committed.
+    fn tell_inbox(&self, event: &Event) {
+        if !self.is_async() {
+            return;
+        }
+        let client_wrote =
+            matches!(event, Event::Message(m) if m.from.role == console_protocol::Role::Client);
+        self.deps.inbox.tell(InboxChange {
+            item: InboxItem::of(&self.record, super::view::now_ms()),
+            client_wrote,
+        });
     }
 
     fn ticket(&self) -> QueueTicket {

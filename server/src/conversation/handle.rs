@@ -17,6 +17,8 @@ pub struct ConversationHandle {
     pub id: ConversationId,
     pub(super) tx: mpsc::Sender<Cmd>,
     pub(super) generation: u64,
+    /// A message, form or SMS matter (team inbox), not a live chat (queue).
+    pub is_async: bool,
 }
 
 impl ConversationHandle {

@@ -7,6 +7,7 @@ mod actor;
 mod command;
 mod handle;
 pub mod hub;
+pub mod inbox;
 #[cfg(test)]
 pub(crate) mod tests;
 pub mod view;
@@ -22,6 +23,7 @@ use std::time::Duration;
 
 pub use handle::ConversationHandle;
 pub use hub::Hub;
+pub use inbox::{InboxChange, InboxFeed, InboxItem};
 
 /// What every conversation actor shares.
 pub struct HubDeps {
@@ -32,6 +34,8 @@ pub struct HubDeps {
     pub organisation: Arc<Organisation>,
     /// How long after sending a professional may take back their own message.
     pub retract_window: Duration,
+    /// Where asynchronous conversations tell the team inbox of their changes.
+    pub inbox: InboxFeed,
 }
 
 /// Why a conversation refused a command.

@@ -50,6 +50,7 @@ impl Setup {
             auth,
             organisation: std::sync::Arc::new(crate::organisation::Organisation::demo()),
             retract_window: std::time::Duration::from_secs(120),
+            inbox: Default::default(),
         });
         Setup {
             hub,

@@ -120,4 +120,18 @@ pub(super) enum RouterCmd {
         link: SessionLink,
         req: Option<String>,
     },
+    /// A console follows its teams' inboxes.
+    SubscribeInbox {
+        professional: ProfessionalId,
+        link: SessionLink,
+        teams: Option<Vec<TeamId>>,
+        req: Option<String>,
+    },
+    /// A professional takes an inbox matter (or joins their own).
+    Take {
+        professional: ProfessionalId,
+        link: SessionLink,
+        conversation: ConversationId,
+        req: Option<String>,
+    },
 }

@@ -52,6 +52,44 @@ impl RouterHandle {
         rx.await.ok()
     }
 
+    /// A console follows its teams' inboxes (`inbox` frames now and on every change).
+    pub async fn subscribe_inbox(
+        &self,
+        professional: ProfessionalId,
+        link: SessionLink,
+        teams: Option<Vec<TeamId>>,
+        req: Option<String>,
+    ) {
+        let _ = self
+            .tx
+            .send(RouterCmd::SubscribeInbox {
+                professional,
+                link,
+                teams,
+                req,
+            })
+            .await;
+    }
+
+    /// A professional takes an inbox matter, or joins their own (answered with `assigned`).
+    pub async fn take(
+        &self,
+        professional: ProfessionalId,
+        link: SessionLink,
+        conversation: ConversationId,
+        req: Option<String>,
+    ) {
+        let _ = self
+            .tx
+            .send(RouterCmd::Take {
+                professional,
+                link,
+                conversation,
+                req,
+            })
+            .await;
+    }
+
     /// Queues a conversation; returns its place.
     pub async fn enqueue(&self, ticket: QueueTicket) -> Option<Place> {
         self.ask(|reply| RouterCmd::Enqueue {

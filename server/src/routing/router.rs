@@ -6,6 +6,7 @@
 
 mod assignment;
 mod commands;
+mod inbox;
 mod places;
 mod professionals;
 mod restore;
@@ -51,13 +52,30 @@ pub(super) struct Router {
     overview_told: HashMap<TeamId, TeamOverview>,
     /// Waiting conversations a supervisor is moving to another team, while the move is stored.
     moving: HashMap<ConversationId, supervision::Moving>,
-    /// Waiting conversations whose reply deadline has passed (counted once each).
-    breached: std::collections::HashSet<ConversationId>,
+    /// Reply deadlines that passed (counted once each): a conversation and its deadline, as a
+    /// client's later message restarts it.
+    breached: std::collections::HashSet<(ConversationId, i64)>,
+    /// Open asynchronous matters (messages, forms, SMS), the teams' inboxes.
+    inbox: HashMap<ConversationId, crate::conversation::InboxItem>,
+    /// Consoles following each team's inbox.
+    inbox_subs: HashMap<TeamId, Vec<SessionLink>>,
+    /// The actors' reports of their committed changes, for the inbox.
+    inbox_rx: Option<mpsc::UnboundedReceiver<crate::conversation::InboxChange>>,
     hub: Arc<Hub>,
     org: Arc<Organisation>,
     metrics: Arc<Metrics>,
     grace: Duration,
     max_capacity: u32,
+}
+
+/// The next inbox change, or never without a feed.
+async fn recv_change(
+    rx: &mut Option<mpsc::UnboundedReceiver<crate::conversation::InboxChange>>,
+) -> Option<crate::conversation::InboxChange> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Refuses a command: counts it by code and answers the session.
@@ -115,6 +133,9 @@ impl Router {
             overview_told: HashMap::new(),
             moving: HashMap::new(),
             breached: std::collections::HashSet::new(),
+            inbox: HashMap::new(),
+            inbox_subs: HashMap::new(),
+            inbox_rx: hub.deps.inbox.connect(),
             hub,
             org,
             metrics,
@@ -137,6 +158,7 @@ impl Router {
                     Some(cmd) => self.handle(cmd).await,
                     None => break,
                 },
+                Some(change) = recv_change(&mut self.inbox_rx) => self.inbox_changed(change),
             }
         }
         // A node that stops running the queues (a cluster's primary losing its lease) must not
@@ -175,6 +197,10 @@ impl Router {
         }
         self.set_gauges();
         self.count_breaches();
+        self.count_inbox_breaches();
+        for subs in self.inbox_subs.values_mut() {
+            subs.retain(|l| !l.is_gone());
+        }
         for subs in self.supervisors.values_mut() {
             subs.retain(|(l, _)| !l.is_gone());
         }

@@ -120,3 +120,62 @@ async fn a_waiting_matter_past_its_reply_deadline_is_counted_as_a_breach_once() 
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     assert_eq!(breaches("health-chat"), 1);
 }
+
+#[tokio::test]
+async fn an_inbox_deadline_that_passes_is_a_breach_and_a_restarted_one_counts_again() {
+    let t = Setup::new();
+    let _router = demo_router(&t);
+    let now_ms = crate::conversation::view::now_ms();
+    let item = |due_at_ms| crate::conversation::InboxItem {
+        conversation: "m1".into(),
+        team: "station-a".into(),
+        service: "health-chat".into(),
+        channel: "message".into(),
+        topic: None,
+        status: ConversationStatus::InProgress,
+        assigned_to: Some("nurse-1".into()),
+        reserved_for: None,
+        identified: true,
+        due_at_ms,
+        contact_at_ms: now_ms,
+        updated_at_ms: now_ms,
+    };
+    let tell = |due| {
+        t.hub.deps.inbox.tell(crate::conversation::InboxChange {
+            item: item(due),
+            client_wrote: true,
+        })
+    };
+    let breaches = || {
+        t.metrics
+            .promise_breaches
+            .with_label_values(&["health-chat", "station-a"])
+            .get()
+    };
+    let overdue = || {
+        t.metrics
+            .inbox_overdue
+            .with_label_values(&["station-a"])
+            .get()
+    };
+    let wait_for = |want: u64| async move {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while breaches() < want && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    // Taken but not answered, past its deadline: a breach, once, and overdue.
+    tell(Some(now_ms - 1_000));
+    wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    assert_eq!(breaches(), 1);
+    assert_eq!(overdue(), 1);
+    // Answered: nothing owed, nothing overdue.
+    tell(None);
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert_eq!(overdue(), 0);
+    // The client wrote again and that deadline passed too: a second breach.
+    tell(Some(now_ms - 500));
+    wait_for(2).await;
+    assert_eq!(breaches(), 2);
+}

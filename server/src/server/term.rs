@@ -149,6 +149,7 @@ async fn begin(base: &ServerCtx, epoch: i64) -> Result<Arc<ServerCtx>, StorageEr
         auth: base.auth.clone(),
         organisation: org.clone(),
         retract_window: base.config.retract_window,
+        inbox: Default::default(),
     });
     let cancel = base.cancel.child_token();
     let router = RouterHandle::spawn(

@@ -16,6 +16,7 @@ use futures_util::{Sink, Stream};
 use std::collections::{HashMap, HashSet};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
+mod mine;
 mod start;
 
 type Io = Result<(), CloseReason>;
@@ -273,6 +274,8 @@ where
                 })
                 .await
             }
+            ClientFrame::Conversations(c) => self.my_conversations(conn, req, c.limit).await,
+            ClientFrame::Open(o) => self.open(conn, req, o).await,
             ClientFrame::Feedback(f) => {
                 self.on_conversation(conn, req, &f.conversation.clone(), async |h, o| {
                     h.feedback(o, f.rating, f.comment).await
@@ -288,7 +291,10 @@ where
             | ServerFrame::Assigned(_)
             | ServerFrame::Released(_)
             | ServerFrame::QueueSnapshot(_)
-            | ServerFrame::Colleagues(_) => false,
+            | ServerFrame::Colleagues(_)
+            | ServerFrame::Inbox(_)
+            | ServerFrame::InboxAlert(_)
+            | ServerFrame::Archive(_) => false,
             ServerFrame::Error(_) => true,
             other => {
                 if let ServerFrame::System(s) = other {

@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 mod handover;
 mod hello;
+mod inbox;
 mod supervision;
 
 type Io = Result<(), CloseReason>;
@@ -260,6 +261,9 @@ where
             ConsoleFrame::Supervise(s) => self.supervise(conn, req, s).await,
             ConsoleFrame::SetRouting(s) => self.set_routing(conn, req, s).await,
             ConsoleFrame::Move(m) => self.move_waiting(conn, req, m).await,
+            ConsoleFrame::SubscribeInbox(s) => self.subscribe_inbox(conn, req, s).await,
+            ConsoleFrame::Take(t) => self.take(conn, req, t.conversation).await,
+            ConsoleFrame::Archive(a) => self.archive(conn, req, a).await,
         }
     }
 

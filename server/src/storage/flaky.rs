@@ -73,6 +73,21 @@ impl Storage for FlakyStorage {
     async fn open_conversations(&self) -> Result<Vec<ConversationRecord>, StorageError> {
         self.inner.open_conversations().await
     }
+    async fn archive(
+        &self,
+        teams: &[console_protocol::TeamId],
+        query: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ConversationRecord>, StorageError> {
+        self.inner.archive(teams, query, limit).await
+    }
+    async fn client_conversations(
+        &self,
+        subject: &str,
+        limit: u32,
+    ) -> Result<Vec<ConversationRecord>, StorageError> {
+        self.inner.client_conversations(subject, limit).await
+    }
     async fn events_after(
         &self,
         id: &ConversationId,

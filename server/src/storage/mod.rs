@@ -181,6 +181,23 @@ pub trait Storage: Send + Sync + 'static {
     /// Every conversation whose status is not `complete` (to rebuild queues at start-up), by
     /// `queued_at_ms`, then id.
     async fn open_conversations(&self) -> Result<Vec<ConversationRecord>, StorageError>;
+    /// The complete asynchronous conversations (channels `message`, `form`, `sms`) of `teams`,
+    /// newest contact first, at most `limit`; with `query`, only those whose id starts with it
+    /// (a reference's id part) or whose service, topic or closing summary contains it,
+    /// ignoring case.
+    async fn archive(
+        &self,
+        teams: &[TeamId],
+        query: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ConversationRecord>, StorageError>;
+    /// The conversations of the identified client `subject`, newest contact first, at most
+    /// `limit`.
+    async fn client_conversations(
+        &self,
+        subject: &str,
+        limit: u32,
+    ) -> Result<Vec<ConversationRecord>, StorageError>;
     /// Events with `seq > after_seq`, ascending, at most `limit`.
     async fn events_after(
         &self,
@@ -223,6 +240,25 @@ pub trait Storage: Send + Sync + 'static {
 
 /// Resolves once a submitted write is committed (or failed).
 pub type Receipt = tokio::sync::oneshot::Receiver<Result<(), StorageError>>;
+
+/// The pattern of an archive search: `query` lower-cased, LIKE's wildcards escaped with `\`
+/// (for the `%…%` and `…%` forms the backends build from it).
+pub(crate) fn like_pattern(query: &str) -> String {
+    query
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// The id part of a reference (`M-1A2B3C4D` → `1a2b3c4d`), else the query itself.
+pub(crate) fn reference_id(pattern: &str) -> &str {
+    match pattern.split_once('-') {
+        Some((letter, id)) if letter.len() == 1 && !id.is_empty() => id,
+        _ => pattern,
+    }
+}
 
 /// A shared storage backend.
 pub type SharedStorage = Arc<dyn Storage>;

@@ -22,6 +22,7 @@ impl Conversation {
             return;
         }
         if let Some(event) = &p.event {
+            self.tell_inbox(event);
             self.committed_seq = event.seq();
             self.recent.push_back(event.clone());
             if self.recent.len() > RECENT_EVENTS {

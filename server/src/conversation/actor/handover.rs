@@ -59,6 +59,16 @@ impl Conversation {
             let _ = reply.send(Err(ConvError::NotFound));
             return;
         }
+        // An asynchronous matter of theirs, joined again (after a reconnect): no new event.
+        if !reopen
+            && self.is_async()
+            && self.record.state.status == ConversationStatus::InProgress
+            && self.record.state.assigned_to.as_ref() == Some(&p.id)
+        {
+            self.join_professional(links, req);
+            let _ = reply.send(Ok(()));
+            return;
+        }
         let expected = if reopen {
             ConversationStatus::Complete
         } else {

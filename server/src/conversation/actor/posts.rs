@@ -43,6 +43,7 @@ impl Conversation {
             client_msg_id: Some(id.clone()),
         };
         self.count_post(kind, role);
+        let state_changed = kind == PostKind::Message && self.owed_reply_changes(role);
         let event = if kind == PostKind::Note {
             Event::Note(m)
         } else {
@@ -54,8 +55,34 @@ impl Conversation {
             req: origin.req.clone(),
             client_msg_id: id,
         };
-        self.write(event, false, effect, received).await;
+        self.write(event, state_changed, effect, received).await;
         Ok(())
+    }
+
+    /// In an asynchronous matter the reply deadline (`due_at_ms`) stands while the organisation
+    /// owes a reply: its message meets it (cleared), and the client's next message after that
+    /// starts a new one from the service's promise. Returns whether the state changed.
+    fn owed_reply_changes(&mut self, role: Role) -> bool {
+        if !self.is_async() {
+            return false;
+        }
+        let state = &mut self.record.state;
+        match (role, state.due_at_ms) {
+            (Role::Professional, Some(_)) => {
+                state.due_at_ms = None;
+                true
+            }
+            (Role::Client, None) => {
+                let org = &self.deps.organisation;
+                let due = org.service(&self.record.service).and_then(|service| {
+                    let now = jiff::Timestamp::from_millisecond(super::view::now_ms()).ok()?;
+                    org.due(service, now)
+                });
+                state.due_at_ms = due.map(|d| d.as_millisecond());
+                state.due_at_ms.is_some()
+            }
+            _ => false,
+        }
     }
 
     /// Answers a resend of a known `client_msg_id` with the original ack.

@@ -113,12 +113,41 @@ impl Router {
                 link,
                 req,
             } => self.move_done(conversation, *old, *moved, link, req).await,
+            RouterCmd::SubscribeInbox {
+                professional,
+                link,
+                teams,
+                req,
+            } => self.subscribe_inbox(professional, link, teams, req),
+            RouterCmd::Take {
+                professional,
+                link,
+                conversation,
+                req,
+            } => self.take(professional, link, conversation, req).await,
         }
     }
 
     /// Queues a conversation, hands out what its team can take now and, when asked, answers
     /// with its place.
     async fn queue(&mut self, ticket: QueueTicket, reply: Option<oneshot::Sender<Place>>) {
+        if self
+            .org
+            .service(&ticket.service)
+            .is_some_and(|s| s.is_async())
+        {
+            // A matter for the team's inbox, not the live queue: no place to tell.
+            self.inbox_new(&ticket);
+            if let Some(reply) = reply {
+                let _ = reply.send(Place {
+                    position: 0,
+                    estimated_wait_s: 0,
+                    staffed: true,
+                    waited_s: 0,
+                });
+            }
+            return;
+        }
         let id = ticket.conversation.clone();
         let team = ticket.team.clone();
         self.enqueue(ticket);

@@ -100,9 +100,10 @@ impl Router {
         for (team, q) in &self.teams {
             for w in q.entries() {
                 let t = &w.ticket;
-                if t.due_at_ms.is_some_and(|due| due <= now_ms)
-                    && self.breached.insert(t.conversation.clone())
-                {
+                let Some(due) = t.due_at_ms.filter(|due| *due <= now_ms) else {
+                    continue;
+                };
+                if self.breached.insert((t.conversation.clone(), due)) {
                     self.metrics
                         .promise_breaches
                         .with_label_values(&[t.service.as_str(), team.as_str()])
@@ -113,10 +114,12 @@ impl Router {
     }
 
     /// Sets every team's queue and staffing gauges: length, oldest wait, the estimate a new
-    /// client would get, professionals signed in and available, their capacity.
+    /// client would get, professionals signed in and available, their capacity; and the
+    /// inbox's (overdue matters change with time alone).
     pub(super) fn set_gauges(&self) {
         for team in self.teams.keys() {
             self.set_gauges_of(team);
+            self.set_inbox_gauges(team);
         }
     }
 

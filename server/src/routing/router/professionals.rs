@@ -189,17 +189,11 @@ impl Router {
                 Some(conv),
             );
         }
-        if p.active.len() as u32 >= p.capacity {
-            return error(
-                &self.metrics,
-                &link,
-                req,
-                ErrorCode::CapacityFull,
-                "capacity full",
-                Some(conv),
-            );
-        }
-        let (who, links) = (p.who.clone(), p.live_links());
+        let (who, links, full) = (
+            p.who.clone(),
+            p.live_links(),
+            p.active.len() as u32 >= p.capacity,
+        );
         let handle = match self.hub.get_or_load(&conv).await {
             Ok(Some(h)) => h,
             _ => {
@@ -213,7 +207,18 @@ impl Router {
                 )
             }
         };
-        if let Some(p) = self.pros.get_mut(&pro) {
+        // An asynchronous matter goes back to the inbox as theirs: it takes no live-chat place.
+        if full && !handle.is_async {
+            return error(
+                &self.metrics,
+                &link,
+                req,
+                ErrorCode::CapacityFull,
+                "capacity full",
+                Some(conv),
+            );
+        }
+        if let (false, Some(p)) = (handle.is_async, self.pros.get_mut(&pro)) {
             p.active.insert(conv.clone());
         }
         let rx = handle.assign(who, links, req.clone(), true).await;

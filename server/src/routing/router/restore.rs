@@ -14,6 +14,10 @@ impl Router {
         let now_ms = crate::conversation::view::now_ms();
         let mut waiting = Vec::new();
         for r in open {
+            if crate::organisation::is_async_channel(&r.channel) {
+                self.inbox_restore(&r);
+                continue;
+            }
             match (r.state.status, &r.state.assigned_to) {
                 (ConversationStatus::InProgress, Some(p)) if self.pros.contains_key(p) => {
                     if let Some(pr) = self.pros.get_mut(p) {
@@ -31,8 +35,8 @@ impl Router {
                         .unwrap_or(now);
                     // A deadline that passed before this start was counted then (or while the
                     // node was down): not again.
-                    if ticket.due_at_ms.is_some_and(|due| due <= now_ms) {
-                        self.breached.insert(ticket.conversation.clone());
+                    if let Some(due) = ticket.due_at_ms.filter(|due| *due <= now_ms) {
+                        self.breached.insert((ticket.conversation.clone(), due));
                     }
                     if let Some(q) = self.teams.get_mut(&ticket.team) {
                         self.queued_in

@@ -190,8 +190,11 @@ impl ClientSession {
         }
         self.members.insert(handle.id.clone(), handle.clone());
         // The replay from seq 0 (already queued for this session) corrects it when the
-        // conversation was taken meanwhile.
-        self.waiting.insert(handle.id.clone());
+        // conversation was taken meanwhile. An asynchronous matter waits in an inbox, where
+        // nothing previews the client's messages.
+        if !handle.is_async {
+            self.waiting.insert(handle.id.clone());
+        }
         let place = match ticket {
             Some(t) => ctx.router.enqueue(t).await,
             None => ctx.router.place(handle.id.clone()).await,

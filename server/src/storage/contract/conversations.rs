@@ -273,3 +273,117 @@ pub(crate) async fn identify_stores_the_identity_and_its_event_together_or_not_a
     assert_eq!(events, [identified(2)]);
     storage.close().await;
 }
+
+/// The archive lists complete asynchronous conversations of the asked teams only, newest first,
+/// and finds them by reference (id prefix) or by words of the service, topic or summary.
+pub(crate) async fn the_archive_finds_complete_matters_of_the_teams(backend: &dyn ContractBackend) {
+    let storage = backend.open().await;
+    let matter = |id: &str, channel: &str, team: &str, status, created, summary: Option<&str>| {
+        let mut r = record(id, None);
+        r.channel = channel.into();
+        r.created_at_ms = created;
+        r.state.team = team.into();
+        r.state.status = status;
+        r.state.summary = summary.map(Into::into);
+        create_with(r, system(id, 1, SystemKind::Queued))
+    };
+    use ConversationStatus::{Complete, InProgress};
+    for op in [
+        matter(
+            "aa11",
+            "message",
+            "station-a",
+            Complete,
+            10,
+            Some("Prescription RENEWED"),
+        ),
+        matter(
+            "bb22",
+            "form",
+            "station-a",
+            Complete,
+            20,
+            Some("call back booked"),
+        ),
+        matter("cc33", "message", "station-a", InProgress, 30, None),
+        matter(
+            "dd44",
+            "chat",
+            "station-a",
+            Complete,
+            40,
+            Some("renewed too"),
+        ),
+        matter(
+            "ee55",
+            "message",
+            "station-b",
+            Complete,
+            50,
+            Some("renewed elsewhere"),
+        ),
+    ] {
+        storage.write(op).await.unwrap();
+    }
+    let ids = |found: Vec<ConversationRecord>| -> Vec<String> {
+        found.into_iter().map(|r| r.id.to_string()).collect()
+    };
+    let a = ["station-a".into()];
+    assert_eq!(
+        ids(storage.archive(&a, None, 10).await.unwrap()),
+        ["bb22", "aa11"]
+    );
+    assert_eq!(ids(storage.archive(&a, None, 1).await.unwrap()), ["bb22"]);
+    assert_eq!(
+        ids(storage.archive(&a, Some("renewed"), 10).await.unwrap()),
+        ["aa11"]
+    );
+    assert_eq!(
+        ids(storage.archive(&a, Some("M-AA11"), 10).await.unwrap()),
+        ["aa11"]
+    );
+    assert_eq!(
+        ids(storage.archive(&a, Some("health"), 10).await.unwrap()),
+        ["bb22", "aa11"]
+    );
+    assert!(storage
+        .archive(&a, Some("100%_"), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let both = ["station-a".into(), "station-b".into()];
+    assert_eq!(
+        ids(storage.archive(&both, Some("renewed"), 10).await.unwrap()),
+        ["ee55", "aa11"]
+    );
+    assert!(storage.archive(&[], None, 10).await.unwrap().is_empty());
+    storage.close().await;
+}
+
+/// A client's conversations are found by their subject only, newest first.
+pub(crate) async fn a_clients_conversations_are_found_by_subject(backend: &dyn ContractBackend) {
+    let storage = backend.open().await;
+    for (id, subject, created) in [("k1", "s-1", 1), ("k2", "s-2", 2), ("k3", "s-1", 3)] {
+        let mut r = record(id, None);
+        r.client.subject = Some(subject.into());
+        r.created_at_ms = created;
+        storage
+            .write(create_with(r, system(id, 1, SystemKind::Queued)))
+            .await
+            .unwrap();
+    }
+    let mine = storage.client_conversations("s-1", 10).await.unwrap();
+    let ids: Vec<&str> = mine.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["k3", "k1"]);
+    assert_eq!(mine[0].last_seq, 1);
+    assert_eq!(
+        storage.client_conversations("s-1", 1).await.unwrap().len(),
+        1
+    );
+    assert!(storage
+        .client_conversations("nobody", 10)
+        .await
+        .unwrap()
+        .is_empty());
+    storage.close().await;
+}

@@ -62,6 +62,8 @@ macro_rules! storage_contract_suite {
             conversations::a_state_changing_append_replaces_the_state,
             conversations::open_conversations_excludes_complete,
             conversations::identify_stores_the_identity_and_its_event_together_or_not_at_all,
+            conversations::the_archive_finds_complete_matters_of_the_teams,
+            conversations::a_clients_conversations_are_found_by_subject,
             events::events_come_back_in_order_within_limits,
             events::seqs_stay_gap_free,
             events::client_msg_ids_lists_the_messages_of_one_conversation_by_seq,

@@ -227,6 +227,45 @@ impl Storage for PostgresStorage {
         self.reads.conversations("status <> 'complete'", &[]).await
     }
 
+    async fn archive(
+        &self,
+        teams: &[console_protocol::TeamId],
+        query: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ConversationRecord>, StorageError> {
+        let teams: Vec<&str> = teams.iter().map(|t| t.as_str()).collect();
+        let pattern = query.map(crate::storage::like_pattern).unwrap_or_default();
+        let id = crate::storage::reference_id(&pattern).to_owned();
+        let limit = i64::from(limit);
+        self.reads
+            .conversations_by(
+                "status = 'complete' AND channel IN ('message', 'form', 'sms') \
+                 AND team = ANY($1) \
+                 AND ($2 = '' OR id LIKE $3 || '%' \
+                   OR lower(service) LIKE '%' || $2 || '%' \
+                   OR lower(coalesce(topic, '')) LIKE '%' || $2 || '%' \
+                   OR lower(coalesce(summary, '')) LIKE '%' || $2 || '%')",
+                "created_at_ms DESC, id LIMIT $4",
+                &[&teams, &pattern, &id, &limit],
+            )
+            .await
+    }
+
+    async fn client_conversations(
+        &self,
+        subject: &str,
+        limit: u32,
+    ) -> Result<Vec<ConversationRecord>, StorageError> {
+        let limit = i64::from(limit);
+        self.reads
+            .conversations_by(
+                "client_subject = $1",
+                "created_at_ms DESC, id LIMIT $2",
+                &[&subject, &limit],
+            )
+            .await
+    }
+
     async fn events_after(
         &self,
         id: &ConversationId,

@@ -94,9 +94,19 @@ impl Reads {
         filter: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<ConversationRecord>, StorageError> {
+        self.conversations_by(filter, "queued_at_ms, id", params)
+            .await
+    }
+
+    /// Conversations matching `filter` in `order` (which may end in a `LIMIT`).
+    pub(super) async fn conversations_by(
+        &self,
+        filter: &str,
+        order: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<ConversationRecord>, StorageError> {
         let sql = format!(
-            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE {filter} \
-             ORDER BY queued_at_ms, id"
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE {filter} ORDER BY {order}"
         );
         self.rows(&sql, params)
             .await?

@@ -118,6 +118,51 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn archive(
+        &self,
+        teams: &[console_protocol::TeamId],
+        query: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ConversationRecord>, StorageError> {
+        let teams = serde_json::to_string(&teams.iter().map(|t| t.as_str()).collect::<Vec<_>>())
+            .map_err(|e| StorageError::Database(e.to_string()))?;
+        let pattern = query.map(crate::storage::like_pattern).unwrap_or_default();
+        let id = crate::storage::reference_id(&pattern).to_owned();
+        self.readers
+            .read(move |conn| {
+                reads::load_conversations_by(
+                    conn,
+                    "status = 'complete' AND channel IN ('message', 'form', 'sms') \
+                     AND team IN (SELECT value FROM json_each(?1)) \
+                     AND (?2 = '' OR id LIKE ?3 || '%' ESCAPE '\\' \
+                       OR lower(service) LIKE '%' || ?2 || '%' ESCAPE '\\' \
+                       OR lower(ifnull(topic, '')) LIKE '%' || ?2 || '%' ESCAPE '\\' \
+                       OR lower(ifnull(summary, '')) LIKE '%' || ?2 || '%' ESCAPE '\\')",
+                    "created_at_ms DESC, id LIMIT ?4",
+                    params![teams, pattern, id, limit],
+                )
+            })
+            .await
+    }
+
+    async fn client_conversations(
+        &self,
+        subject: &str,
+        limit: u32,
+    ) -> Result<Vec<ConversationRecord>, StorageError> {
+        let subject = subject.to_owned();
+        self.readers
+            .read(move |conn| {
+                reads::load_conversations_by(
+                    conn,
+                    "client_subject = ?1",
+                    "created_at_ms DESC, id LIMIT ?2",
+                    params![subject, limit],
+                )
+            })
+            .await
+    }
+
     async fn events_after(
         &self,
         id: &ConversationId,

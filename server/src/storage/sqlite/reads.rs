@@ -108,9 +108,20 @@ pub(super) fn load_conversations(
     filter: &str,
     params: impl Params,
 ) -> Result<Vec<ConversationRecord>, StorageError> {
+    load_conversations_by(conn, filter, "queued_at_ms, id", params)
+}
+
+/// The conversations matching `filter`, with their `last_seq`, in `order` (which may end in a
+/// `LIMIT`).
+pub(super) fn load_conversations_by(
+    conn: &Connection,
+    filter: &str,
+    order: &str,
+    params: impl Params,
+) -> Result<Vec<ConversationRecord>, StorageError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {CONVERSATION_COLUMNS}, {LAST_SEQ} FROM conversations c WHERE {filter} \
-         ORDER BY queued_at_ms, id"
+         ORDER BY {order}"
     ))?;
     let mut rows = stmt.query(params)?;
     let mut records = Vec::new();
