@@ -3,6 +3,7 @@
 //! Each travels inside an [`Envelope`] that carries the optional `req` correlation id.
 
 pub use crate::canned::*;
+pub use crate::forms::*;
 use crate::ids::*;
 pub use crate::inbound::*;
 pub use crate::supervision::*;
@@ -65,6 +66,8 @@ pub enum ServerFrame {
     Routing(SetRouting),
     /// Extension (supervisors): the answer to `move`.
     Moved(Moved),
+    /// Extension: the answer to `submit_form`.
+    FormReceived(FormReceived),
 }
 
 /// Reply to `hello` on both endpoints (the fields of the other endpoint are absent).
@@ -341,6 +344,9 @@ pub struct ErrorFrame {
     /// Extension: the conversation the error is about, when the sender named one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversation: Option<ConversationId>,
+    /// Extension: a refused `submit_form`'s problems, field id → why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<BTreeMap<String, String>>,
 }
 
 /// Error codes of protocol v1.

@@ -19,6 +19,8 @@ pub enum ClientFrame {
     Feedback(Feedback),
     /// Extension: the patient gives up waiting, or leaves the chat.
     Leave(Leave),
+    /// Extension: a filled-in contact form of a `form` service.
+    SubmitForm(crate::forms::SubmitForm),
 }
 
 /// First frame of a client session.

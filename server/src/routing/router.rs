@@ -79,6 +79,7 @@ fn error(
             code,
             message: message.into(),
             conversation,
+            fields: None,
         }),
     );
 }
