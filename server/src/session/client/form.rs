@@ -113,21 +113,21 @@ impl ClientSession {
         if let Err(p) = &answers {
             problems.extend(p.clone());
         }
-        if let Err(p) = &contact {
-            problems.extend(p.clone());
-        }
-        let (answers, contact) = match (answers, contact) {
-            (Ok(a), Ok(c)) => (a, c),
-            _ => return Err(problems),
-        };
-        let contact = match contact {
-            (None, None) if self.identity.is_none() => {
+        match &contact {
+            Err(p) => problems.extend(p.clone()),
+            Ok((None, None)) if self.identity.is_none() => {
                 problems.insert(
                     "contact".to_owned(),
                     "give an e-mail address or a phone number so that we can reply".to_owned(),
                 );
-                return Err(problems);
             }
+            Ok(_) => {}
+        }
+        let (answers, contact) = match (answers, contact) {
+            (Ok(a), Ok(c)) if problems.is_empty() => (a, c),
+            _ => return Err(problems),
+        };
+        let contact = match contact {
             (None, None) => None,
             (email, phone) => Some(Contact { email, phone }),
         };
