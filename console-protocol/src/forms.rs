@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub struct SubmitForm {
     pub service: ServiceId,
     /// Field id → answer (a string; a checkbox may be a boolean).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Answers::is_empty")]
     pub fields: Answers,
     /// How to reach the sender; an anonymous sender must give one of the two.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -45,6 +45,7 @@ fn client_tag(f: &ClientFrame) -> &'static str {
         ClientFrame::Read(_) => "read",
         ClientFrame::Feedback(_) => "feedback",
         ClientFrame::Leave(_) => "leave",
+        ClientFrame::SubmitForm(_) => "submit_form",
     }
 }
 
@@ -64,6 +65,10 @@ fn client_literals() -> Vec<Value> {
         json!({"type": "feedback", "conversation": "c1", "rating": 1, "comment": "kiitos"}),
         json!({"type": "start", "service": "health-chat", "lang": "sv"}),
         json!({"type": "leave", "conversation": "c1"}),
+        json!({"type": "submit_form", "service": "contact-form"}),
+        json!({"type": "submit_form", "service": "contact-form", "fields": answers(),
+               "contact": {"email": "a@example.fi", "phone": "+358401234567"},
+               "client_ref": "ref-2", "team": "social", "lang": "fi"}),
     ]
 }
 
@@ -157,6 +162,7 @@ fn server_tag(f: &ServerFrame) -> &'static str {
         ServerFrame::TeamOverview(_) => "team_overview",
         ServerFrame::Routing(_) => "routing",
         ServerFrame::Moved(_) => "moved",
+        ServerFrame::FormReceived(_) => "form_received",
     }
 }
 
@@ -186,6 +192,12 @@ fn server_literals() -> Vec<Value> {
         json!({"type": "welcome", "conversations": [{"conversation": "c1", "status": "queued",
                "last_seq": 1, "due_at": "2026-04-09T16:00:00+03:00"}]}),
         json!({"type": "routing", "team": "station-a", "routing": "manual"}),
+        json!({"type": "form_received", "conversation": "c1", "reference": "F-C1",
+               "resume_token": "r1"}),
+        json!({"type": "form_received", "conversation": "c1", "reference": "F-C1",
+               "due_at": "2026-04-09T16:00:00+03:00", "resume_token": "r1"}),
+        json!({"type": "error", "code": "bad_frame", "message": "the form is not filled in right",
+               "fields": {"name": "required", "contact": "give one"}}),
         json!({"type": "moved", "conversation": "c1", "team": "station-b"}),
         json!({"type": "welcome", "capacity": 2, "conversations": [],
                "professional": {"id": "lead-1", "name": "Shift Lead", "teams": ["station-a"],
@@ -324,9 +336,9 @@ fn tags<F>(samples: &[F], tag: fn(&F) -> &'static str) -> BTreeSet<&'static str>
 
 #[test]
 fn samples_cover_every_variant() {
-    assert_eq!(tags(&client_samples(), client_tag).len(), 7);
+    assert_eq!(tags(&client_samples(), client_tag).len(), 8);
     assert_eq!(tags(&console_samples(), console_tag).len(), 21);
-    assert_eq!(tags(&server_samples(), server_tag).len(), 21);
+    assert_eq!(tags(&server_samples(), server_tag).len(), 22);
 }
 
 #[test]

@@ -191,6 +191,9 @@ impl Session for ClientSession {
                     Some(l.conversation),
                 );
             }
+            ClientFrame::SubmitForm(_) => {
+                replies.error(req, ErrorCode::BadFrame, "not supported by luukku-relay", None);
+            }
             ClientFrame::Feedback(f) => {
                 let ack = Ack {
                     conversation: f.conversation,
