@@ -192,7 +192,12 @@ impl Session for ClientSession {
                 );
             }
             ClientFrame::SubmitForm(_) => {
-                replies.error(req, ErrorCode::BadFrame, "not supported by luukku-relay", None);
+                replies.error(
+                    req,
+                    ErrorCode::BadFrame,
+                    "not supported by luukku-relay",
+                    None,
+                );
             }
             ClientFrame::Feedback(f) => {
                 let ack = Ack {

@@ -208,6 +208,12 @@ fn the_documented_example_configures_a_translated_organisation() {
     );
     let canned = crate::canned::team_responses(org, &[org.teams[0].id.clone()]);
     assert_eq!(canned.len(), 3, "one greeting per language");
+    let form = org.services[1]
+        .form
+        .as_ref()
+        .expect("the example's contact form");
+    assert_eq!(form.fields[3].kind, crate::organisation::FieldKind::Choice);
+    assert_eq!(org.text(&form.fields[1].label, Some("sv")), "Ditt ärende");
 }
 
 #[test]
