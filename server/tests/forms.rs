@@ -341,3 +341,66 @@ async fn a_door_hands_the_submission_to_the_primary() {
     assert_eq!(status, 422, "{v}");
     assert_eq!(v["fields"]["name"], "required");
 }
+
+/// A submission whose conversation was stored but not its message (the node failed between
+/// the two writes) is finished by the retry: the message is stored and the answer given.
+#[tokio::test]
+async fn a_retry_finishes_a_submission_that_was_cut_short() {
+    use console_protocol::{ConversationStatus, Event, SystemEvent, SystemKind};
+    use luukku::storage::{ClientIdentity, Contact, ConversationRecord, ConversationState};
+    let s = TestServer::start().await;
+    let id = "0123abcd0123abcd0123abcd0123abcd";
+    let answers = json!({"name": "Maija", "message": "Apua"});
+    let record = ConversationRecord {
+        id: cid(id),
+        service: "contact-form".into(),
+        topic: None,
+        channel: "form".into(),
+        client: ClientIdentity::default(),
+        questionnaire: serde_json::from_value(answers).ok(),
+        resume_token_hash: String::new(),
+        client_ref: Some("cut-short".into()),
+        created_at_ms: 1_000,
+        lang: None,
+        contact: Some(Contact {
+            email: Some("maija@example.fi".into()),
+            phone: None,
+        }),
+        state: ConversationState {
+            status: ConversationStatus::Queued,
+            team: "social".into(),
+            assigned_to: None,
+            queued_at_ms: 1_000,
+            priority: 0,
+            summary: None,
+            reserved_for: None,
+            due_at_ms: Some(2_000),
+        },
+        last_seq: 0,
+    };
+    let first = Event::System(SystemEvent {
+        conversation: cid(id),
+        seq: 1,
+        at: "2026-12-02T10:00:00Z".into(),
+        event: SystemKind::Queued,
+        detail: Default::default(),
+    });
+    s.ctx()
+        .storage
+        .write(luukku::storage::WriteOp::Create {
+            record: Box::new(record),
+            first,
+        })
+        .await
+        .expect("stored");
+
+    let mut body = good();
+    body["client_ref"] = json!("cut-short");
+    let (status, v) = post_json(s.addr, FORM, body).await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["conversation"], id);
+    assert_eq!(v["reference"], "F-0123ABCD");
+    let events = s.stored_events(id).await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[1]["body"], "Nimi: Maija\nAsiasi: Apua");
+}

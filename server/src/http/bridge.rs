@@ -9,7 +9,8 @@ use crate::context::ServerCtx;
 use crate::session::Endpoint;
 use crate::tunnel::Exchange;
 use console_protocol::{
-    ClientFrame, ClientHello, Codec, Envelope, ErrorFrame, FormReceived, ServerFrame, SubmitForm,
+    ClientFrame, ClientHello, Codec, Envelope, ErrorCode, ErrorFrame, FormReceived, ServerFrame,
+    SubmitForm,
 };
 use futures_util::{Sink, Stream};
 use std::pin::Pin;
@@ -149,6 +150,15 @@ async fn reply(peer: &mut Peer) -> Outcome {
         let text = match m {
             Message::Text(t) => t,
             Message::Close(Some(c)) if u16::from(c.code) == 4401 => return Outcome::Unauthorized,
+            // Over the server's frame limit (configured below the body limit).
+            Message::Close(Some(c)) if u16::from(c.code) == 1009 => {
+                return Outcome::Refused(ErrorFrame {
+                    code: ErrorCode::TooLarge,
+                    message: "the form is larger than this server accepts".into(),
+                    conversation: None,
+                    fields: None,
+                })
+            }
             Message::Close(_) => break,
             _ => continue,
         };

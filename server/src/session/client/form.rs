@@ -196,22 +196,11 @@ impl ClientSession {
         let first = Event::System(SystemEvent {
             conversation: record.id.clone(),
             seq: 1,
-            at: at.clone(),
+            at,
             event: SystemKind::Queued,
             detail,
         });
-        let message = Event::Message(MessageEvent {
-            conversation: record.id.clone(),
-            seq: 2,
-            at,
-            from: Author {
-                role: Role::Client,
-                id: None,
-                name: record.client.name.clone(),
-            },
-            body,
-            client_msg_id: Some(ClientMsgId(SUBMISSION_MSG_ID.to_owned())),
-        });
+        let message = submission(&record, body);
         storage
             .write(WriteOp::Create {
                 record: Box::new(record),
@@ -247,7 +236,27 @@ impl ClientSession {
                 .await
                 .map_err(gone);
         }
-        match conn.ctx.hub.get_or_load(&existing.id).await {
+        let ctx = conn.ctx.clone();
+        // The first try stored the conversation but failed before its message: finish it (no
+        // actor has run for it, so nobody can have taken it meanwhile).
+        if existing.last_seq == 1 && ctx.hub.get(&existing.id).is_none() {
+            let org = &ctx.config.organisation;
+            let form = org.service(&existing.service).and_then(|s| s.form.as_ref());
+            let (Some(form), Some(answers)) = (form, existing.questionnaire.as_ref()) else {
+                return storage_down(conn, req).await;
+            };
+            let body = form.render(answers, &org.default_language, &org.default_language);
+            let write = ctx.storage.write(WriteOp::Append {
+                event: submission(&existing, body),
+                state: None,
+            });
+            match write.await {
+                Ok(()) | Err(StorageError::Duplicate(_)) => {}
+                Err(_) => return storage_down(conn, req).await,
+            }
+            ctx.router.enqueue(QueueTicket::of(&existing)).await;
+        }
+        match ctx.hub.get_or_load(&existing.id).await {
             Ok(Some(h)) => self.received(conn, req, h, existing.state.due_at_ms).await,
             _ => storage_down(conn, req).await,
         }
@@ -285,6 +294,22 @@ impl ClientSession {
             .await
             .map_err(gone)
     }
+}
+
+/// The submission as the client's first message (seq 2) of `record`.
+fn submission(record: &ConversationRecord, body: String) -> Event {
+    Event::Message(MessageEvent {
+        conversation: record.id.clone(),
+        seq: 2,
+        at: now().0,
+        from: Author {
+            role: Role::Client,
+            id: None,
+            name: record.client.name.clone(),
+        },
+        body,
+        client_msg_id: Some(ClientMsgId(SUBMISSION_MSG_ID.to_owned())),
+    })
 }
 
 /// The `error` frame of a refused submission: `bad_frame` with the problems by field id.
