@@ -3,6 +3,7 @@
 //! Each travels inside an [`Envelope`] that carries the optional `req` correlation id.
 
 pub use crate::canned::*;
+pub use crate::forms::*;
 use crate::ids::*;
 pub use crate::inbound::*;
 pub use crate::inbox::*;
@@ -74,6 +75,8 @@ pub enum ServerFrame {
     Archive(Archive),
     /// Extension (client): the answer to `conversations`.
     Conversations(MyConversations),
+    /// Extension: the answer to `submit_form`.
+    FormReceived(FormReceived),
 }
 
 /// Reply to `hello` on both endpoints (the fields of the other endpoint are absent).
@@ -350,6 +353,9 @@ pub struct ErrorFrame {
     /// Extension: the conversation the error is about, when the sender named one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversation: Option<ConversationId>,
+    /// Extension: a refused `submit_form`'s problems, field id → why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<BTreeMap<String, String>>,
 }
 
 /// Error codes of protocol v1.

@@ -23,6 +23,8 @@ pub enum ClientFrame {
     Conversations(ConversationsRequest),
     /// Extension: join one of one's own conversations during the session.
     Open(OpenConversation),
+    /// Extension: a filled-in contact form of a `form` service.
+    SubmitForm(crate::forms::SubmitForm),
 }
 
 /// First frame of a client session.

@@ -9,6 +9,7 @@
 
 pub mod canned;
 pub mod codec;
+pub mod forms;
 pub mod frames;
 pub mod ids;
 pub mod inbound;

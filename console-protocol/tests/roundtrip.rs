@@ -47,6 +47,7 @@ fn client_tag(f: &ClientFrame) -> &'static str {
         ClientFrame::Leave(_) => "leave",
         ClientFrame::Conversations(_) => "conversations",
         ClientFrame::Open(_) => "open",
+        ClientFrame::SubmitForm(_) => "submit_form",
     }
 }
 
@@ -69,6 +70,10 @@ fn client_literals() -> Vec<Value> {
         json!({"type": "conversations"}),
         json!({"type": "conversations", "limit": 5}),
         json!({"type": "open", "conversation": "c1", "resume_token": "r1", "after_seq": 3}),
+        json!({"type": "submit_form", "service": "contact-form"}),
+        json!({"type": "submit_form", "service": "contact-form", "fields": answers(),
+               "contact": {"email": "a@example.fi", "phone": "+358401234567"},
+               "client_ref": "ref-2", "team": "social", "lang": "fi"}),
     ]
 }
 
@@ -174,6 +179,7 @@ fn server_tag(f: &ServerFrame) -> &'static str {
         ServerFrame::InboxAlert(_) => "inbox_alert",
         ServerFrame::Archive(_) => "archive",
         ServerFrame::Conversations(_) => "conversations",
+        ServerFrame::FormReceived(_) => "form_received",
     }
 }
 
@@ -203,6 +209,12 @@ fn server_literals() -> Vec<Value> {
         json!({"type": "welcome", "conversations": [{"conversation": "c1", "status": "queued",
                "last_seq": 1, "due_at": "2026-04-09T16:00:00+03:00"}]}),
         json!({"type": "routing", "team": "station-a", "routing": "manual"}),
+        json!({"type": "form_received", "conversation": "c1", "reference": "F-C1",
+               "resume_token": "r1"}),
+        json!({"type": "form_received", "conversation": "c1", "reference": "F-C1",
+               "due_at": "2026-04-09T16:00:00+03:00", "resume_token": "r1"}),
+        json!({"type": "error", "code": "bad_frame", "message": "the form is not filled in right",
+               "fields": {"name": "required", "contact": "give one"}}),
         json!({"type": "moved", "conversation": "c1", "team": "station-b"}),
         json!({"type": "inbox", "team": "station-a", "entries": []}),
         json!({"type": "inbox", "team": "station-a", "entries": [{"conversation": "c1",
@@ -351,9 +363,9 @@ fn tags<F>(samples: &[F], tag: fn(&F) -> &'static str) -> BTreeSet<&'static str>
 
 #[test]
 fn samples_cover_every_variant() {
-    assert_eq!(tags(&client_samples(), client_tag).len(), 9);
+    assert_eq!(tags(&client_samples(), client_tag).len(), 10);
     assert_eq!(tags(&console_samples(), console_tag).len(), 24);
-    assert_eq!(tags(&server_samples(), server_tag).len(), 25);
+    assert_eq!(tags(&server_samples(), server_tag).len(), 26);
 }
 
 #[test]

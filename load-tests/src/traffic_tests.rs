@@ -103,6 +103,7 @@ fn recorder_matches_acks_and_counts_deliveries() {
         code: ErrorCode::RateLimited,
         message: "slow down".into(),
         conversation: None,
+        fields: None,
     });
     assert!(rec.on_frame(&error, later).is_none());
     let status = ServerFrame::Status(StatusUpdate::default());

@@ -3,12 +3,14 @@
 //! Read from the config file; [`Organisation::demo`] is the embedded default. Every text a
 //! client or professional reads is a [`Text`], translatable (`text`).
 
+pub mod form;
 mod text;
 
 use console_protocol::{ProfessionalId, ServiceId, TeamId, TopicId};
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, Weekday};
 
+pub use form::{FieldKind, Form, FormField, FormOption};
 pub use text::{is_language_code, Text};
 
 /// How a team's queue hands out conversations.
@@ -95,6 +97,9 @@ pub struct Service {
     /// The reply promise of a `message`, `form` or `sms` service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promise: Option<Promise>,
+    /// The fields of a `form` service (see [`form`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<Form>,
 }
 
 fn default_channel() -> String {
@@ -307,6 +312,24 @@ impl Organisation {
                 }
                 _ => {}
             }
+            match (&s.form, s.channel.as_str()) {
+                (None, "form") => {
+                    return Err(format!("service {}: a form service needs a form", s.id))
+                }
+                (Some(_), "form") if s.promise.is_none() => {
+                    return Err(format!(
+                        "service {}: a form service needs a promise (working_days)",
+                        s.id
+                    ))
+                }
+                (Some(_), c) if c != "form" => {
+                    return Err(format!(
+                        "service {}: only a form service has a form (channel {c})",
+                        s.id
+                    ))
+                }
+                _ => {}
+            }
             for h in &s.opening_hours {
                 parse_hm(&h.open).ok_or(format!("service {}: bad time {}", s.id, h.open))?;
                 parse_hm(&h.close).ok_or(format!("service {}: bad time {}", s.id, h.close))?;
@@ -371,6 +394,9 @@ impl Organisation {
             for topic in &s.topics {
                 let what = format!("service {} topic {} name", s.id, topic.id);
                 topic.name.check(&what, langs)?;
+            }
+            if let Some(f) = &s.form {
+                f.check(s.id.as_str(), langs)?;
             }
             for q in &s.questionnaire {
                 let what = format!("service {} question {}", s.id, q.id);

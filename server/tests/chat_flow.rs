@@ -563,7 +563,16 @@ async fn http_health_services_and_dev_endpoints_in_demo_mode() {
     let v: Value = serde_json::from_str(&body).expect("json");
     let services = v["services"].as_array().expect("services");
     let ids: Vec<&str> = services.iter().filter_map(|s| s["id"].as_str()).collect();
-    assert_eq!(ids, ["health-chat", "social-chat", "stations-chat"]);
+    assert_eq!(
+        ids,
+        [
+            "health-chat",
+            "social-chat",
+            "stations-chat",
+            "nurse-message",
+            "contact-form"
+        ]
+    );
     let health = &services[0];
     assert_eq!(health["teams"], json!(["station-a"]));
     assert_eq!(health["open_now"], true);

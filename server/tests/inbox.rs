@@ -465,3 +465,51 @@ async fn the_inbox_survives_a_restart_and_its_nurse_joins_her_matter_again() {
         1.0
     );
 }
+
+/// A contact form sent without any chat lands New in its team's inbox with its deadline, is
+/// taken there and its sender's submission read.
+#[tokio::test]
+async fn a_contact_form_lands_in_its_teams_inbox() {
+    let s = TestServer::start().await;
+    let mut worker = s.console("social-1").await;
+    worker
+        .request(json!({"type": "subscribe_inbox"}), "sub")
+        .await;
+    let body = json!({"fields": {"name": "Matti", "message": "Please call me about housing."},
+        "contact": {"email": "matti@example.org"}, "client_ref": uuid::Uuid::new_v4().to_string()});
+    let (status, answer) = http(
+        s.addr,
+        "POST",
+        "/api/v1/forms/contact-form",
+        Some(&body.to_string()),
+        &[("content-type", "application/json")],
+    )
+    .await;
+    assert_eq!(status, 201, "{answer}");
+    let answer: Value = serde_json::from_str(&answer).expect("json");
+    let c = answer["conversation"].as_str().expect("id").to_owned();
+    let inbox = inbox_where(&mut worker, "social", |v| entry(v, &c).is_some()).await;
+    let e = entry(&inbox, &c).expect("listed");
+    assert_eq!(
+        (e["channel"].as_str(), e["status"].as_str()),
+        (Some("form"), Some("queued"))
+    );
+    assert_eq!(e["due_at"], answer["due_at"]);
+    let a = worker
+        .request(json!({"type": "take", "conversation": c}), "take")
+        .await;
+    assert_eq!(a["type"], "assigned", "{a}");
+    let h = worker
+        .request(json!({"type": "history", "conversation": c}), "h")
+        .await;
+    assert!(
+        h["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|e| e["body"]
+                .as_str()
+                .is_some_and(|b| b.contains("Please call me about housing."))),
+        "{h}"
+    );
+}

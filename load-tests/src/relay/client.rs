@@ -191,7 +191,7 @@ impl Session for ClientSession {
                     Some(l.conversation),
                 );
             }
-            ClientFrame::Conversations(_) | ClientFrame::Open(_) => {
+            ClientFrame::SubmitForm(_) | ClientFrame::Conversations(_) | ClientFrame::Open(_) => {
                 replies.error(
                     req,
                     ErrorCode::BadFrame,

@@ -76,6 +76,7 @@ impl Replies {
             code,
             message: message.to_owned(),
             conversation,
+            fields: None,
         });
         self.send(req, frame);
     }

@@ -73,6 +73,7 @@ impl Setup {
             client_ref: None,
             created_at_ms: 0,
             lang: None,
+            contact: None,
             state: ConversationState {
                 status: ConversationStatus::Queued,
                 team: "station-a".into(),

@@ -247,6 +247,7 @@ mod tests {
                 code: ErrorCode::Internal,
                 message: n.to_string(),
                 conversation: None,
+                fields: None,
             },
         )))
     }

@@ -3,7 +3,7 @@
 
 use super::json_error;
 use crate::context::ServerCtx;
-use crate::organisation::{Organisation, Question};
+use crate::organisation::{FieldKind, Form, Organisation, Question};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,7 +20,7 @@ fn with_ctx(
 }
 
 /// The query parameters, or none when the URL has no query (warp's `query` rejects that).
-fn query_or_empty(
+pub(super) fn query_or_empty(
 ) -> impl Filter<Extract = (HashMap<String, String>,), Error = std::convert::Infallible> + Clone {
     warp::query::<HashMap<String, String>>()
         .or(warp::any().map(HashMap::new))
@@ -190,6 +190,9 @@ fn services(
             if let Some(p) = s.promise {
                 v["promise"] = serde_json::json!({"working_days": p.working_days});
             }
+            if let Some(f) = &s.form {
+                v["form"] = form(org, f, lang);
+            }
             v
         })
         .collect();
@@ -212,6 +215,34 @@ fn question(org: &Organisation, q: &Question, lang: &str) -> serde_json::Value {
         v["options"] = options.into();
     }
     v
+}
+
+/// A contact form in `lang`: each field's id, label, kind, whether it is required, its
+/// longest answer and a choice's options (`{"id","label"}`).
+fn form(org: &Organisation, f: &Form, lang: &str) -> serde_json::Value {
+    let fields: Vec<_> = f
+        .fields
+        .iter()
+        .map(|field| {
+            let mut v = serde_json::json!({
+                "id": field.id, "label": org.text(&field.label, Some(lang)),
+                "kind": field.kind.as_str(), "required": field.required,
+            });
+            if !matches!(field.kind, FieldKind::Checkbox | FieldKind::Choice) {
+                v["max_len"] = field.max_len().into();
+            }
+            if !field.options.is_empty() {
+                let options: Vec<_> = field
+                    .options
+                    .iter()
+                    .map(|o| serde_json::json!({"id": o.id, "label": org.text(&o.label, Some(lang))}))
+                    .collect();
+                v["options"] = options.into();
+            }
+            v
+        })
+        .collect();
+    serde_json::json!({ "fields": fields })
 }
 
 fn dev_token(ctx: Arc<ServerCtx>, req: TokenRequest) -> warp::reply::Response {

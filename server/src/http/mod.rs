@@ -1,8 +1,12 @@
 //! The warp routes: WebSocket endpoints (upgraded by `upgrade`), health, metrics, the public
-//! services API and the demo-only dev endpoints. Errors are JSON bodies with 4xx/5xx codes.
+//! services API, contact forms over HTTP (`forms`, through a client session by `bridge`) and
+//! the demo-only dev endpoints. Errors are JSON bodies with 4xx/5xx codes.
 
 mod api;
 mod assets;
+mod bridge;
+mod forms;
+mod forms_page;
 mod promise;
 pub(crate) mod ready;
 mod upgrade;
@@ -27,7 +31,9 @@ pub fn routes(
        + Send
        + Sync
        + 'static {
-    upgrade::routes(ctx.clone(), exchange)
+    upgrade::routes(ctx.clone(), exchange.clone())
+        .or(forms::routes(ctx.clone(), exchange))
+        .unify()
         .or(api::routes(ctx))
         .unify()
         .or(assets::routes())

@@ -8,12 +8,15 @@ use crate::context::{Role as NodeRole, ServerCtx};
 use crate::session::{self, Endpoint};
 use crate::tunnel::{self, Exchange};
 use console_protocol::Codec;
+use futures_util::future::Either;
+use futures_util::{Sink, Stream};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 use tracing::Instrument;
 use warp::http::{HeaderMap, HeaderValue, StatusCode};
@@ -53,7 +56,7 @@ pub fn routes(
 }
 
 /// Where a new socket's session runs.
-enum Serve {
+pub(super) enum Serve {
     /// On this node, on this context (one node, or a cluster's primary).
     Here(Arc<ServerCtx>),
     /// On the primary, through a tunnel.
@@ -61,7 +64,7 @@ enum Serve {
 }
 
 /// Where a socket accepted now is served, or why none can be.
-fn serve_where(
+pub(super) fn serve_where(
     ctx: &Arc<ServerCtx>,
     exchange: &Option<Arc<Exchange>>,
 ) -> Result<Serve, &'static str> {
@@ -76,6 +79,31 @@ fn serve_where(
         }
         (NodeRole::Door { .. }, _) => Err("this node cannot reach the cluster's primary now"),
         (NodeRole::Waiting, _) => Err("the cluster has no primary node right now; retry shortly"),
+    }
+}
+
+/// Runs a socket's session where `serve` says: here (one node, or a cluster's primary), or
+/// through a tunnel to the primary (a door). A plain function returning the session's own
+/// future, so that nothing but the socket is kept beside it for as long as it lives.
+pub(super) fn serve_socket<S>(
+    ws: S,
+    endpoint: Endpoint,
+    codec: Codec,
+    offered: Option<String>,
+    serve: Serve,
+    ctx: &ServerCtx,
+) -> impl std::future::Future<Output = ()> + Send
+where
+    S: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Unpin + Send,
+{
+    match serve {
+        Serve::Here(ctx) => Either::Left(session::run(ws, endpoint, codec, ctx)),
+        Serve::Tunnel(ex, primary) => {
+            let (metrics, cancel) = (ctx.metrics.clone(), ctx.cancel.clone());
+            Either::Right(tunnel::door::run(
+                ws, endpoint, offered, primary, ex, metrics, cancel,
+            ))
+        }
     }
 }
 
@@ -152,14 +180,7 @@ fn upgrade(
                         Some(config),
                     )
                     .await;
-                    match serve {
-                        Serve::Here(ctx) => session::run(ws, endpoint, codec, ctx).await,
-                        Serve::Tunnel(ex, primary) => {
-                            let (metrics, cancel) = (ctx.metrics.clone(), ctx.cancel.clone());
-                            tunnel::door::run(ws, endpoint, offered, primary, ex, metrics, cancel)
-                                .await
-                        }
-                    }
+                    serve_socket(ws, endpoint, codec, offered, serve, &ctx).await
                 }
                 Err(e) => tracing::debug!(error = %e, "upgrade failed"),
             }

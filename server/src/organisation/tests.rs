@@ -165,6 +165,10 @@ fn the_demo_is_translated_into_finnish_swedish_and_english() {
             texts.push(("question", &q.label));
             texts.extend(q.options.iter().map(|o| ("option", o)));
         }
+        for f in s.form.iter().flat_map(|f| &f.fields) {
+            texts.push(("form field", &f.label));
+            texts.extend(f.options.iter().map(|o| ("form option", &o.label)));
+        }
     }
     for (what, text) in texts {
         let langs: Vec<&str> = text.languages().map(Iterator::collect).unwrap_or_default();
@@ -204,6 +208,12 @@ fn the_documented_example_configures_a_translated_organisation() {
     );
     let canned = crate::canned::team_responses(org, &[org.teams[0].id.clone()]);
     assert_eq!(canned.len(), 3, "one greeting per language");
+    let form = org.services[1]
+        .form
+        .as_ref()
+        .expect("the example's contact form");
+    assert_eq!(form.fields[3].kind, crate::organisation::FieldKind::Choice);
+    assert_eq!(org.text(&form.fields[1].label, Some("sv")), "Ditt ärende");
 }
 
 #[test]
@@ -229,4 +239,39 @@ fn the_demo_has_a_supervisor_and_an_unknown_role_is_refused() {
         .expect_err("an unknown role is refused")
         .to_string();
     assert!(e.contains("boss"), "{e}");
+}
+
+/// A form service needs its form and a promise; only a form service has a form.
+#[test]
+fn a_form_service_is_checked_at_load() {
+    let demo = Organisation::demo();
+    assert_eq!(demo.validate(), Ok(()));
+    let form_at = demo
+        .services
+        .iter()
+        .position(|s| s.channel == "form")
+        .expect("the demo has a form service");
+    let mut org = Organisation::demo();
+    org.services[form_at].form = None;
+    assert!(org
+        .validate()
+        .expect_err("no form")
+        .contains("needs a form"));
+    let mut org = Organisation::demo();
+    org.services[form_at].promise = None;
+    assert!(org
+        .validate()
+        .expect_err("no promise")
+        .contains("needs a promise"));
+    let mut org = Organisation::demo();
+    org.services[0].form = demo.services[form_at].form.clone();
+    assert!(org
+        .validate()
+        .expect_err("chat")
+        .contains("only a form service"));
+    let mut org = Organisation::demo();
+    if let Some(f) = org.services[form_at].form.as_mut() {
+        f.fields[1].id = f.fields[0].id.clone();
+    }
+    assert!(org.validate().expect_err("dup").contains("twice"));
 }

@@ -97,6 +97,7 @@ fn error(
             code,
             message: message.into(),
             conversation,
+            fields: None,
         }),
     );
 }

@@ -16,6 +16,7 @@ use futures_util::{Sink, Stream};
 use std::collections::{HashMap, HashSet};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
+mod form;
 mod mine;
 mod start;
 
@@ -115,6 +116,7 @@ impl ClientSession {
                 code: e.code(),
                 message: e.to_string(),
                 conversation: Some(conversation),
+                fields: None,
             };
             conn.send(req.clone(), ServerFrame::Error(f))
                 .await
@@ -239,6 +241,7 @@ where
                 .await
                 .map_err(gone),
             ClientFrame::Start(s) => self.start(conn, req, s).await,
+            ClientFrame::SubmitForm(f) => self.submit_form(conn, req, f).await,
             ClientFrame::Send(m) => {
                 let c = m.conversation.clone();
                 // While waiting, the start of it is shown in the team's queue (the router also

@@ -89,6 +89,7 @@ where
                 code,
                 message,
                 conversation,
+                fields: None,
             }),
         )
         .await

@@ -62,6 +62,7 @@ fn frame(n: usize) -> Outbound {
         code: ErrorCode::Internal,
         message: format!("frame {n}"),
         conversation: None,
+        fields: None,
     })))
 }
 

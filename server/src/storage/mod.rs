@@ -47,6 +47,35 @@ pub struct ClientIdentity {
     pub identified: bool,
 }
 
+/// How the sender of a contact form can be reached. Personal data: never logged.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Contact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// E.164, e.g. `+358401234567`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+impl Contact {
+    /// The JSON a backend stores in its `contact` column (`None` for no contact).
+    pub fn to_column(contact: &Option<Contact>) -> Result<Option<String>, StorageError> {
+        contact
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| StorageError::Database(format!("encode contact: {e}")))
+    }
+
+    /// Reads the `contact` column back.
+    pub fn from_column(column: Option<&str>) -> Result<Option<Contact>, StorageError> {
+        column
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| StorageError::Corrupt(format!("contact: {e}")))
+    }
+}
+
 /// The mutable state of a conversation, written whole with each state-changing event (and
 /// published with it to the other nodes of a cluster).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -81,6 +110,8 @@ pub struct ConversationRecord {
     pub created_at_ms: i64,
     /// The client's language (`fi`, `sv`, `en`), when they said.
     pub lang: Option<String>,
+    /// How to reach the sender of a contact form, when they gave it.
+    pub contact: Option<Contact>,
     pub state: ConversationState,
     /// Highest stored seq (0 when none). Filled in by loads; ignored on create.
     pub last_seq: u64,

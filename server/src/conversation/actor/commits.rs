@@ -153,6 +153,7 @@ impl Conversation {
                 code: console_protocol::ErrorCode::Internal,
                 message: "storage failed, retry".into(),
                 conversation: Some(conv.clone()),
+                fields: None,
             })
         };
         match p.effect {

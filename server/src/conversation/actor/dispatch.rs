@@ -137,6 +137,7 @@ impl Conversation {
                 code: e.code(),
                 message: e.to_string(),
                 conversation: Some(self.record.id.clone()),
+                fields: None,
             }),
         );
     }

@@ -33,6 +33,16 @@ impl ClientSession {
                 .await
                 .map_err(gone);
         }
+        if service.channel == "form" {
+            return conn
+                .error(
+                    req,
+                    ErrorCode::BadFrame,
+                    "a contact form is sent whole with submit_form, not started as a chat",
+                )
+                .await
+                .map_err(gone);
+        }
         if let Err((code, msg)) = validate_start(service, &start) {
             return conn.error(req, code, msg).await.map_err(gone);
         }
@@ -84,6 +94,7 @@ impl ClientSession {
             client_ref: start.client_ref.clone(),
             created_at_ms: ms,
             lang: start.lang.as_deref().and_then(supported_lang),
+            contact: None,
             state: ConversationState {
                 status: ConversationStatus::Queued,
                 team: team.clone(),
@@ -217,7 +228,7 @@ impl ClientSession {
 const LANGUAGES: &[&str] = &["fi", "sv", "en"];
 
 /// `fi`, `sv` or `en` from a language tag such as `sv-FI`.
-fn supported_lang(tag: &str) -> Option<String> {
+pub(super) fn supported_lang(tag: &str) -> Option<String> {
     let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
     LANGUAGES.contains(&primary.as_str()).then_some(primary)
 }

@@ -5,7 +5,7 @@
 use super::fixtures::{append, create, create_with, message, queued, record, seqs, system};
 use super::ContractBackend;
 use crate::storage::{
-    ClientIdentity, ConversationRecord, ConversationState, StorageError, WriteOp,
+    ClientIdentity, Contact, ConversationRecord, ConversationState, StorageError, WriteOp,
 };
 use console_protocol::{ConversationId, ConversationStatus, Event, SystemKind};
 
@@ -30,6 +30,7 @@ pub(crate) async fn create_stores_the_record_and_its_first_event(backend: &dyn C
         questionnaire: None,
         client_ref: None,
         lang: None,
+        contact: None,
         ..record("c2", None)
     };
     let first = system("c2", 1, SystemKind::Queued);
@@ -46,6 +47,26 @@ pub(crate) async fn create_stores_the_record_and_its_first_event(backend: &dyn C
         })
     );
     assert_eq!(storage.conversation(&"nope".into()).await.unwrap(), None);
+
+    // A contact with only one of its details keeps the other absent.
+    let phone_only = ConversationRecord {
+        contact: Some(Contact {
+            email: None,
+            phone: Some("+46701234567".into()),
+        }),
+        ..record("c3", None)
+    };
+    let first = system("c3", 1, SystemKind::Queued);
+    storage
+        .write(create_with(phone_only.clone(), first))
+        .await
+        .unwrap();
+    let loaded = storage.conversation(&"c3".into()).await.unwrap();
+    assert_eq!(
+        loaded.and_then(|r| r.contact),
+        phone_only.contact,
+        "the contact reads back as stored"
+    );
     storage.close().await;
 }
 

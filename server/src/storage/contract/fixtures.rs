@@ -2,7 +2,8 @@
 //! canned responses built from a few arguments, and short ways to read them back.
 
 use crate::storage::{
-    ClientIdentity, ConversationRecord, ConversationState, PersonalCanned, Storage, WriteOp,
+    ClientIdentity, Contact, ConversationRecord, ConversationState, PersonalCanned, Storage,
+    WriteOp,
 };
 use console_protocol::{
     Author, ConversationId, ConversationStatus, Event, MessageEvent, Role, SystemEvent, SystemKind,
@@ -42,6 +43,10 @@ pub(crate) fn record(id: &str, client_ref: Option<&str>) -> ConversationRecord {
         client_ref: client_ref.map(Into::into),
         created_at_ms: 999,
         lang: Some("fi".into()),
+        contact: Some(Contact {
+            email: Some("client.one@example.org".into()),
+            phone: Some("+358401234567".into()),
+        }),
         state: queued(),
         last_seq: 0,
     }

@@ -9,7 +9,7 @@
 
 use super::append::{Append, EventColumns, APPEND, SET_CLIENT, SET_STATE};
 use super::{col, describe, Fence};
-use crate::storage::{ConversationRecord, PersonalCanned, StorageError, WriteOp};
+use crate::storage::{Contact, ConversationRecord, PersonalCanned, StorageError, WriteOp};
 use console_protocol::{ConversationId, Event, ProfessionalId};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row, Statement};
@@ -25,9 +25,9 @@ WITH conv AS (
     INSERT INTO conversations (id, service, topic, channel, client_subject, client_name,
         client_identified, questionnaire, resume_token_hash, client_ref, created_at_ms,
         status, team, assigned_to, queued_at_ms, priority, summary, reserved_for, lang,
-        last_seq, last_writer, due_at_ms)
+        last_seq, last_writer, due_at_ms, contact)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-        $19, $21::bigint, $20::bigint, $26::bigint)
+        $19, $21::bigint, $20::bigint, $26::bigint, $27::text)
     ON CONFLICT DO NOTHING
     RETURNING id
 ), first AS (
@@ -233,7 +233,11 @@ async fn create(
             ))))
         }
     };
-    let params: [&(dyn ToSql + Sync); 26] = [
+    let contact = match Contact::to_column(&r.contact) {
+        Ok(contact) => contact,
+        Err(e) => return Ok(Err(e)),
+    };
+    let params: [&(dyn ToSql + Sync); 27] = [
         &r.id.as_str(),
         &r.service.as_str(),
         &r.topic.as_ref().map(|t| t.as_str()),
@@ -260,6 +264,7 @@ async fn create(
         &event.body,
         &event.at,
         &r.state.due_at_ms,
+        &contact,
     ];
     let row = client.query_one(&statements.create, &params).await?;
     let stored: bool = match col(&row, 0) {

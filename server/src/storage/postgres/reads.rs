@@ -4,7 +4,9 @@
 
 use super::{col, describe, READ_POOL_SIZE};
 use crate::storage::StorageError;
-use crate::storage::{ClientIdentity, ConversationRecord, ConversationState, PersonalCanned};
+use crate::storage::{
+    ClientIdentity, Contact, ConversationRecord, ConversationState, PersonalCanned,
+};
 use console_protocol::{ConversationId, ConversationStatus, Event, ProfessionalId};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
 use std::time::Duration;
@@ -22,7 +24,7 @@ const READ_TIMEOUT: Duration = Duration::from_secs(super::READ_STATEMENT_TIMEOUT
 /// The stored columns of a conversation, in the order of [`conversation_from_row`].
 const CONVERSATION_COLUMNS: &str = "id, service, topic, channel, client_subject, client_name, \
     client_identified, questionnaire, resume_token_hash, client_ref, created_at_ms, status, \
-    team, assigned_to, queued_at_ms, priority, summary, reserved_for, lang, last_seq, due_at_ms";
+    team, assigned_to, queued_at_ms, priority, summary, reserved_for, lang, last_seq, due_at_ms, contact";
 
 /// The read connections.
 pub(super) struct Reads {
@@ -296,6 +298,7 @@ fn conversation_from_row(row: &Row) -> Result<ConversationRecord, StorageError> 
             due_at_ms: col(row, 20)?,
         },
         lang: col(row, 18)?,
+        contact: Contact::from_column(col::<Option<&str>>(row, 21)?)?,
         last_seq: to_u64(col(row, 19)?, "last_seq")?,
     })
 }

@@ -114,6 +114,10 @@ CREATE TABLE team_routing (
     r#"
 ALTER TABLE conversations ADD COLUMN due_at_ms BIGINT;
 "#,
+    // How to reach the sender of a contact form (JSON: email, phone); personal data.
+    r#"
+ALTER TABLE conversations ADD COLUMN contact TEXT;
+"#,
 ];
 
 /// Applies the migrations the database has not seen yet, all in one transaction under

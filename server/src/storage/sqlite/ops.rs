@@ -5,7 +5,7 @@
 use super::canned;
 use super::schema::{last_seq_of_c, CONVERSATION_COLUMNS};
 use crate::storage::{
-    ClientIdentity, ConversationRecord, ConversationState, StorageError, WriteOp,
+    ClientIdentity, Contact, ConversationRecord, ConversationState, StorageError, WriteOp,
 };
 use console_protocol::{ConversationId, Event};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
@@ -91,7 +91,7 @@ fn insert_conversation(conn: &Connection, r: &ConversationRecord) -> Result<(), 
     conn.prepare_cached(&format!(
         "INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES \
          (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
-         ?20)"
+         ?20, ?21)"
     ))?
     .execute(params![
         r.id.as_str(),
@@ -114,6 +114,7 @@ fn insert_conversation(conn: &Connection, r: &ConversationRecord) -> Result<(), 
         r.state.reserved_for.as_ref().map(|p| p.as_str()),
         r.lang,
         r.state.due_at_ms,
+        Contact::to_column(&r.contact)?,
     ])?;
     Ok(())
 }

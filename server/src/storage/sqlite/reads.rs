@@ -4,7 +4,9 @@
 
 use super::schema::{last_seq_of_c, CONVERSATION_COLUMNS};
 use super::{lock, BUSY_TIMEOUT};
-use crate::storage::{ClientIdentity, ConversationRecord, ConversationState, StorageError};
+use crate::storage::{
+    ClientIdentity, Contact, ConversationRecord, ConversationState, StorageError,
+};
 use console_protocol::{ConversationStatus, Event};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Params, Row};
 use std::path::{Path, PathBuf};
@@ -216,7 +218,8 @@ fn conversation_from_row(row: &Row<'_>) -> Result<ConversationRecord, StorageErr
             due_at_ms: row.get(19)?,
         },
         lang: row.get(18)?,
-        last_seq: to_u64(row.get(20)?, "last_seq")?,
+        contact: Contact::from_column(row.get::<_, Option<String>>(20)?.as_deref())?,
+        last_seq: to_u64(row.get(21)?, "last_seq")?,
     })
 }
 

@@ -106,13 +106,17 @@ CREATE TABLE team_routing (
     r"
 ALTER TABLE conversations ADD COLUMN due_at_ms INTEGER;
 ",
+    // How to reach the sender of a contact form (JSON: email, phone); personal data.
+    r"
+ALTER TABLE conversations ADD COLUMN contact TEXT;
+",
 ];
 
 /// The stored columns of a conversation, in the order `reads::conversation_from_row` decodes.
 pub(super) const CONVERSATION_COLUMNS: &str =
     "id, service, topic, channel, client_subject, client_name, \
     client_identified, questionnaire, resume_token_hash, client_ref, created_at_ms, status, \
-    team, assigned_to, queued_at_ms, priority, summary, reserved_for, lang, due_at_ms";
+    team, assigned_to, queued_at_ms, priority, summary, reserved_for, lang, due_at_ms, contact";
 /// The highest stored seq of the conversation `c` (a literal, so that queries can `concat!` it).
 macro_rules! last_seq_of_c {
     () => {
