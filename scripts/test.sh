@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one command that runs every test of Luukku (CI runs it through .ci/run):
-#   1. installs missing tools (promtool and prometheus, from Debian's `prometheus` package)
+#   1. installs missing tools (promtool and prometheus, from Debian's `prometheus` package;
+#      the SMTP server of the notification tests, Debian's `python3-aiosmtpd`)
 #   2. cargo fmt --check          3. cargo clippy -D warnings
 #   4. the deploy files: scripts/check-deploy.sh (haproxy -c, promtool check config, the
 #      alert rules checked and unit-tested, the Grafana dashboards, systemd-analyze verify,
@@ -39,12 +40,16 @@ cleanup() {
 # promtool checks the metrics and the rules; the prometheus server itself runs in
 # server/tests/dashboards.rs (both come with Debian's `prometheus` package).
 install_tools() {
+    # server/tests/notifications.rs sends real e-mail to Debian's aiosmtpd.
+    if [[ ! -x /usr/bin/aiosmtpd ]]; then
+        apt_install python3-aiosmtpd
+    fi
     if command -v promtool >/dev/null && command -v prometheus >/dev/null; then
         echo "promtool present: $(promtool --version 2>&1 | head -n 1)"
-        return 0
+    else
+        apt_install prometheus
     fi
-    apt_install prometheus
-    command -v promtool >/dev/null && command -v prometheus >/dev/null
+    command -v promtool >/dev/null && command -v prometheus >/dev/null && [[ -x /usr/bin/aiosmtpd ]]
 }
 
 # Starts BINARY on a free port with a fresh data dir, checks /metrics with promtool, then

@@ -143,6 +143,53 @@ impl ClusterConfig {
     }
 }
 
+/// How clients are told of the organisation's messages while they are away: e-mail over SMTP
+/// and, the first time for a thread, an SMS (until an SMS gateway exists: a sink file).
+/// Nothing is configured by default: no notification is then written.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotificationsConfig {
+    /// `smtp://host:port` (plain, e.g. a local relay) or `smtps://host:port` (TLS); user and
+    /// password in the URL when the server needs them.
+    pub smtp_url: Option<String>,
+    /// The sender address of the e-mails.
+    pub from: Option<String>,
+    /// Where a client reads their messages (the organisation's page with the widget); the
+    /// notification names it and nothing else.
+    pub link: Option<String>,
+    /// A file the SMS notifications are appended to as JSON lines (a stand-in for the SMS
+    /// gateway of the SMS issue).
+    pub sms_sink: Option<PathBuf>,
+}
+
+impl NotificationsConfig {
+    /// Whether any notification is to be written.
+    pub fn enabled(&self) -> bool {
+        self.link.is_some() && (self.smtp_url.is_some() || self.sms_sink.is_some())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return Err(ConfigError::Invalid(
+                    "notifications.smtp_url must start with smtp:// or smtps://".into(),
+                ));
+            }
+            if self.from.is_none() {
+                return Err(ConfigError::Invalid(
+                    "notifications.from (the sender address) is required with smtp_url".into(),
+                ));
+            }
+        }
+        if (self.smtp_url.is_some() || self.sms_sink.is_some()) && self.link.is_none() {
+            return Err(ConfigError::Invalid(
+                "notifications.link (where clients read their messages) is required".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The file format: every key optional except `organisation` (unless `demo = true`).
 #[derive(Debug, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -157,6 +204,7 @@ struct FileConfig {
     limits: Limits,
     auth: AuthConfig,
     cluster: ClusterConfig,
+    notifications: NotificationsConfig,
     organisation: Option<Organisation>,
 }
 
@@ -179,6 +227,8 @@ pub struct Config {
     pub auth: AuthConfig,
     /// PostgreSQL and Redis for a node of a cluster (none: SQLite, one node).
     pub cluster: ClusterConfig,
+    /// E-mail and SMS notifications of clients (none by default).
+    pub notifications: NotificationsConfig,
     pub organisation: Organisation,
 }
 
@@ -196,6 +246,7 @@ impl Config {
             limits: Limits::default(),
             auth: AuthConfig::default(),
             cluster: ClusterConfig::default(),
+            notifications: NotificationsConfig::default(),
             organisation: Organisation::demo(),
         }
     }
@@ -242,6 +293,7 @@ impl Config {
         c.limits = file.limits;
         c.auth = file.auth;
         c.cluster = file.cluster;
+        c.notifications = file.notifications;
         if let Some(l) = file.listen {
             c.listen = l;
         }
@@ -261,6 +313,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.organisation.validate().map_err(ConfigError::Invalid)?;
         self.cluster.validate()?;
+        self.notifications.validate()?;
         let l = &self.limits;
         if l.max_frame_bytes < 1024 {
             return Err(ConfigError::Invalid(

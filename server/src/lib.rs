@@ -35,6 +35,7 @@ pub mod conversation;
 pub mod delivery;
 pub mod http;
 pub mod metrics;
+pub mod notify;
 pub mod organisation;
 pub mod routing;
 pub mod server;

@@ -31,6 +31,9 @@ pub struct Metrics {
     pub queue_abandoned: IntCounterVec,
     /// Matters whose reply deadline passed while they still waited for a professional.
     pub promise_breaches: IntCounterVec,
+    /// Notification delivery attempts by channel (`email`, `sms`) and outcome (`sent`,
+    /// `retry`, `failed`).
+    pub notifications: IntCounterVec,
     /// Open asynchronous matters in each team's inbox, by status (`new`, `in_progress`).
     pub inbox_open: IntGaugeVec,
     /// Open asynchronous matters past their reply deadline without a reply, by team.
@@ -217,6 +220,14 @@ impl Metrics {
                  reply: a matter still waiting in a team queue or inbox, or taken but not \
                  answered; a deadline restarted by the client's next message counts again.",
                 &["service", "team"],
+            ),
+            notifications: counter(
+                &r,
+                "luukku_notifications_total",
+                "Attempts to deliver a notification of a client (no content, a link only), by \
+                 channel (email, sms) and outcome (sent; retry: failed, tried again later; \
+                 failed: given up).",
+                &["channel", "outcome"],
             ),
             inbox_open: gauge(
                 &r,
@@ -415,6 +426,11 @@ impl Metrics {
             self.feedback_rating.with_label_values(&[service]);
             for rating in ["1", "2", "3", "4", "5"] {
                 self.feedback.with_label_values(&[service, rating]);
+            }
+        }
+        for channel in ["email", "sms"] {
+            for outcome in ["sent", "retry", "failed"] {
+                self.notifications.with_label_values(&[channel, outcome]);
             }
         }
         for target in ["team", "professional"] {

@@ -82,12 +82,19 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         organisation: org.clone(),
         retract_window: config.retract_window,
         inbox: Default::default(),
+        notifications: config.notifications.clone(),
     });
     // One node on SQLite runs its router from the start; a cluster node runs one only in its
     // terms as the primary (`term`), each on a context of its own.
     let router = if backing.cluster.is_none() {
         metrics.cluster_primary.set(1);
         let restored = crate::routing::Restored::read(&*storage).await?;
+        crate::notify::spawn(
+            storage.clone(),
+            config.notifications.clone(),
+            metrics.clone(),
+            cancel.child_token(),
+        );
         RouterHandle::spawn(
             hub.clone(),
             org,

@@ -36,6 +36,8 @@ pub struct HubDeps {
     pub retract_window: Duration,
     /// Where asynchronous conversations tell the team inbox of their changes.
     pub inbox: InboxFeed,
+    /// How clients who are away are told of the organisation's messages.
+    pub notifications: crate::config::NotificationsConfig,
 }
 
 /// Why a conversation refused a command.

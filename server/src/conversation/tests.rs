@@ -51,6 +51,7 @@ impl Setup {
             organisation: std::sync::Arc::new(crate::organisation::Organisation::demo()),
             retract_window: std::time::Duration::from_secs(120),
             inbox: Default::default(),
+            notifications: Default::default(),
         });
         Setup {
             hub,

@@ -150,6 +150,7 @@ async fn begin(base: &ServerCtx, epoch: i64) -> Result<Arc<ServerCtx>, StorageEr
         organisation: org.clone(),
         retract_window: base.config.retract_window,
         inbox: Default::default(),
+        notifications: base.config.notifications.clone(),
     });
     let cancel = base.cancel.child_token();
     let router = RouterHandle::spawn(
@@ -159,6 +160,13 @@ async fn begin(base: &ServerCtx, epoch: i64) -> Result<Arc<ServerCtx>, StorageEr
         base.config.professional_grace,
         base.config.limits.max_capacity,
         restored,
+        cancel.clone(),
+    );
+    // The term's writes are fenced by its lease: one worker sends the notifications at a time.
+    crate::notify::spawn(
+        base.storage.clone(),
+        base.config.notifications.clone(),
+        base.metrics.clone(),
         cancel.clone(),
     );
     tracing::debug!(epoch, "term begun");

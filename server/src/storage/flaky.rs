@@ -81,6 +81,13 @@ impl Storage for FlakyStorage {
     ) -> Result<Vec<ConversationRecord>, StorageError> {
         self.inner.archive(teams, query, limit).await
     }
+    async fn outbox_due(
+        &self,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<crate::storage::OutboxItem>, StorageError> {
+        self.inner.outbox_due(now_ms, limit).await
+    }
     async fn client_conversations(
         &self,
         subject: &str,

@@ -178,6 +178,23 @@ pub enum WriteOp {
         id: String,
         professional: ProfessionalId,
     },
+    /// An `Append` together with notifications of the event (e.g. "you have a new message"),
+    /// all in one commit: the notifications are stored only if the event is.
+    AppendNotify {
+        event: Event,
+        state: Option<ConversationState>,
+        notifications: Vec<Notification>,
+    },
+    /// A notification was delivered.
+    OutboxSent { id: String, at_ms: i64 },
+    /// A delivery attempt failed: try again at `next_attempt_ms`, or give up when `give_up`.
+    OutboxRetry {
+        id: String,
+        attempts: u32,
+        next_attempt_ms: i64,
+        error: String,
+        give_up: bool,
+    },
     /// A supervisor set how a team's queue hands out conversations (`auto` or `manual`):
     /// it replaces the configured routing until set again, on every node and after restarts.
     SetRouting {
@@ -186,6 +203,33 @@ pub enum WriteOp {
         by: ProfessionalId,
         at_ms: i64,
     },
+}
+
+/// A notification for a client, kept in the outbox until a worker sent it: written in the same
+/// commit as the event it announces, so none is lost and none exists for an event that was
+/// not stored. Personal data (the recipient): never logged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    /// Unique; also the e-mail's `Message-ID` local part, so a receiver can drop a resend.
+    pub id: String,
+    pub conversation: ConversationId,
+    /// `email` or `sms`.
+    pub channel: String,
+    /// An e-mail address or an E.164 phone number.
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at_ms: i64,
+    /// Stored only when the conversation has no notification of this channel yet (the SMS
+    /// sent the first time for a thread).
+    pub first_of_channel: bool,
+}
+
+/// A notification in the outbox with its delivery attempts so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    pub notification: Notification,
+    pub attempts: u32,
 }
 
 /// The storage backend.
@@ -229,6 +273,9 @@ pub trait Storage: Send + Sync + 'static {
         subject: &str,
         limit: u32,
     ) -> Result<Vec<ConversationRecord>, StorageError>;
+    /// Notifications not yet sent nor given up whose next attempt is due at `now_ms`, oldest
+    /// first, at most `limit`.
+    async fn outbox_due(&self, now_ms: i64, limit: u32) -> Result<Vec<OutboxItem>, StorageError>;
     /// Events with `seq > after_seq`, ascending, at most `limit`.
     async fn events_after(
         &self,

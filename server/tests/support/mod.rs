@@ -3,6 +3,7 @@
 
 pub mod postgres;
 pub mod redis;
+pub mod smtp;
 
 use console_protocol::{Codec, ConversationId, Envelope, ServerFrame, SUBPROTOCOL_MSGPACK};
 use futures_util::{SinkExt, StreamExt};

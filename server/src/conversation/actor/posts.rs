@@ -55,8 +55,35 @@ impl Conversation {
             req: origin.req.clone(),
             client_msg_id: id,
         };
-        self.write(event, state_changed, effect, received).await;
+        let notifications = if kind == PostKind::Message && role == Role::Professional {
+            self.notifications_of_reply()
+        } else {
+            Vec::new()
+        };
+        self.write_notifying(event, state_changed, effect, received, notifications)
+            .await;
         Ok(())
+    }
+
+    /// The client is told of the organisation's message when no session of theirs is
+    /// connected and they left a way to reach them.
+    fn notifications_of_reply(&self) -> Vec<crate::storage::Notification> {
+        let r = &self.record;
+        let Some(contact) = &r.contact else {
+            return Vec::new();
+        };
+        if self.clients.iter().any(|l| !l.is_gone()) {
+            return Vec::new();
+        }
+        crate::notify::of_message(
+            &self.deps.notifications,
+            &self.deps.organisation,
+            &r.service,
+            r.lang.as_deref(),
+            &r.id,
+            contact,
+            super::view::now_ms(),
+        )
     }
 
     /// In an asynchronous matter the reply deadline (`due_at_ms`) stands while the organisation

@@ -81,11 +81,32 @@ impl Conversation {
         effect: Effect,
         started: Instant,
     ) {
+        self.write_notifying(event, state_changed, effect, started, Vec::new())
+            .await;
+    }
+
+    /// Like [`Self::write`], with notifications of the event stored in the same commit.
+    pub(super) async fn write_notifying(
+        &mut self,
+        event: Event,
+        state_changed: bool,
+        effect: Effect,
+        started: Instant,
+        notifications: Vec<crate::storage::Notification>,
+    ) {
         let state = state_changed.then(|| self.record.state.clone());
         let event = Arc::new(event);
-        let op = WriteOp::Append {
-            event: (*event).clone(),
-            state,
+        let op = if notifications.is_empty() {
+            WriteOp::Append {
+                event: (*event).clone(),
+                state,
+            }
+        } else {
+            WriteOp::AppendNotify {
+                event: (*event).clone(),
+                state,
+                notifications,
+            }
         };
         self.submit(
             op,

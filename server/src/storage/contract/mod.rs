@@ -39,6 +39,7 @@ pub(crate) mod conversations;
 pub(crate) mod events;
 pub(crate) mod feedback_and_canned;
 pub(crate) mod fixtures;
+pub(crate) mod outbox;
 
 use super::SharedStorage;
 use async_trait::async_trait;
@@ -70,6 +71,7 @@ macro_rules! storage_contract_suite {
             feedback_and_canned::feedback_is_stored_once,
             feedback_and_canned::canned_responses_belong_to_their_professional,
             feedback_and_canned::team_routing_is_kept_and_the_latest_wins,
+            outbox::notifications_are_stored_with_their_event,
             commits::submitted_writes_commit_in_submission_order,
             commits::a_failing_write_fails_alone,
             commits::close_commits_every_submitted_write,

@@ -251,6 +251,41 @@ impl Storage for PostgresStorage {
             .await
     }
 
+    async fn outbox_due(
+        &self,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<crate::storage::OutboxItem>, StorageError> {
+        let limit = i64::from(limit);
+        let rows = self
+            .reads
+            .rows(
+                "SELECT id, conversation, channel, recipient, subject, body, created_at_ms, \
+                 attempts FROM outbox WHERE sent_at_ms IS NULL AND NOT given_up \
+                 AND next_attempt_ms <= $1 ORDER BY next_attempt_ms, id LIMIT $2",
+                &[&now_ms, &limit],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let get = |e: tokio_postgres::Error| StorageError::Corrupt(format!("outbox: {e}"));
+                Ok(crate::storage::OutboxItem {
+                    notification: crate::storage::Notification {
+                        id: row.try_get(0).map_err(get)?,
+                        conversation: row.try_get::<_, String>(1).map_err(get)?.into(),
+                        channel: row.try_get(2).map_err(get)?,
+                        recipient: row.try_get(3).map_err(get)?,
+                        subject: row.try_get(4).map_err(get)?,
+                        body: row.try_get(5).map_err(get)?,
+                        created_at_ms: row.try_get(6).map_err(get)?,
+                        first_of_channel: false,
+                    },
+                    attempts: u32::try_from(row.try_get::<_, i32>(7).map_err(get)?).unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
     async fn client_conversations(
         &self,
         subject: &str,

@@ -138,6 +138,50 @@ pub(super) async fn run(
             };
             append.run(client, statements, state.as_ref(), None).await
         }
+        WriteOp::AppendNotify {
+            event,
+            state,
+            notifications,
+        } => {
+            let append = Append {
+                event,
+                fence,
+                writer,
+            };
+            let stored = append.run(client, statements, state.as_ref(), None).await?;
+            if stored.is_ok() {
+                for n in notifications {
+                    insert_notification(client, n, event).await?;
+                }
+            }
+            Ok(stored)
+        }
+        WriteOp::OutboxSent { id, at_ms } => {
+            client
+                .execute(
+                    "UPDATE outbox SET sent_at_ms = $2 WHERE id = $1",
+                    &[id, at_ms],
+                )
+                .await?;
+            Ok(Ok(()))
+        }
+        WriteOp::OutboxRetry {
+            id,
+            attempts,
+            next_attempt_ms,
+            error,
+            give_up,
+        } => {
+            let attempts = i32::try_from(*attempts).unwrap_or(i32::MAX);
+            client
+                .execute(
+                    "UPDATE outbox SET attempts = $2, next_attempt_ms = $3, last_error = $4, \
+                     given_up = $5 WHERE id = $1",
+                    &[id, &attempts, next_attempt_ms, error, give_up],
+                )
+                .await?;
+            Ok(Ok(()))
+        }
         WriteOp::Identify { event, client: who } => {
             let append = Append {
                 event,
@@ -185,6 +229,44 @@ pub(super) async fn run(
             Ok(Ok(()))
         }
     }
+}
+
+/// Stores a notification of `event`, in the transaction that just appended it: only if the
+/// event is there as this op wrote it (its seq with its `client_msg_id`), and a
+/// `first_of_channel` one only when the conversation has none of that channel yet.
+async fn insert_notification(
+    client: &Client,
+    n: &crate::storage::Notification,
+    event: &Event,
+) -> Result<(), tokio_postgres::Error> {
+    let seq = i64::try_from(event.seq()).unwrap_or(i64::MAX);
+    let msg_id = match event {
+        Event::Message(m) | Event::Note(m) => m.client_msg_id.as_ref().map(|c| c.to_string()),
+        Event::System(_) => None,
+    };
+    client
+        .execute(
+            "INSERT INTO outbox (id, conversation, channel, recipient, subject, body, \
+             created_at_ms, next_attempt_ms) SELECT $1, $2, $3, $4, $5, $6, $7, $7 \
+             WHERE EXISTS (SELECT 1 FROM events WHERE conversation = $2 AND seq = $9 \
+               AND client_msg_id IS NOT DISTINCT FROM $10) \
+             AND (NOT $8 OR NOT EXISTS \
+               (SELECT 1 FROM outbox WHERE conversation = $2 AND channel = $3))",
+            &[
+                &n.id,
+                &n.conversation.as_str(),
+                &n.channel,
+                &n.recipient,
+                &n.subject,
+                &n.body,
+                &n.created_at_ms,
+                &n.first_of_channel,
+                &seq,
+                &msg_id,
+            ],
+        )
+        .await?;
+    Ok(())
 }
 
 /// (the conversation exists, the rating was stored) as the rating's outcome.

@@ -118,6 +118,25 @@ ALTER TABLE conversations ADD COLUMN due_at_ms BIGINT;
     r#"
 ALTER TABLE conversations ADD COLUMN contact TEXT;
 "#,
+    // Notifications to clients, written with the event they announce and sent by a worker.
+    r#"
+CREATE TABLE outbox (
+    id              TEXT COLLATE "C" PRIMARY KEY,
+    conversation    TEXT COLLATE "C" NOT NULL REFERENCES conversations (id),
+    channel         TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+    recipient       TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    created_at_ms   BIGINT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms BIGINT NOT NULL,
+    sent_at_ms      BIGINT,
+    given_up        BOOLEAN NOT NULL DEFAULT false,
+    last_error      TEXT
+);
+CREATE INDEX outbox_due ON outbox (next_attempt_ms) WHERE sent_at_ms IS NULL AND NOT given_up;
+CREATE INDEX outbox_conversation ON outbox (conversation, channel);
+"#,
 ];
 
 /// Applies the migrations the database has not seen yet, all in one transaction under

@@ -145,6 +145,38 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn outbox_due(
+        &self,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<crate::storage::OutboxItem>, StorageError> {
+        self.readers
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT id, conversation, channel, recipient, subject, body, created_at_ms, \
+                     attempts FROM outbox WHERE sent_at_ms IS NULL AND given_up = 0 \
+                     AND next_attempt_ms <= ?1 ORDER BY next_attempt_ms, id LIMIT ?2",
+                )?;
+                let rows = stmt.query_map(params![now_ms, limit], |row| {
+                    Ok(crate::storage::OutboxItem {
+                        notification: crate::storage::Notification {
+                            id: row.get(0)?,
+                            conversation: ConversationId::from(row.get::<_, String>(1)?),
+                            channel: row.get(2)?,
+                            recipient: row.get(3)?,
+                            subject: row.get(4)?,
+                            body: row.get(5)?,
+                            created_at_ms: row.get(6)?,
+                            first_of_channel: false,
+                        },
+                        attempts: row.get(7)?,
+                    })
+                })?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+
     async fn client_conversations(
         &self,
         subject: &str,

@@ -5,7 +5,8 @@
 use super::canned;
 use super::schema::{last_seq_of_c, CONVERSATION_COLUMNS};
 use crate::storage::{
-    ClientIdentity, Contact, ConversationRecord, ConversationState, StorageError, WriteOp,
+    ClientIdentity, Contact, ConversationRecord, ConversationState, Notification, StorageError,
+    WriteOp,
 };
 use console_protocol::{ConversationId, Event};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
@@ -23,6 +24,35 @@ pub(super) fn apply_isolated(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(
     match op {
         WriteOp::Create { record, first } => create_conversation(&savepoint, record, first)?,
         WriteOp::Append { event, state } => append_event(&savepoint, event, state.as_ref())?,
+        WriteOp::AppendNotify {
+            event,
+            state,
+            notifications,
+        } => {
+            append_event(&savepoint, event, state.as_ref())?;
+            for n in notifications {
+                insert_notification(&savepoint, n)?;
+            }
+        }
+        WriteOp::OutboxSent { id, at_ms } => {
+            savepoint
+                .prepare_cached("UPDATE outbox SET sent_at_ms = ?2 WHERE id = ?1")?
+                .execute(params![id, at_ms])?;
+        }
+        WriteOp::OutboxRetry {
+            id,
+            attempts,
+            next_attempt_ms,
+            error,
+            give_up,
+        } => {
+            savepoint
+                .prepare_cached(
+                    "UPDATE outbox SET attempts = ?2, next_attempt_ms = ?3, last_error = ?4, \
+                     given_up = ?5 WHERE id = ?1",
+                )?
+                .execute(params![id, attempts, next_attempt_ms, error, give_up])?;
+        }
         WriteOp::Identify { event, client } => {
             append_event(&savepoint, event, None)?;
             set_client(&savepoint, event.conversation(), client)?;
@@ -60,6 +90,28 @@ pub(super) fn apply_isolated(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(
     }
     // On any error above the savepoint is dropped, which rolls it back.
     savepoint.commit()?;
+    Ok(())
+}
+
+/// Stores a notification (a `first_of_channel` one only when its conversation has none of
+/// that channel yet).
+fn insert_notification(conn: &Connection, n: &Notification) -> Result<(), StorageError> {
+    conn.prepare_cached(
+        "INSERT INTO outbox (id, conversation, channel, recipient, subject, body, \
+         created_at_ms, next_attempt_ms) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7 \
+         WHERE NOT ?8 OR NOT EXISTS \
+           (SELECT 1 FROM outbox WHERE conversation = ?2 AND channel = ?3)",
+    )?
+    .execute(params![
+        n.id,
+        n.conversation.as_str(),
+        n.channel,
+        n.recipient,
+        n.subject,
+        n.body,
+        n.created_at_ms,
+        n.first_of_channel
+    ])?;
     Ok(())
 }
 

@@ -110,6 +110,25 @@ ALTER TABLE conversations ADD COLUMN due_at_ms INTEGER;
     r"
 ALTER TABLE conversations ADD COLUMN contact TEXT;
 ",
+    // Notifications to clients, written with the event they announce and sent by a worker.
+    r"
+CREATE TABLE outbox (
+    id              TEXT PRIMARY KEY NOT NULL,
+    conversation    TEXT NOT NULL REFERENCES conversations (id),
+    channel         TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+    recipient       TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    created_at_ms   INTEGER NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL,
+    sent_at_ms      INTEGER,
+    given_up        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT
+) WITHOUT ROWID;
+CREATE INDEX outbox_due ON outbox (next_attempt_ms) WHERE sent_at_ms IS NULL AND given_up = 0;
+CREATE INDEX outbox_conversation ON outbox (conversation, channel);
+",
 ];
 
 /// The stored columns of a conversation, in the order `reads::conversation_from_row` decodes.
