@@ -5,7 +5,8 @@
 // live-chat place), answers it (the patient gets the answer) and completes it; the patient
 // writes in the other one and the whole team is alerted; hiding a thread keeps it open and a
 // later message brings it back; the archive finds the completed matter by its reference and
-// Reopen brings it back as the nurse's. A contact form sent over HTTP reaches the social team.
+// Reopen brings it back as the nurse's. A contact form sent over HTTP reaches the social team;
+// a matter forwarded with the transfer form waits for the chosen colleague alone.
 import assert from 'node:assert/strict';
 import { uiTest, until, squash } from '../lib/harness.js';
 import { matter, reconnect, restartOverdue, write } from '../lib/matters.js';
@@ -149,4 +150,30 @@ uiTest('inbox: a contact form sent over HTTP shows for the social worker', async
   const client = social.id('inbox-thread').locator('[data-testid="inbox-thread-message"][data-role="client"]');
   await client.first().waitFor();
   assert.match(await text(client.first()), /help with housing/);
+});
+
+uiTest('inbox: a matter forwarded to a colleague with the transfer form waits for them alone', async (h) => {
+  const m = await matter(h, 'patient', { name: 'Aino Aalto', topic: 'medication', text: 'Which dose should I take now?' });
+  const nurse1 = await h.professional('nurse-1');
+  const nurse2 = await h.professional('nurse-2');
+  await nurse1.id('view-inbox').click();
+  await row(nurse1, m.conversation).getByTestId('inbox-take').click();
+  await nurse1.waitForChat(m.conversation);
+  const pane = nurse1.pane(m.conversation);
+  await pane.getByTestId('transfer').click();
+  await pane.getByTestId('transfer-professional').selectOption('nurse-2');
+  await pane.getByTestId('transfer-note').fill('Her own nurse should answer this.');
+  await pane.getByTestId('transfer-confirm').click();
+
+  await nurse2.id('view-inbox').click();
+  const r2 = row(nurse2, m.conversation);
+  await until(() => text(r2.getByTestId('inbox-holder')), (s) => /forwarded to you/.test(s), 'forwarded to nurse-2');
+  assert.equal(await r2.getAttribute('data-status'), 'queued');
+  await nurse1.id('view-inbox').click();
+  const r1 = row(nurse1, m.conversation);
+  await until(() => text(r1.getByTestId('inbox-holder')), (s) => /forwarded to Nurse Two/.test(s), 'nurse-1 sees it forwarded');
+  assert.equal(await r1.getByTestId('inbox-take').count(), 0, 'only the colleague may take it');
+  await r2.getByTestId('inbox-take').click();
+  await nurse2.waitForChat(m.conversation);
+  await nurse2.pane(m.conversation).getByTestId('transfer-note-card').waitFor({ state: 'visible' });
 });
