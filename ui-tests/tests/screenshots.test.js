@@ -2,11 +2,13 @@
 //   widget-phone.png           the demo page with the widget open in a chat, 360×740
 //   console-three-chats.png    the console with three parallel chats, 1280×800
 //   console-supervision.png    a shift lead's supervision view of two teams, 1280×800
+//   console-inbox.png          a nurse's inbox of non-urgent messages, one overdue, 1280×800
 import assert from 'node:assert/strict';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { uiTest, until } from '../lib/harness.js';
 import { Socket } from '../lib/socket.js';
+import { matter, reconnect, restartOverdue, write } from '../lib/matters.js';
 import { repoRoot } from '../lib/server.js';
 
 const shotsDir = path.join(repoRoot, 'docs', 'screenshots');
@@ -117,5 +119,41 @@ uiTest('screenshot: the supervision view of a shift lead with two teams', async 
 
   const file = path.join(shotsDir, 'console-supervision.png');
   await lead.page.screenshot({ path: file });
+  assert.ok((await stat(file)).size > 5_000, `${file} is a real picture`);
+});
+
+// A morning at health station A: four non-urgent messages, one of them past its reply deadline
+// (written into the server's storage while it was restarted), one already the nurse's, a
+// patient has just written again in another, and the nurse is reading the overdue one.
+uiTest('screenshot: the inbox of non-urgent messages of a nurse', async (h) => {
+  await mkdir(shotsDir, { recursive: true });
+  const m = [];
+  for (const [i, x] of [
+    { name: 'Aino Aalto', topic: 'medication', text: 'My blood pressure medicine (amlodipine 5 mg) runs out next week. Could it be renewed?' },
+    { name: 'Bertta Bäck', topic: 'lab-results', text: 'Have the results of my blood test from last Tuesday come in?' },
+    { name: 'Kalle Korhonen', topic: 'other', text: 'Can I get a certificate of my vaccinations for travelling?' },
+    { name: 'Maija Meikäläinen', topic: 'medication', text: 'Is it safe to take ibuprofen with my blood pressure medicine?' },
+  ].entries()) {
+    m.push(await matter(h, `patient-${i + 1}`, x));
+  }
+  await restartOverdue(h, [m[3].conversation], 26 * 3_600_000);
+  await reconnect(h, m[1]);
+  const nurse = await h.professional('nurse-1', { viewport: { width: 1280, height: 800 } });
+  await nurse.id('view-inbox').click();
+  const row = (c) => nurse.page.locator(`[data-testid="inbox-entry"][data-conversation="${c}"]`);
+  await row(m[3].conversation).waitFor();
+  await row(m[2].conversation).getByTestId('inbox-take').click();
+  await nurse.waitForChat(m[2].conversation);
+  await nurse.id('view-inbox').click();
+  await until(() => row(m[2].conversation).getAttribute('data-status'), (v) => v === 'in_progress', 'taken');
+  await write(m[1], 'Sorry, I forgot to say: I was fasting before the test.');
+  await until(() => row(m[1].conversation).getAttribute('data-alert'), (v) => v === 'true', 'the new-message alert');
+  await row(m[3].conversation).getByTestId('inbox-open').click();
+  await nurse.id('inbox-thread').getByTestId('inbox-thread-message').first().waitFor();
+  await nurse.page.mouse.move(0, 0);
+  await nurse.page.evaluate(() => document.activeElement && document.activeElement.blur()); // no focus ring in the picture
+
+  const file = path.join(shotsDir, 'console-inbox.png');
+  await nurse.page.screenshot({ path: file });
   assert.ok((await stat(file)).size > 5_000, `${file} is a real picture`);
 });

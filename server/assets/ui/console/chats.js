@@ -107,7 +107,7 @@ export function onAssigned(f, ctx) {
   setChatStatus(c, f.status === 'complete' ? 'closed' : 'open');
   c.historyDone = false;
   loadHistory(c, f.last_seq + 1);
-  const mine = ctx && (ctx.kind === 'accept' || ctx.kind === 'reopen');
+  const mine = ctx && ['accept', 'reopen', 'take'].includes(ctx.kind);
   if (mine || !S.activeId || !S.chats.has(S.activeId)) select(c.id);
   else {
     c.alert = true;

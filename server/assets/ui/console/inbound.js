@@ -11,6 +11,7 @@ import { failPending, onAck, onRead, onTyping, restorePending } from './composer
 import { send, showOffline } from './connection.js';
 import { retractFailed } from './corrections.js';
 import { onEvent, onHistory } from './events.js';
+import { inboxFailed, onArchive, onInbox, onInboxAlert, onInboxHistory, startInbox, taken } from './inbox.js';
 import { onHandedBack, releaseFailed } from './leaving.js';
 import { loadHistory, renderOlder } from './log.js';
 import { errorText, showError } from './notices.js';
@@ -25,8 +26,9 @@ import { fillTransferOptions } from './transfer.js';
 export const inboundHandlers = {
   welcome: onWelcome, status: onStatus, queue_snapshot: onQueue, assigned: onAssignedHere,
   released: onReleasedOrHandedBack, ack: onAck, message: onEvent, note: onEvent, system: onEvent,
-  history: onHistory, typing: onTyping, read: onRead, error: onError, colleagues: onColleagues, canned: onCanned,
+  history: (f, ctx) => (ctx && ctx.kind === 'inbox_history' ? onInboxHistory(f) : onHistory(f, ctx)), typing: onTyping, read: onRead, error: onError, colleagues: onColleagues, canned: onCanned,
   team_overview: onTeamOverview, routing: onRouting, moved: onMoved,
+  inbox: onInbox, inbox_alert: onInboxAlert, archive: onArchive,
 };
 
 function onWelcome(f) {
@@ -52,6 +54,7 @@ function onWelcome(f) {
   askColleagues();
   askCanned();
   startSupervision();
+  startInbox();
   send({ type: 'status', ...(S.chosenAvailability ? { availability: S.chosenAvailability } : {}) }, { kind: 'status' });
   renderQueues();
   if (!S.activeId || !S.chats.has(S.activeId)) {
@@ -66,6 +69,8 @@ function onWelcome(f) {
 function onError(f, ctx) {
   ctx = ctx || {};
   const c = S.chats.get(f.conversation || ctx.conversation);
+  if (ctx.kind === 'inbox_history') return showError(errorText(f, ctx), null, f.code, ctx.kind);
+  if (['take', 'archive', 'reopen', 'inbox'].includes(ctx.kind)) inboxFailed(ctx);
   if (ctx.kind === 'history' && c) {
     c.loading = false;
     if (f.code !== 'internal') c.historyDone = true;
@@ -94,10 +99,15 @@ function onColleagues(f) {
   nameTeams();
 }
 
-/** A chat I took (accepted or reopened) is what I want to see, even from the supervision view. */
+/**
+ * A chat I took (accepted, reopened, or a matter taken from the inbox) is what I want to see,
+ * even from the supervision view or the inbox; an `assigned` for an open chat reuses its tab.
+ */
 function onAssignedHere(f, ctx) {
-  if (ctx && (ctx.kind === 'accept' || ctx.kind === 'reopen')) setView(false);
+  const mine = ctx && ['accept', 'reopen', 'take'].includes(ctx.kind);
+  if (mine) setView(false);
   onAssigned(f, ctx);
+  if (mine) taken(f.conversation);
 }
 
 /** A chat handed back while logging out counts towards the logout (leaving.js). */

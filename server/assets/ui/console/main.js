@@ -3,7 +3,7 @@
 // Top of the console's modules and the only one that wires them together: it hands the frame
 // table (inbound.js) to the connection, then starts. The layers, each importing only those
 // below it (docs/ui.md): i18n → state → notices, alerts → connection → corrections, canned,
-// colleagues, supervision → log → tabs → composer, queues, actions → transfer, leaving,
+// colleagues, views → supervision, inbox → log → tabs → composer, queues, actions → transfer, leaving,
 // shortcuts → chats → events → inbound → main.
 //
 // Patient safety: every chat gets a letter ("A", "B"…) and a colour that no other open chat
@@ -18,6 +18,7 @@ import { renderHeader } from './chats.js';
 import { client, connect, routeFrames, send } from './connection.js';
 import { lang, setLang, t } from './i18n.js';
 import { inboundHandlers } from './inbound.js';
+import { tickInbox, wireInbox } from './inbox.js';
 import { wireLogout } from './leaving.js';
 import { markRead } from './log.js';
 import { renderStatus, tick } from './queues.js';
@@ -46,6 +47,7 @@ export async function boot() {
   S.nextLetter = S.stored.next_letter || 0;
   S.closedOpen = !!S.stored.closed_open;
   S.supervising = !!S.stored.supervising;
+  S.view = S.stored.view || (S.supervising ? 'supervision' : 'chats');
   wireStatic();
   await loadServices();
   if (S.stored.token) {
@@ -133,6 +135,7 @@ export function wireStatic() {
   wireLogout();
   wireCanned();
   wireSupervision();
+  wireInbox();
   $('reconnect-now').addEventListener('click', () => client.retryNow());
   $('token-form').addEventListener('submit', (e) => { e.preventDefault(); if ($('token-input').value.trim()) login($('token-input').value.trim(), null); });
   $('tabs').addEventListener('keydown', onTabKey);
@@ -145,7 +148,7 @@ export function wireStatic() {
     if (c && !document.hidden) { clearUnread(c); markRead(c); }
   });
   window.addEventListener('pagehide', saveStore);
-  setInterval(() => { tick(); tickSupervision(); }, 1000);
+  setInterval(() => { tick(); tickSupervision(); tickInbox(); }, 1000);
 }
 
 boot();

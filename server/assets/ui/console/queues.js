@@ -7,7 +7,7 @@ import { expireRetracts } from './corrections.js';
 import { count, languageName, t } from './i18n.js';
 import { client, send } from './connection.js';
 import { showError } from './notices.js';
-import { $, S, fmtWait, serviceTopic, teamName } from './state.js';
+import { $, S, fmtWait, isMatter, serviceTopic, teamName } from './state.js';
 import { renderWaits } from './tabs.js';
 
 export function onStatus(f) {
@@ -17,7 +17,7 @@ export function onStatus(f) {
 export function renderStatus() {
   $('availability').value = S.availability;
   if (document.activeElement !== $('capacity')) $('capacity').value = S.capacity || '';
-  const held = [...S.chats.values()].filter((c) => c.status === 'open').length;
+  const held = [...S.chats.values()].filter((c) => c.status === 'open' && !isMatter(c.info.service)).length; // matters take no place
   $('status-active').textContent = String(held);
   $('status-of').textContent = S.capacity ? t('ofCapacity', { n: S.capacity }) : '';
 }

@@ -11,13 +11,14 @@ import { openPicker } from './canned.js';
 import { setMode } from './composer.js';
 import { t } from './i18n.js';
 import { $, S } from './state.js';
+import { toggleInbox } from './inbox.js';
 import { isSupervisor, setView, toggleView } from './supervision.js';
 import { select } from './tabs.js';
 
 const SHORTCUTS = [
   ['Alt+↓', 'scNext'], ['Alt+↑', 'scPrev'], ['Alt+J', 'scJump'], ['Alt+C', 'scComposer'],
   ['Alt+P', 'scReply'], ['Alt+L', 'scNote'], ['Alt+T', 'scTransfer'], ['Alt+X', 'scClose'],
-  ['Alt+R', 'scCanned'], ['Alt+Q', 'scQueues'], ['Alt+O', 'scSupervision', isSupervisor], ['Alt+H, ?', 'scHelp'],
+  ['Alt+R', 'scCanned'], ['Alt+Q', 'scQueues'], ['Alt+I', 'scInbox'], ['Alt+O', 'scSupervision', isSupervisor], ['Alt+H, ?', 'scHelp'],
 ];
 
 /** The live chats in the order of their tabs, then the closed ones. */
@@ -30,7 +31,7 @@ const inText = (el) => !!el && (el.isContentEditable || /^(TEXTAREA|INPUT|SELECT
 /** Selects a chat and takes the focus along: to its composer when writing, else to its tab. */
 function goTo(c) {
   if (!c) return;
-  if (S.supervising) setView(false);
+  if (S.view !== 'chats') setView(false);
   const writing = document.activeElement && document.activeElement.classList.contains('composer-text');
   select(c.id);
   if (writing && !c.el.composer.disabled) c.el.composer.focus(); else c.el.tab.focus();
@@ -43,12 +44,12 @@ function step(d) {
 }
 function focusComposer() {
   const c = active();
-  if (S.supervising && c) setView(false);
+  if (S.view !== 'chats' && c) setView(false);
   if (c && !c.el.composer.disabled) c.el.composer.focus();
 }
 function openForm(which) {
   const c = active();
-  if (S.supervising && c && c.status === 'open') setView(false);
+  if (S.view !== 'chats' && c && c.status === 'open') setView(false);
   if (c && c.status === 'open') toggleForm(c, which, true);
 }
 
@@ -65,6 +66,7 @@ const ALT = {
   KeyQ: () => { const b = document.querySelector('#queues button'); if (b) b.focus(); },
   KeyH: () => openHelp(),
   KeyO: () => toggleView(),
+  KeyI: () => toggleInbox(),
 };
 
 export function onShortcut(e) {

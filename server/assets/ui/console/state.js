@@ -38,7 +38,7 @@ export function saveStore() {
   }
   const data = { professional: S.meId, token: S.token, last_seq, labels, drafts, pending, modes,
     letters: S.letters, next_letter: S.nextLetter, closed_open: S.closedOpen,
-    availability: S.chosenAvailability, anon_counter: S.anonCounter, active: S.activeId, supervising: S.supervising };
+    availability: S.chosenAvailability, anon_counter: S.anonCounter, active: S.activeId, supervising: S.supervising, view: S.view };
   try { sessionStorage.setItem(STORE_KEY, JSON.stringify(data)); } catch { /* storage full or off */ }
 }
 export function announce(text) {
@@ -58,6 +58,8 @@ export const S = {
   retractWindow: 0,  // seconds a professional may take back their own message (welcome)
   overviews: new Map(), // team → its latest `team_overview` with `at` (supervisors only)
   supervising: false,   // the supervision view is shown instead of the chats
+  view: 'chats',        // the view shown: chats | inbox | supervision (views.js)
+  inbox: new Map(),     // team → its latest `inbox` with `at` (inbox.js)
 };
 
 /**
@@ -133,4 +135,6 @@ export function questionIndex(sid, qid) {
 export const serviceTopic = (sid, tid) => [serviceName(sid), tid ? topicName(sid, tid) : ''].filter(Boolean).join(' · ');
 export const proName = (id) => ([...(S.colleagues || []), ...(S.pros || [])].find((p) => p.id === id) || {}).name || id;
 /** A team's name (from the `colleagues` reply), else its id. */
+/** Whether a conversation is an asynchronous matter (message, form, SMS): no live-chat place. */
+export const isMatter = (sid) => ['message', 'form', 'sms'].includes((service(sid) || {}).channel);
 export const teamName = (id) => (S.teamNames && S.teamNames[id]) || id;

@@ -14,7 +14,8 @@ import { transferTeams } from './colleagues.js';
 import { send } from './connection.js';
 import { count, has, lang, t } from './i18n.js';
 import { showError } from './notices.js';
-import { $, S, announce, fmtWait, saveStore, serviceTopic, teamName } from './state.js';
+import { $, S, announce, fmtWait, serviceTopic, teamName } from './state.js';
+import { showView } from './views.js';
 
 /** A wait is highlighted past 5 minutes and alarming past 10 (the oldest wait and each row). */
 const WAIT_WARN_S = 300;
@@ -35,26 +36,21 @@ function setText(el, text) {
 /** After `welcome`: supervisors get the view switch and ask for their teams' overviews. */
 export function startSupervision() {
   const on = isSupervisor();
-  $('view-switch').hidden = !on;
-  if (!on) return setView(false);
+  $('view-supervision').hidden = !on;
+  if (!on) {
+    if (S.view === 'supervision') showView('chats');
+    return;
+  }
   pendingRouting.clear(); // requests of an earlier socket get no answer any more
   moving.clear();
   if (!send({ type: 'supervise', lang: lang() }, { kind: 'supervise' })) return;
-  setView(!!S.supervising);
+  if (S.view === 'supervision') setView(true);
   renderSummary();
 }
 
 /** Shows the supervision view (true) or the chats (false); remembered over a reload. */
 export function setView(on) {
-  S.supervising = !!on && isSupervisor();
-  $('supervision').hidden = !S.supervising;
-  $('chat-area').hidden = S.supervising;
-  $('view-chats').setAttribute('aria-pressed', String(!S.supervising));
-  $('view-supervision').setAttribute('aria-pressed', String(S.supervising));
-  const skip = document.querySelector('.skip');
-  skip.setAttribute('href', S.supervising ? '#supervision' : '#chat-area');
-  setText(skip, t(S.supervising ? 'skipSupervision' : 'skip'));
-  saveStore();
+  showView(on && isSupervisor() ? 'supervision' : 'chats');
 }
 export const toggleView = () => isSupervisor() && setView(!S.supervising);
 
@@ -375,8 +371,7 @@ function tickCard(team) {
 
 /** Once a second: waits count up, and the "Chats" switch shows how many messages are unread. */
 export function tickSupervision() {
-  if (!isSupervisor()) return;
-  for (const team of cards.keys()) tickCard(team);
+  if (isSupervisor()) for (const team of cards.keys()) tickCard(team);
   const unread = [...S.chats.values()].reduce((n, c) => n + c.unread, 0);
   const badge = $('view-chats-count');
   badge.hidden = !unread;
