@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { uiTest, until, squash } from '../lib/harness.js';
 import { Socket } from '../lib/socket.js';
+import { Patient } from '../lib/widget.js';
+import { axeViolations, formatViolations, seriousOrCritical } from '../lib/axe.js';
 
 /** The server's promise for a contact made now, written as the widget writes it (en-GB). */
 async function promised(h, service) {
@@ -41,6 +43,7 @@ uiTest('a non-urgent message: identify, send, "we reply by"; the reply read and 
   const p = await h.patient('patient');
   await choose(p, 'nurse-message');
   await until(() => p.id('promise').textContent(), (s) => squash(s) === `We reply by ${when}.`, 'the promise before sending');
+  await assertAxe(p.page, 'message service, anonymous');
   await identifyAtGate(p, 'Maija Meikäläinen');
   assert.equal(await p.id('my-conversations').isVisible(), true, 'an identified patient has My conversations');
 
@@ -76,6 +79,7 @@ uiTest('a non-urgent message: identify, send, "we reply by"; the reply read and 
   assert.equal(squash(await item.getByTestId('conv-service').textContent()), 'Non-urgent message to the health station');
   assert.equal(squash(await item.getByTestId('conv-status').textContent()), 'In progress');
   assert.equal(squash(await item.getByTestId('conv-unread').textContent()), '1 unread');
+  await assertAxe(p2.page, 'My conversations');
   await item.click();
   await p2.waitForProfessionalMessage(answer);
   await p2.waitForOwnMessage(matter);
@@ -86,9 +90,33 @@ uiTest('a non-urgent message: identify, send, "we reply by"; the reply read and 
   await until(() => p2.id('reply-by').textContent(), (s) => /^We reply by \w+day \d+ \w+ at \d\d:\d\d\.$/.test(squash(s)), 'a new deadline');
 });
 
-uiTest('a contact form: problems next to their fields, then the reference and the deadline; stored once', async (h) => {
+/** Fails on serious or critical axe violations, naming where. */
+async function assertAxe(page, where) {
+  const bad = seriousOrCritical(await axeViolations(page));
+  if (bad.length) console.error(formatViolations(where, bad));
+  assert.deepEqual(bad.map((v) => `${where}: ${v.id}`), [], 'serious or critical axe violations (details above)');
+}
+
+uiTest('a contact form: problems next to their fields (the widget\'s checks and the server\'s), then the reference and the deadline; stored once', async (h) => {
   const { when } = await promised(h, 'contact-form');
-  const p = await h.patient('patient');
+  // The patient's socket passes through the test, which can spoil one submission on the way
+  // so that the server refuses what the widget let through.
+  const page = await h.newPage('patient');
+  let spoil = false;
+  const sent = [];
+  await page.routeWebSocket(/\/ws\/client$/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((m) => {
+      const f = JSON.parse(String(m));
+      if (f.type === 'submit_form') {
+        sent.push(f);
+        if (spoil) { f.fields.name = 'x'.repeat(101); spoil = false; }
+      }
+      server.send(JSON.stringify(f));
+    });
+  });
+  await page.goto(h.url + '/');
+  const p = new Patient(page, 'patient');
   await choose(p, 'contact-form');
   await until(() => p.id('promise').textContent(), (s) => squash(s) === `We reply by ${when}.`, 'the promise before sending');
   assert.equal(await p.id('start').count(), 0, 'a form has no chat to start');
@@ -106,10 +134,18 @@ uiTest('a contact form: problems next to their fields, then the reference and th
   const focused = await p.page.evaluate(() => document.querySelector('#luukku-widget-host').shadowRoot.activeElement.getAttribute('data-testid'));
   assert.equal(focused, 'f-name', 'the focus goes to the first problem');
 
-  // Corrected: sent, the reference and the deadline.
+  await assertAxe(page, 'contact form with errors');
+
+  // Corrected, but spoilt on the way: the server's `fields` are shown next to the field.
   await p.id('f-name').fill('Maija Meikäläinen');
   await p.id('contact-email').fill('maija@example.fi');
   await p.id('f-callback').check();
+  spoil = true;
+  await p.id('submit-form').click();
+  await until(() => p.id('f-name-error').textContent(), (s) => squash(s) === 'Please shorten this to at most 100 characters.', 'the server\'s problem next to the name');
+  assert.equal(await p.id('contact-email-error').isVisible(), false);
+
+  // Sent again as it is: the reference and the deadline.
   await p.id('submit-form').click();
   await p.id('form-received').waitFor({ state: 'visible' });
   const text = squash(await p.id('form-reference').textContent());
@@ -123,4 +159,9 @@ uiTest('a contact form: problems next to their fields, then the reference and th
   const forms = (inbox.entries || []).filter((e) => e.service === 'contact-form');
   assert.equal(forms.length, 1, JSON.stringify(inbox));
   assert.equal(m[1], 'F-' + forms[0].conversation.slice(0, 8).toUpperCase());
+  assert.equal(sent.length, 2, 'one refused and one stored submission');
+  assert.notEqual(sent[0].client_ref, sent[1].client_ref, 'a refused form is a new attempt');
+  assert.deepEqual(sent[1].fields, { name: 'Maija Meikäläinen', message: 'F1 I need help with housing', callback: true, contact_time: 'morning' });
+  assert.deepEqual(sent[1].contact, { email: 'maija@example.fi' });
+  await assertAxe(page, 'form received');
 });
