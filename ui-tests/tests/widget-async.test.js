@@ -165,3 +165,68 @@ uiTest('a contact form: problems next to their fields (the widget\'s checks and 
   assert.deepEqual(sent[1].contact, { email: 'maija@example.fi' });
   await assertAxe(page, 'form received');
 });
+
+/** A host page in `lang` (served by Playwright on the server's origin), on a 360 px phone. */
+async function patientIn(h, lang) {
+  const page = await h.newPage(`patient-${lang}`, { viewport: { width: 360, height: 740 } });
+  await page.context().grantPermissions(['local-network-access'], { origin: h.url });
+  const name = `async-host-${lang}.html`;
+  await page.route(`${h.url}/${name}`, (route) => route.fulfill({
+    status: 200,
+    contentType: 'text/html; charset=utf-8',
+    body: `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Host</title></head><body><h1>Host</h1><script src="/widget.js" data-service="health-chat"></script></body></html>`,
+  }));
+  await page.goto(`${h.url}/${name}`);
+  return new Patient(page, `patient-${lang}`);
+}
+
+const LOCALES = { fi: 'fi-FI', sv: 'sv-FI' };
+const WANT = {
+  fi: { replyBy: 'Vastaamme viimeistään', gate: /^Kiireettömän viestin voi lähettää vain tunnistautunut asiakas/, identify: 'Tunnistaudu', required: 'Täytä tämä kenttä.', contact: 'Anna sähköpostiosoite tai puhelinnumero, jotta voimme vastata.', send: 'Lähetä lomake', ref: 'Viitenumerosi', mine: 'Omat keskustelut', status: 'Odottaa', sent: 'Viestisi lähetettiin.' },
+  sv: { replyBy: 'Vi svarar senast', gate: /^Icke-brådskande meddelanden kan bara skickas av identifierade klienter/, identify: 'Identifiera dig', required: 'Fyll i det här fältet.', contact: 'Ange en e-postadress eller ett telefonnummer så att vi kan svara.', send: 'Skicka formuläret', ref: 'Ditt referensnummer', mine: 'Mina samtal', status: 'Väntar', sent: 'Ditt meddelande har skickats.' },
+};
+
+for (const lang of ['fi', 'sv']) {
+  uiTest(`the asynchronous channels in ${lang} on a phone: the promise, the gate, the form's problems and reference, My conversations`, async (h) => {
+    const res = await fetch(`${h.url}/api/v1/services/nurse-message/promise`);
+    const { due_at: due, time_zone: timeZone } = await res.json();
+    const when = new Date(due).toLocaleString(LOCALES[lang], { timeZone, weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' });
+    const w = WANT[lang];
+    const p = await patientIn(h, lang);
+    await choose(p, 'nurse-message');
+    await until(() => p.id('promise').textContent(), (s) => squash(s) === `${w.replyBy} ${when}.`, 'the promise in the widget\'s language');
+    assert.match(squash(await p.id('identify-needed').textContent()), w.gate);
+    assert.equal(squash(await p.id('identify-first').textContent()), w.identify);
+
+    await p.id('service').selectOption('contact-form');
+    assert.equal(squash(await p.id('submit-form').textContent()), w.send);
+    await p.id('submit-form').click();
+    assert.equal(squash(await p.id('f-name-error').textContent()), w.required);
+    assert.equal(squash(await p.id('contact-error').textContent()), w.contact);
+    await p.id('f-name').fill('Maija');
+    await p.id('f-message').fill('Apua');
+    await p.id('contact-phone').fill('040 123 4567');
+    await p.id('submit-form').click();
+    await until(() => p.id('form-reference').textContent(), (s) => squash(s).startsWith(w.ref + ' F-'), 'the reference');
+    const box = await p.id('form-received').boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= 360, `fits the phone: ${JSON.stringify(box)}`);
+
+    // Identified, a message sent, then the list.
+    await p.id('form-again').click();
+    await p.id('service').selectOption('nurse-message');
+    await p.id('identify-first').click();
+    await p.panel.locator('#lk-idname').fill('Matti');
+    await p.panel.locator('#lk-idname').press('Enter');
+    await p.id('matter').waitFor({ state: 'visible' });
+    await p.id('topic').selectOption('other');
+    await p.id('matter').fill('Kysymys');
+    await p.id('start').click();
+    await until(() => p.id('async-title').textContent(), (s) => squash(s) === w.sent, 'sent');
+    assert.equal(squash(await p.id('my-conversations').textContent()), w.mine);
+    await p.id('my-conversations').click();
+    const item = p.id('conversation-item').first();
+    await item.waitFor({ state: 'visible' });
+    assert.equal(squash(await item.getByTestId('conv-status').textContent()), w.status);
+    assert.equal(squash(await item.getByTestId('conv-due').textContent()), `${w.replyBy} ${when}.`);
+  });
+}
