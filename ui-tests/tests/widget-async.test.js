@@ -61,6 +61,13 @@ uiTest('a non-urgent message: identify, send, "we reply by"; the reply read and 
   assert.equal(await p.id('queue-status').isVisible(), false, 'no queue place for a non-urgent message');
   assert.equal(await p.id('end-chat').isVisible(), false);
 
+  // Back after a reload: the same matter, its deadline, still no queue.
+  await p.page.reload();
+  await p.open();
+  await p.waitForOwnMessage(matter);
+  await until(() => p.id('reply-by').textContent(), (s) => squash(s) === `We reply by ${when}.`, 'the deadline after a reload');
+  assert.equal(await p.id('queue-status').isVisible(), false);
+
   // A nurse takes it from the inbox and answers.
   const nurse = await Socket.professional(h, 'nurse-1');
   await nurse.request({ type: 'take', conversation: conv });
