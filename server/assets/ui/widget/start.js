@@ -91,14 +91,7 @@ export function renderFields() {
   }
   if (svc.channel === 'form') return renderForm(svc);
   const isMessage = svc.channel === 'message';
-  if (isMessage) {
-    const due = h('p', { class: 'promise', 'data-testid': 'promise', id: 'lk-promise' });
-    fieldsEl.append(h('p', { class: 'intro', text: t('msgIntro') }), due);
-    promiseOf(svc.id).then((p) => {
-      due.textContent = p ? replyByText(p.due_at, p.working_days) : replyByText(null, svc.promise && svc.promise.working_days);
-      due.hidden = !due.textContent;
-    });
-  }
+  if (isMessage) messageHead(svc);
   const topics = Array.isArray(svc.topics) ? svc.topics : [];
   if (topics.length) {
     const sel = h('select', { id: 'lk-topic', 'data-testid': 'topic', 'aria-required': 'true', 'aria-describedby': 'lk-topic-err' },
@@ -126,22 +119,37 @@ export function renderFields() {
       h('label', { for: id }, (q.label || q.id) + ' ', q.required ? h('span', { class: 'req', text: t('required') }) : null), ctl, err));
     rt.fields.push({ q: q, ctl: ctl, err: err });
   });
-  if (isMessage) {
-    // The matter itself: sent as the conversation's first message once it is queued.
-    const ctl = h('textarea', { id: 'lk-matter', 'data-testid': 'matter', rows: '5', maxlength: String(MAX_BODY), 'aria-required': 'true', 'aria-describedby': 'lk-matter-err' });
-    if (store.pendingMatter) ctl.value = store.pendingMatter;
-    const err = h('p', { class: 'err', id: 'lk-matter-err', hidden: true });
-    fieldsEl.append(h('div', { class: 'field' }, h('label', { for: 'lk-matter' }, t('matter') + ' ', h('span', { class: 'req', text: t('required') })), ctl, err));
-    rt.fields.push({ q: { id: '\u0000matter', kind: 'matter', required: true }, ctl: ctl, err: err });
-    // Anonymous: the server would refuse the start, so say why and offer to identify instead.
-    const idBtn = h('button', { type: 'button', class: 'btn', 'data-testid': 'identify-first', text: t('identify') });
-    idBtn.addEventListener('click', () => { rt.idGate = true; openIdentify(idBtn); });
-    fieldsEl.append(h('div', { class: 'gate', 'data-testid': 'identify-needed', id: 'lk-gate', hidden: true },
-      h('p', { text: t('identifyNeeded') }), idBtn));
-  }
+  if (isMessage) messageMatter();
   fieldsEl.append(h('p', { class: 'err', id: 'lk-start-err', role: 'alert' }),
-    h('button', { type: 'submit', class: 'btn btn-block', 'data-testid': 'start', text: t(isMessage ? 'sendMessage' : 'start') }));
+    h('button', { type: 'submit', class: 'btn btn-block', 'data-testid': 'start', text: t(isMessage ? 'sendMessage' : 'start'), 'aria-describedby': isMessage ? 'lk-promise' : null }));
   renderGate();
+}
+
+/** A non-urgent message's start: what it is and the reply deadline, before anything is sent. */
+function messageHead(svc) {
+  const due = h('p', { class: 'promise', 'data-testid': 'promise', id: 'lk-promise' });
+  fieldsEl.append(h('p', { class: 'intro', text: t('msgIntro') }), due);
+  promiseOf(svc.id).then((p) => {
+    due.textContent = p ? replyByText(p.due_at, p.working_days) : replyByText(null, svc.promise && svc.promise.working_days);
+    due.hidden = !due.textContent;
+  });
+}
+
+/**
+ * The matter itself (sent as the conversation's first message once it is queued) and, for an
+ * anonymous patient, why they must identify first with the button to do it (the server would
+ * refuse the start).
+ */
+function messageMatter() {
+  const ctl = h('textarea', { id: 'lk-matter', 'data-testid': 'matter', rows: '5', maxlength: String(MAX_BODY), 'aria-required': 'true', 'aria-describedby': 'lk-matter-err' });
+  if (store.pendingMatter) ctl.value = store.pendingMatter;
+  const err = h('p', { class: 'err', id: 'lk-matter-err', hidden: true });
+  fieldsEl.append(h('div', { class: 'field' }, h('label', { for: 'lk-matter' }, t('matter') + ' ', h('span', { class: 'req', text: t('required') })), ctl, err));
+  rt.fields.push({ q: { id: '\u0000matter', kind: 'matter', required: true }, ctl: ctl, err: err });
+  const idBtn = h('button', { type: 'button', class: 'btn', 'data-testid': 'identify-first', text: t('identify') });
+  idBtn.addEventListener('click', () => { rt.idGate = true; openIdentify(idBtn); });
+  fieldsEl.append(h('div', { class: 'gate', 'data-testid': 'identify-needed', id: 'lk-gate', hidden: true },
+    h('p', { text: t('identifyNeeded') }), idBtn));
 }
 
 /**
