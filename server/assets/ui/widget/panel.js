@@ -8,7 +8,7 @@ import { store, save, rt, active, isAsync } from './state.js';
 import {
   shadow, launcher, titleEl, identityEl, identifyBtn, endChatBtn, headActions, idForm,
   serviceSel, startView, chatView, scroll, leaveBox, leftEl, footer, composer, sendBtn,
-  closedEl, closedHead, closingMsg, rateForm, thanksEl, newChatBtn, panel, root, mineBtn,
+  closedEl, closedHead, closingMsg, rateForm, thanksEl, newChatBtn, panel, root, mineBtn, mineHead,
 } from './view.js';
 import { renderBadge, renderConn, panelHasFocus } from './indicators.js';
 import { stopTyping, maybeSendRead, scrollDown } from './messages.js';
@@ -87,7 +87,8 @@ export function setOpen(open, moveFocus) {
   maybeSendRead();
   scrollDown();
   if (!moveFocus) return;
-  if (!active()) (rt.servicesState === 'ok' ? serviceSel : titleEl).focus();
+  if (rt.view === 'mine') mineHead.focus();
+  else if (!active()) (rt.servicesState === 'ok' ? serviceSel : titleEl).focus();
   else if (!closedEl.hidden && !store.rated) closedHead.focus();
   else if (!footer.hidden && !composer.disabled) composer.focus();
   else titleEl.focus();
