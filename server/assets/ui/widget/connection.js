@@ -36,7 +36,9 @@ export const client = new Client({
     if (code === 4401) { store.token = null; store.identity = null; save(); } // identification expired
     return true;
   },
-  shouldReconnect: active,
+  // Also without a conversation: a contact form being sent, and an identified client (their
+  // conversations can be listed and opened, and a reply reaches an open one).
+  shouldReconnect: () => active() || !!store.pendingForm || !!store.token,
   onState: () => handleStateChange(),
 });
 

@@ -3,7 +3,6 @@
 // conversation continues through resume. A real deployment hands the widget its own
 // identification provider's token instead.
 
-import { uuid } from '../shared/ids.js';
 import { cfg } from './config.js';
 import { t } from './strings.js';
 import { store, save, rt } from './state.js';
@@ -17,14 +16,19 @@ export function wireIdentify() {
   idCancel.addEventListener('click', () => closeIdentify(true));
 }
 
-export function openIdentify() {
+let returnTo = null; // the button that opened the form (the header's, or the start form's gate)
+
+export function openIdentify(from) {
+  returnTo = from instanceof HTMLElement ? from : null;
   idForm.hidden = false;
   idErr.hidden = true;
   idName.focus();
 }
 export function closeIdentify(refocus) {
   idForm.hidden = true;
-  if (refocus && !identifyBtn.hidden) identifyBtn.focus();
+  rt.idGate = false;
+  if (refocus && returnTo && returnTo.isConnected && !returnTo.closest('[hidden]')) returnTo.focus();
+  else if (refocus && !identifyBtn.hidden) identifyBtn.focus();
 }
 export async function submitIdentify(e) {
   e.preventDefault();
@@ -34,7 +38,9 @@ export async function submitIdentify(e) {
   idName.removeAttribute('aria-invalid');
   idSubmit.disabled = true;
   try {
-    const sub = 'demo-' + uuid().replace(/-/g, '').slice(0, 16);
+    // The demo's person is their name: the same name identifies the same person again (on
+    // another browser too), so that "My conversations" finds what they sent before.
+    const sub = 'demo-' + nameKey(name);
     const res = await fetch(cfg.root + '/api/v1/dev/token', {
       method: 'POST', credentials: 'omit', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ client: { sub: sub, name: name } }),
@@ -43,8 +49,11 @@ export async function submitIdentify(e) {
     if (!j || typeof j.token !== 'string') throw new Error('no token');
     store.token = j.token;
     save();
+    const fromGate = rt.idGate;
+    rt.gateFocus = fromGate;
     closeIdentify(false);
-    (!footer.hidden && !composer.disabled ? composer : titleEl).focus();
+    if (!fromGate) (!footer.hidden && !composer.disabled ? composer : titleEl).focus();
+    else titleEl.focus(); // the start form's gate moves it on once identified (renderGate)
     // Reconnect with the token; the conversation continues through resume.
     rt.identifying = true;
     client.reconnect('identify');
@@ -53,4 +62,16 @@ export async function submitIdentify(e) {
   } finally {
     idSubmit.disabled = false;
   }
+}
+
+/** 16 hex digits from the name (FNV-1a, 64 bits as two halves): a demo subject, not a secret. */
+function nameKey(name) {
+  const s = name.trim().toLowerCase().normalize('NFC');
+  let a = 0x811c9dc5, b = 0x050c5d1f;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c ^ (a >>> 7), 0x01000193) >>> 0;
+  }
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 }

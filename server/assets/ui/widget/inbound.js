@@ -1,23 +1,33 @@
 // What the widget does with each frame from /ws/client: welcome, queued/queue, message and
-// system events (drawn once each, by seq), acks, typing, read receipts, closed, errors.
+// system events (drawn once each, by seq), acks, typing, read receipts, closed, errors; the
+// asynchronous channels' replies: form_received, conversations (My conversations), open.
 // connection.js delivers the frames here because main.js hands it onFrame; this module sits
 // above the views it updates (start, waiting, messages) and imports them directly.
 
+import { uuid } from '../shared/ids.js';
 import { t } from './strings.js';
-import { store, save, seen, own, rt } from './state.js';
+import { store, save, resetStore, seen, own, rt, isAsync } from './state.js';
 import { fieldsEl, logEl } from './view.js';
-import { outbox } from './connection.js';
+import { outbox, savePending } from './connection.js';
 import { render } from './render.js';
 import { renderBadge, notice, panelHasFocus } from './indicators.js';
-import { row, confirmOwn, failOwn, markRead, maybeSendRead, showTyping, isVisible, withdraw } from './messages.js';
-import { sendStart, sendFeedback, abandonStart, resetToStart, resetRating, findService } from './start.js';
+import { row, confirmOwn, failOwn, markRead, maybeSendRead, showTyping, isVisible, withdraw, drawPending } from './messages.js';
+import { promiseOf } from './due.js';
+import { sendPendingForm, onFormReceived, onFormError } from './form.js';
+import { sendStart, sendFeedback, abandonStart, resetToStart, resetRating, findService, renderStart } from './start.js';
 import { queueFrom, finishLeave, leaveKind, leaveRefused } from './waiting.js';
+import { requestList, onConversations, onConversationsFailed, onOpenFailed } from './mine.js';
 
 /** Every inbound frame, with the context its request was sent with (for replies). */
 export function onFrame(f, ctx) {
   if (f.type === 'welcome') return onWelcome(f);
   if (f.type === 'queued') return onQueued(f);
   if (f.type === 'error') return onError(f, ctx);
+  if (f.type === 'conversations') return onConversations(f);
+  if (f.type === 'form_received') {
+    if (onFormReceived(f)) renderStart(true);
+    return;
+  }
   if (typeof f.conversation !== 'string') return;
   if (!store.conversation) {
     if (store.pendingStart && rt.early.length < 500) rt.early.push([f, ctx]);
@@ -47,12 +57,18 @@ function onWelcome(f) {
   store.identity = id.kind === 'identified' ? (id.name || '✓') : null;
   const sum = (Array.isArray(f.conversations) ? f.conversations : []).filter((c) => c && c.conversation === store.conversation)[0];
   if (sum && typeof sum.status === 'string') {
-    if (rt.replayAll) store.status = sum.status;
+    if (rt.replayAll) {
+      store.status = sum.status;
+      if (typeof sum.last_seq === 'number') rt.liveFrom = sum.last_seq; // a reload replays all
+    }
     if (sum.status === 'complete') rt.closedReady = true;
+    if (isAsync()) store.due_at = sum.status !== 'complete' && sum.due_at ? sum.due_at : null;
   }
   rt.replayAll = false;
   save();
   if (store.pendingStart) sendStart();
+  if (store.pendingForm) sendPendingForm();
+  if (rt.convsWanted || (rt.view === 'mine' && store.identity)) requestList();
   outbox.resend();
   if (store.pendingFeedback && !store.rated) sendFeedback();
   maybeSendRead();
@@ -67,8 +83,17 @@ function onQueued(f) {
   store.team = f.team;
   store.pendingStart = null;
   if (isNew || store.status === 'starting' || !store.status) store.status = 'queued';
-  if (typeof f.position === 'number') store.queue = queueFrom(f);
+  if (typeof f.position === 'number' && !isAsync()) store.queue = queueFrom(f);
+  if (isNew && typeof f.due_at === 'string') store.due_at = f.due_at;
   save();
+  // A non-urgent message: the matter typed in the start form is its first message.
+  if (store.pendingMatter && store.pendingMatter.trim()) {
+    const p = { id: uuid(), body: store.pendingMatter, at: new Date().toISOString() };
+    store.pendingMatter = null;
+    drawPending(p);
+    outbox.add(p);
+    savePending();
+  }
   const buffered = rt.early;
   rt.early = [];
   buffered.forEach(([g, c]) => { if (g.conversation === store.conversation) onFrame(g, c); });
@@ -90,6 +115,7 @@ function onMessage(f) {
   const from = f.from || {};
   const role = from.role === 'client' || from.role === 'professional' ? from.role : 'system';
   const body = typeof f.body === 'string' ? f.body : '';
+  if (store.channel === 'message' && f.seq > rt.liveFrom) followDeadline(role);
   if (role === 'client') {
     const mine = f.client_msg_id && own.get(f.client_msg_id);
     if (mine) return confirmOwn(f.client_msg_id, f.seq, f.at);
@@ -109,6 +135,22 @@ function onMessage(f) {
   maybeSendRead();
 }
 
+/**
+ * A non-urgent matter's reply deadline, live: the organisation's reply meets it; the client's
+ * next message starts a new one from the service's promise (as the server counts it).
+ */
+function followDeadline(role) {
+  if (role === 'professional') { store.due_at = null; return; }
+  if (role !== 'client' || store.due_at || store.status === 'complete') return;
+  const conv = store.conversation;
+  promiseOf(store.service).then((p) => {
+    if (!p || store.conversation !== conv || store.due_at) return;
+    store.due_at = p.due_at;
+    save();
+    render();
+  });
+}
+
 function onSystem(f) {
   const d = f.detail && typeof f.detail === 'object' ? f.detail : {};
   let text;
@@ -116,7 +158,7 @@ function onSystem(f) {
     case 'queued':
       store.status = 'queued';
       text = d.reason === 'professional_disconnected' ? t('sysRequeued')
-        : d.reason === 'handed_back' ? t('sysHandedBack') : t('sysQueued');
+        : d.reason === 'handed_back' ? t('sysHandedBack') : t(isAsync() ? 'sysMsgQueued' : 'sysQueued');
       break;
     case 'assigned':
     case 'reopened':
@@ -126,7 +168,7 @@ function onSystem(f) {
       store.assigned = true;
       // A place told after this event (a replay can come after the resume's `queue`) stays.
       if (store.queue && !(store.queue.seq >= f.seq)) store.queue = null;
-      text = t(f.event === 'assigned' ? 'sysAssigned' : 'sysReopened', { name: d.name || t('professional') });
+      text = t(f.event === 'assigned' ? (isAsync() ? 'sysMsgAssigned' : 'sysAssigned') : 'sysReopened', { name: d.name || t('professional') });
       break;
     case 'transferred':
       store.status = 'queued'; // the `queue` frame that follows gives the new place
@@ -158,10 +200,14 @@ function onSystem(f) {
 
 function onAck(f, r) {
   if (f.client_msg_id && own.has(f.client_msg_id) && typeof f.seq === 'number') {
+    if (store.channel === 'message' && f.seq > rt.liveFrom) followDeadline('client');
     confirmOwn(f.client_msg_id, f.seq, f.at);
   } else if (r && r.kind === 'leave') {
     seen.add(f.seq);
     finishLeave(leaveKind(), f.seq, f.at);
+  } else if (r && r.kind === 'open') {
+    if (typeof f.seq === 'number') rt.liveFrom = Math.max(rt.liveFrom, f.seq);
+    maybeSendRead();
   } else if (r && r.kind === 'feedback') {
     store.rated = true;
     store.pendingFeedback = null;
@@ -173,6 +219,18 @@ function onAck(f, r) {
 function onError(f, ctx) {
   const r = ctx || {};
   const code = f.code;
+  if (r.kind === 'form') return onFormError(f);
+  if (r.kind === 'conversations') return onConversationsFailed();
+  if (r.kind === 'open') {
+    resetStore({ token: store.token, identity: store.identity, open: store.open });
+    save();
+    return onOpenFailed();
+  }
+  if (r.kind === 'start' && code === 'unauthorized') {
+    // A message service takes identified clients only (an identification that expired).
+    abandonStart();
+    return notice(t('identifyNeeded'));
+  }
   if (code === 'service_closed' && store.pendingStart) {
     const svc = findService(store.pendingStart.service);
     if (svc) { svc.open_now = false; if (f.message) svc.closed_message = f.message; }

@@ -3,13 +3,17 @@
 // Each module imports only modules listed before it here, so there are no import cycles:
 //
 //   config, strings, styles, state   the script tag's attributes, texts, CSS, the stored state
+//   due                              reply deadlines: the promise endpoint, "we reply by …"
 //   view                             the DOM, built once, without behaviour
 //   connection                       the protocol client, sends, the outbox; draws nothing
 //   render                           the redraw hook (render() → panel.drawPanel)
 //   indicators                       unread badge and page title, notice, connection line
 //   messages                         the message log and the composer
-//   start, waiting, identify         start form, closing and rating; the queue and leaving;
-//                                    the demo identification
+//   form                             a contact form: its fields, checks, submit_form, answer
+//   identify, start, waiting         the demo identification; start form (a chat, a non-urgent
+//                                    message, or form.js's form), closing and rating; the
+//                                    queue (or a message's reply deadline) and leaving
+//   mine                             My conversations: the list, opening one
 //   panel                            the whole panel drawn from the state; open and close
 //   inbound                          what each frame from the server does
 //
@@ -22,9 +26,10 @@ import { client, listen } from './connection.js';
 import { setRenderer } from './render.js';
 import { renderConn } from './indicators.js';
 import { drawPending, maybeSendRead, wireComposer } from './messages.js';
+import { closeIdentify, wireIdentify } from './identify.js';
 import { checkDemo, wireStart } from './start.js';
 import { cancelLeave, wireLeave } from './waiting.js';
-import { closeIdentify, wireIdentify } from './identify.js';
+import { wireMine } from './mine.js';
 import { drawPanel, setOpen } from './panel.js';
 import { onFrame } from './inbound.js';
 
@@ -47,14 +52,16 @@ function init() {
   wireComposer();
   wireStart();
   wireLeave();
+  wireMine();
   document.body.appendChild(host);
   store.pending.forEach(drawPending);
   drawPanel();
-  if (active()) { client.connect(); checkDemo(); }
+  // An identified patient stays connected (My conversations); a form being sent is resent.
+  if (active() || store.token || store.pendingForm) { client.connect(); checkDemo(); }
   if (store.open) setOpen(true, false);
   document.addEventListener('visibilitychange', maybeSendRead);
   window.addEventListener('online', () => {
-    if (!client.ws && active()) client.retryNow();
+    if (!client.ws && (active() || store.token || store.pendingForm)) client.retryNow();
   });
 }
 /** Mounts the widget on the page (called once by the /widget.js loader). */

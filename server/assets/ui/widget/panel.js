@@ -4,16 +4,17 @@
 // through render.js, so this one may import every view it draws.
 
 import { t } from './strings.js';
-import { store, save, rt, active } from './state.js';
+import { store, save, rt, active, isAsync } from './state.js';
 import {
   shadow, launcher, titleEl, identityEl, identifyBtn, endChatBtn, headActions, idForm,
   serviceSel, startView, chatView, scroll, leaveBox, leftEl, footer, composer, sendBtn,
-  closedEl, closedHead, closingMsg, rateForm, thanksEl, newChatBtn, panel, root,
+  closedEl, closedHead, closingMsg, rateForm, thanksEl, newChatBtn, panel, root, mineBtn, mineHead,
 } from './view.js';
 import { renderBadge, renderConn, panelHasFocus } from './indicators.js';
 import { stopTyping, maybeSendRead, scrollDown } from './messages.js';
-import { loadServices, checkDemo } from './start.js';
-import { renderQueue, renderLeave } from './waiting.js';
+import { loadServices, checkDemo, renderGate } from './start.js';
+import { renderQueue, renderLeave, renderAsync } from './waiting.js';
+import { renderMine } from './mine.js';
 
 export function drawPanel() {
   const inChat = active() || !!rt.left;
@@ -28,21 +29,26 @@ export function drawPanel() {
   const closedWasHidden = closedEl.hidden;
   const rateWasShown = !rateForm.hidden;
 
-  startView.hidden = inChat;
-  chatView.hidden = !inChat;
-  if (inChat) { scroll.setAttribute('tabindex', '0'); scroll.setAttribute('role', 'region'); scroll.setAttribute('aria-label', t('conversation')); }
+  const mine = rt.view === 'mine';
+  startView.hidden = inChat || mine;
+  chatView.hidden = !inChat || mine;
+  renderMine();
+  if (inChat && !mine) { scroll.setAttribute('tabindex', '0'); scroll.setAttribute('role', 'region'); scroll.setAttribute('aria-label', t('conversation')); }
   else { scroll.removeAttribute('tabindex'); scroll.removeAttribute('role'); scroll.removeAttribute('aria-label'); }
 
   const waiting = active() && (st === 'starting' || st === 'queued');
   renderLeave();
-  renderQueue(waiting);
+  // A non-urgent message has no queue to show: its reply deadline instead.
+  renderQueue(waiting && !isAsync() && !mine);
+  renderAsync(active() && store.channel === 'message' && !mine && st !== 'complete');
+  renderGate();
 
   // The patient may write while waiting: the professional reads it on taking the chat.
-  footer.hidden = !active() || !st || st === 'starting';
+  footer.hidden = !active() || !st || st === 'starting' || mine;
   const locked = complete && showClosed;
   composer.disabled = sendBtn.disabled = locked || st === 'starting';
-  composer.placeholder = locked ? t('composerEnded') : st === 'queued' ? t('composerPhQueued') : t('composerPh');
-  composer.setAttribute('aria-describedby', st === 'queued' ? 'lk-queue-note lk-hint' : 'lk-hint');
+  composer.placeholder = locked ? t('composerEnded') : isAsync() ? t('composerPhAsync') : st === 'queued' ? t('composerPhQueued') : t('composerPh');
+  composer.setAttribute('aria-describedby', st === 'queued' && !isAsync() ? 'lk-queue-note lk-hint' : 'lk-hint');
   if (locked) stopTyping();
 
   closedEl.hidden = !showClosed || !!rt.left;
@@ -52,8 +58,8 @@ export function drawPanel() {
   newChatBtn.hidden = !store.rated;
 
   identifyBtn.hidden = !(rt.demo && store.conversation && !complete && !store.identity);
-  if (identifyBtn.hidden) idForm.hidden = true;
-  headActions.hidden = identifyBtn.hidden && endChatBtn.hidden;
+  if (identifyBtn.hidden && !(rt.idGate && !store.identity)) idForm.hidden = true;
+  headActions.hidden = identifyBtn.hidden && endChatBtn.hidden && mineBtn.hidden;
   identityEl.hidden = !store.identity;
   identityEl.textContent = store.identity ? t('identified', { name: store.identity }) : '';
   renderConn();
@@ -81,7 +87,8 @@ export function setOpen(open, moveFocus) {
   maybeSendRead();
   scrollDown();
   if (!moveFocus) return;
-  if (!active()) (rt.servicesState === 'ok' ? serviceSel : titleEl).focus();
+  if (rt.view === 'mine') mineHead.focus();
+  else if (!active()) (rt.servicesState === 'ok' ? serviceSel : titleEl).focus();
   else if (!closedEl.hidden && !store.rated) closedHead.focus();
   else if (!footer.hidden && !composer.disabled) composer.focus();
   else titleEl.focus();

@@ -1,11 +1,13 @@
-// The start form (service, topic, the service's questionnaire → `start`), the end of a chat
-// (the organisation's closing message, the 1–5 rating) and the way back to a new start.
+// The start form (service, topic, the service's questionnaire → `start`; for a non-urgent
+// `message` service the matter itself, the reply deadline and, for an anonymous patient, the
+// way to identify first; a `form` service's form is form.js's), the end of a chat (the
+// organisation's closing message, the 1–5 rating) and the way back to a new start.
 
 import { h } from '../shared/dom.js';
 import { uuid } from '../shared/ids.js';
 import { cfg } from './config.js';
 import { t } from './strings.js';
-import { store, save, resetStore, seen, own, rt } from './state.js';
+import { store, save, resetStore, seen, own, rt, MAX_BODY } from './state.js';
 import {
   shadow, serviceSel, fieldsEl, startStatus, startForm, startView, qTitle, logEl,
   radios, rateForm, rateErr, rateComment, titleEl, newChatBtn, startAgainBtn,
@@ -14,6 +16,9 @@ import { client, send, outbox } from './connection.js';
 import { render } from './render.js';
 import { renderBadge, notice } from './indicators.js';
 import { showTyping } from './messages.js';
+import { promiseOf, replyByText } from './due.js';
+import { renderForm, renderContactHelp, submitForm, renderFormDone } from './form.js';
+import { openIdentify } from './identify.js';
 
 /** The start form's and the closed view's controls. */
 export function wireStart() {
@@ -55,7 +60,7 @@ export async function checkDemo() {
   render();
 }
 
-export function renderStart() {
+export function renderStart(focus) {
   startStatus.textContent = '';
   startForm.hidden = rt.servicesState !== 'ok';
   if (rt.servicesState === 'loading' || rt.servicesState === 'idle') startStatus.append(h('p', { role: 'status', text: t('loading') }));
@@ -64,6 +69,7 @@ export function renderStart() {
       h('button', { type: 'button', class: 'btn', text: t('retry'), onclick: () => { rt.servicesState = 'idle'; loadServices(); } }));
   }
   if (rt.servicesState !== 'ok') return;
+  if (renderFormDone(focus, () => { renderStart(); serviceSel.focus(); })) return;
   serviceSel.textContent = '';
   rt.services.forEach((s) => serviceSel.append(h('option', { value: s.id, text: s.name || s.id })));
   const pre = store.service || cfg.service;
@@ -83,6 +89,9 @@ export function renderFields() {
       h('p', { text: t('closedGuide') })));
     return;
   }
+  if (svc.channel === 'form') return renderForm(svc);
+  const isMessage = svc.channel === 'message';
+  if (isMessage) messageHead(svc);
   const topics = Array.isArray(svc.topics) ? svc.topics : [];
   if (topics.length) {
     const sel = h('select', { id: 'lk-topic', 'data-testid': 'topic', 'aria-required': 'true', 'aria-describedby': 'lk-topic-err' },
@@ -110,26 +119,78 @@ export function renderFields() {
       h('label', { for: id }, (q.label || q.id) + ' ', q.required ? h('span', { class: 'req', text: t('required') }) : null), ctl, err));
     rt.fields.push({ q: q, ctl: ctl, err: err });
   });
+  if (isMessage) messageMatter();
   fieldsEl.append(h('p', { class: 'err', id: 'lk-start-err', role: 'alert' }),
-    h('button', { type: 'submit', class: 'btn btn-block', 'data-testid': 'start', text: t('start') }));
+    h('button', { type: 'submit', class: 'btn btn-block', 'data-testid': 'start', text: t(isMessage ? 'sendMessage' : 'start'), 'aria-describedby': isMessage ? 'lk-promise' : null }));
+  renderGate();
+}
+
+/** A non-urgent message's start: what it is and the reply deadline, before anything is sent. */
+function messageHead(svc) {
+  const due = h('p', { class: 'promise', 'data-testid': 'promise', id: 'lk-promise' });
+  fieldsEl.append(h('p', { class: 'intro', text: t('msgIntro') }), due);
+  promiseOf(svc.id).then((p) => {
+    due.textContent = p ? replyByText(p.due_at, p.working_days) : replyByText(null, svc.promise && svc.promise.working_days);
+    due.hidden = !due.textContent;
+  });
+}
+
+/**
+ * The matter itself (sent as the conversation's first message once it is queued) and, for an
+ * anonymous patient, why they must identify first with the button to do it (the server would
+ * refuse the start).
+ */
+function messageMatter() {
+  const ctl = h('textarea', { id: 'lk-matter', 'data-testid': 'matter', rows: '5', maxlength: String(MAX_BODY), 'aria-required': 'true', 'aria-describedby': 'lk-matter-err' });
+  if (store.pendingMatter) ctl.value = store.pendingMatter;
+  const err = h('p', { class: 'err', id: 'lk-matter-err', hidden: true });
+  fieldsEl.append(h('div', { class: 'field' }, h('label', { for: 'lk-matter' }, t('matter') + ' ', h('span', { class: 'req', text: t('required') })), ctl, err));
+  rt.fields.push({ q: { id: '\u0000matter', kind: 'matter', required: true }, ctl: ctl, err: err });
+  const idBtn = h('button', { type: 'button', class: 'btn', 'data-testid': 'identify-first', text: t('identify') });
+  idBtn.addEventListener('click', () => { rt.idGate = true; openIdentify(idBtn); });
+  fieldsEl.append(h('div', { class: 'gate', 'data-testid': 'identify-needed', id: 'lk-gate', hidden: true },
+    h('p', { text: t('identifyNeeded') }), idBtn));
+}
+
+/**
+ * What follows the identity in the start form (drawn by drawPanel on every change): a message
+ * service's "identify first" instead of its send button, a contact form's contact help.
+ */
+export function renderGate() {
+  renderContactHelp();
+  const gate = shadow.getElementById('lk-gate');
+  if (!gate) return;
+  const startBtn = fieldsEl.querySelector('[data-testid="start"]');
+  const had = gate.contains(shadow.activeElement);
+  gate.hidden = !!store.identity;
+  const idBtn = gate.querySelector('button');
+  if (idBtn) idBtn.hidden = !rt.demo; // a real deployment identifies through its own provider
+  if (startBtn) startBtn.hidden = !store.identity;
+  if ((had || rt.gateFocus) && gate.hidden) rt.gateFocus = false;
+  else return;
+  (fieldsEl.querySelector('[data-testid="matter"]') || startBtn).focus();
 }
 
 export function submitStart(e) {
   e.preventDefault();
   const svc = findService(serviceSel.value);
   if (!svc || svc.open_now === false) return;
+  if (svc.channel === 'form') return submitForm(svc);
+  if (svc.channel === 'message' && !store.identity) return;
   let topic = null;
+  let matter = null;
   let firstBad = null;
   const answers = {};
   rt.fields.forEach((f) => {
     const v = f.ctl.value.trim();
     const missing = f.q.required && !v;
     f.err.hidden = !missing;
-    f.err.textContent = missing ? t(f.q.kind === 'topic' ? 'errTopic' : 'errRequired') : '';
+    f.err.textContent = missing ? t(f.q.kind === 'topic' ? 'errTopic' : f.q.kind === 'matter' ? 'errMatter' : 'errRequired') : '';
     if (missing) f.ctl.setAttribute('aria-invalid', 'true'); else f.ctl.removeAttribute('aria-invalid');
     if (missing && !firstBad) firstBad = f.ctl;
     if (!v) return;
     if (f.q.kind === 'topic') topic = v;
+    else if (f.q.kind === 'matter') matter = f.ctl.value;
     else answers[f.q.id] = f.q.kind === 'yes_no' ? v === 'yes' : v;
   });
   const summary = shadow.getElementById('lk-start-err');
@@ -138,7 +199,8 @@ export function submitStart(e) {
   const start = { service: svc.id, client_ref: uuid(), lang: cfg.lang };
   if (topic) start.topic = topic;
   if (Object.keys(answers).length) start.questionnaire = answers;
-  resetStore({ token: store.token, identity: store.identity, open: store.open, service: svc.id, topic: topic, status: 'starting', pendingStart: start });
+  resetStore({ token: store.token, identity: store.identity, open: store.open, service: svc.id, topic: topic, status: 'starting', pendingStart: start,
+    channel: svc.channel || 'chat', pendingMatter: matter });
   save();
   resetChat();
   render();
@@ -156,6 +218,7 @@ export function sendStart() {
 export function abandonStart() {
   store.pendingStart = null;
   store.status = null;
+  store.channel = null;
   save();
   render();
   renderFields();

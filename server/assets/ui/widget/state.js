@@ -10,6 +10,10 @@ function fresh(keep) {
     status: null, assigned: false, queue: null, pending: [], read_seq: 0, read_sent: 0,
     closing: null, rated: false, pendingStart: null, pendingFeedback: null,
     token: null, identity: null, open: false,
+    // Asynchronous channels: the conversation's channel (chat | message | form), its reply
+    // deadline while the organisation owes one, the matter typed in the start form (sent as
+    // the first message once queued), a contact form being sent, and the last one received.
+    channel: null, due_at: null, pendingMatter: null, pendingForm: null, formDone: null,
   }, keep || {});
 }
 function load() {
@@ -62,6 +66,17 @@ export const rt = {
   left: null,             // 'queue' | 'chat' once the patient has left (the log stays in sight)
   retracted: new Set(),   // seqs of professionals' messages taken back
   title: null,            // the host page's own title while the widget counts unread in it
+  view: 'main',           // 'main' | 'mine' (the list of My conversations)
+  convs: null,            // the `conversations` reply: [{conversation, reference, service, …}]
+  convsState: 'idle',     // idle | loading | ok | failed
+  convsWanted: false,     // ask for the list once welcomed
+  liveFrom: 0,            // events up to this seq are a replay (a reply deadline is not redone)
+  formFields: [],         // [{f, ctl, err}] of the contact form drawn, and the contact inputs
+  idGate: false,
+  gateFocus: false,       // identified from the gate: the focus goes on to the matter          // the identification form was opened from the start form's gate
 };
+
+/** Whether the conversation (or the chosen start) is on an asynchronous channel. */
+export function isAsync() { return store.channel === 'message' || store.channel === 'form'; }
 
 export function active() { return !!(store.conversation || store.pendingStart); }

@@ -94,6 +94,24 @@ fieldset { margin: 0 0 12px; padding: 0; border: 0; }
 .stars input { width: 20px; height: 20px; margin: 0; accent-color: #0a4f8f; }
 .thanks { color: #0c5d2c; font-weight: 600; }
 .thanks:not(:empty) { margin-bottom: 10px; }
+.promise { margin-bottom: 14px; padding: 8px 12px; border-left: 5px solid #0a4f8f; background: #eef4fb; font-weight: 600; }
+.gate { margin-bottom: 14px; padding: 10px 12px; border-left: 5px solid #a68a00; background: #fff4ce; color: #3d2f00; }
+.gate .btn { margin-top: 8px; }
+input[type=email], input[type=tel], input[type=date] { display: block; width: 100%; min-height: 44px; padding: 8px 10px; border: 2px solid #5a5a5a; border-radius: 6px; background: #fff; color: #1b1b1b; }
+.check { display: flex; align-items: center; gap: 8px; font-weight: 600; }
+.check input { width: 22px; height: 22px; margin: 0; accent-color: #0a4f8f; }
+.help { margin-bottom: 6px; }
+.received { padding: 10px 12px; border-left: 5px solid #0c5d2c; background: #eef7f0; }
+.received h3 { margin-bottom: 6px; font-size: 17px; }
+.received p { margin-bottom: 8px; }
+.ref { font-size: 18px; font-weight: 700; }
+.convs { margin: 8px 0 12px; padding: 0; list-style: none; display: flex; flex-direction: column; gap: 8px; }
+.conv { display: block; width: 100%; padding: 8px 12px; border: 2px solid #5a5a5a; border-radius: 8px; background: #fff; text-align: left; cursor: pointer; }
+.conv:hover { background: #eef4fb; }
+.conv .svc { display: block; font-weight: 700; }
+.conv .line { display: block; font-size: 14px; color: #4a4a4a; }
+.conv .unread { display: inline-block; margin-left: 6px; padding: 0 7px; border-radius: 999px; background: #b3261e; color: #fff; font-size: 13px; }
+.mine h3 { font-size: 17px; }
 .composer { display: flex; align-items: flex-end; gap: 8px; padding: 10px 12px; border-top: 1px solid #c4c4c4; background: #f7f7f7; }
 .composer textarea { flex: 1; min-height: 48px; max-height: 140px; resize: none; }
 .composer textarea:disabled { background: #ececec; color: #4a4a4a; }

@@ -29,7 +29,8 @@ export const identifyBtn = h('button', { type: 'button', class: 'head-btn', 'dat
 export const endChatBtn = h('button', { type: 'button', class: 'head-btn', 'data-testid': 'end-chat', hidden: true, text: t('endChat') });
 // A row of its own under the title: "Identifiera dig" and "Avsluta chatten" do not fit beside
 // the title on a phone.
-export const headActions = h('div', { class: 'head-actions', hidden: true }, identifyBtn, endChatBtn);
+export const mineBtn = h('button', { type: 'button', class: 'head-btn', 'data-testid': 'my-conversations', hidden: true, text: t('myConvs') });
+export const headActions = h('div', { class: 'head-actions', hidden: true }, mineBtn, identifyBtn, endChatBtn);
 export const closeBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('closePanel') },
   h('span', { 'aria-hidden': 'true', text: '×' }));
 export const connEl = h('div', { class: 'conn', 'data-testid': 'connection', role: 'status', 'aria-live': 'polite' });
@@ -72,6 +73,21 @@ export const queueNote = h('p', { id: 'lk-queue-note', class: 'muted queue-note'
 export const leaveBtn = h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'data-testid': 'leave', text: t('leaveQueue') });
 export const queueEl = h('div', { class: 'queue', hidden: true }, queueStatus, qWaited, queueNote, leaveBtn);
 
+// A non-urgent message sent: no place in a queue, the reply deadline instead.
+export const asyncTitle = h('h3', { tabindex: '-1', 'data-testid': 'async-title' });
+export const replyByEl = h('p', { 'data-testid': 'reply-by' });
+export const asyncEl = h('div', { class: 'queue', 'data-testid': 'async-status', hidden: true },
+  h('div', { role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' }, asyncTitle, replyByEl),
+  h('p', { class: 'muted', text: t('msgNote') }));
+
+// My conversations (identified clients): the list, drawn by mine.js.
+export const mineHead = h('h3', { id: 'lk-mine-h', tabindex: '-1', text: t('myConvs') });
+export const mineStatus = h('div', { role: 'status', 'aria-live': 'polite' });
+export const mineList = h('ul', { class: 'convs', 'data-testid': 'conversation-list', 'aria-labelledby': 'lk-mine-h' });
+export const mineBack = h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'data-testid': 'mine-back', text: t('back') });
+export const mineView = h('section', { class: 'mine', 'data-testid': 'my-conversations-view', 'aria-labelledby': 'lk-mine-h', hidden: true },
+  mineHead, mineStatus, mineList, mineBack);
+
 // Chat view.
 export const logEl = h('div', { class: 'log', 'data-testid': 'messages', role: 'log', 'aria-live': 'polite', 'aria-label': t('messages') });
 export const typingEl = h('p', { class: 'typing', 'data-testid': 'typing', hidden: true });
@@ -95,7 +111,7 @@ export const startAgainBtn = h('button', { type: 'button', class: 'btn', 'data-t
 export const leftEl = h('section', { class: 'closed', 'data-testid': 'left', 'aria-labelledby': 'lk-left-h', hidden: true },
   leftHead, h('p', { text: t('leftAgain') }), startAgainBtn);
 export const chatView = h('div', { hidden: true }, logEl, typingEl, closedEl, leftEl);
-export const scroll = h('div', { class: 'scroll' }, startView, chatView);
+export const scroll = h('div', { class: 'scroll' }, startView, chatView, mineView);
 
 export const composer = h('textarea', { id: 'lk-composer', 'data-testid': 'composer', rows: '2', maxlength: MAX_BODY, placeholder: t('composerPh'), 'aria-describedby': 'lk-hint' });
 export const sendBtn = h('button', { type: 'submit', class: 'btn', 'data-testid': 'send', text: t('send') });
@@ -105,6 +121,6 @@ export const footer = h('form', { class: 'composer', hidden: true },
 
 export const panel = h('section', { id: 'lk-panel', class: 'panel', 'data-testid': 'panel', role: 'dialog', 'aria-label': t('panelLabel'), hidden: true, lang: cfg.lang },
   h('div', { class: 'head' }, h('div', { class: 'titles' }, titleEl, identityEl), closeBtn, headActions),
-  connEl, noticeEl, idForm, leaveBox, queueEl, scroll, footer);
+  connEl, noticeEl, idForm, leaveBox, queueEl, asyncEl, scroll, footer);
 export const root = h('div', { class: 'root', lang: cfg.lang }, panel, launcher);
 shadow.append(h('style', { text: CSS }), root);

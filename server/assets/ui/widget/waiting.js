@@ -3,11 +3,13 @@
 // first, a `leave` frame, then a view that says so and offers a new chat).
 
 import { t, tn } from './strings.js';
-import { store, save, resetStore, rt, active } from './state.js';
+import { store, save, resetStore, rt, active, isAsync } from './state.js';
 import {
   queueEl, qTitle, qDetails, qPos, qWait, qWaitRow, qUnstaffed, qWaited, queueNote, leaveBtn,
   leaveBox, leaveQ, leaveYes, leaveNo, endChatBtn, leftEl, leftHead, composer, footer,
+  asyncEl, asyncTitle, replyByEl,
 } from './view.js';
+import { replyByText } from './due.js';
 import { send, outbox } from './connection.js';
 import { render } from './render.js';
 import { notice, panelHasFocus } from './indicators.js';
@@ -76,6 +78,20 @@ function stopTick() {
   rt.queueTick = 0;
 }
 
+/**
+ * A non-urgent message instead of the queue: no place nor estimate, "Your message was sent.
+ * We reply by …" while the organisation owes a reply, "A professional has replied" after.
+ */
+export function renderAsync(show) {
+  asyncEl.hidden = !show;
+  if (!show) return;
+  const st = store.status;
+  const owed = !!store.due_at || st === 'queued';
+  setText(asyncTitle, st === 'starting' ? t('sendingMessage') : owed ? t('msgSent') : t('msgAnswered'));
+  setText(replyByEl, st !== 'starting' && store.due_at ? replyByText(store.due_at) : '');
+  replyByEl.hidden = !replyByEl.textContent;
+}
+
 // Leaving.
 /** The ways out: "Leave the queue", "End chat" and the question they ask first. */
 export function wireLeave() {
@@ -92,7 +108,8 @@ export function renderLeave() {
   // A professional joined (or the chat went back to the queue) while the patient was asked:
   // the question asked is no longer the one to answer.
   if (!live || (rt.askLeave && rt.askLeave !== leaving() && !rt.leaving)) rt.askLeave = false;
-  endChatBtn.hidden = !(active() && store.status === 'in_progress' && !rt.askLeave);
+  // A non-urgent matter is not left like a chat: the organisation closes it once answered.
+  endChatBtn.hidden = !(active() && store.status === 'in_progress' && !rt.askLeave && !isAsync());
   leaveBox.hidden = !rt.askLeave;
   if (rt.askLeave) {
     const q = rt.askLeave === 'queue';
