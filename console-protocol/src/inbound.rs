@@ -150,6 +150,8 @@ pub enum ConsoleFrame {
     Take(Take),
     /// Extension: search the archive of complete asynchronous matters.
     Archive(ArchiveRequest),
+    /// Extension: open a thread with a registered client.
+    StartThread(StartThread),
 }
 
 /// Extension: take back message `seq` (one's own, within the retract window).

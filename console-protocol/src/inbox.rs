@@ -21,6 +21,23 @@ pub struct Take {
     pub conversation: ConversationId,
 }
 
+/// Extension: a professional opens a thread with a registered client (known by the identity
+/// provider's subject) in a `message` service of their team, with a first message. Answered
+/// with `assigned` (the thread is theirs, In progress), then the message's `ack`; with
+/// `close_after` the thread is closed right after the message (a document, a decision).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartThread {
+    pub service: ServiceId,
+    /// The client's subject at the identity provider.
+    pub client: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<TopicId>,
+    pub client_msg_id: ClientMsgId,
+    pub body: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub close_after: bool,
+}
+
 /// Extension: one team's open asynchronous matters, due and overdue first (`"type":"inbox"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InboxSnapshot {

@@ -232,6 +232,7 @@ fn every_frame_type_has_a_golden_file() {
         "subscribe_inbox",
         "take",
         "archive",
+        "start_thread",
     ];
     assert_eq!(types("console"), set(&console));
     let server = [

@@ -104,6 +104,7 @@ fn console_tag(f: &ConsoleFrame) -> &'static str {
         ConsoleFrame::SubscribeInbox(_) => "subscribe_inbox",
         ConsoleFrame::Take(_) => "take",
         ConsoleFrame::Archive(_) => "archive",
+        ConsoleFrame::StartThread(_) => "start_thread",
     }
 }
 
@@ -148,6 +149,10 @@ fn console_literals() -> Vec<Value> {
         json!({"type": "take", "conversation": "c1"}),
         json!({"type": "archive"}),
         json!({"type": "archive", "query": "M-C1", "team": "station-a", "limit": 10}),
+        json!({"type": "start_thread", "service": "nurse-message", "client": "sub-1",
+               "client_msg_id": "m-9", "body": "Your plan"}),
+        json!({"type": "start_thread", "service": "nurse-message", "client": "sub-1",
+               "topic": "other", "client_msg_id": "m-9", "body": "Your plan", "close_after": true}),
     ]
 }
 
@@ -364,7 +369,7 @@ fn tags<F>(samples: &[F], tag: fn(&F) -> &'static str) -> BTreeSet<&'static str>
 #[test]
 fn samples_cover_every_variant() {
     assert_eq!(tags(&client_samples(), client_tag).len(), 10);
-    assert_eq!(tags(&console_samples(), console_tag).len(), 24);
+    assert_eq!(tags(&console_samples(), console_tag).len(), 25);
     assert_eq!(tags(&server_samples(), server_tag).len(), 26);
 }
 

@@ -513,3 +513,153 @@ async fn a_contact_form_lands_in_its_teams_inbox() {
         "{h}"
     );
 }
+
+/// A nurse opens a thread with a registered client: it is hers from the start, the client finds
+/// it in "my conversations" and replies (and the promise applies to the next reply); one closed
+/// right after its message takes no reply; unknown clients and wrong services are refused.
+#[tokio::test]
+async fn a_nurse_opens_a_thread_with_a_registered_client() {
+    let s = with_message_service().await;
+    let mut nurse = s.console("nurse-1").await;
+    let mut earlier = identified(&s, "client-thread-1").await;
+    matter(&mut earlier, "an earlier matter").await; // registered: identified with us before
+    drop(earlier);
+
+    let a = nurse
+        .request(
+            json!({"type": "start_thread", "service": "nurse-message", "client": "client-thread-1",
+                "topic": "lab-results", "client_msg_id": uuid::Uuid::new_v4().to_string(),
+                "body": "Your lab results are normal. Any questions?"}),
+            "thread",
+        )
+        .await;
+    assert_eq!(a["type"], "assigned", "{a}");
+    assert_eq!(a["status"], "in_progress");
+    let t = a["conversation"].as_str().expect("id").to_owned();
+    nurse
+        .heard(&t, "Your lab results are normal. Any questions?")
+        .await;
+
+    let mut client = identified(&s, "client-thread-1").await;
+    let list = client
+        .request(json!({"type": "conversations"}), "mine")
+        .await;
+    let listed = list["conversations"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["conversation"] == t.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("the thread is the client's: {list}"));
+    assert_eq!(listed["unread"], 1);
+    let opened = client
+        .request(
+            json!({"type": "open", "conversation": t, "resume_token": listed["resume_token"]}),
+            "open",
+        )
+        .await;
+    assert_eq!(opened["type"], "ack", "{opened}");
+    client
+        .heard(&t, "Your lab results are normal. Any questions?")
+        .await;
+    client.say(&t, "No questions, thank you.").await;
+    nurse.heard(&t, "No questions, thank you.").await;
+    let inbox = nurse
+        .request(json!({"type": "subscribe_inbox"}), "inbox")
+        .await;
+    let e = entry(&inbox, &t).expect("in the team's inbox");
+    assert_eq!(e["assigned_to"], "nurse-1");
+    assert!(
+        e["due_at"].is_string(),
+        "the promise applies to the reply: {e}"
+    );
+
+    // Delivered and closed at once: the client reads it but cannot reply.
+    let done = nurse
+        .request(
+            json!({"type": "start_thread", "service": "nurse-message", "client": "client-thread-1",
+                "client_msg_id": uuid::Uuid::new_v4().to_string(),
+                "body": "The decision on your application is attached.", "close_after": true}),
+            "decision",
+        )
+        .await;
+    let d = done["conversation"].as_str().expect("id").to_owned();
+    nurse.system_event(&d, "closed").await;
+    let list = client
+        .request(json!({"type": "conversations"}), "mine2")
+        .await;
+    let closed = list["conversations"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["conversation"] == d.as_str())
+        .cloned()
+        .expect("listed");
+    assert_eq!(closed["status"], "complete");
+    client
+        .request(
+            json!({"type": "open", "conversation": d, "resume_token": closed["resume_token"]}),
+            "open2",
+        )
+        .await;
+    client
+        .heard(&d, "The decision on your application is attached.")
+        .await;
+    let e = client
+        .request(
+            json!({"type": "send", "conversation": d, "client_msg_id": "late", "body": "?"}),
+            "late",
+        )
+        .await;
+    assert_eq!(e["code"], "conversation_closed", "{e}");
+
+    // Refusals, each naming the problem, nothing stored.
+    let before = s
+        .metric_of(
+            "luukku_conversations_started_total",
+            &[("service", "nurse-message")],
+        )
+        .await;
+    for (frame, code) in [
+        (
+            json!({"service": "nurse-message", "client": "nobody-knows-me"}),
+            "not_found",
+        ),
+        (
+            json!({"service": "health-chat", "client": "client-thread-1"}),
+            "bad_frame",
+        ),
+        (
+            json!({"service": "nurse-message", "client": "client-thread-1", "body": "   "}),
+            "bad_frame",
+        ),
+        (
+            json!({"service": "no-such-service", "client": "client-thread-1"}),
+            "not_found",
+        ),
+    ] {
+        let mut f = json!({"type": "start_thread", "client_msg_id": "x", "body": "hello"});
+        f.as_object_mut()
+            .expect("object")
+            .extend(frame.as_object().expect("object").clone());
+        let e = nurse.request(f.clone(), "bad").await;
+        assert_eq!(e["code"], code, "{f}: {e}");
+    }
+    let mut other_team = s.console("social-1").await;
+    let e = other_team
+        .request(
+            json!({"type": "start_thread", "service": "nurse-message", "client": "client-thread-1",
+                "client_msg_id": "y", "body": "hello"}),
+            "other",
+        )
+        .await;
+    assert_eq!(e["code"], "forbidden", "{e}");
+    assert_eq!(
+        s.metric_of(
+            "luukku_conversations_started_total",
+            &[("service", "nurse-message")]
+        )
+        .await,
+        before
+    );
+}

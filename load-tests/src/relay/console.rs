@@ -256,7 +256,8 @@ impl Session for ConsoleSession {
             | ConsoleFrame::Move(_)
             | ConsoleFrame::SubscribeInbox(_)
             | ConsoleFrame::Take(_)
-            | ConsoleFrame::Archive(_) => {
+            | ConsoleFrame::Archive(_)
+            | ConsoleFrame::StartThread(_) => {
                 replies.error(
                     req,
                     ErrorCode::BadFrame,

@@ -19,6 +19,7 @@ mod handover;
 mod hello;
 mod inbox;
 mod supervision;
+mod thread;
 
 type Io = Result<(), CloseReason>;
 
@@ -264,6 +265,7 @@ where
             ConsoleFrame::SubscribeInbox(s) => self.subscribe_inbox(conn, req, s).await,
             ConsoleFrame::Take(t) => self.take(conn, req, t.conversation).await,
             ConsoleFrame::Archive(a) => self.archive(conn, req, a).await,
+            ConsoleFrame::StartThread(t) => self.start_thread(conn, req, t).await,
         }
     }
 

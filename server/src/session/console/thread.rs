@@ -1,0 +1,169 @@
+//! A professional opens a thread with a registered client: a `message` service of their team,
+//! the client known by the identity provider's subject (someone who has identified with the
+//! organisation before), the thread theirs and In progress from the start, with a first
+//! message; closed right after it when it only delivers something (a document, a decision).
+
+use super::*;
+use crate::conversation::view::{now, now_ms};
+use crate::storage::{ClientIdentity, ConversationRecord, ConversationState};
+use console_protocol::{ConversationStatus, Event, StartThread, SystemEvent, SystemKind};
+
+impl ConsoleSession {
+    pub(super) async fn start_thread<S>(
+        &mut self,
+        conn: &mut Conn<S>,
+        req: Option<String>,
+        t: StartThread,
+    ) -> Io
+    where
+        S: Sink<Message, Error = WsError> + Unpin,
+    {
+        let ctx = conn.ctx.clone();
+        let org = &ctx.config.organisation;
+        let service = match org.service(&t.service) {
+            None => Err((ErrorCode::NotFound, "no such service".to_owned())),
+            Some(s) if s.channel != "message" => Err((
+                ErrorCode::BadFrame,
+                format!(
+                    "a thread needs a message service; {} is {}",
+                    s.id, s.channel
+                ),
+            )),
+            Some(s) => match s.teams.iter().find(|t| self.me.teams.contains(t)) {
+                Some(team) => Ok((s, team.clone())),
+                None => Err((
+                    ErrorCode::Forbidden,
+                    format!("service {} is not one of your teams'", s.id),
+                )),
+            },
+        };
+        let (service, team) = match service {
+            Ok(found) => found,
+            Err((code, message)) => return conn.error(req, code, message).await.map_err(gone),
+        };
+        if let Some(topic) = &t.topic {
+            if !service.topics.iter().any(|x| &x.id == topic) {
+                return conn
+                    .error(req, ErrorCode::NotFound, format!("unknown topic {topic}"))
+                    .await
+                    .map_err(gone);
+            }
+        }
+        if t.body.trim().is_empty() {
+            return conn
+                .error(req, ErrorCode::BadFrame, "empty message body")
+                .await
+                .map_err(gone);
+        }
+        // A registered client: one who has identified with the organisation before.
+        let known = ctx
+            .storage
+            .client_conversations(&t.client, 1)
+            .await
+            .map(|found| found.into_iter().next());
+        let previous = match known {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                return conn
+                    .error(
+                        req,
+                        ErrorCode::NotFound,
+                        "no such client: they must have identified with us before",
+                    )
+                    .await
+                    .map_err(gone)
+            }
+            Err(_) => {
+                return conn
+                    .error(req, ErrorCode::Internal, "storage unavailable")
+                    .await
+                    .map_err(gone)
+            }
+        };
+        let id = ConversationId(uuid::Uuid::new_v4().simple().to_string());
+        let (at, ms) = now();
+        let record = ConversationRecord {
+            id: id.clone(),
+            service: service.id.clone(),
+            topic: t.topic.clone(),
+            channel: service.channel.clone(),
+            client: ClientIdentity {
+                subject: Some(t.client.clone()),
+                name: previous.client.name.clone(),
+                identified: true,
+            },
+            questionnaire: None,
+            resume_token_hash: String::new(),
+            client_ref: None,
+            created_at_ms: ms,
+            lang: previous.lang.clone(),
+            state: ConversationState {
+                status: ConversationStatus::InProgress,
+                team: team.clone(),
+                assigned_to: Some(self.me.id.clone()),
+                queued_at_ms: ms,
+                priority: 0,
+                summary: None,
+                reserved_for: None,
+                due_at_ms: None,
+            },
+            last_seq: 0,
+            contact: previous.contact.clone(),
+        };
+        let mut detail = serde_json::Map::new();
+        detail.insert("professional".into(), self.me.id.to_string().into());
+        detail.insert("name".into(), self.me.name.clone().into());
+        detail.insert("team".into(), team.to_string().into());
+        detail.insert("initiated".into(), true.into());
+        let first = Event::System(SystemEvent {
+            conversation: id.clone(),
+            seq: 1,
+            at,
+            event: SystemKind::Assigned,
+            detail,
+        });
+        let handle = match ctx.hub.create(record, first).await {
+            Ok(h) => h,
+            Err(_) => {
+                return conn
+                    .error(req, ErrorCode::Internal, "storage unavailable")
+                    .await
+                    .map_err(gone)
+            }
+        };
+        ctx.metrics
+            .conversations_started
+            .with_label_values(&[service.id.as_str(), team.as_str(), service.channel.as_str()])
+            .inc();
+        // A member before its events can reach the session: a thread closed at once may be out of
+        // the hub before `assigned` passes through the outbound queue.
+        self.members.insert(id.clone(), handle.clone());
+        // Joined as the holder: `assigned` answers the request.
+        let joined = handle
+            .assign(self.me.clone(), vec![conn.link.clone()], req.clone(), false)
+            .await
+            .await
+            .unwrap_or(Err(ConvError::Gone));
+        if let Err(e) = joined {
+            return conn.error(req, e.code(), e.to_string()).await.map_err(gone);
+        }
+        let origin = self.origin(conn, None);
+        let posted = handle
+            .post(origin.clone(), PostKind::Message, t.client_msg_id, t.body)
+            .await;
+        if let Err(e) = posted {
+            return conn.error(req, e.code(), e.to_string()).await.map_err(gone);
+        }
+        if t.close_after {
+            if let Err(e) = handle.close(origin, None).await {
+                return conn.error(req, e.code(), e.to_string()).await.map_err(gone);
+            }
+            conn.ctx
+                .router
+                .released(self.me.id.clone(), id.clone())
+                .await;
+        }
+        tracing::debug!(started_at = now_ms(), "a professional opened a thread");
+        Ok(())
+    }
+}
