@@ -54,6 +54,8 @@ BUILTIN_VARIABLES = {
 }
 # Gauges the router sets: real on the node that runs the conversations, 0 on the others.
 PRIMARY_ONLY_GAUGES = (
+    "luukku_inbox_open",
+    "luukku_inbox_overdue",
     "luukku_queue_length",
     "luukku_queue_oldest_wait_seconds",
     "luukku_queue_estimated_wait_seconds",

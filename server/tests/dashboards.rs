@@ -18,10 +18,20 @@ use support::*;
 /// Scrapes of every node before the queries run, so that rates have samples to work on.
 const MIN_SCRAPES: u32 = 5;
 /// Metrics the dashboards read that this traffic leaves at zero, and why that is fine.
-const QUIET_BY_DESIGN: &[(&str, &str)] = &[(
-    "luukku_slow_consumers_total",
-    "no client here stops reading (server/src/session/tests.rs cuts one off)",
-)];
+const QUIET_BY_DESIGN: &[(&str, &str)] = &[
+    (
+        "luukku_slow_consumers_total",
+        "no client here stops reading (server/src/session/tests.rs cuts one off)",
+    ),
+    (
+        "luukku_inbox_overdue",
+        "a reply deadline is working days away (server/src/routing/tests.rs drives one past)",
+    ),
+    (
+        "luukku_promise_breaches_total",
+        "a reply deadline is working days away (server/src/routing/tests.rs drives one past)",
+    ),
+];
 /// Series the server does not create at zero when it starts (as `Metrics::init_labels` does),
 /// so that `increase` cannot see the event that creates one: none now. Should one appear, the
 /// traffic leaves it at zero and the test names it; listing it here instead must come with a
@@ -31,7 +41,16 @@ const NOT_CREATED_AT_START: &[&str] = &[];
 #[tokio::test]
 async fn every_dashboard_query_returns_data_and_every_alert_rule_evaluates() {
     let queries = dashboard_queries();
-    let s = TestServer::start().await;
+    // Client notifications on (the SMS route: a file), so that the traffic sends one.
+    let sms = temp_dir().join("sms.jsonl");
+    let s = TestServer::start_with(move |c| {
+        c.notifications = luukku::config::NotificationsConfig {
+            link: Some("https://example.org/asiointi".into()),
+            sms_sink: Some(sms),
+            ..Default::default()
+        }
+    })
+    .await;
     let nodes = s.node_addrs();
     let prometheus = Prometheus::start(&nodes).await;
     prometheus.wait_for_scrapes(nodes.len(), 1, now()).await;
@@ -225,7 +244,37 @@ async fn chat_traffic(s: &TestServer, prometheus: &Prometheus) -> Vec<Conn> {
     }
     let (patient, nurse2) =
         wait_transfer_and_hand_back(s, prometheus, &mut nurse1, &mut nurse3).await;
+    contact_form_answered(s, prometheus, &mut social).await;
     vec![nurse1, nurse2, nurse3, social, patient]
+}
+
+/// A contact form lands in the social team's inbox (seen there by Prometheus), is taken and
+/// answered while its sender is away: the sender is told by SMS.
+async fn contact_form_answered(s: &TestServer, prometheus: &Prometheus, social: &mut Conn) {
+    let body = json!({"fields": {"name": "Matti", "message": "Please call me."},
+        "contact": {"phone": "+358401234567"}, "client_ref": uuid::Uuid::new_v4().to_string()});
+    let (status, answer) = http(
+        s.addr,
+        "POST",
+        "/api/v1/forms/contact-form",
+        Some(&body.to_string()),
+        &[("content-type", "application/json")],
+    )
+    .await;
+    assert_eq!(status, 201, "{answer}");
+    let v: Value = serde_json::from_str(&answer).expect("json");
+    let c = v["conversation"].as_str().expect("id").to_owned();
+    prometheus
+        .wait_until("max_over_time(luukku_inbox_open{team=\"social\",status=\"new\"}[1m]) >= 1")
+        .await;
+    let taken = social
+        .request(json!({"type": "take", "conversation": c}), "take-form")
+        .await;
+    assert_eq!(taken["type"], "assigned", "{taken}");
+    social.say(&c, "I will call you this afternoon.").await;
+    prometheus
+        .wait_until("max_over_time(luukku_notifications_total{channel=\"sms\",outcome=\"sent\"}[1m]) >= 1")
+        .await;
 }
 
 /// station-b: two patients wait until Prometheus has seen them; one gives up, one is taken,
