@@ -2,6 +2,7 @@
 //! run several servers in one process). Prefix `luukku_`, base units, label values from small
 //! fixed sets (team, service, channel, role, endpoint, reason) — never ids.
 
+use console_protocol::TeamId;
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry, TextEncoder,
@@ -374,6 +375,13 @@ impl Metrics {
             conversation_actors,
             registry: r,
         }
+    }
+
+    /// Counts a conversation started with `service` in `team`.
+    pub fn count_started(&self, service: &crate::organisation::Service, team: &TeamId) {
+        self.conversations_started
+            .with_label_values(&[service.id.as_str(), team.as_str(), service.channel.as_str()])
+            .inc();
     }
 
     /// Creates the series of every configured team and service (and of every fixed label

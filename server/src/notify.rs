@@ -145,7 +145,7 @@ struct Worker {
 impl Worker {
     /// Sends what is due now, one after another, and stores each outcome.
     async fn round(&self) {
-        let now = crate::conversation::view::now_ms();
+        let now = jiff::Timestamp::now().as_millisecond();
         let due = match self.storage.outbox_due(now, BATCH).await {
             Ok(due) => due,
             Err(e) => return tracing::warn!(error = %e, "outbox unreadable; tried again"),
@@ -227,7 +227,7 @@ impl Worker {
     /// Stores the outcome of one attempt (a failed store leaves it due: sent again later).
     async fn settle(&self, item: OutboxItem, outcome: Result<(), Failure>) {
         let n = &item.notification;
-        let now = crate::conversation::view::now_ms();
+        let now = jiff::Timestamp::now().as_millisecond();
         let (op, result) = match outcome {
             Ok(()) => (
                 WriteOp::OutboxSent {

@@ -253,16 +253,8 @@ async fn chat_traffic(s: &TestServer, prometheus: &Prometheus) -> Vec<Conn> {
 async fn contact_form_answered(s: &TestServer, prometheus: &Prometheus, social: &mut Conn) {
     let body = json!({"fields": {"name": "Matti", "message": "Please call me."},
         "contact": {"phone": "+358401234567"}, "client_ref": uuid::Uuid::new_v4().to_string()});
-    let (status, answer) = http(
-        s.addr,
-        "POST",
-        "/api/v1/forms/contact-form",
-        Some(&body.to_string()),
-        &[("content-type", "application/json")],
-    )
-    .await;
-    assert_eq!(status, 201, "{answer}");
-    let v: Value = serde_json::from_str(&answer).expect("json");
+    let (status, v) = post_json(s.addr, "/api/v1/forms/contact-form", &body).await;
+    assert_eq!(status, 201, "{v}");
     let c = v["conversation"].as_str().expect("id").to_owned();
     prometheus
         .wait_until("max_over_time(luukku_inbox_open{team=\"social\",status=\"new\"}[1m]) >= 1")
@@ -273,7 +265,9 @@ async fn contact_form_answered(s: &TestServer, prometheus: &Prometheus, social: 
     assert_eq!(taken["type"], "assigned", "{taken}");
     social.say(&c, "I will call you this afternoon.").await;
     prometheus
-        .wait_until("max_over_time(luukku_notifications_total{channel=\"sms\",outcome=\"sent\"}[1m]) >= 1")
+        .wait_until(
+            "max_over_time(luukku_notifications_total{channel=\"sms\",outcome=\"sent\"}[1m]) >= 1",
+        )
         .await;
 }
 

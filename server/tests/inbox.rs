@@ -7,27 +7,12 @@
 
 mod support;
 
-use luukku::organisation::Promise;
 use serde_json::{json, Value};
 use std::time::Duration;
 use support::*;
 
-/// The demo organisation with a non-urgent message service of station A promising 3 working
-/// days.
 async fn with_message_service() -> TestServer {
-    TestServer::start_with(|c| {
-        // As the demo organisation has it, whatever a later demo change does to it.
-        let org = &mut c.organisation;
-        org.services.retain(|s| s.id.as_str() != "nurse-message");
-        let mut s = org.services[0].clone();
-        s.id = "nurse-message".into();
-        s.channel = "message".into();
-        s.opening_hours.clear();
-        s.questionnaire.clear();
-        s.promise = Some(Promise { working_days: 3 });
-        org.services.push(s);
-    })
-    .await
+    TestServer::start_with(plain_message_service).await
 }
 
 /// A client identified as `sub`, welcomed.
@@ -61,6 +46,15 @@ async fn inbox_where(console: &mut Conn, team: &str, pred: impl Fn(&Value) -> bo
         .recv_where(|v| v["type"] == "inbox" && v["team"] == team && pred(v))
         .await
         .unwrap_or_else(|| panic!("no inbox of {team} as expected"))
+}
+
+/// The entry of `conversation` in a client's `conversations` list.
+fn listed(list: &Value, conversation: &str) -> Value {
+    list["conversations"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["conversation"] == conversation))
+        .cloned()
+        .unwrap_or_else(|| panic!("{conversation} is the client's: {list}"))
 }
 
 fn entry<'a>(inbox: &'a Value, conversation: &str) -> Option<&'a Value> {
@@ -477,16 +471,8 @@ async fn a_contact_form_lands_in_its_teams_inbox() {
         .await;
     let body = json!({"fields": {"name": "Matti", "message": "Please call me about housing."},
         "contact": {"email": "matti@example.org"}, "client_ref": uuid::Uuid::new_v4().to_string()});
-    let (status, answer) = http(
-        s.addr,
-        "POST",
-        "/api/v1/forms/contact-form",
-        Some(&body.to_string()),
-        &[("content-type", "application/json")],
-    )
-    .await;
+    let (status, answer) = post_json(s.addr, "/api/v1/forms/contact-form", &body).await;
     assert_eq!(status, 201, "{answer}");
-    let answer: Value = serde_json::from_str(&answer).expect("json");
     let c = answer["conversation"].as_str().expect("id").to_owned();
     let inbox = inbox_where(&mut worker, "social", |v| entry(v, &c).is_some()).await;
     let e = entry(&inbox, &c).expect("listed");
@@ -544,17 +530,11 @@ async fn a_nurse_opens_a_thread_with_a_registered_client() {
     let list = client
         .request(json!({"type": "conversations"}), "mine")
         .await;
-    let listed = list["conversations"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|c| c["conversation"] == t.as_str())
-        .cloned()
-        .unwrap_or_else(|| panic!("the thread is the client's: {list}"));
-    assert_eq!(listed["unread"], 1);
+    let thread = listed(&list, &t);
+    assert_eq!(thread["unread"], 1);
     let opened = client
         .request(
-            json!({"type": "open", "conversation": t, "resume_token": listed["resume_token"]}),
+            json!({"type": "open", "conversation": t, "resume_token": thread["resume_token"]}),
             "open",
         )
         .await;
@@ -588,13 +568,7 @@ async fn a_nurse_opens_a_thread_with_a_registered_client() {
     let list = client
         .request(json!({"type": "conversations"}), "mine2")
         .await;
-    let closed = list["conversations"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|c| c["conversation"] == d.as_str())
-        .cloned()
-        .expect("listed");
+    let closed = listed(&list, &d);
     assert_eq!(closed["status"], "complete");
     client
         .request(

@@ -32,16 +32,8 @@ async fn send_form(addr: std::net::SocketAddr, email: &str) -> String {
     let body = json!({"fields": {"name": "Matti", "message": "Please call me."}, "lang": "en",
         "contact": {"email": email, "phone": "+358401234567"},
         "client_ref": uuid::Uuid::new_v4().to_string()});
-    let (status, answer) = http(
-        addr,
-        "POST",
-        "/api/v1/forms/contact-form",
-        Some(&body.to_string()),
-        &[("content-type", "application/json")],
-    )
-    .await;
-    assert_eq!(status, 201, "{answer}");
-    let v: Value = serde_json::from_str(&answer).expect("json");
+    let (status, v) = post_json(addr, "/api/v1/forms/contact-form", &body).await;
+    assert_eq!(status, 201, "{v}");
     v["conversation"].as_str().expect("id").to_owned()
 }
 

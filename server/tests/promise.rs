@@ -5,7 +5,6 @@
 
 mod support;
 
-use luukku::organisation::Promise;
 use serde_json::Value;
 use support::*;
 
@@ -13,15 +12,8 @@ use support::*;
 /// organisation closed on 28 December 2026.
 async fn with_message_service() -> TestServer {
     TestServer::start_with(|c| {
-        let org = &mut c.organisation;
-        org.services.retain(|s| s.id.as_str() != "nurse-message");
-        let mut s = org.services[0].clone();
-        s.id = "nurse-message".into();
-        s.channel = "message".into();
-        s.opening_hours.clear();
-        s.promise = Some(Promise { working_days: 3 });
-        org.services.push(s);
-        org.closure_days = vec!["2026-12-28".into()];
+        plain_message_service(c);
+        c.organisation.closure_days = vec!["2026-12-28".into()];
     })
     .await
 }

@@ -335,6 +335,33 @@ pub async fn http(
     (status, body)
 }
 
+/// POSTs `body` as JSON; returns the status and the answer as JSON (`Null` when it is not).
+pub async fn post_json(addr: SocketAddr, path: &str, body: &Value) -> (u16, Value) {
+    let (status, text) = http(
+        addr,
+        "POST",
+        path,
+        Some(&body.to_string()),
+        &[("content-type", "application/json")],
+    )
+    .await;
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// The demo organisation's non-urgent message service (`nurse-message`, station A, 3 working
+/// days), made plain for tests: always open, no questionnaire, whatever the demo has.
+pub fn plain_message_service(c: &mut Config) {
+    let org = &mut c.organisation;
+    org.services.retain(|s| s.id.as_str() != "nurse-message");
+    let mut s = org.services[0].clone();
+    s.id = "nurse-message".into();
+    s.channel = "message".into();
+    s.opening_hours.clear();
+    s.questionnaire.clear();
+    s.promise = Some(luukku::organisation::Promise { working_days: 3 });
+    org.services.push(s);
+}
+
 /// A minimal HTTP/1.1 request; returns (status, response headers lower-cased, body).
 pub async fn http_full(
     addr: SocketAddr,

@@ -81,14 +81,7 @@ impl ClientSession {
             }
             Err(_) => return storage_down(conn, req).await,
         }
-        ctx.metrics
-            .conversations_started
-            .with_label_values(&[
-                service.id.as_str(),
-                record.state.team.as_str(),
-                service.channel.as_str(),
-            ])
-            .inc();
+        ctx.metrics.count_started(service, &record.state.team);
         let handle = match ctx.hub.get_or_load(&id).await {
             Ok(Some(h)) => h,
             _ => return storage_down(conn, req).await,

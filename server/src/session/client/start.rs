@@ -132,10 +132,7 @@ impl ClientSession {
                     .map_err(gone)
             }
         };
-        ctx.metrics
-            .conversations_started
-            .with_label_values(&[service.id.as_str(), team.as_str(), service.channel.as_str()])
-            .inc();
+        ctx.metrics.count_started(service, &team);
         self.attach_new(conn, req, handle, team, Some(ticket), due_at_ms)
             .await
     }

@@ -131,10 +131,7 @@ impl ConsoleSession {
                     .map_err(gone)
             }
         };
-        ctx.metrics
-            .conversations_started
-            .with_label_values(&[service.id.as_str(), team.as_str(), service.channel.as_str()])
-            .inc();
+        ctx.metrics.count_started(service, &team);
         // A member before its events can reach the session: a thread closed at once may be out of
         // the hub before `assigned` passes through the outbound queue.
         self.members.insert(id.clone(), handle.clone());
