@@ -7,12 +7,9 @@
 //!
 //! Seeded: the seed is printed; `ISOLATION_SEED=<n>` replays a run.
 //!
-//! Known deviation: a `take` that loses a race the router has not seen committed yet (the
-//! conversation's actor already holds the winner's assignment, the router's inbox still says
-//! New) is answered `error bad_frame` "conversation is not waiting" instead of `forbidden`
-//! (docs/protocol.md §6, Inbox: "a colleague's matter is `forbidden` to `take`"). The test
-//! fails on it; `INBOX_ISOLATION_ALLOW_NOT_WAITING=1` tolerates exactly that answer so that the
-//! rest of the run can be checked until the server is fixed.
+//! Every loser of a `take` race is told `forbidden` (docs/protocol.md §6, Inbox), also one whose
+//! take reached the conversation after the winner's but before the router's inbox heard of it
+//! (this test found that answered `bad_frame` once).
 
 mod support;
 
@@ -1065,10 +1062,8 @@ async fn matters_never_leak_under_parallel_load() {
         acked.entry(a.0.clone()).or_default().push(a.clone());
     }
     let takes = world.takes.lock().expect("takes").clone();
-    let (mut stored_messages, mut races, mut closed, mut lost_not_waiting) = (0, 0, 0, 0);
+    let (mut stored_messages, mut races, mut closed) = (0, 0, 0);
     let mut wrong_losers: Vec<String> = Vec::new();
-    let allow_not_waiting =
-        std::env::var("INBOX_ISOLATION_ALLOW_NOT_WAITING").is_ok_and(|v| v == "1");
     for c in matters.keys() {
         let events = server.stored_events(c).await;
         for (i, e) in events.iter().enumerate() {
@@ -1129,15 +1124,7 @@ async fn matters_never_leak_under_parallel_load() {
         }
         for (pro, outcome) in &attempts {
             let code = outcome.split(':').next().unwrap_or_default();
-            // Known deviation (see the module doc): the loser of a race the router did not see
-            // yet is refused by the conversation itself as "not waiting".
-            let tolerated =
-                allow_not_waiting && outcome == "bad_frame: conversation is not waiting";
-            lost_not_waiting += usize::from(outcome.starts_with("bad_frame"));
-            if !(outcome == "assigned"
-                || code == "forbidden"
-                || (code == "not_found" && is_closed)
-                || tolerated)
+            if !(outcome == "assigned" || code == "forbidden" || (code == "not_found" && is_closed))
             {
                 wrong_losers.push(format!(
                     "{c}: {pro}'s take lost the race with `{outcome}`, not `forbidden`: {attempts:?}"
@@ -1168,7 +1155,7 @@ async fn matters_never_leak_under_parallel_load() {
     let still_held: usize = pro_reports.iter().map(|r| r.held).sum();
     drop(pro_reports);
     eprintln!(
-        "inbox isolation: {} matters, {total_acked} messages, {taken} taken ({races} raced, {lost_not_waiting} lost as not waiting), {closed} closed, {still_held} still held, {cross_talk} cross-talk attempts, {lists} lists, {inboxes} inboxes, {alerts} alerts, {frames} frames checked, in {:?}",
+        "inbox isolation: {} matters, {total_acked} messages, {taken} taken ({races} raced), {closed} closed, {still_held} still held, {cross_talk} cross-talk attempts, {lists} lists, {inboxes} inboxes, {alerts} alerts, {frames} frames checked, in {:?}",
         matters.len(),
         started.elapsed()
     );

@@ -163,7 +163,19 @@ impl Router {
         let rx = handle
             .assign(who, vec![link.clone()], req.clone(), false)
             .await;
-        self.watch(rx, pro, conv, Some(link), req, false);
+        // A colleague's take that won the race reached the conversation first: the same
+        // refusal as when the inbox already knows it (the conversation says "not waiting").
+        let metrics = self.metrics.clone();
+        tokio::spawn(async move {
+            let (code, why) = match rx.await.unwrap_or(Err(ConvError::Gone)) {
+                Ok(()) => return,
+                Err(ConvError::BadState(_)) => {
+                    (ErrorCode::Forbidden, "a colleague has taken it".to_owned())
+                }
+                Err(e) => (e.code(), e.to_string()),
+            };
+            error(&metrics, &link, req, code, &why, Some(conv));
+        });
     }
 
     /// One team's inbox: matters the organisation owes a reply, earliest deadline first
