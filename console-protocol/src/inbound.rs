@@ -65,6 +65,10 @@ pub struct Start {
     /// Extension: the patient's language (`fi`, `sv`, `en`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    /// Extension: where the client wants to be told of the organisation's reply while they are
+    /// away (an e-mail address and/or a phone number); never the reply itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<crate::forms::FormContact>,
 }
 
 /// Extension: the patient leaves a conversation (gives up waiting, or ends the chat).

@@ -89,6 +89,7 @@ pub async fn start_conversation(
         questionnaire: request.questionnaire.clone(),
         client_ref: Some(uuid::Uuid::new_v4().to_string()),
         lang: None,
+        contact: None,
     });
     writer.send(&Envelope::new(start)).await?;
     let mut assigned = false;

@@ -240,3 +240,68 @@ async fn notifications_pending_at_a_kill_9_are_each_delivered_once_after_the_res
     assert_eq!(sms_lines(&sms).len(), 1, "the SMS once");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A patient who sends a non-urgent message may leave an e-mail address at `start`: the nurse's
+/// reply, written after the patient has closed the page, is announced there. A malformed
+/// address is refused by name before anything is stored.
+#[tokio::test]
+async fn a_message_service_client_is_told_at_the_address_they_left() {
+    let smtp = SmtpServer::start().await;
+    let sms = temp_dir().join("sms.jsonl");
+    let config = notifications(smtp.addr, &sms);
+    let s = TestServer::start_with(move |c| {
+        plain_message_service(c);
+        c.notifications = config;
+    })
+    .await;
+    let token = s.client_token("010101-123N", "Maija Meikäläinen");
+    let (mut client, _) = s
+        .client_hello(json!({"type": "hello", "token": token}))
+        .await;
+    let refused = client
+        .request(
+            json!({"type": "start", "service": "nurse-message", "lang": "en",
+                "contact": {"email": "maija@"}, "client_ref": uuid::Uuid::new_v4().to_string()}),
+            "bad",
+        )
+        .await;
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["code"], "bad_frame");
+    assert!(refused["fields"]["contact_email"].is_string(), "{refused}");
+    let q = client
+        .request(
+            json!({"type": "start", "service": "nurse-message", "lang": "en",
+                "contact": {"email": "maija@example.org"},
+                "client_ref": uuid::Uuid::new_v4().to_string()}),
+            "start",
+        )
+        .await;
+    assert_eq!(q["type"], "queued", "{q}");
+    let c = conv(&q);
+    client.say(&c, "Could I renew my prescription?").await;
+    drop(client);
+
+    let mut nurse = s.console("nurse-1").await;
+    let a = nurse
+        .request(json!({"type": "take", "conversation": c}), "take")
+        .await;
+    assert_eq!(a["type"], "assigned", "{a}");
+    // The patient's session has ended (on a cluster door too) before the reply.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    nurse.say(&c, REPLY).await;
+    let mails = smtp.wait_for(1, Duration::from_secs(20)).await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(
+        header(&mails[0], "To").as_deref(),
+        Some("maija@example.org")
+    );
+    assert!(!mails[0].contains("appointment"), "no content");
+    // Only the one conversation was stored: the refused start left nothing.
+    let mine = s
+        .ctx()
+        .storage
+        .client_conversations("010101-123N", 10)
+        .await
+        .expect("reads");
+    assert_eq!(mine.len(), 1);
+}

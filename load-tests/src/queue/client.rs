@@ -80,6 +80,7 @@ async fn serve(job: &Job, record: &mut ClientRecord) -> Result<()> {
         questionnaire: job.request.questionnaire.clone(),
         client_ref: Some(uuid::Uuid::new_v4().to_string()),
         lang: None,
+        contact: None,
     });
     record.started = Some(Instant::now());
     writer.send(&Envelope::new(start)).await?;

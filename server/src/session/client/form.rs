@@ -307,7 +307,7 @@ fn submission(record: &ConversationRecord, body: String) -> Event {
 }
 
 /// The `error` frame of a refused submission: `bad_frame` with the problems by field id.
-async fn refuse<S>(
+pub(super) async fn refuse<S>(
     conn: &mut Conn<S>,
     req: Option<String>,
     problems: BTreeMap<String, String>,

@@ -46,6 +46,19 @@ impl ClientSession {
         if let Err((code, msg)) = validate_start(service, &start) {
             return conn.error(req, code, msg).await.map_err(gone);
         }
+        let contact = match &start.contact {
+            None => None,
+            Some(given) => {
+                match crate::organisation::form::contact(
+                    given.email.as_deref(),
+                    given.phone.as_deref(),
+                ) {
+                    Ok((None, None)) => None,
+                    Ok((email, phone)) => Some(crate::storage::Contact { email, phone }),
+                    Err(problems) => return super::form::refuse(conn, req, problems).await,
+                }
+            }
+        };
         if !org.is_open(service, time::OffsetDateTime::now_utc()) {
             return conn
                 .error(
@@ -94,7 +107,7 @@ impl ClientSession {
             client_ref: start.client_ref.clone(),
             created_at_ms: ms,
             lang: start.lang.as_deref().and_then(supported_lang),
-            contact: None,
+            contact,
             state: ConversationState {
                 status: ConversationStatus::Queued,
                 team: team.clone(),
