@@ -475,6 +475,11 @@ pub struct ClientInfo {
     /// professional ("Anonymous 4821").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
+    /// Extension (professionals only): how the client can be reached outside the conversation
+    /// (a contact form's sender, a client who left an address at `start`): to call back, or to
+    /// answer an anonymous sender who cannot read replies in the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<crate::forms::FormContact>,
 }
 
 /// A conversation was given to this professional.

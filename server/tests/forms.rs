@@ -84,6 +84,15 @@ async fn a_json_submission_is_stored_as_a_queued_thread_with_its_first_message()
     let answers = record.questionnaire.expect("answers");
     assert_eq!(answers["contact_time"], "morning");
     assert_eq!(answers["callback"], true);
+
+    // The social worker who takes it sees how to reach the sender (to call or write back).
+    let mut worker = s.console("social-1").await;
+    let a = worker
+        .request(json!({"type": "take", "conversation": c}), "take")
+        .await;
+    assert_eq!(a["type"], "assigned", "{a}");
+    assert_eq!(a["client"]["contact"], json!({"email": "maija@example.fi"}));
+    assert_eq!(a["client"]["identified"], false);
 }
 
 #[tokio::test]

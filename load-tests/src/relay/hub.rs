@@ -241,6 +241,7 @@ impl Assignment {
                 identified: false,
                 lang: None,
                 alias: None,
+                contact: None,
             },
             questionnaire: room.topic.questionnaire.clone(),
             last_seq: seq,

@@ -50,6 +50,13 @@ pub fn client_info(r: &crate::storage::ConversationRecord) -> ClientInfo {
         identified: r.client.identified,
         lang: r.lang.clone(),
         alias: Some(client_alias(&r.id)),
+        contact: r
+            .contact
+            .as_ref()
+            .map(|c| console_protocol::forms::FormContact {
+                email: c.email.clone(),
+                phone: c.phone.clone(),
+            }),
     }
 }
 
