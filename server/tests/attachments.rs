@@ -454,3 +454,72 @@ async fn refused_documents_say_why_and_leave_nothing_behind() {
     assert_eq!(late.status, 409, "{}", String::from_utf8_lossy(&late.body));
     assert_eq!(late.json()["error"]["code"], "conversation_closed");
 }
+
+/// In a non-urgent matter taken from the inbox, the nurse sends a document the patient
+/// downloads: the matter takes no place among the live chats a session is given at `hello`,
+/// and the upload's session joins it because it is the nurse's.
+#[tokio::test]
+async fn a_nurse_sends_a_document_in_a_matter_taken_from_the_inbox() {
+    let s = TestServer::start_with(plain_message_service).await;
+    let token = s.client_token("010101-123N", "Maija Meikäläinen");
+    let (mut client, _) = s
+        .client_hello(json!({"type": "hello", "token": token}))
+        .await;
+    let q = client
+        .request(
+            json!({"type": "start", "service": "nurse-message",
+                "client_ref": uuid::Uuid::new_v4().to_string()}),
+            "start",
+        )
+        .await;
+    assert_eq!(q["type"], "queued", "{q}");
+    let c = conv(&q);
+    let resume = q["resume_token"].as_str().expect("token").to_owned();
+    client.say(&c, "Could you send me the referral?").await;
+    let mut nurse = s.console("nurse-1").await;
+    let a = nurse
+        .request(json!({"type": "take", "conversation": c}), "take")
+        .await;
+    assert_eq!(a["type"], "assigned", "{a}");
+    // A colleague who has not taken it cannot send into it.
+    let n2 = bearer(&s.token("nurse-2"));
+    let refused = upload(
+        node(&s, 1),
+        &c,
+        "r.pdf",
+        "d0",
+        PDF,
+        &[("authorization", &n2)],
+    )
+    .await;
+    assert_eq!(refused.status, 403);
+
+    let n1 = bearer(&s.token("nurse-1"));
+    let sent = upload(
+        node(&s, 2),
+        &c,
+        "referral.pdf",
+        "d1",
+        PDF,
+        &[("authorization", &n1)],
+    )
+    .await;
+    assert_eq!(sent.status, 201, "{}", String::from_utf8_lossy(&sent.body));
+    let m = client
+        .recv_where(|v| v["type"] == "message" && v["client_msg_id"] == "d1")
+        .await
+        .expect("the referral reaches the patient");
+    let id = m["attachments"][0]["id"].as_str().expect("id").to_owned();
+    let got = download(node(&s, 0), &id, &[("x-luukku-resume-token", &resume)]).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.body, PDF);
+    // The nurse's document is the organisation's reply: the deadline is met.
+    let record = s
+        .ctx()
+        .storage
+        .conversation(&cid(&c))
+        .await
+        .expect("reads")
+        .expect("stored");
+    assert_eq!(record.state.due_at_ms, None);
+}

@@ -216,3 +216,69 @@ async fn writes_commit_only_while_their_node_holds_the_primary_lease() {
     );
     storage.close().await;
 }
+
+/// A write handed over in one term of a node never commits in a later term of the same node:
+/// a node that lost the lease and took it again (its lease ran out while it was paused, and
+/// the node that took over was slow to renew) refuses what its ended term's actors queued.
+#[tokio::test]
+async fn a_write_of_an_ended_term_does_not_commit_in_the_next() {
+    use crate::storage::contract::fixtures::{append, create, message};
+    use crate::storage::postgres::TermFence;
+    use crate::storage::{Storage, StorageError};
+    let (db, cluster) = database().await;
+    let storage =
+        PostgresStorage::connect(db.url(), crate::metrics::Metrics::new().storage.clone())
+            .await
+            .unwrap();
+    let term = |epoch| TermFence::Lease {
+        name: "primary",
+        holder: "a".into(),
+        epoch: Some(epoch),
+    };
+    let mut a = Reconnecting::new(cluster.clone());
+    let first = lease::acquire(&mut a, "primary", "a")
+        .await
+        .unwrap()
+        .unwrap();
+    storage.set_term(term(first));
+    storage.write(create("c1", None)).await.unwrap();
+
+    // Another session holds the lease row: the writer's next group waits in its term check.
+    let blocker = cluster.connect().await.unwrap();
+    blocker
+        .batch_execute("BEGIN; SELECT 1 FROM leases WHERE name = 'primary' FOR UPDATE")
+        .await
+        .unwrap();
+    let waiting = storage
+        .submit(append(message("c1", 2, "m2")))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Queued behind it, still in the first term.
+    let queued = storage
+        .submit(append(message("c1", 2, "m2 again")))
+        .await
+        .unwrap();
+    // The node's term ends and it takes the lease again, with the next epoch.
+    let second = first + 1;
+    storage.set_term(term(second));
+    blocker
+        .batch_execute(&format!(
+            "UPDATE leases SET epoch = {second}, expires_at = now() + interval '30 seconds' \
+             WHERE name = 'primary'; COMMIT"
+        ))
+        .await
+        .unwrap();
+    let waited = waiting.await.unwrap();
+    assert!(
+        matches!(waited, Err(StorageError::Conflict(_))),
+        "{waited:?}"
+    );
+    let late = queued.await.unwrap();
+    assert!(matches!(late, Err(StorageError::Conflict(_))), "{late:?}");
+    let stored = storage.events_after(&"c1".into(), 0, 10).await.unwrap();
+    assert_eq!(stored.len(), 1, "nothing of the ended term: {stored:?}");
+    // The new term's own writes commit.
+    storage.write(append(message("c1", 2, "m2"))).await.unwrap();
+    storage.close().await;
+}

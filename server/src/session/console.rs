@@ -79,14 +79,38 @@ impl ConsoleSession {
     where
         S: Sink<Message, Error = WsError> + Unpin,
     {
-        let Some(h) = self.members.get(id).cloned() else {
-            return self.refuse(conn, req, id).await;
+        let h = match self.members.get(id).cloned() {
+            Some(h) => h,
+            None => match self
+                .join_own(conn.ctx.hub.clone(), conn.link.clone(), id)
+                .await
+            {
+                Some(h) => h,
+                None => return self.refuse(conn, req, id).await,
+            },
         };
         let origin = self.origin(conn, req.clone());
         if let Err(e) = act(h, origin).await {
             return conn.error(req, e.code(), e.to_string()).await.map_err(gone);
         }
         Ok(())
+    }
+
+    /// Joins a conversation this session has not joined but its professional holds (an
+    /// asynchronous matter taken in another session, which takes no place in `welcome`): the
+    /// conversation itself checks that it is assigned to them.
+    async fn join_own(
+        &mut self,
+        hub: std::sync::Arc<crate::conversation::hub::Hub>,
+        link: crate::delivery::SessionLink,
+        id: &ConversationId,
+    ) -> Option<ConversationHandle> {
+        let h = hub.get_or_load(id).await.ok().flatten()?;
+        h.attach_professional(link, self.me.id.clone(), None)
+            .await
+            .ok()?;
+        self.members.insert(id.clone(), h.clone());
+        Some(h)
     }
 
     async fn history<S>(

@@ -94,6 +94,16 @@ pub enum TermFence {
     },
 }
 
+impl TermFence {
+    /// The epoch writes are handed over in (`None`: no lease, or not the primary).
+    pub fn epoch(&self) -> Option<i64> {
+        match self {
+            TermFence::Open => None,
+            TermFence::Lease { epoch, .. } => *epoch,
+        }
+    }
+}
+
 /// Conversations and events in a PostgreSQL database, written by a group-committing task.
 pub struct PostgresStorage {
     /// Whose writes commit (shared with the writer task, read once per group).
@@ -184,8 +194,14 @@ impl PostgresStorage {
     async fn enqueue(&self, op: WriteOp, fence: Option<Fence>) -> Result<Receipt, StorageError> {
         let sender = lock(&self.sender).clone().ok_or(StorageError::Closed)?;
         let (reply, answer) = oneshot::channel();
+        let epoch = lock(&self.term).epoch();
         sender
-            .send(Job { op, fence, reply })
+            .send(Job {
+                op,
+                fence,
+                epoch,
+                reply,
+            })
             .await
             .map_err(|_| StorageError::Closed)?;
         // Dropped before waiting so that `close` is not kept waiting on this clone.

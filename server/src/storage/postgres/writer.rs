@@ -30,6 +30,10 @@ pub(super) type Reply = oneshot::Sender<Result<(), StorageError>>;
 pub(super) struct Job {
     pub op: WriteOp,
     pub fence: Option<Fence>,
+    /// The epoch of the term the op was handed over in ([`TermFence::epoch`]): it commits only
+    /// in a group of that same term, so a write of a term that ended never commits in a later
+    /// one (a node that lost the lease and took it again).
+    pub epoch: Option<i64>,
     pub reply: Reply,
 }
 
@@ -111,11 +115,22 @@ impl Writer {
         // waiting for more: under load groups grow by themselves, and an idle server commits
         // a lone write at once.
         while receiver.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+            let term = lock(&self.term).clone();
+            let (current, stale): (Vec<Job>, Vec<Job>) =
+                jobs.drain(..).partition(|j| j.epoch == term.epoch());
+            for job in stale {
+                let _ = job.reply.send(Err(StorageError::Conflict(
+                    "handed over in a term of this node that has ended".into(),
+                )));
+            }
             let work: Vec<(&WriteOp, Option<Fence>)> =
-                jobs.iter().map(|j| (&j.op, j.fence)).collect();
+                current.iter().map(|j| (&j.op, j.fence)).collect();
+            if work.is_empty() {
+                continue;
+            }
             self.metrics.batch_writes.observe(work.len() as f64);
-            let results = self.commit(&work).await;
-            for (job, result) in jobs.drain(..).zip(results) {
+            let results = self.commit_under(&work, &term).await;
+            for (job, result) in current.into_iter().zip(results) {
                 // The caller may have stopped waiting; the op is committed all the same.
                 let _ = job.reply.send(result);
             }
@@ -124,10 +139,21 @@ impl Writer {
         let _ = done.send(true);
     }
 
-    /// Applies `ops` in one transaction and returns one result per op.
+    /// Applies `ops` in one transaction under the current term and returns one result per op.
+    #[cfg(test)]
     pub(super) async fn commit(
         &mut self,
         ops: &[(&WriteOp, Option<Fence>)],
+    ) -> Vec<Result<(), StorageError>> {
+        let term = lock(&self.term).clone();
+        self.commit_under(ops, &term).await
+    }
+
+    /// Applies `ops` in one transaction, checked against `term`, and returns one result per op.
+    async fn commit_under(
+        &mut self,
+        ops: &[(&WriteOp, Option<Fence>)],
+        term: &TermFence,
     ) -> Vec<Result<(), StorageError>> {
         let mut results: Vec<Option<Result<(), StorageError>>> = ops.iter().map(|_| None).collect();
         let mut pending: Vec<usize> = (0..ops.len()).collect();
@@ -137,7 +163,7 @@ impl Writer {
         while !pending.is_empty() {
             let started = Instant::now();
             let group: Vec<_> = pending.iter().map(|&i| ops[i]).collect();
-            let run = match tokio::time::timeout(GROUP_TIMEOUT, self.attempt(&group)).await {
+            let run = match tokio::time::timeout(GROUP_TIMEOUT, self.attempt(&group, term)).await {
                 Ok(run) => run,
                 Err(_) => Run::Broken {
                     error: StorageError::Database(format!(
@@ -187,14 +213,13 @@ impl Writer {
 
     /// Runs `group` on the open session, connecting first when there is none or it broke
     /// (failing the group when PostgreSQL cannot be reached).
-    async fn attempt(&mut self, group: &[(&WriteOp, Option<Fence>)]) -> Run {
+    async fn attempt(&mut self, group: &[(&WriteOp, Option<Fence>)], term: &TermFence) -> Run {
         let tag = self.tag;
-        let term = lock(&self.term).clone();
         if let TermFence::Lease { epoch: None, .. } = term {
             return Run::Fenced("this node is not the cluster's primary".into());
         }
         match self.session().await {
-            Ok(session) => run_group(session, group, tag, &term).await,
+            Ok(session) => run_group(session, group, tag, term).await,
             Err(error) => Run::Broken {
                 error,
                 before_commit: false,
