@@ -8,11 +8,10 @@ import { uuid } from '../shared/ids.js';
 import { t } from './strings.js';
 import { store, save, resetStore, seen, own, rt, isAsync } from './state.js';
 import { fieldsEl, logEl } from './view.js';
-import { outbox, savePending } from './connection.js';
+import { outbox, savePending, askDeadline } from './connection.js';
 import { render } from './render.js';
 import { renderBadge, notice, panelHasFocus } from './indicators.js';
 import { row, confirmOwn, failOwn, markRead, maybeSendRead, showTyping, isVisible, withdraw, drawPending } from './messages.js';
-import { promiseOf } from './due.js';
 import { sendPendingForm, onFormReceived, onFormError } from './form.js';
 import { sendStart, sendFeedback, abandonStart, resetToStart, resetRating, findService, renderStart } from './start.js';
 import { queueFrom, finishLeave, leaveKind, leaveRefused } from './waiting.js';
@@ -23,7 +22,11 @@ export function onFrame(f, ctx) {
   if (f.type === 'welcome') return onWelcome(f);
   if (f.type === 'queued') return onQueued(f);
   if (f.type === 'error') return onError(f, ctx);
-  if (f.type === 'conversations') return onConversations(f);
+  if (f.type === 'conversations') {
+    deadlineFrom(f);
+    if (!ctx || ctx.kind !== 'deadline') onConversations(f);
+    return;
+  }
   if (f.type === 'form_received') {
     if (onFormReceived(f)) renderStart(true);
     return;
@@ -115,7 +118,7 @@ function onMessage(f) {
   const from = f.from || {};
   const role = from.role === 'client' || from.role === 'professional' ? from.role : 'system';
   const body = typeof f.body === 'string' ? f.body : '';
-  if (store.channel === 'message' && f.seq > rt.liveFrom) followDeadline(role);
+  if (role !== 'system' && f.seq > rt.liveFrom) askDeadline(f.seq);
   if (role === 'client') {
     const mine = f.client_msg_id && own.get(f.client_msg_id);
     if (mine) return confirmOwn(f.client_msg_id, f.seq, f.at);
@@ -136,19 +139,18 @@ function onMessage(f) {
 }
 
 /**
- * A non-urgent matter's reply deadline, live: the organisation's reply meets it; the client's
- * next message starts a new one from the service's promise (as the server counts it).
+ * The deadline of the widget's conversation from a `conversations` reply (none: met), asked
+ * after each live message (connection.js's askDeadline).
  */
-function followDeadline(role) {
-  if (role === 'professional') { store.due_at = null; return; }
-  if (role !== 'client' || store.due_at || store.status === 'complete') return;
-  const conv = store.conversation;
-  promiseOf(store.service).then((p) => {
-    if (!p || store.conversation !== conv || store.due_at) return;
-    store.due_at = p.due_at;
-    save();
-    render();
-  });
+function deadlineFrom(f) {
+  const list = Array.isArray(f.conversations) ? f.conversations : [];
+  const c = list.filter((x) => x && x.conversation === store.conversation)[0];
+  if (!c || !isAsync()) return;
+  const due = c.status !== 'complete' && typeof c.due_at === 'string' ? c.due_at : null;
+  if (due === store.due_at) return;
+  store.due_at = due;
+  save();
+  render();
 }
 
 function onSystem(f) {
@@ -200,7 +202,7 @@ function onSystem(f) {
 
 function onAck(f, r) {
   if (f.client_msg_id && own.has(f.client_msg_id) && typeof f.seq === 'number') {
-    if (store.channel === 'message' && f.seq > rt.liveFrom) followDeadline('client');
+    if (f.seq > rt.liveFrom) askDeadline(f.seq);
     confirmOwn(f.client_msg_id, f.seq, f.at);
   } else if (r && r.kind === 'leave') {
     seen.add(f.seq);
@@ -221,6 +223,7 @@ function onError(f, ctx) {
   const code = f.code;
   if (r.kind === 'form') return onFormError(f);
   if (r.kind === 'conversations') return onConversationsFailed();
+  if (r.kind === 'deadline') return; // the deadline shown stays until the next answer
   if (r.kind === 'open') {
     resetStore({ token: store.token, identity: store.identity, open: store.open });
     save();

@@ -12,7 +12,7 @@ import {
 } from './view.js';
 import { renderBadge, renderConn, panelHasFocus } from './indicators.js';
 import { stopTyping, maybeSendRead, scrollDown } from './messages.js';
-import { loadServices, checkDemo, renderGate } from './start.js';
+import { loadServices, checkDemo, renderGate, findService } from './start.js';
 import { renderQueue, renderLeave, renderAsync } from './waiting.js';
 import { renderMine } from './mine.js';
 
@@ -30,6 +30,7 @@ export function drawPanel() {
   const rateWasShown = !rateForm.hidden;
 
   const mine = rt.view === 'mine';
+  renderTitle(inChat, mine);
   startView.hidden = inChat || mine;
   chatView.hidden = !inChat || mine;
   renderMine();
@@ -69,6 +70,19 @@ export function drawPanel() {
   else if (focusIn && showClosed && closedWasHidden) { closedHead.focus(); closedEl.scrollIntoView({ block: 'nearest' }); }
   else if (focusIn && footerWasHidden && !footer.hidden && !composer.disabled && !typingInField) composer.focus();
   else if (focusIn && !panelHasFocus()) titleEl.focus(); // the focused control was hidden
+}
+
+const TITLES = { message: 'titleMessage', form: 'titleForm' };
+
+/**
+ * The panel's title names the channel: the conversation's, or in the start form the chosen
+ * service's (a contact form sent is still a form); "Chat" otherwise, and over My conversations.
+ */
+function renderTitle(inChat, mine) {
+  const svc = inChat || mine ? null : findService(serviceSel.value);
+  const channel = mine ? null : inChat ? store.channel : store.formDone ? 'form' : svc && svc.channel;
+  const text = t(TITLES[channel] || 'title');
+  if (titleEl.textContent !== text) titleEl.textContent = text;
 }
 
 export function setOpen(open, moveFocus) {

@@ -9,6 +9,8 @@ export const STR = {
   newCount: [['1 new message', '{n} new messages'], ['1 uusi viesti', '{n} uutta viestiä'], ['1 nytt meddelande', '{n} nya meddelanden']],
   panelLabel: ['Chat with health and social services', 'Sosiaali- ja terveyspalvelujen chat', 'Chatt med social- och hälsovården'],
   title: ['Chat', 'Chat', 'Chatt'],
+  titleMessage: ['Message', 'Viesti', 'Meddelande'],
+  titleForm: ['Contact form', 'Yhteydenottolomake', 'Kontaktformulär'],
   closePanel: ['Close the chat window', 'Sulje chat-ikkuna', 'Stäng chattfönstret'],
   intro: ['Tell us briefly what your matter is about. A professional will answer you here in the chat.', 'Kerro lyhyesti, mitä asiasi koskee. Ammattilainen vastaa sinulle täällä chatissa.', 'Berätta kort vad ärendet gäller. En yrkesperson svarar dig här i chatten.'],
   emergency: ['In an emergency, call 112.', 'Hätätilanteessa soita 112.', 'I nödsituationer, ring 112.'],
