@@ -11,6 +11,7 @@ import { fieldsEl, logEl } from './view.js';
 import { outbox, savePending, askDeadline } from './connection.js';
 import { render } from './render.js';
 import { renderBadge, notice, panelHasFocus } from './indicators.js';
+import { showFiles } from './documents.js';
 import { row, confirmOwn, failOwn, markRead, maybeSendRead, showTyping, isVisible, withdraw, drawPending } from './messages.js';
 import { sendPendingForm, onFormReceived, onFormError } from './form.js';
 import { sendStart, sendFeedback, abandonStart, resetToStart, resetRating, findService, renderStart } from './start.js';
@@ -121,8 +122,11 @@ function onMessage(f) {
   if (role !== 'system' && f.seq > rt.liveFrom) askDeadline(f.seq);
   if (role === 'client') {
     const mine = f.client_msg_id && own.get(f.client_msg_id);
-    if (mine) return confirmOwn(f.client_msg_id, f.seq, f.at);
-    const el = row('client', t('you'), body, f.at, f.seq, f.seq <= store.read_seq ? 'read' : 'sent');
+    if (mine) {
+      showFiles(mine.el, f.attachments); // a document being sent gets its Download
+      return confirmOwn(f.client_msg_id, f.seq, f.at);
+    }
+    const el = row('client', t('you'), body, f.at, f.seq, f.seq <= store.read_seq ? 'read' : 'sent', f.attachments);
     if (f.client_msg_id) own.set(f.client_msg_id, { el: el, seq: f.seq });
     return;
   }
@@ -132,7 +136,7 @@ function onMessage(f) {
     showTyping(false);
     if (f.seq > store.read_sent && !isVisible()) rt.unread++;
   }
-  const el = row(role, from.name || t('professional'), body, f.at, f.seq);
+  const el = row(role, from.name || t('professional'), body, f.at, f.seq, undefined, f.attachments);
   if (rt.retracted.has(f.seq)) withdraw(el);
   renderBadge();
   maybeSendRead();

@@ -15,6 +15,7 @@ import { stopTyping, maybeSendRead, scrollDown } from './messages.js';
 import { loadServices, checkDemo, renderGate, findService } from './start.js';
 import { renderQueue, renderLeave, renderAsync } from './waiting.js';
 import { renderMine } from './mine.js';
+import { renderAttach } from './attach.js';
 
 export function drawPanel() {
   const inChat = active() || !!rt.left;
@@ -51,6 +52,7 @@ export function drawPanel() {
   composer.placeholder = locked ? t('composerEnded') : isAsync() ? t('composerPhAsync') : st === 'queued' ? t('composerPhQueued') : t('composerPh');
   composer.setAttribute('aria-describedby', st === 'queued' && !isAsync() ? 'lk-queue-note lk-hint' : 'lk-hint');
   if (locked) stopTyping();
+  renderAttach(!footer.hidden && !composer.disabled && !complete && !rt.left);
 
   closedEl.hidden = !showClosed || !!rt.left;
   closingMsg.textContent = store.closing || t('closedDefault');
@@ -97,7 +99,7 @@ export function setOpen(open, moveFocus) {
     return;
   }
   checkDemo();
-  if (!active()) loadServices();
+  loadServices(); // also in a conversation: whether its service takes documents
   maybeSendRead();
   scrollDown();
   if (!moveFocus) return;

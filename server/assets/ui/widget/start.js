@@ -17,6 +17,7 @@ import { render } from './render.js';
 import { renderBadge, notice } from './indicators.js';
 import { showTyping } from './messages.js';
 import { promiseOf, replyByText } from './due.js';
+import { clearAttach } from './attach.js';
 import { renderForm, renderContactHelp, submitForm, renderFormDone } from './form.js';
 import { openIdentify } from './identify.js';
 
@@ -272,6 +273,7 @@ export function resetChat() {
   rt.askLeave = false;
   rt.leaving = false;
   rt.retracted.clear();
+  clearAttach();
   clearTimeout(rt.closeTimer);
   showTyping(false);
   resetRating();
