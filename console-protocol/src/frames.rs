@@ -255,6 +255,24 @@ pub struct MessageEvent {
     pub body: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_msg_id: Option<ClientMsgId>,
+    /// Extension: documents sent with the message (uploaded over HTTP, fetched from
+    /// `/api/v1/attachments/{id}` by the conversation's participants).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRef>,
+}
+
+/// A document attached to a message: what participants see of it. The type is the one the
+/// server found in the content, never the sender's claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    pub id: String,
+    /// The file name the sender gave, cleaned of path parts and control characters.
+    pub name: String,
+    /// MIME type, e.g. `application/pdf`.
+    #[serde(rename = "type")]
+    pub mime: String,
+    /// Bytes.
+    pub size: u64,
 }
 
 /// What a `system` event records.

@@ -78,7 +78,12 @@ pub struct Leave {
 pub struct SendMessage {
     pub conversation: ConversationId,
     pub client_msg_id: ClientMsgId,
+    /// May be empty when the message carries a document.
     pub body: String,
+    /// Extension: documents to attach, each the signed ticket the server's upload endpoint
+    /// made for this conversation (a client cannot make one). Used by that endpoint itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<String>,
 }
 
 /// Typing indicator; `role` is set by the server when relaying.

@@ -469,6 +469,11 @@ fn conversation_events_decode_as_documented() {
     let (_, seen_by_client) = golden!("server/message.client_view", ServerFrame::Message);
     assert_eq!(seen_by_client.from.id, None);
     assert_eq!(seen_by_client.from.name.as_deref(), Some("Nurse One"));
+    let (_, with_document) = golden!("server/message.with_document", ServerFrame::Message);
+    assert_eq!(with_document.body, "");
+    assert_eq!(with_document.attachments[0].mime, "application/pdf");
+    assert_eq!(with_document.attachments[0].size, 48_213);
+    assert!(message.attachments.is_empty());
 
     let (_, note) = golden!("server/note", ServerFrame::Note);
     assert_eq!(note.from.role, Role::Professional);

@@ -436,6 +436,7 @@ fn unknown_fields_are_ignored() {
         conversation: "c1".into(),
         client_msg_id: "m-1".into(),
         body: "hi".into(),
+        attachments: Vec::new(),
     });
     assert_eq!(frame, Envelope::reply(Some("r9".into()), expected.clone()));
 

@@ -186,6 +186,7 @@ pub async fn run_plan<F: Serialize>(
             conversation: stream.conversation.clone(),
             client_msg_id: id,
             body,
+            attachments: Vec::new(),
         });
         if let Err(e) = writer.feed(&frame).await {
             error = Some(format!("send failed: {e:#}"));

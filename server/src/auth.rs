@@ -58,6 +58,27 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// What a document ticket signs: its purpose, the conversation and the reference.
+fn ticket_message(conversation: &ConversationId, json: &str) -> Vec<u8> {
+    [
+        b"attachment\0",
+        conversation.as_str().as_bytes(),
+        b"\0",
+        json.as_bytes(),
+    ]
+    .concat()
+}
+
 /// A new random server key (32 bytes, hex): the data dir's, or a cluster's shared one.
 pub fn new_server_key() -> String {
     let key: [u8; 32] = rand::random();
@@ -184,6 +205,36 @@ impl Auth {
         .as_ref()))
     }
 
+    /// The ticket of a document uploaded to `conversation`: its reference, signed under the
+    /// server key, so that only the upload endpoint (which checked and stored the document)
+    /// can attach a document to a message, and only in that conversation.
+    pub fn attachment_ticket(
+        &self,
+        conversation: &ConversationId,
+        attachment: &console_protocol::AttachmentRef,
+    ) -> String {
+        let json = serde_json::to_string(attachment).unwrap_or_default();
+        let tag = hmac::sign(&self.resume_key, &ticket_message(conversation, &json));
+        format!("{}.{}", hex(json.as_bytes()), hex(tag.as_ref()))
+    }
+
+    /// The document a ticket names, when the server made it for `conversation`.
+    pub fn check_attachment_ticket(
+        &self,
+        conversation: &ConversationId,
+        ticket: &str,
+    ) -> Option<console_protocol::AttachmentRef> {
+        let (json, tag) = ticket.split_once('.')?;
+        let json = String::from_utf8(unhex(json)?).ok()?;
+        hmac::verify(
+            &self.resume_key,
+            &ticket_message(conversation, &json),
+            &unhex(tag)?,
+        )
+        .ok()?;
+        serde_json::from_str(&json).ok()
+    }
+
     /// Whether `token` is the resume token of `conversation` (constant time).
     pub fn check_resume(&self, conversation: &ConversationId, token: &ResumeToken) -> bool {
         let expected = self.resume_token(conversation);
@@ -236,6 +287,32 @@ mod tests {
             .verify_professional(&other.mint_professional("nurse-1", 60))
             .is_err());
         assert!(a.verify_professional("not a jwt").is_err());
+    }
+
+    #[test]
+    fn attachment_tickets_hold_only_for_their_conversation() {
+        let a = auth();
+        let doc = console_protocol::AttachmentRef {
+            id: "d1".into(),
+            name: "lab.pdf".into(),
+            mime: "application/pdf".into(),
+            size: 42,
+        };
+        let (c1, c2) = (ConversationId::from("c1"), ConversationId::from("c2"));
+        let ticket = a.attachment_ticket(&c1, &doc);
+        assert_eq!(a.check_attachment_ticket(&c1, &ticket), Some(doc.clone()));
+        assert_eq!(a.check_attachment_ticket(&c2, &ticket), None);
+        // A changed reference (a bigger size, another id) does not verify.
+        let forged = a.attachment_ticket(&c1, &doc).replacen("34", "35", 1);
+        assert_eq!(a.check_attachment_ticket(&c1, &forged), None);
+        for junk in ["", ".", "zz.zz", "abc", "7b7d.00"] {
+            assert_eq!(a.check_attachment_ticket(&c1, junk), None, "{junk:?}");
+        }
+        let other = Auth::new(
+            &Config::demo("/tmp/unused"),
+            b"another key another key another k",
+        );
+        assert_eq!(other.check_attachment_ticket(&c1, &ticket), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Read from the config file; [`Organisation::demo`] is the embedded default. Every text a
 //! client or professional reads is a [`Text`], translatable (`text`).
 
+pub mod documents;
 pub mod form;
 mod text;
 
@@ -100,6 +101,10 @@ pub struct Service {
     /// The fields of a `form` service (see [`form`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub form: Option<Form>,
+    /// Clients and professionals may attach documents to messages (within the organisation's
+    /// `[attachments]` limits).
+    #[serde(default)]
+    pub attachments: bool,
 }
 
 fn default_channel() -> String {
@@ -226,6 +231,9 @@ pub struct Organisation {
     pub services: Vec<Service>,
     #[serde(default)]
     pub professionals: Vec<Professional>,
+    /// What documents the services that take them accept.
+    #[serde(default)]
+    pub attachments: documents::DocumentPolicy,
     /// The calendar, built once on first use (see [`Organisation::calendar_or_utc`]).
     #[serde(skip)]
     calendar: std::sync::OnceLock<crate::calendar::Calendar>,
@@ -277,6 +285,7 @@ impl Organisation {
         self.validate_languages()?;
         self.validate_texts()?;
         self.calendar()?;
+        self.attachments.validate()?;
         if self.teams.is_empty() || self.services.is_empty() {
             return Err("organisation needs at least one team and one service".into());
         }

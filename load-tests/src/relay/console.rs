@@ -119,6 +119,7 @@ impl ConsoleSession {
                 },
                 body: m.body,
                 client_msg_id: Some(m.client_msg_id.clone()),
+                attachments: Vec::new(),
             }));
         }
         let ack = Ack {

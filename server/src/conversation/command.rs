@@ -36,6 +36,8 @@ pub(super) enum Cmd {
         kind: PostKind,
         client_msg_id: ClientMsgId,
         body: String,
+        /// Tickets of documents to attach (see `Auth::attachment_ticket`).
+        attachments: Vec<String>,
         received: Instant,
     },
     Typing {

@@ -106,12 +106,14 @@ impl ConversationHandle {
         kind: PostKind,
         client_msg_id: ClientMsgId,
         body: String,
+        attachments: Vec<String>,
     ) -> Result<(), ConvError> {
         self.tell(Cmd::Post {
             origin,
             kind,
             client_msg_id,
             body,
+            attachments,
             received: Instant::now(),
         })
         .await

@@ -158,12 +158,24 @@ async fn a_message_whose_write_failed_is_stored_once_when_resent() {
     // The first write fails; the second, already in flight behind it, cannot commit either
     // (it would leave a gap) or commits after a resync. Both may be resent.
     t.storage.fail_next(1, is_message);
-    h.post(origin("a"), PostKind::Message, "m1".into(), "first".into())
-        .await
-        .unwrap();
-    h.post(origin("b"), PostKind::Message, "m2".into(), "second".into())
-        .await
-        .unwrap();
+    h.post(
+        origin("a"),
+        PostKind::Message,
+        "m1".into(),
+        "first".into(),
+        Vec::new(),
+    )
+    .await
+    .unwrap();
+    h.post(
+        origin("b"),
+        PostKind::Message,
+        "m2".into(),
+        "second".into(),
+        Vec::new(),
+    )
+    .await
+    .unwrap();
     let mut outcome = std::collections::HashMap::new();
     while outcome.len() < 2 {
         let f = next_frame(&mut rx, &mut buf).await;
@@ -184,15 +196,22 @@ async fn a_message_whose_write_failed_is_stored_once_when_resent() {
         "the failed write is reported"
     );
 
-    h.post(origin("a2"), PostKind::Message, "m1".into(), "first".into())
-        .await
-        .unwrap();
+    h.post(
+        origin("a2"),
+        PostKind::Message,
+        "m1".into(),
+        "first".into(),
+        Vec::new(),
+    )
+    .await
+    .unwrap();
     if outcome.get("b") == Some(&false) {
         h.post(
             origin("b2"),
             PostKind::Message,
             "m2".into(),
             "second".into(),
+            Vec::new(),
         )
         .await
         .unwrap();

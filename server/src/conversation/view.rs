@@ -91,6 +91,7 @@ mod tests {
             },
             body: "b".into(),
             client_msg_id: None,
+            attachments: Vec::new(),
         };
         assert!(client_view(&Event::Note(m.clone())).is_none());
         match client_view(&Event::Message(m)) {

@@ -193,6 +193,12 @@ fn services(
             if let Some(f) = &s.form {
                 v["form"] = form(org, f, lang);
             }
+            if s.attachments {
+                let policy = &org.attachments;
+                v["attachments"] = serde_json::json!({
+                    "max_bytes": policy.max_bytes, "types": policy.mime_types(),
+                });
+            }
             v
         })
         .collect();

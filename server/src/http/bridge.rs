@@ -1,8 +1,9 @@
-//! The HTTP form endpoints' way in: a client session over an in-memory socket, run where every
-//! WebSocket session of this node runs (here on a single node or the cluster's primary,
-//! through the tunnel on a door), so that only the primary writes. The bridge says `hello`
-//! (with the sender's bearer token, if any), sends `submit_form` and turns the reply frame
-//! into an [`Outcome`].
+//! The HTTP endpoints' way in to conversations: a client or console session over an in-memory
+//! socket, run where every WebSocket session of this node runs (here on a single node or the
+//! cluster's primary, through the tunnel on a door), so that only the primary writes and every
+//! access is decided where it is for WebSocket clients. The bridge says `hello` (with the
+//! caller's credentials), sends one request ([`ask`]: a form's `submit_form`, a document's
+//! `send`, a `history` read) and returns the frame answering it.
 
 use super::upgrade::{serve_socket, serve_where};
 use crate::context::ServerCtx;
@@ -29,8 +30,8 @@ const SOCKET_FRAMES: usize = 16;
 /// How long the bridge waits for the session's reply before answering 503.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// The `req` of the bridge's `submit_form`, which the reply echoes.
-const REQ: &str = "form";
+/// The `req` of the bridge's request, which the reply echoes.
+const REQ: &str = "http";
 
 /// The session's side of an in-memory WebSocket: what the bridge sends is read from `rx`,
 /// what the session writes goes to `tx`.
@@ -93,6 +94,57 @@ impl Sink<Message> for MemorySocket {
     }
 }
 
+/// What the session answered a bridged request.
+#[derive(Debug)]
+pub enum Answer {
+    /// The frame that echoed the request's `req` (its reply or an `error`).
+    Reply(Box<ServerFrame>),
+    /// The bearer token was refused (the session closed with 4401).
+    Unauthorized,
+    /// The request was over the server's frame limit (the session closed with 1009).
+    TooLarge,
+    /// No session could take it, or it did not answer in time.
+    Unavailable(&'static str),
+}
+
+/// Runs a session of `endpoint` (here or on the primary), says `hello` to it, sends `request`
+/// and waits for the frame answering it. Dropping the session's socket ends it.
+pub async fn ask(
+    ctx: &Arc<ServerCtx>,
+    exchange: &Option<Arc<Exchange>>,
+    endpoint: Endpoint,
+    hello: String,
+    request: String,
+) -> Answer {
+    let serve = match serve_where(ctx, exchange) {
+        Ok(serve) => serve,
+        Err(why) => return Answer::Unavailable(why),
+    };
+    let (socket, mut peer) = socket_pair();
+    let span = tracing::info_span!("http_bridge", endpoint = ?endpoint);
+    let session = serve_socket(socket, endpoint, Codec::Json, None, serve, ctx);
+    ctx.tracker.spawn(session.instrument(span));
+    for text in [hello, request] {
+        if peer.tx.send(Message::text(text)).await.is_err() {
+            return Answer::Unavailable("the session ended before the request was sent");
+        }
+    }
+    match tokio::time::timeout(REPLY_TIMEOUT, reply(&mut peer)).await {
+        Ok(answer) => answer,
+        Err(_) => Answer::Unavailable("no answer in time; try again"),
+    }
+}
+
+/// Encodes a client or console request with the bridge's `req`.
+pub fn encode<T: serde::Serialize>(frame: T) -> String {
+    serde_json::to_string(&Envelope::reply(Some(REQ.to_owned()), frame)).unwrap_or_default()
+}
+
+/// Encodes a `hello` (without the `req`: its `welcome` is not the answer awaited).
+pub fn greeting<T: serde::Serialize>(hello: T) -> String {
+    serde_json::to_string(&Envelope::new(hello)).unwrap_or_default()
+}
+
 /// What became of a submission.
 #[derive(Debug)]
 pub enum Outcome {
@@ -113,65 +165,47 @@ pub async fn submit(
     token: Option<String>,
     form: SubmitForm,
 ) -> Outcome {
-    let serve = match serve_where(ctx, exchange) {
-        Ok(serve) => serve,
-        Err(why) => return Outcome::Unavailable(why),
-    };
-    let (socket, mut peer) = socket_pair();
-    let span = tracing::info_span!("form_bridge", service = %form.service);
-    let session = serve_socket(socket, Endpoint::Client, Codec::Json, None, serve, ctx);
-    ctx.tracker.spawn(session.instrument(span));
-    let hello = ClientFrame::Hello(ClientHello {
+    let hello = greeting(ClientFrame::Hello(ClientHello {
         token,
         resume: Vec::new(),
-    });
-    let submit = Envelope::reply(Some(REQ.to_owned()), ClientFrame::SubmitForm(form));
-    for frame in [
-        serde_json::to_string(&Envelope::new(hello)),
-        serde_json::to_string(&submit),
-    ] {
-        let Ok(text) = frame else {
-            return Outcome::Unavailable("the form could not be encoded");
-        };
-        if peer.tx.send(Message::text(text)).await.is_err() {
-            return Outcome::Unavailable("the session ended before the form was sent");
-        }
+    }));
+    let submit = encode(ClientFrame::SubmitForm(form));
+    match ask(ctx, exchange, Endpoint::Client, hello, submit).await {
+        Answer::Reply(frame) => match *frame {
+            ServerFrame::FormReceived(r) => Outcome::Received(r),
+            ServerFrame::Error(e) => Outcome::Refused(e),
+            _ => Outcome::Unavailable("the session answered something else"),
+        },
+        Answer::Unauthorized => Outcome::Unauthorized,
+        Answer::TooLarge => Outcome::Refused(ErrorFrame {
+            code: ErrorCode::TooLarge,
+            message: "the form is larger than this server accepts".into(),
+            conversation: None,
+            fields: None,
+        }),
+        Answer::Unavailable(why) => Outcome::Unavailable(why),
     }
-    match tokio::time::timeout(REPLY_TIMEOUT, reply(&mut peer)).await {
-        Ok(outcome) => outcome,
-        Err(_) => Outcome::Unavailable("no answer in time; send the form again"),
-    }
-    // Dropping `peer` ends the session.
 }
 
-/// Reads the session's frames until the answer to `submit_form` (or the session's end).
-async fn reply(peer: &mut Peer) -> Outcome {
+/// Reads the session's frames until the one echoing the request's `req` (or the session's end).
+async fn reply(peer: &mut Peer) -> Answer {
     while let Some(m) = peer.rx.recv().await {
         let text = match m {
             Message::Text(t) => t,
-            Message::Close(Some(c)) if u16::from(c.code) == 4401 => return Outcome::Unauthorized,
+            Message::Close(Some(c)) if u16::from(c.code) == 4401 => return Answer::Unauthorized,
             // Over the server's frame limit (configured below the body limit).
-            Message::Close(Some(c)) if u16::from(c.code) == 1009 => {
-                return Outcome::Refused(ErrorFrame {
-                    code: ErrorCode::TooLarge,
-                    message: "the form is larger than this server accepts".into(),
-                    conversation: None,
-                    fields: None,
-                })
-            }
+            Message::Close(Some(c)) if u16::from(c.code) == 1009 => return Answer::TooLarge,
             Message::Close(_) => break,
             _ => continue,
         };
         let Ok(envelope) = serde_json::from_str::<Envelope<ServerFrame>>(text.as_str()) else {
             continue;
         };
-        match (envelope.req.as_deref(), envelope.frame) {
-            (Some(REQ), ServerFrame::FormReceived(r)) => return Outcome::Received(r),
-            (Some(REQ), ServerFrame::Error(e)) => return Outcome::Refused(e),
-            _ => {}
+        if envelope.req.as_deref() == Some(REQ) {
+            return Answer::Reply(Box::new(envelope.frame));
         }
     }
-    Outcome::Unavailable("the session ended without an answer")
+    Answer::Unavailable("the session ended without an answer")
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! The warp routes: WebSocket endpoints (upgraded by `upgrade`), health, metrics, the public
-//! services API, contact forms over HTTP (`forms`, through a client session by `bridge`) and
+//! services API, contact forms over HTTP (`forms`, through a client session by `bridge`),
+//! documents (`attachments`: uploads sent as messages through a session, downloads) and
 //! the demo-only dev endpoints. Errors are JSON bodies with 4xx/5xx codes.
 
 mod api;
 mod assets;
+mod attachments;
 mod bridge;
 mod forms;
 mod forms_page;
@@ -32,7 +34,9 @@ pub fn routes(
        + Sync
        + 'static {
     upgrade::routes(ctx.clone(), exchange.clone())
-        .or(forms::routes(ctx.clone(), exchange))
+        .or(forms::routes(ctx.clone(), exchange.clone()))
+        .unify()
+        .or(attachments::routes(ctx.clone(), exchange))
         .unify()
         .or(api::routes(ctx))
         .unify()

@@ -251,7 +251,8 @@ where
                     if let Some(router) = router {
                         router.preview(c.clone(), m.body.clone()).await;
                     }
-                    h.post(o, PostKind::Message, m.client_msg_id, m.body).await
+                    h.post(o, PostKind::Message, m.client_msg_id, m.body, m.attachments)
+                        .await
                 })
                 .await
             }

@@ -214,13 +214,15 @@ where
             }
             ConsoleFrame::Send(m) => {
                 self.on_conversation(conn, req, &m.conversation.clone(), async |h, o| {
-                    h.post(o, PostKind::Message, m.client_msg_id, m.body).await
+                    h.post(o, PostKind::Message, m.client_msg_id, m.body, m.attachments)
+                        .await
                 })
                 .await
             }
             ConsoleFrame::Note(m) => {
                 self.on_conversation(conn, req, &m.conversation.clone(), async |h, o| {
-                    h.post(o, PostKind::Note, m.client_msg_id, m.body).await
+                    h.post(o, PostKind::Note, m.client_msg_id, m.body, m.attachments)
+                        .await
                 })
                 .await
             }

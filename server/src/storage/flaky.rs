@@ -132,6 +132,18 @@ impl Storage for FlakyStorage {
     async fn team_routing(&self) -> Result<Vec<(console_protocol::TeamId, String)>, StorageError> {
         self.inner.team_routing().await
     }
+    async fn put_attachment(&self, a: crate::storage::Attachment) -> Result<(), StorageError> {
+        self.inner.put_attachment(a).await
+    }
+    async fn attachment(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::storage::Attachment>, StorageError> {
+        self.inner.attachment(id).await
+    }
+    async fn delete_attachment(&self, id: &str) -> Result<(), StorageError> {
+        self.inner.delete_attachment(id).await
+    }
     async fn ping(&self) -> Result<(), StorageError> {
         self.inner.ping().await
     }

@@ -195,6 +195,10 @@ pub enum WriteOp {
         error: String,
         give_up: bool,
     },
+    /// Stores an uploaded document (SQLite's writer; PostgreSQL writes it from any node).
+    PutAttachment(Box<Attachment>),
+    /// Removes a document no message names.
+    DeleteAttachment { id: String },
     /// A supervisor set how a team's queue hands out conversations (`auto` or `manual`):
     /// it replaces the configured routing until set again, on every node and after restarts.
     SetRouting {
@@ -223,6 +227,22 @@ pub struct Notification {
     /// Stored only when the conversation has no notification of this channel yet (the SMS
     /// sent the first time for a thread).
     pub first_of_channel: bool,
+}
+
+/// A document uploaded to a conversation for one message (the one with `client_msg_id`); shown
+/// only once that message names it. Personal data (content, name): never logged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attachment {
+    pub id: String,
+    pub conversation: ConversationId,
+    pub client_msg_id: String,
+    pub name: String,
+    /// The type found in the content.
+    pub mime: String,
+    /// SHA-256 of `data`, hex.
+    pub sha256: String,
+    pub data: Vec<u8>,
+    pub uploaded_at_ms: i64,
 }
 
 /// A notification in the outbox with its delivery attempts so far.
@@ -309,6 +329,13 @@ pub trait Storage: Send + Sync + 'static {
         professional: &ProfessionalId,
     ) -> Result<Vec<PersonalCanned>, StorageError>;
     /// Answers when the backend is usable (for `/readyz`).
+    /// Stores an uploaded document. Every node may (a door too): a document is not part of a
+    /// conversation's event order, and nobody sees it before a message names it.
+    async fn put_attachment(&self, attachment: Attachment) -> Result<(), StorageError>;
+    /// A stored document.
+    async fn attachment(&self, id: &str) -> Result<Option<Attachment>, StorageError>;
+    /// Removes a document no message names (its message was refused).
+    async fn delete_attachment(&self, id: &str) -> Result<(), StorageError>;
     /// The routing supervisors set per team (team, `auto` or `manual`), by team.
     async fn team_routing(&self) -> Result<Vec<(TeamId, String)>, StorageError>;
     async fn ping(&self) -> Result<(), StorageError>;

@@ -38,12 +38,16 @@ impl Conversation {
                 kind,
                 client_msg_id,
                 body,
+                attachments,
                 received,
             } => {
-                if let Err(e) = self
-                    .post(&origin, kind, client_msg_id, body, received)
-                    .await
-                {
+                let post = super::posts::Post {
+                    kind,
+                    id: client_msg_id,
+                    body,
+                    attachments,
+                };
+                if let Err(e) = self.post(&origin, post, received).await {
                     self.error(&origin, e);
                 }
             }

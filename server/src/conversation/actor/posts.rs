@@ -6,15 +6,31 @@ use super::*;
 /// Longest message or note body, in characters (a chat message, not a document).
 const MAX_BODY_CHARS: usize = 10_000;
 
+/// Most documents one message carries.
+const MAX_ATTACHMENTS: usize = 10;
+
+/// A message or note as its sender asked for it.
+pub(super) struct Post {
+    pub kind: PostKind,
+    pub id: ClientMsgId,
+    pub body: String,
+    /// Tickets of documents to attach.
+    pub attachments: Vec<String>,
+}
+
 impl Conversation {
     pub(super) async fn post(
         &mut self,
         origin: &Origin,
-        kind: PostKind,
-        id: ClientMsgId,
-        body: String,
+        post: Post,
         received: Instant,
     ) -> Result<(), ConvError> {
+        let Post {
+            kind,
+            id,
+            body,
+            attachments,
+        } = post;
         let role = self.role_of(origin)?;
         if kind == PostKind::Note && role != Role::Professional {
             return Err(ConvError::Forbidden);
@@ -25,7 +41,8 @@ impl Conversation {
         if body.chars().count() > MAX_BODY_CHARS {
             return Err(ConvError::TooLarge);
         }
-        if body.trim().is_empty() {
+        let attachments = self.documents(kind, &attachments)?;
+        if body.trim().is_empty() && attachments.is_empty() {
             return Err(ConvError::BadState("empty message body"));
         }
         if self.is_duplicate(origin, &id).await? {
@@ -41,6 +58,7 @@ impl Conversation {
             from,
             body,
             client_msg_id: Some(id.clone()),
+            attachments,
         };
         self.count_post(kind, role);
         let state_changed = kind == PostKind::Message && self.owed_reply_changes(role);
@@ -63,6 +81,43 @@ impl Conversation {
         self.write_notifying(event, state_changed, effect, received, notifications)
             .await;
         Ok(())
+    }
+
+    /// The documents `tickets` name, when the service takes documents and every ticket is the
+    /// upload endpoint's for this conversation.
+    fn documents(
+        &self,
+        kind: PostKind,
+        tickets: &[String],
+    ) -> Result<Vec<console_protocol::AttachmentRef>, ConvError> {
+        if tickets.is_empty() {
+            return Ok(Vec::new());
+        }
+        if kind == PostKind::Note {
+            return Err(ConvError::BadState("documents go with messages, not notes"));
+        }
+        let takes = self
+            .deps
+            .organisation
+            .service(&self.record.service)
+            .is_some_and(|s| s.attachments);
+        if !takes {
+            return Err(ConvError::BadState("this service does not take documents"));
+        }
+        if tickets.len() > MAX_ATTACHMENTS {
+            return Err(ConvError::TooLarge);
+        }
+        tickets
+            .iter()
+            .map(|t| {
+                self.deps
+                    .auth
+                    .check_attachment_ticket(&self.record.id, t)
+                    .ok_or(ConvError::BadState(
+                        "an attachment is not a document uploaded to this conversation",
+                    ))
+            })
+            .collect()
     }
 
     /// The client is told of the organisation's message when no session of theirs is

@@ -146,7 +146,13 @@ impl ConsoleSession {
         }
         let origin = self.origin(conn, None);
         let posted = handle
-            .post(origin.clone(), PostKind::Message, t.client_msg_id, t.body)
+            .post(
+                origin.clone(),
+                PostKind::Message,
+                t.client_msg_id,
+                t.body,
+                Vec::new(),
+            )
             .await;
         if let Err(e) = posted {
             return conn.error(req, e.code(), e.to_string()).await.map_err(gone);

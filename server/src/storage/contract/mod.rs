@@ -34,6 +34,7 @@
 //! in `fixtures` (records, events, canned responses) serve a backend's own tests as well.
 #![allow(clippy::unwrap_used)]
 
+pub(crate) mod attachments;
 pub(crate) mod commits;
 pub(crate) mod conversations;
 pub(crate) mod events;
@@ -72,6 +73,7 @@ macro_rules! storage_contract_suite {
             feedback_and_canned::canned_responses_belong_to_their_professional,
             feedback_and_canned::team_routing_is_kept_and_the_latest_wins,
             outbox::notifications_are_stored_with_their_event,
+            attachments::documents_are_stored_whole_and_removed_on_request,
             commits::submitted_writes_commit_in_submission_order,
             commits::a_failing_write_fails_alone,
             commits::close_commits_every_submitted_write,

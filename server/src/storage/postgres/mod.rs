@@ -5,6 +5,7 @@
 //! each write's SQL, the conditional append above all.
 
 mod append;
+mod attachments;
 mod ops;
 mod reads;
 mod schema;
@@ -349,6 +350,23 @@ impl Storage for PostgresStorage {
 
     async fn team_routing(&self) -> Result<Vec<(console_protocol::TeamId, String)>, StorageError> {
         self.reads.team_routing().await
+    }
+
+    async fn put_attachment(&self, attachment: super::Attachment) -> Result<(), StorageError> {
+        let params = attachments::InsertParams::of(&attachment);
+        self.reads
+            .rows(attachments::INSERT, &params.list())
+            .await
+            .map(drop)
+    }
+
+    async fn attachment(&self, id: &str) -> Result<Option<super::Attachment>, StorageError> {
+        let rows = self.reads.rows(attachments::SELECT, &[&id]).await?;
+        rows.first().map(attachments::from_row).transpose()
+    }
+
+    async fn delete_attachment(&self, id: &str) -> Result<(), StorageError> {
+        self.reads.rows(attachments::DELETE, &[&id]).await.map(drop)
     }
 
     /// Whether PostgreSQL answers a query now (through the read pool), within

@@ -228,6 +228,17 @@ pub(super) async fn run(
                 .await?;
             Ok(Ok(()))
         }
+        WriteOp::PutAttachment(a) => {
+            let params = super::attachments::InsertParams::of(a);
+            client
+                .execute(super::attachments::INSERT, &params.list())
+                .await?;
+            Ok(Ok(()))
+        }
+        WriteOp::DeleteAttachment { id } => {
+            client.execute(super::attachments::DELETE, &[id]).await?;
+            Ok(Ok(()))
+        }
     }
 }
 

@@ -137,6 +137,21 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (next_attempt_ms) WHERE sent_at_ms IS NULL AND NOT given_up;
 CREATE INDEX outbox_conversation ON outbox (conversation, channel);
 "#,
+    // Documents attached to messages (as in SQLite): every node serves them from here.
+    r#"
+CREATE TABLE attachments (
+    id             TEXT COLLATE "C" PRIMARY KEY,
+    conversation   TEXT COLLATE "C" NOT NULL REFERENCES conversations (id),
+    client_msg_id  TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    mime           TEXT NOT NULL,
+    size           BIGINT NOT NULL,
+    sha256         TEXT NOT NULL,
+    data           BYTEA NOT NULL,
+    uploaded_at_ms BIGINT NOT NULL
+);
+CREATE INDEX attachments_conversation ON attachments (conversation);
+"#,
 ];
 
 /// Applies the migrations the database has not seen yet, all in one transaction under

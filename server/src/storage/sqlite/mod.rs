@@ -14,7 +14,7 @@ use crate::metrics::StorageMetrics;
 use async_trait::async_trait;
 use console_protocol::{ConversationId, Event, ProfessionalId};
 use reads::ReadPool;
-use rusqlite::{ffi, params};
+use rusqlite::{ffi, params, OptionalExtension};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -245,6 +245,42 @@ impl Storage for SqliteStorage {
         let professional = professional.clone();
         self.readers
             .read(move |conn| canned::list(conn, &professional))
+            .await
+    }
+
+    async fn put_attachment(&self, attachment: super::Attachment) -> Result<(), StorageError> {
+        self.write(WriteOp::PutAttachment(Box::new(attachment)))
+            .await
+    }
+
+    async fn attachment(&self, id: &str) -> Result<Option<super::Attachment>, StorageError> {
+        let id = id.to_owned();
+        self.readers
+            .read(move |conn| {
+                conn.prepare_cached(
+                    "SELECT id, conversation, client_msg_id, name, mime, sha256, data, \
+                     uploaded_at_ms FROM attachments WHERE id = ?1",
+                )?
+                .query_row([&id], |row| {
+                    Ok(super::Attachment {
+                        id: row.get(0)?,
+                        conversation: row.get::<_, String>(1)?.into(),
+                        client_msg_id: row.get(2)?,
+                        name: row.get(3)?,
+                        mime: row.get(4)?,
+                        sha256: row.get(5)?,
+                        data: row.get(6)?,
+                        uploaded_at_ms: row.get(7)?,
+                    })
+                })
+                .optional()
+                .map_err(StorageError::from)
+            })
+            .await
+    }
+
+    async fn delete_attachment(&self, id: &str) -> Result<(), StorageError> {
+        self.write(WriteOp::DeleteAttachment { id: id.to_owned() })
             .await
     }
 

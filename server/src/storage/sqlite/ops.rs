@@ -87,6 +87,30 @@ pub(super) fn apply_isolated(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(
                 )?
                 .execute(params![team.as_str(), routing, by.as_str(), at_ms])?;
         }
+        WriteOp::PutAttachment(a) => {
+            savepoint
+                .prepare_cached(
+                    "INSERT INTO attachments (id, conversation, client_msg_id, name, mime, \
+                     size, sha256, data, uploaded_at_ms) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO NOTHING",
+                )?
+                .execute(params![
+                    a.id,
+                    a.conversation.as_str(),
+                    a.client_msg_id,
+                    a.name,
+                    a.mime,
+                    a.data.len() as i64,
+                    a.sha256,
+                    a.data,
+                    a.uploaded_at_ms
+                ])?;
+        }
+        WriteOp::DeleteAttachment { id } => {
+            savepoint
+                .prepare_cached("DELETE FROM attachments WHERE id = ?1")?
+                .execute(params![id])?;
+        }
     }
     // On any error above the savepoint is dropped, which rolls it back.
     savepoint.commit()?;

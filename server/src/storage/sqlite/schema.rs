@@ -129,6 +129,22 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (next_attempt_ms) WHERE sent_at_ms IS NULL AND given_up = 0;
 CREATE INDEX outbox_conversation ON outbox (conversation, channel);
 ",
+    // Documents attached to messages: stored when uploaded, shown by the message that names
+    // them (the one whose client_msg_id they were uploaded for).
+    r"
+CREATE TABLE attachments (
+    id             TEXT PRIMARY KEY NOT NULL,
+    conversation   TEXT NOT NULL REFERENCES conversations (id),
+    client_msg_id  TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    mime           TEXT NOT NULL,
+    size           INTEGER NOT NULL,
+    sha256         TEXT NOT NULL,
+    data           BLOB NOT NULL,
+    uploaded_at_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX attachments_conversation ON attachments (conversation);
+",
 ];
 
 /// The stored columns of a conversation, in the order `reads::conversation_from_row` decodes.

@@ -1,0 +1,52 @@
+//! The contract for documents: stored whole (bytes, name, type, digest) for their
+//! conversation, read back after a reopen, removed on request, and a second store of the same
+//! id changes nothing.
+
+use super::fixtures::create;
+use super::ContractBackend;
+use crate::storage::Attachment;
+
+fn document(id: &str, data: &[u8]) -> Attachment {
+    Attachment {
+        id: id.into(),
+        conversation: "c1".into(),
+        client_msg_id: format!("msg-{id}"),
+        name: "lab results.pdf".into(),
+        mime: "application/pdf".into(),
+        sha256: "ab".repeat(32),
+        data: data.to_vec(),
+        uploaded_at_ms: 1_000,
+    }
+}
+
+pub(crate) async fn documents_are_stored_whole_and_removed_on_request(
+    backend: &dyn ContractBackend,
+) {
+    let storage = backend.open().await;
+    storage.write(create("c1", None)).await.unwrap();
+    // Every byte value, and more than one page of the database.
+    let big: Vec<u8> = (0..70_000u32).map(|i| (i % 256) as u8).collect();
+    storage.put_attachment(document("d1", &big)).await.unwrap();
+    storage
+        .put_attachment(document("d2", b"%PDF-1.4"))
+        .await
+        .unwrap();
+    // The same id again (a retried statement) keeps the first.
+    storage
+        .put_attachment(document("d1", b"other bytes"))
+        .await
+        .unwrap();
+    storage.close().await;
+
+    let storage = backend.open().await;
+    assert_eq!(
+        storage.attachment("d1").await.unwrap(),
+        Some(document("d1", &big))
+    );
+    storage.delete_attachment("d2").await.unwrap();
+    assert_eq!(storage.attachment("d2").await.unwrap(), None);
+    assert_eq!(storage.attachment("nope").await.unwrap(), None);
+    // Removing what is gone is no error.
+    storage.delete_attachment("d2").await.unwrap();
+    storage.close().await;
+}
