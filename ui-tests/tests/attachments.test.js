@@ -123,19 +123,22 @@ uiTest('documents in a live chat: a PDF from the patient and a PNG from the nurs
   assert.equal(await nurseAttach.isVisible(), false, 'no Attach document in note mode');
   await pane.getByTestId('mode-reply').check();
 
-  // The nurse sends a PNG back, with a caption.
-  await nurse.composer(conv).fill('Your referral');
+  // The nurse sends a PNG back, with nothing written: the document is the whole message.
+  assert.equal(await nurse.composer(conv).inputValue(), '');
   await attach(nurse.page, nurseAttach, { name: 'referral.png', mimeType: 'image/png', buffer: PNG });
-  await nurse.waitForMessage(conv, 'Your referral', 'professional');
   const nurseOwn = cardsNamed(pane, 'referral.png');
-  await nurseOwn.waitFor({ state: 'visible' });
+  await nurseOwn.getByTestId('attachment-download').waitFor({ state: 'visible' });
+  const nurseRow = pane.getByTestId('message').filter({ has: nurse.page.getByTestId('attachment').filter({ hasText: 'referral.png' }) });
+  await until(() => nurseRow.getAttribute('data-seq'), (s) => /^\d+$/.test(s || ''), 'the nurse\'s document stored');
   assert.equal(await pane.getByTestId('attachment').count(), 2, 'each document drawn once in the console');
 
   // The patient sees it and saves the same bytes; the download is no-store and an attachment.
   const pngCard = cardsNamed(patient.id('messages'), 'referral.png');
   await pngCard.waitFor({ state: 'visible' });
   assert.equal(await cardText(pngCard), `referral.png · PNG · ${PNG.length} bytes`);
-  assert.equal(await pngCard.locator('xpath=ancestor::*[@data-testid="message"]').getAttribute('data-role'), 'professional');
+  const pngRow = patient.messages.filter({ has: pp.getByTestId('attachment').filter({ hasText: 'referral.png' }) });
+  assert.equal(await pngRow.getAttribute('data-role'), 'professional');
+  assert.match(squash(await pngRow.textContent()), /^Nurse One · \d\d:\d\d ?referral\.png · PNG · \d+ bytes ?Download$/, 'a document without a caption: the card alone');
   const saved = await download(pp, pngCard);
   assert.equal(saved.name, 'referral.png');
   assert.ok(saved.bytes.equals(PNG), 'the patient saved the very PNG the nurse sent');

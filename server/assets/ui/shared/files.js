@@ -26,6 +26,8 @@ const LABELS = {
   'image/webp': 'WebP', 'image/heic': 'HEIC', 'image/tiff': 'TIFF', 'text/plain': 'Text',
   'application/msword': 'Word', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'Word',
   'application/vnd.oasis.opendocument.text': 'ODT', 'application/rtf': 'RTF',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'Excel', 'application/vnd.ms-excel': 'Excel',
+  'application/vnd.oasis.opendocument.spreadsheet': 'ODS', 'image/heif': 'HEIF',
 };
 
 /** A short label for a MIME type ("PDF"), else the file name's extension, else the subtype. */

@@ -30,7 +30,10 @@ export function row(role, who, text, at, seq, state, attachments) {
   const time = h('time', { datetime: at || new Date().toISOString(), text: fmtTime(at) });
   const files = Array.isArray(attachments) && attachments.length > 0;
   if (role === 'system') el.append(h('p', {}, text + ' ', time));
-  else el.append(h('p', { class: 'meta' }, h('span', { class: 'who', text: who }), ' · ', time), text || !files ? h('p', { class: 'body', text: text }) : null);
+  else {
+    el.append(h('p', { class: 'meta' }, h('span', { class: 'who', text: who }), ' · ', time));
+    if (text || !files) el.append(h('p', { class: 'body', text: text }));
+  }
   if (state) { el.append(h('p', { class: 'state' })); setState(el, state); }
   if (files) showFiles(el, attachments);
   const near = scroll.scrollHeight - scroll.scrollTop - scroll.clientHeight < 80;
