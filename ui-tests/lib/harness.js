@@ -133,9 +133,12 @@ export class Harness {
   }
 }
 
-/** `uiTest(name, async (h) => ...)`: a node:test test with its own server and browser. */
-export function uiTest(name, fn, { timeout = 90_000, serverArgs = [], cluster = 0 } = {}) {
-  test(name, { timeout }, async (t) => {
+/**
+ * `uiTest(name, async (h) => ...)`: a node:test test with its own server and browser. `todo`
+ * (a string saying what is missing) runs it as a node:test todo: reported, never failing the run.
+ */
+export function uiTest(name, fn, { timeout = 90_000, serverArgs = [], cluster = 0, todo } = {}) {
+  test(name, { timeout, todo }, async (t) => {
     const h = await Harness.start(name, { serverArgs, cluster });
     try {
       await fn(h, t);

@@ -9,13 +9,22 @@ import { Socket } from '../lib/socket.js';
 import { Patient } from '../lib/widget.js';
 import { axeViolations, formatViolations, seriousOrCritical } from '../lib/axe.js';
 
-/** The server's promise for a contact made now, written as the widget writes it (en-GB). */
+/** A deadline written as the widget writes it (en-GB, in the organisation's time zone). */
+function written(due, timeZone) {
+  return new Date(due).toLocaleString('en-GB', { timeZone, weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' });
+}
+
+/** The server's promise for a contact made now, written as the widget writes it. */
 async function promised(h, service) {
   const res = await fetch(`${h.url}/api/v1/services/${service}/promise`);
   assert.equal(res.status, 200);
   const { due_at: due, time_zone: timeZone } = await res.json();
-  const when = new Date(due).toLocaleString('en-GB', { timeZone, weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' });
-  return { due, when };
+  return { due, when: written(due, timeZone), timeZone };
+}
+
+/** The panel's title (its h2). */
+async function title(p) {
+  return squash(await p.panel.locator('h2').first().textContent());
 }
 
 /** Chooses a service in the widget's start form. */
@@ -39,10 +48,13 @@ async function identifyAtGate(p, name) {
 }
 
 uiTest('a non-urgent message: identify, send, "we reply by"; the reply read and answered from My conversations on another browser', async (h) => {
-  const { when } = await promised(h, 'nurse-message');
+  const { when, timeZone } = await promised(h, 'nurse-message');
   const p = await h.patient('patient');
+  await p.open();
+  assert.equal(await title(p), 'Chat', 'the demo page preselects the health chat');
   await choose(p, 'nurse-message');
   await until(() => p.id('promise').textContent(), (s) => squash(s) === `We reply by ${when}.`, 'the promise before sending');
+  assert.equal(await title(p), 'Message', 'the title names the channel');
   await assertAxe(p.page, 'message service, anonymous');
   await identifyAtGate(p, 'Maija Meikäläinen');
   assert.equal(await p.id('my-conversations').isVisible(), true, 'an identified patient has My conversations');
@@ -60,6 +72,7 @@ uiTest('a non-urgent message: identify, send, "we reply by"; the reply read and 
   assert.equal(squash(await p.id('reply-by').textContent()), `We reply by ${when}.`);
   assert.equal(await p.id('queue-status').isVisible(), false, 'no queue place for a non-urgent message');
   assert.equal(await p.id('end-chat').isVisible(), false);
+  assert.equal(await title(p), 'Message');
 
   // Back after a reload: the same matter, its deadline, still no queue.
   await p.page.reload();
@@ -75,8 +88,15 @@ uiTest('a non-urgent message: identify, send, "we reply by"; the reply read and 
   await nurse.request({ type: 'send', conversation: conv, client_msg_id: randomUUID(), body: answer });
   await p.waitForProfessionalMessage(answer);
 
-  // Another browser (new context: nothing stored), identified again as the same person.
+  // Another browser (new context: nothing stored), identified again as the same person. In
+  // this browser the promise endpoint answers with another date, so a deadline it shows can
+  // only be the one the server keeps.
   const p2 = await h.patient('patient-elsewhere');
+  await p2.page.route(/\/api\/v1\/services\/[^/]+\/promise/, (route) => route.fulfill({
+    status: 200,
+    contentType: 'application/json',
+    body: JSON.stringify({ service: 'nurse-message', working_days: 3, due_at: '2031-01-15T16:00:00+02:00', time_zone: timeZone }),
+  }));
   await choose(p2, 'nurse-message');
   await identifyAtGate(p2, 'Maija Meikäläinen');
   await p2.id('my-conversations').click();
@@ -93,8 +113,20 @@ uiTest('a non-urgent message: identify, send, "we reply by"; the reply read and 
   const reply = 'P2 Thank you, I will pick it up';
   await p2.send(reply);
   await nurse.waitFor((f) => f.type === 'message' && f.conversation === conv && f.body === reply, 'the patient\'s reply');
-  // The reply restarts the deadline.
-  await until(() => p2.id('reply-by').textContent(), (s) => /^We reply by \w+day \d+ \w+ at \d\d:\d\d\.$/.test(squash(s)), 'a new deadline');
+  // The reply restarts the deadline on the server: the widget shows the one the server stored
+  // (the same as in the team's inbox).
+  const inbox = await nurse.request({ type: 'subscribe_inbox', teams: ['station-a'] });
+  const entry = inbox.entries.find((e) => e.conversation === conv);
+  assert.ok(entry && entry.due_at, `a restarted deadline in the inbox: ${JSON.stringify(entry)}`);
+  const restarted = written(entry.due_at, timeZone);
+  await until(() => p2.id('reply-by').textContent(), (s) => squash(s) === `We reply by ${restarted}.`, 'the restarted deadline, as the server has it');
+  assert.equal(squash(await p2.id('async-title').textContent()), 'Your message was sent.');
+  assert.equal(await title(p2), 'Message');
+
+  // The nurse answers again: the deadline is met, and the widget says so.
+  await nurse.request({ type: 'send', conversation: conv, client_msg_id: randomUUID(), body: 'N2 See you then' });
+  await until(() => p2.id('async-title').textContent(), (s) => squash(s) === 'A professional has replied. You can answer below.', 'answered');
+  assert.equal(await p2.id('reply-by').isVisible(), false, 'no deadline while nothing is owed');
 });
 
 /** Fails on serious or critical axe violations, naming where. */
@@ -127,6 +159,7 @@ uiTest('a contact form: problems next to their fields (the widget\'s checks and 
   await choose(p, 'contact-form');
   await until(() => p.id('promise').textContent(), (s) => squash(s) === `We reply by ${when}.`, 'the promise before sending');
   assert.equal(await p.id('start').count(), 0, 'a form has no chat to start');
+  assert.equal(await title(p), 'Contact form', 'the title names the channel');
 
   // Name (required) left empty, a bad e-mail address.
   await p.id('f-message').fill('F1 I need help with housing');
@@ -159,6 +192,7 @@ uiTest('a contact form: problems next to their fields (the widget\'s checks and 
   const m = /^Your reference (F-[0-9A-F]{8}); we reply by (.+)\.$/.exec(text);
   assert.ok(m, `reference and deadline: ${text}`);
   assert.equal(m[2], when);
+  assert.equal(await title(p), 'Contact form');
 
   // Stored once, in the social team's inbox.
   const social = await Socket.professional(h, 'social-1');
@@ -189,8 +223,8 @@ async function patientIn(h, lang) {
 
 const LOCALES = { fi: 'fi-FI', sv: 'sv-FI' };
 const WANT = {
-  fi: { replyBy: 'Vastaamme viimeistään', gate: /^Kiireettömän viestin voi lähettää vain tunnistautunut asiakas/, identify: 'Tunnistaudu', required: 'Täytä tämä kenttä.', contact: 'Anna sähköpostiosoite tai puhelinnumero, jotta voimme vastata.', send: 'Lähetä lomake', ref: 'Viitenumerosi', mine: 'Omat keskustelut', status: 'Odottaa', sent: 'Viestisi lähetettiin.' },
-  sv: { replyBy: 'Vi svarar senast', gate: /^Icke-brådskande meddelanden kan bara skickas av identifierade klienter/, identify: 'Identifiera dig', required: 'Fyll i det här fältet.', contact: 'Ange en e-postadress eller ett telefonnummer så att vi kan svara.', send: 'Skicka formuläret', ref: 'Ditt referensnummer', mine: 'Mina samtal', status: 'Väntar', sent: 'Ditt meddelande har skickats.' },
+  fi: { message: 'Viesti', form: 'Yhteydenottolomake', chat: 'Chat', replyBy: 'Vastaamme viimeistään', gate: /^Kiireettömän viestin voi lähettää vain tunnistautunut asiakas/, identify: 'Tunnistaudu', required: 'Täytä tämä kenttä.', contact: 'Anna sähköpostiosoite tai puhelinnumero, jotta voimme vastata.', send: 'Lähetä lomake', ref: 'Viitenumerosi', mine: 'Omat keskustelut', status: 'Odottaa', sent: 'Viestisi lähetettiin.' },
+  sv: { message: 'Meddelande', form: 'Kontaktformulär', chat: 'Chatt', replyBy: 'Vi svarar senast', gate: /^Icke-brådskande meddelanden kan bara skickas av identifierade klienter/, identify: 'Identifiera dig', required: 'Fyll i det här fältet.', contact: 'Ange en e-postadress eller ett telefonnummer så att vi kan svara.', send: 'Skicka formuläret', ref: 'Ditt referensnummer', mine: 'Mina samtal', status: 'Väntar', sent: 'Ditt meddelande har skickats.' },
 };
 
 for (const lang of ['fi', 'sv']) {
@@ -200,13 +234,17 @@ for (const lang of ['fi', 'sv']) {
     const when = new Date(due).toLocaleString(LOCALES[lang], { timeZone, weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' });
     const w = WANT[lang];
     const p = await patientIn(h, lang);
-    await choose(p, 'nurse-message');
+    await p.open();
+    assert.equal(await title(p), w.chat);
+    await p.id('service').selectOption('nurse-message');
     await until(() => p.id('promise').textContent(), (s) => squash(s) === `${w.replyBy} ${when}.`, 'the promise in the widget\'s language');
+    assert.equal(await title(p), w.message, 'the title names the channel');
     assert.match(squash(await p.id('identify-needed').textContent()), w.gate);
     assert.equal(squash(await p.id('identify-first').textContent()), w.identify);
 
     await p.id('service').selectOption('contact-form');
     assert.equal(squash(await p.id('submit-form').textContent()), w.send);
+    assert.equal(await title(p), w.form);
     await p.id('submit-form').click();
     assert.equal(squash(await p.id('f-name-error').textContent()), w.required);
     assert.equal(squash(await p.id('contact-error').textContent()), w.contact);
@@ -229,6 +267,7 @@ for (const lang of ['fi', 'sv']) {
     await p.id('matter').fill('Kysymys');
     await p.id('start').click();
     await until(() => p.id('async-title').textContent(), (s) => squash(s) === w.sent, 'sent');
+    assert.equal(await title(p), w.message);
     assert.equal(squash(await p.id('my-conversations').textContent()), w.mine);
     await p.id('my-conversations').click();
     const item = p.id('conversation-item').first();

@@ -5,6 +5,7 @@
 import { h } from '../shared/dom.js';
 import { closeForm, dismiss, reopen, toggleForm } from './actions.js';
 import { alertOf } from './alerts.js';
+import { renderAttach } from './attach.js';
 import { composer, failPending, renderComposer, stopTyping } from './composer.js';
 import { chatOutbox } from './connection.js';
 import { languageName, t } from './i18n.js';
@@ -138,6 +139,7 @@ export function setChatStatus(c, status) {
   el.transferBtn.hidden = el.closeBtn.hidden = !open;
   el.reopenBtn.hidden = status !== 'closed';
   el.dismissBtn.hidden = open;
+  renderAttach(c);
   el.statusTag.textContent = open ? '' : t(status === 'closed' ? 'statusClosed' : 'statusNotYours');
   if (!open) {
     el.transferForm.hidden = el.closeForm.hidden = true;

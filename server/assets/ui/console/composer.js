@@ -4,6 +4,7 @@
 
 import { h } from '../shared/dom.js';
 import { uuid } from '../shared/ids.js';
+import { attachControls, renderAttach } from './attach.js';
 import { openPicker, wireSuggestions } from './canned.js';
 import { offerRetract } from './corrections.js';
 import { send } from './connection.js';
@@ -41,7 +42,8 @@ export function composer(c) {
       h('label', { class: 'mode mode-reply' }, c.el.modeReply, c.el.modeReplyText, h('kbd', { text: 'Alt+P' })),
       h('label', { class: 'mode mode-note' }, c.el.modeNote, c.el.modeNoteText, h('kbd', { text: 'Alt+L' }))),
     c.el.composerLabel, c.el.noteWarning, ta,
-    h('div', { class: 'composer-bar' }, c.el.hint, c.el.cannedBtn, c.el.send));
+    h('div', { class: 'composer-bar' }, c.el.hint, ...attachControls(c), c.el.cannedBtn, c.el.send),
+    c.el.attachStatus);
   wireSuggestions(c);
   setMode(c, (S.stored.modes || {})[c.id] === 'note' ? 'note' : 'message', { quiet: true });
   return c.el.composerForm;
@@ -80,6 +82,7 @@ export function renderComposer(c) {
   c.el.send.textContent = t(note ? 'addNote' : 'send');
   c.el.cannedBtn.textContent = t('cannedButton');
   c.el.hint.textContent = t(note ? 'hintNote' : 'hintReply');
+  renderAttach(c);
 }
 
 /** Sends the text of THIS pane's composer to THIS pane's conversation (`c` is bound per pane). */

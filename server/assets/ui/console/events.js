@@ -70,7 +70,8 @@ export function onLiveEvent(c, ev) {
   if (ev.seq <= c.seenSeq) return;
   c.seenSeq = ev.seq;
   if (c.id === S.activeId && !document.hidden) {
-    announce(`${chatTitle(c)}: ${ev.body}`);
+    const docs = (ev.attachments || []).map((a) => `${t('document')}: ${a.name}`);
+    announce(`${chatTitle(c)}: ${[ev.body, ...docs].filter(Boolean).join(' · ')}`);
     markRead(c);
   } else {
     c.unread++;

@@ -5,6 +5,7 @@
 import { h } from '../shared/dom.js';
 import { markWithdrawn, offerRetract } from './corrections.js';
 import { send } from './connection.js';
+import { fileCards } from './documents.js';
 import { t } from './i18n.js';
 import { PAGE, S, clientName, fmtTime, fmtWait, proName, teamName } from './state.js';
 
@@ -60,18 +61,20 @@ export function renderEvent(c, ev) {
   const mine = from.role === 'professional' && from.id === S.meId;
   const who = from.role === 'client' ? `${c.letter} · ${clientName(c)}` : mine ? t('you') : from.name || t('professional');
   const state = mine ? (c.clientRead >= ev.seq && ev.type === 'message' ? 'read' : 'sent') : null;
-  const el = messageEl(ev.type, from.role, mine, who, time, ev.body, ev.seq, state);
+  const el = messageEl(ev.type, from.role, mine, who, time, ev.body, ev.seq, state, ev.attachments);
   if (c.retracted.has(ev.seq)) markWithdrawn(el);
   else if (mine) offerRetract(c, el, ev.seq, ev.at);
   return el;
 }
-export function messageEl(kind, role, mine, who, time, body, seq, state) {
+/** A message or note as drawn; a message's documents as file cards under its text. */
+export function messageEl(kind, role, mine, who, time, body, seq, state, attachments) {
   const stateEl = h('span', { class: 'state', text: stateText(state) });
+  const files = fileCards(attachments);
   return h('div', { class: `msg ${role}${mine ? ' mine' : ''}${kind === 'note' ? ' note' : ''}`, testid: 'message',
     'data-seq': seq, 'data-kind': kind, 'data-role': role, 'data-state': state },
   kind === 'note' && h('div', { class: 'note-label' }, h('span', { class: 'note-tag', text: t('noteTag') }), ` ${t('noteLabel')}`),
   h('div', { class: 'meta' }, h('span', { class: 'who', text: who }), ' ', time, ' ', stateEl),
-  h('div', { class: 'body', text: body }));
+  (body || !files) && h('div', { class: 'body', text: body }), files);
 }
 export const stateText = (s) => (s ? t({ sending: 'stSending', sent: 'stSent', read: 'stRead', failed: 'stFailed' }[s]) : '');
 

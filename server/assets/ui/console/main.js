@@ -2,9 +2,9 @@
 // pasted JWT when the dev endpoints answer 404), logging out, and the page's static controls.
 // Top of the console's modules and the only one that wires them together: it hands the frame
 // table (inbound.js) to the connection, then starts. The layers, each importing only those
-// below it (docs/ui.md): i18n → state → notices, alerts → connection → corrections, canned,
-// colleagues, views → supervision, inbox → log → tabs → composer, queues, actions → transfer, leaving,
-// shortcuts → chats → events → inbound → main.
+// below it (docs/ui.md): i18n → state → notices, alerts → documents → connection → corrections,
+// canned, colleagues, views → supervision, inbox → log → tabs → attach → composer, queues,
+// actions → transfer, leaving, shortcuts → chats → events → inbound → main.
 //
 // Patient safety: every chat gets a letter ("A", "B"…) and a colour that no other open chat
 // has; both are shown on its tab, pinned in its pane header and on its composer. Each pane owns

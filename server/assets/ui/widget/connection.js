@@ -7,7 +7,7 @@
 import { Client } from '../shared/client.js';
 import { Outbox } from '../shared/outbox.js';
 import { cfg } from './config.js';
-import { store, save, rt, active } from './state.js';
+import { store, save, rt, active, isAsync } from './state.js';
 
 let handleFrame = () => {};
 let handleStateChange = () => {};
@@ -56,4 +56,16 @@ store.pending.forEach((p) => outbox.keep(p));
 export function savePending() {
   store.pending = [...outbox.values()].map((p) => ({ id: p.id, body: p.body, at: p.at }));
   save();
+}
+
+/**
+ * A matter's reply deadline as the server keeps it: the organisation's reply meets it and the
+ * client's next message restarts it (docs/protocol.md §6, Inbox). After either, live, the widget
+ * asks the server (`conversations`, answered from what was stored with the message) instead of
+ * working the deadline out itself. Once per seq: a message's event and its ack both come.
+ */
+export function askDeadline(seq) {
+  if (!isAsync() || !store.token || store.status === 'complete' || seq <= rt.deadlineSeq) return;
+  rt.deadlineSeq = seq;
+  send({ type: 'conversations', limit: 100 }, 'deadline');
 }

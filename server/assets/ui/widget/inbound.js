@@ -8,11 +8,11 @@ import { uuid } from '../shared/ids.js';
 import { t } from './strings.js';
 import { store, save, resetStore, seen, own, rt, isAsync } from './state.js';
 import { fieldsEl, logEl } from './view.js';
-import { outbox, savePending } from './connection.js';
+import { outbox, savePending, askDeadline } from './connection.js';
 import { render } from './render.js';
 import { renderBadge, notice, panelHasFocus } from './indicators.js';
+import { showFiles } from './documents.js';
 import { row, confirmOwn, failOwn, markRead, maybeSendRead, showTyping, isVisible, withdraw, drawPending } from './messages.js';
-import { promiseOf } from './due.js';
 import { sendPendingForm, onFormReceived, onFormError } from './form.js';
 import { sendStart, sendFeedback, abandonStart, resetToStart, resetRating, findService, renderStart } from './start.js';
 import { queueFrom, finishLeave, leaveKind, leaveRefused } from './waiting.js';
@@ -23,7 +23,11 @@ export function onFrame(f, ctx) {
   if (f.type === 'welcome') return onWelcome(f);
   if (f.type === 'queued') return onQueued(f);
   if (f.type === 'error') return onError(f, ctx);
-  if (f.type === 'conversations') return onConversations(f);
+  if (f.type === 'conversations') {
+    deadlineFrom(f);
+    if (!ctx || ctx.kind !== 'deadline') onConversations(f);
+    return;
+  }
   if (f.type === 'form_received') {
     if (onFormReceived(f)) renderStart(true);
     return;
@@ -115,11 +119,14 @@ function onMessage(f) {
   const from = f.from || {};
   const role = from.role === 'client' || from.role === 'professional' ? from.role : 'system';
   const body = typeof f.body === 'string' ? f.body : '';
-  if (store.channel === 'message' && f.seq > rt.liveFrom) followDeadline(role);
+  if (role !== 'system' && f.seq > rt.liveFrom) askDeadline(f.seq);
   if (role === 'client') {
     const mine = f.client_msg_id && own.get(f.client_msg_id);
-    if (mine) return confirmOwn(f.client_msg_id, f.seq, f.at);
-    const el = row('client', t('you'), body, f.at, f.seq, f.seq <= store.read_seq ? 'read' : 'sent');
+    if (mine) {
+      showFiles(mine.el, f.attachments); // a document being sent gets its Download
+      return confirmOwn(f.client_msg_id, f.seq, f.at);
+    }
+    const el = row('client', t('you'), body, f.at, f.seq, f.seq <= store.read_seq ? 'read' : 'sent', f.attachments);
     if (f.client_msg_id) own.set(f.client_msg_id, { el: el, seq: f.seq });
     return;
   }
@@ -129,26 +136,25 @@ function onMessage(f) {
     showTyping(false);
     if (f.seq > store.read_sent && !isVisible()) rt.unread++;
   }
-  const el = row(role, from.name || t('professional'), body, f.at, f.seq);
+  const el = row(role, from.name || t('professional'), body, f.at, f.seq, undefined, f.attachments);
   if (rt.retracted.has(f.seq)) withdraw(el);
   renderBadge();
   maybeSendRead();
 }
 
 /**
- * A non-urgent matter's reply deadline, live: the organisation's reply meets it; the client's
- * next message starts a new one from the service's promise (as the server counts it).
+ * The deadline of the widget's conversation from a `conversations` reply (none: met), asked
+ * after each live message (connection.js's askDeadline).
  */
-function followDeadline(role) {
-  if (role === 'professional') { store.due_at = null; return; }
-  if (role !== 'client' || store.due_at || store.status === 'complete') return;
-  const conv = store.conversation;
-  promiseOf(store.service).then((p) => {
-    if (!p || store.conversation !== conv || store.due_at) return;
-    store.due_at = p.due_at;
-    save();
-    render();
-  });
+function deadlineFrom(f) {
+  const list = Array.isArray(f.conversations) ? f.conversations : [];
+  const c = list.filter((x) => x && x.conversation === store.conversation)[0];
+  if (!c || !isAsync()) return;
+  const due = c.status !== 'complete' && typeof c.due_at === 'string' ? c.due_at : null;
+  if (due === store.due_at) return;
+  store.due_at = due;
+  save();
+  render();
 }
 
 function onSystem(f) {
@@ -200,7 +206,7 @@ function onSystem(f) {
 
 function onAck(f, r) {
   if (f.client_msg_id && own.has(f.client_msg_id) && typeof f.seq === 'number') {
-    if (store.channel === 'message' && f.seq > rt.liveFrom) followDeadline('client');
+    if (f.seq > rt.liveFrom) askDeadline(f.seq);
     confirmOwn(f.client_msg_id, f.seq, f.at);
   } else if (r && r.kind === 'leave') {
     seen.add(f.seq);
@@ -221,6 +227,7 @@ function onError(f, ctx) {
   const code = f.code;
   if (r.kind === 'form') return onFormError(f);
   if (r.kind === 'conversations') return onConversationsFailed();
+  if (r.kind === 'deadline') return; // the deadline shown stays until the next answer
   if (r.kind === 'open') {
     resetStore({ token: store.token, identity: store.identity, open: store.open });
     save();

@@ -8,7 +8,9 @@
 //   connection                       the protocol client, sends, the outbox; draws nothing
 //   render                           the redraw hook (render() → panel.drawPanel)
 //   indicators                       unread badge and page title, notice, connection line
+//   documents                        file cards in the log, downloading a document
 //   messages                         the message log and the composer
+//   attach                           sending a document (Attach document, the upload)
 //   form                             a contact form: its fields, checks, submit_form, answer
 //   identify, start, waiting         the demo identification; start form (a chat, a non-urgent
 //                                    message, or form.js's form), closing and rating; the
@@ -26,6 +28,7 @@ import { client, listen } from './connection.js';
 import { setRenderer } from './render.js';
 import { renderConn } from './indicators.js';
 import { drawPending, maybeSendRead, wireComposer } from './messages.js';
+import { wireAttach } from './attach.js';
 import { closeIdentify, wireIdentify } from './identify.js';
 import { checkDemo, wireStart } from './start.js';
 import { cancelLeave, wireLeave } from './waiting.js';
@@ -50,6 +53,7 @@ function init() {
   root.addEventListener('keydown', onPanelKey);
   wireIdentify();
   wireComposer();
+  wireAttach();
   wireStart();
   wireLeave();
   wireMine();

@@ -1,5 +1,6 @@
-// The message log and the composer: rows placed by seq, the patient's own messages from
-// "sending" to "sent" (acknowledged durable write) to "read", read receipts, typing.
+// The message log and the composer: rows placed by seq (with file cards for documents), the
+// patient's own messages from "sending" to "sent" (acknowledged durable write) to "read", read
+// receipts, typing.
 
 import { h } from '../shared/dom.js';
 import { uuid } from '../shared/ids.js';
@@ -9,6 +10,7 @@ import { store, save, seen, own, rt, MAX_BODY } from './state.js';
 import { scroll, logEl, typingEl, composer, footer } from './view.js';
 import { client, send, outbox, savePending } from './connection.js';
 import { renderBadge, notice } from './indicators.js';
+import { showFiles } from './documents.js';
 
 export function fmtTime(at) {
   const d = at ? new Date(at) : new Date();
@@ -19,13 +21,21 @@ export function fmtTime(at) {
     : d.toLocaleString(cfg.locale, Object.assign({ day: 'numeric', month: 'numeric' }, hm));
 }
 
-/** Draws one row of the log (placed by seq; rows without a seq yet stay last). */
-export function row(role, who, text, at, seq, state) {
+/**
+ * Draws one row of the log (placed by seq; rows without a seq yet stay last); a message's
+ * documents as file cards under its text (a document's caption may be empty).
+ */
+export function row(role, who, text, at, seq, state, attachments) {
   const el = h('div', { class: 'msg msg-' + role, 'data-testid': 'message', 'data-role': role });
   const time = h('time', { datetime: at || new Date().toISOString(), text: fmtTime(at) });
+  const files = Array.isArray(attachments) && attachments.length > 0;
   if (role === 'system') el.append(h('p', {}, text + ' ', time));
-  else el.append(h('p', { class: 'meta' }, h('span', { class: 'who', text: who }), ' · ', time), h('p', { class: 'body', text: text }));
+  else {
+    el.append(h('p', { class: 'meta' }, h('span', { class: 'who', text: who }), ' · ', time));
+    if (text || !files) el.append(h('p', { class: 'body', text: text }));
+  }
   if (state) { el.append(h('p', { class: 'state' })); setState(el, state); }
+  if (files) showFiles(el, attachments);
   const near = scroll.scrollHeight - scroll.scrollTop - scroll.clientHeight < 80;
   place(el, seq);
   if (near || role === 'client') scrollDown();
@@ -41,9 +51,12 @@ export function place(el, seq) {
   }
   logEl.insertBefore(el, before);
 }
-/** A professional's message taken back: its text gives way to a note saying so, in place. */
+/** A professional's message taken back: its text (and documents) give way to a note saying so. */
 export function withdraw(el) {
-  const body = el.querySelector('.body');
+  const files = el.querySelector('.files');
+  if (files) files.remove();
+  let body = el.querySelector('.body');
+  if (!body && el.querySelector('.meta')) { body = h('p', { class: 'body' }); el.querySelector('.meta').after(body); }
   if (body) body.textContent = t('withdrawn');
   el.classList.add('withdrawn');
   el.setAttribute('data-withdrawn', 'true');
@@ -68,7 +81,7 @@ export function sendMessage() {
   savePending();
 }
 export function drawPending(p) {
-  own.set(p.id, { el: row('client', t('you'), p.body, p.at, undefined, 'sending'), seq: null });
+  own.set(p.id, { el: row('client', t('you'), p.body, p.at, undefined, 'sending', p.attachments), seq: null });
 }
 export function confirmOwn(id, seq, at) {
   const o = own.get(id);

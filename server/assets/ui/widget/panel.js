@@ -12,9 +12,10 @@ import {
 } from './view.js';
 import { renderBadge, renderConn, panelHasFocus } from './indicators.js';
 import { stopTyping, maybeSendRead, scrollDown } from './messages.js';
-import { loadServices, checkDemo, renderGate } from './start.js';
+import { loadServices, checkDemo, renderGate, findService } from './start.js';
 import { renderQueue, renderLeave, renderAsync } from './waiting.js';
 import { renderMine } from './mine.js';
+import { renderAttach } from './attach.js';
 
 export function drawPanel() {
   const inChat = active() || !!rt.left;
@@ -30,6 +31,7 @@ export function drawPanel() {
   const rateWasShown = !rateForm.hidden;
 
   const mine = rt.view === 'mine';
+  renderTitle(inChat, mine);
   startView.hidden = inChat || mine;
   chatView.hidden = !inChat || mine;
   renderMine();
@@ -50,6 +52,7 @@ export function drawPanel() {
   composer.placeholder = locked ? t('composerEnded') : isAsync() ? t('composerPhAsync') : st === 'queued' ? t('composerPhQueued') : t('composerPh');
   composer.setAttribute('aria-describedby', st === 'queued' && !isAsync() ? 'lk-queue-note lk-hint' : 'lk-hint');
   if (locked) stopTyping();
+  renderAttach(!footer.hidden && !composer.disabled && !complete && !rt.left);
 
   closedEl.hidden = !showClosed || !!rt.left;
   closingMsg.textContent = store.closing || t('closedDefault');
@@ -71,6 +74,19 @@ export function drawPanel() {
   else if (focusIn && !panelHasFocus()) titleEl.focus(); // the focused control was hidden
 }
 
+const TITLES = { message: 'titleMessage', form: 'titleForm' };
+
+/**
+ * The panel's title names the channel: the conversation's, or in the start form the chosen
+ * service's (a contact form sent is still a form); "Chat" otherwise, and over My conversations.
+ */
+function renderTitle(inChat, mine) {
+  const svc = inChat || mine ? null : findService(serviceSel.value);
+  const channel = mine ? null : inChat ? store.channel : store.formDone ? 'form' : svc && svc.channel;
+  const text = t(TITLES[channel] || 'title');
+  if (titleEl.textContent !== text) titleEl.textContent = text;
+}
+
 export function setOpen(open, moveFocus) {
   store.open = open;
   save();
@@ -83,7 +99,7 @@ export function setOpen(open, moveFocus) {
     return;
   }
   checkDemo();
-  if (!active()) loadServices();
+  loadServices(); // also in a conversation: whether its service takes documents
   maybeSendRead();
   scrollDown();
   if (!moveFocus) return;

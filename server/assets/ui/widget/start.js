@@ -17,12 +17,13 @@ import { render } from './render.js';
 import { renderBadge, notice } from './indicators.js';
 import { showTyping } from './messages.js';
 import { promiseOf, replyByText } from './due.js';
+import { clearAttach } from './attach.js';
 import { renderForm, renderContactHelp, submitForm, renderFormDone } from './form.js';
 import { openIdentify } from './identify.js';
 
 /** The start form's and the closed view's controls. */
 export function wireStart() {
-  serviceSel.addEventListener('change', () => { renderFields(); });
+  serviceSel.addEventListener('change', () => { renderFields(); render(); }); // the title names the channel
   startForm.addEventListener('submit', submitStart);
   rateForm.addEventListener('submit', submitRating);
   newChatBtn.addEventListener('click', () => resetToStart(false));
@@ -48,6 +49,7 @@ export async function loadServices() {
   }
   const hadTitleFocus = shadow.activeElement === titleEl;
   renderStart();
+  render(); // the title names the chosen service's channel
   if (hadTitleFocus && !startView.hidden && rt.servicesState === 'ok') serviceSel.focus();
 }
 export async function checkDemo() {
@@ -264,12 +266,14 @@ export function resetChat() {
   rt.early = [];
   rt.proName = null;
   rt.lastProSeq = 0;
+  rt.deadlineSeq = 0;
   rt.unread = 0;
   rt.closedReady = false;
   rt.left = null;
   rt.askLeave = false;
   rt.leaving = false;
   rt.retracted.clear();
+  clearAttach();
   clearTimeout(rt.closeTimer);
   showTyping(false);
   resetRating();

@@ -9,6 +9,8 @@ export const STR = {
   newCount: [['1 new message', '{n} new messages'], ['1 uusi viesti', '{n} uutta viestiä'], ['1 nytt meddelande', '{n} nya meddelanden']],
   panelLabel: ['Chat with health and social services', 'Sosiaali- ja terveyspalvelujen chat', 'Chatt med social- och hälsovården'],
   title: ['Chat', 'Chat', 'Chatt'],
+  titleMessage: ['Message', 'Viesti', 'Meddelande'],
+  titleForm: ['Contact form', 'Yhteydenottolomake', 'Kontaktformulär'],
   closePanel: ['Close the chat window', 'Sulje chat-ikkuna', 'Stäng chattfönstret'],
   intro: ['Tell us briefly what your matter is about. A professional will answer you here in the chat.', 'Kerro lyhyesti, mitä asiasi koskee. Ammattilainen vastaa sinulle täällä chatissa.', 'Berätta kort vad ärendet gäller. En yrkesperson svarar dig här i chatten.'],
   emergency: ['In an emergency, call 112.', 'Hätätilanteessa soita 112.', 'I nödsituationer, ring 112.'],
@@ -149,6 +151,19 @@ export const STR = {
   openConv: ['Open', 'Avaa', 'Öppna'],
   errOpen: ['The conversation could not be opened. Please try again.', 'Keskustelua ei voitu avata. Yritä uudelleen.', 'Samtalet kunde inte öppnas. Försök igen.'],
   errGeneric: ['Something went wrong. Please try again in a moment.', 'Jokin meni vikaan. Yritä hetken kuluttua uudelleen.', 'Något gick fel. Försök igen om en stund.'],
+  // Documents (attachments).
+  attach: ['Attach document', 'Liitä asiakirja', 'Bifoga dokument'],
+  attachHint: ['The document is sent at once, with the text you have written as its caption.', 'Asiakirja lähetetään heti, ja kirjoittamasi teksti lähtee sen saatteena.', 'Dokumentet skickas direkt, med texten du har skrivit som följetext.'],
+  attachSending: ['Sending {name}…', 'Lähetetään {name}…', 'Skickar {name}…'],
+  attachTooLarge: ['{name} is too large to send: a document can be at most {max}.', '{name} on liian suuri lähetettäväksi: asiakirja voi olla enintään {max}.', '{name} är för stor för att skickas: ett dokument får vara högst {max}.'],
+  attachRefused: ['{name} was not sent.', '{name} ei lähtenyt.', '{name} skickades inte.'],
+  attachTypes: ['Accepted types: {types}.', 'Hyväksytyt tyypit: {types}.', 'Godkända typer: {types}.'],
+  attachForbidden: ['Documents cannot be sent in this conversation.', 'Tähän keskusteluun ei voi lähettää asiakirjoja.', 'Dokument kan inte skickas i det här samtalet.'],
+  attachFailed: ['{name} could not be sent. Check your connection and try again.', '{name} ei lähtenyt. Tarkista yhteys ja yritä uudelleen.', '{name} kunde inte skickas. Kontrollera anslutningen och försök igen.'],
+  document: ['Document', 'Asiakirja', 'Dokument'],
+  download: ['Download', 'Lataa', 'Ladda ner'],
+  downloadName: ['Download {name}', 'Lataa {name}', 'Ladda ner {name}'],
+  downloadFailed: ['The document could not be downloaded. Please try again.', 'Asiakirjaa ei voitu ladata. Yritä uudelleen.', 'Dokumentet kunde inte laddas ner. Försök igen.'],
 };
 
 const fill = (s, vars) => (vars ? s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] != null ? String(vars[k]) : '')) : s);

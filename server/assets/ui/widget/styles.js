@@ -112,9 +112,23 @@ input[type=email], input[type=tel], input[type=date] { display: block; width: 10
 .conv .line { display: block; font-size: 14px; color: #4a4a4a; }
 .conv .unread { display: inline-block; margin-left: 6px; padding: 0 7px; border-radius: 999px; background: #b3261e; color: #fff; font-size: 13px; }
 .mine h3 { font-size: 17px; }
-.composer { display: flex; align-items: flex-end; gap: 8px; padding: 10px 12px; border-top: 1px solid #c4c4c4; background: #f7f7f7; }
-.composer textarea { flex: 1; min-height: 48px; max-height: 140px; resize: none; }
+.composer { display: flex; flex-wrap: wrap; align-items: flex-end; gap: 8px; padding: 10px 12px; border-top: 1px solid #c4c4c4; background: #f7f7f7; }
+.composer textarea { flex: 1; min-width: 0; min-height: 48px; max-height: 140px; resize: none; }
 .composer textarea:disabled { background: #ececec; color: #4a4a4a; }
+.attach-row { display: flex; flex: 1 0 100%; flex-wrap: wrap; align-items: center; gap: 4px 10px; }
+.attach { gap: 6px; }
+.attach svg, .file svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
+.attach[aria-disabled="true"] { border-color: #767676; color: #4a4a4a; cursor: progress; }
+.attach-status { flex: 1 1 12em; font-size: 15px; overflow-wrap: anywhere; }
+.attach-status:empty { display: none; }
+.attach-status.refused { color: #b00020; font-weight: 600; }
+.files { display: flex; flex-direction: column; gap: 6px; margin-top: 6px; }
+.file { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 8px; padding: 6px 8px; border: 1px solid #767676; border-radius: 8px; background: #fff; color: #1b1b1b; }
+.file-text { flex: 1 1 8em; min-width: 0; overflow-wrap: anywhere; font-size: 15px; }
+.file-name { font-weight: 700; }
+.file-meta { color: #4a4a4a; }
+.file-get { min-height: 40px; }
+.file-get[aria-busy="true"] { cursor: progress; }
 @media (max-width: 480px), (max-height: 560px) {
   .panel { top: 0; left: 0; right: 0; bottom: 0; width: 100%; max-width: none; height: 100%; max-height: none; border: 0; border-radius: 0; }
   .root.is-open .launcher { display: none; }

@@ -5,6 +5,7 @@
 // wire…() function, called by main.js), so this module imports nothing above the state.
 
 import { h } from '../shared/dom.js';
+import { paperclip } from '../shared/files.js';
 import { cfg } from './config.js';
 import { t } from './strings.js';
 import { CSS } from './styles.js';
@@ -115,9 +116,17 @@ export const scroll = h('div', { class: 'scroll' }, startView, chatView, mineVie
 
 export const composer = h('textarea', { id: 'lk-composer', 'data-testid': 'composer', rows: '2', maxlength: MAX_BODY, placeholder: t('composerPh'), 'aria-describedby': 'lk-hint' });
 export const sendBtn = h('button', { type: 'submit', class: 'btn', 'data-testid': 'send', text: t('send') });
+// Documents: "Attach document" opens the file picker (the input itself stays out of sight and
+// out of the tab order); what happens to the document is said next to it, in a live region.
+export const fileInput = h('input', { type: 'file', 'data-testid': 'attach-input', hidden: true, tabindex: '-1' });
+export const attachBtn = h('button', { type: 'button', class: 'btn btn-secondary btn-small attach', 'data-testid': 'attach', 'aria-describedby': 'lk-attach-hint', hidden: true },
+  paperclip(), h('span', { text: t('attach') }));
+export const attachStatus = h('p', { class: 'attach-status', 'data-testid': 'attach-status', role: 'status', 'aria-live': 'polite' });
+export const attachRow = h('div', { class: 'attach-row' }, attachBtn, fileInput, attachStatus,
+  h('p', { id: 'lk-attach-hint', class: 'vh', text: t('attachHint') }));
 export const footer = h('form', { class: 'composer', hidden: true },
   h('label', { for: 'lk-composer', class: 'vh', text: t('composer') }), composer, sendBtn,
-  h('p', { id: 'lk-hint', class: 'vh', text: t('composerHint') }));
+  h('p', { id: 'lk-hint', class: 'vh', text: t('composerHint') }), attachRow);
 
 export const panel = h('section', { id: 'lk-panel', class: 'panel', 'data-testid': 'panel', role: 'dialog', 'aria-label': t('panelLabel'), hidden: true, lang: cfg.lang },
   h('div', { class: 'head' }, h('div', { class: 'titles' }, titleEl, identityEl), closeBtn, headActions),
