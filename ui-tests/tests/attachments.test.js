@@ -4,8 +4,8 @@
 // reload); a text file dressed as a PDF refused with the server's words, a file over the
 // service's limit refused before anything is sent; the download answered `no-store` and as an
 // attachment; a patient's document in a non-urgent matter read from the inbox's thread and the
-// taken matter (a nurse's answer with a document there is a todo: the server refuses it for
-// now); no Attach document where the service takes none.
+// taken matter, and the nurse's answer with a document there; no Attach document where the
+// service takes none.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { uiTest, until, squash } from '../lib/harness.js';
@@ -261,7 +261,7 @@ uiTest('a nurse answers a taken non-urgent matter with a document, which the pat
   await pngCard.waitFor({ state: 'visible' });
   assert.ok((await download(patient.page, pngCard)).bytes.equals(PNG));
   await until(() => patient.id('async-title').textContent(), (s) => squash(s) === 'A professional has replied. You can answer below.', 'the reply met the deadline');
-}, { todo: 'server: the upload\'s console session is not joined to matters taken from the inbox (only live chats come with the hello), so a professional\'s upload in a taken matter is answered 403 "not assigned to you"' });
+});
 
 uiTest('a service that takes no documents offers no Attach document, in the widget or the console', async (h) => {
   const res = await fetch(`${h.url}/api/v1/services?lang=en`);
