@@ -18,6 +18,16 @@ const WAIT_BUCKETS: &[f64] = &[
     5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 14400.0, 86400.0, 259200.0,
 ];
 
+/// The outcomes `luukku_documents_total` counts.
+pub const DOCUMENT_OUTCOMES: [&str; 6] = [
+    "sent",
+    "too_large",
+    "unsupported_type",
+    "empty",
+    "refused",
+    "failed",
+];
+
 /// The server's metrics.
 pub struct Metrics {
     registry: Registry,
@@ -35,6 +45,10 @@ pub struct Metrics {
     /// Notification delivery attempts by channel (`email`, `sms`) and outcome (`sent`,
     /// `retry`, `failed`).
     pub notifications: IntCounterVec,
+    /// Documents uploaded, by outcome (see [`DOCUMENT_OUTCOMES`]).
+    pub documents: IntCounterVec,
+    /// Bytes of the documents sent.
+    pub document_bytes: prometheus::IntCounter,
     /// Open asynchronous matters in each team's inbox, by status (`new`, `in_progress`).
     pub inbox_open: IntGaugeVec,
     /// Open asynchronous matters past their reply deadline without a reply, by team.
@@ -230,6 +244,24 @@ impl Metrics {
                  failed: given up).",
                 &["channel", "outcome"],
             ),
+            documents: counter(
+                &r,
+                "luukku_documents_total",
+                "Documents uploaded into conversations, by outcome (sent; too_large, \
+                 unsupported_type, empty: refused by the organisation's limits; refused: the \
+                 message was refused, e.g. not a participant or a closed conversation; failed: \
+                 storage or the cluster could not take it).",
+                &["outcome"],
+            ),
+            document_bytes: {
+                let c = prometheus::IntCounter::new(
+                    "luukku_document_bytes_total",
+                    "Bytes of the documents sent (stored with their messages).",
+                )
+                .expect("valid metric");
+                r.register(Box::new(c.clone())).expect("registers once");
+                c
+            },
             inbox_open: gauge(
                 &r,
                 "luukku_inbox_open",
@@ -443,6 +475,9 @@ impl Metrics {
         }
         for target in ["team", "professional"] {
             self.transfers.with_label_values(&[target]);
+        }
+        for outcome in DOCUMENT_OUTCOMES {
+            self.documents.with_label_values(&[outcome]);
         }
         // Every error code, and an upgrade refused for its origin before a session exists.
         let codes = console_protocol::ErrorCode::ALL.map(|c| c.as_str());

@@ -124,6 +124,16 @@ async fn chat(s: &TestServer, nurse: &str) -> (Conn, Conn, String, String) {
     (n, client, c, token)
 }
 
+/// A counter summed over every node.
+async fn cluster_sum(s: &TestServer, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let mut total = 0.0;
+    for addr in s.node_addrs() {
+        let (_, text) = http_get(addr, "/metrics").await;
+        total += metric_sum(&text, name, labels);
+    }
+    total
+}
+
 fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
@@ -245,6 +255,11 @@ async fn a_patient_and_a_nurse_exchange_documents_and_each_downloads_the_same_by
         .filter(|e| e["attachments"].is_array())
         .collect();
     assert_eq!(with_docs.len(), 2, "{stored:?}");
+    // Counted where each upload arrived: summed over the nodes.
+    let sent = cluster_sum(&s, "luukku_documents_total", &[("outcome", "sent")]).await;
+    assert_eq!(sent, 2.0, "the resend is not counted again");
+    let bytes = cluster_sum(&s, "luukku_document_bytes_total", &[]).await;
+    assert_eq!(bytes, (PDF.len() + PNG.len()) as f64);
     assert_eq!(with_docs[0]["attachments"][0], doc);
 
     // And the history a console reads later names them too.
@@ -427,6 +442,12 @@ async fn refused_documents_say_why_and_leave_nothing_behind() {
     .await;
     assert_eq!(wrong.status, 403);
     assert_eq!(s.stored_events(&c).await.len(), before, "nothing stored");
+    for (outcome, n) in [("unsupported_type", 2.0), ("too_large", 1.0), ("empty", 1.0)] {
+        let counted = s
+            .metric_of("luukku_documents_total", &[("outcome", outcome)])
+            .await;
+        assert_eq!(counted, n, "{outcome}");
+    }
 
     // A service that takes no documents.
     let (_c2, q) = s.started("stations-chat", "station-b").await;

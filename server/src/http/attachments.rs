@@ -206,22 +206,31 @@ impl Upload {
             return bad_request("name (the file's name) is required");
         };
         let caption = self.query.get("body").cloned().unwrap_or_default();
+        let count = |outcome: &str| ctx.metrics.documents.with_label_values(&[outcome]).inc();
         if let Err(refusal) = self.allowed(ctx, caller).await {
+            count("refused");
             return refusal;
         }
         if let Some(length) = length {
             if let Err(r) = policy.check_size(length) {
+                count(r.outcome());
                 return refused(&r);
             }
         }
         let data = match read_limited(body, policy.max_bytes).await {
             Ok(data) => data,
-            Err(Some(r)) => return refused(&r),
+            Err(Some(r)) => {
+                count(r.outcome());
+                return refused(&r);
+            }
             Err(None) => return bad_request("the upload was cut off"),
         };
         let kind = match policy.check(&data) {
             Ok(kind) => kind,
-            Err(r) => return refused(&r),
+            Err(r) => {
+                count(r.outcome());
+                return refused(&r);
+            }
         };
         let reference = AttachmentRef {
             id: uuid::Uuid::new_v4().simple().to_string(),
@@ -241,6 +250,7 @@ impl Upload {
         };
         if let Err(e) = ctx.storage.put_attachment(stored).await {
             tracing::warn!(error = %e, "a document could not be stored");
+            count("failed");
             return unavailable("the document could not be stored; send it again");
         }
         let ticket = ctx.auth.attachment_ticket(&self.conversation, &reference);
@@ -310,12 +320,18 @@ impl Upload {
             },
             other => Err(other),
         };
+        let documents = &ctx.metrics.documents;
         let ack = match ack {
             Ok(ack) => ack,
             Err(refusal) => {
                 if let Err(e) = ctx.storage.delete_attachment(&uploaded.id).await {
                     tracing::warn!(error = %e, "a refused document could not be removed");
                 }
+                let outcome = match refusal {
+                    Answer::Reply(_) | Answer::Unauthorized | Answer::TooLarge => "refused",
+                    Answer::Unavailable(_) => "failed",
+                };
+                documents.with_label_values(&[outcome]).inc();
                 return refused_message(refusal);
             }
         };
@@ -330,6 +346,9 @@ impl Upload {
             if let Err(e) = ctx.storage.delete_attachment(&uploaded.id).await {
                 tracing::warn!(error = %e, "a resent document could not be removed");
             }
+        } else {
+            documents.with_label_values(&["sent"]).inc();
+            ctx.metrics.document_bytes.inc_by(attachment.size);
         }
         let body = serde_json::json!({
             "conversation": self.conversation, "seq": seq, "at": ack.at,

@@ -97,6 +97,17 @@ pub enum Refusal {
     Unsupported { accepted: String },
 }
 
+impl Refusal {
+    /// Its outcome in `luukku_documents_total`.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Refusal::Empty => "empty",
+            Refusal::TooLarge { .. } => "too_large",
+            Refusal::Unsupported { .. } => "unsupported_type",
+        }
+    }
+}
+
 /// A document's type as found in its content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DocumentType {
