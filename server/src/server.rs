@@ -95,6 +95,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
             metrics.clone(),
             cancel.child_token(),
         );
+        crate::http::attachments::sweep_unsent(storage.clone(), cancel.child_token());
         RouterHandle::spawn(
             hub.clone(),
             org,

@@ -442,7 +442,11 @@ async fn refused_documents_say_why_and_leave_nothing_behind() {
     .await;
     assert_eq!(wrong.status, 403);
     assert_eq!(s.stored_events(&c).await.len(), before, "nothing stored");
-    for (outcome, n) in [("unsupported_type", 2.0), ("too_large", 1.0), ("empty", 1.0)] {
+    for (outcome, n) in [
+        ("unsupported_type", 2.0),
+        ("too_large", 1.0),
+        ("empty", 1.0),
+    ] {
         let counted = s
             .metric_of("luukku_documents_total", &[("outcome", outcome)])
             .await;

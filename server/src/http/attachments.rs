@@ -31,6 +31,7 @@ use console_protocol::{
 use futures_util::{Stream, StreamExt};
 use std::collections::HashMap;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 use warp::http::StatusCode;
 use warp::{Filter, Reply};
 
@@ -460,6 +461,32 @@ fn bad_request(message: &str) -> warp::reply::Response {
 
 fn unavailable(message: &str) -> warp::reply::Response {
     json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+}
+
+/// How often documents whose upload never became a message are looked for.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// How old such a document must be to go: an upload becomes its message within seconds.
+const UNSENT_FOR_MS: i64 = 60 * 60 * 1000;
+
+/// Removes, every [`SWEEP_EVERY`] until `cancel`, the documents whose upload ended before
+/// their message was sent (the node died, the message was never answered) — nobody can see
+/// them, and they should not be kept. Runs where the router runs (one node, the primary).
+pub(crate) fn sweep_unsent(storage: crate::storage::SharedStorage, cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = every.tick() => {
+                    let before = crate::conversation::view::now_ms() - UNSENT_FOR_MS;
+                    if let Err(e) = storage.sweep_attachments(before).await {
+                        tracing::warn!(error = %e, "unsent documents could not be swept");
+                    }
+                }
+            }
+        }
+    });
 }
 
 /// `GET /api/v1/attachments/{id}`: the document, to whoever may read the message naming it;

@@ -5,7 +5,7 @@
 
 mod api;
 mod assets;
-mod attachments;
+pub(crate) mod attachments;
 mod bridge;
 mod forms;
 mod forms_page;

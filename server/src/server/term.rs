@@ -169,6 +169,7 @@ async fn begin(base: &ServerCtx, epoch: i64) -> Result<Arc<ServerCtx>, StorageEr
         base.metrics.clone(),
         cancel.clone(),
     );
+    crate::http::attachments::sweep_unsent(base.storage.clone(), cancel.clone());
     tracing::debug!(epoch, "term begun");
     Ok(Arc::new(base.for_term(hub, router, cancel)))
 }

@@ -144,6 +144,9 @@ impl Storage for FlakyStorage {
     async fn delete_attachment(&self, id: &str) -> Result<(), StorageError> {
         self.inner.delete_attachment(id).await
     }
+    async fn sweep_attachments(&self, before_ms: i64) -> Result<(), StorageError> {
+        self.inner.sweep_attachments(before_ms).await
+    }
     async fn ping(&self) -> Result<(), StorageError> {
         self.inner.ping().await
     }

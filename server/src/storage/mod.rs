@@ -199,6 +199,8 @@ pub enum WriteOp {
     PutAttachment(Box<Attachment>),
     /// Removes a document no message names.
     DeleteAttachment { id: String },
+    /// Removes the documents uploaded before `before_ms` that no stored message names.
+    SweepAttachments { before_ms: i64 },
     /// A supervisor set how a team's queue hands out conversations (`auto` or `manual`):
     /// it replaces the configured routing until set again, on every node and after restarts.
     SetRouting {
@@ -336,6 +338,9 @@ pub trait Storage: Send + Sync + 'static {
     async fn attachment(&self, id: &str) -> Result<Option<Attachment>, StorageError>;
     /// Removes a document no message names (its message was refused).
     async fn delete_attachment(&self, id: &str) -> Result<(), StorageError>;
+    /// Removes every document uploaded before `before_ms` that no stored message names (its
+    /// upload ended before the message was sent: a crash, a lost connection).
+    async fn sweep_attachments(&self, before_ms: i64) -> Result<(), StorageError>;
     /// The routing supervisors set per team (team, `auto` or `manual`), by team.
     async fn team_routing(&self) -> Result<Vec<(TeamId, String)>, StorageError>;
     async fn ping(&self) -> Result<(), StorageError>;

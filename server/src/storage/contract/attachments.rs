@@ -1,8 +1,8 @@
 //! The contract for documents: stored whole (bytes, name, type, digest) for their
-//! conversation, read back after a reopen, removed on request, and a second store of the same
-//! id changes nothing.
+//! conversation, read back after a reopen, removed on request, a second store of the same id
+//! changes nothing, and the sweep removes old ones no message names.
 
-use super::fixtures::create;
+use super::fixtures::{append, create, message};
 use super::ContractBackend;
 use crate::storage::Attachment;
 
@@ -48,5 +48,45 @@ pub(crate) async fn documents_are_stored_whole_and_removed_on_request(
     assert_eq!(storage.attachment("nope").await.unwrap(), None);
     // Removing what is gone is no error.
     storage.delete_attachment("d2").await.unwrap();
+    storage.close().await;
+}
+
+/// Old documents no message names go; those a message names, and recent ones still on their
+/// way to their message, stay.
+pub(crate) async fn the_sweep_removes_only_old_documents_no_message_names(
+    backend: &dyn ContractBackend,
+) {
+    let storage = backend.open().await;
+    storage.write(create("c1", None)).await.unwrap();
+    for id in ["sent", "unsent", "resent", "recent"] {
+        let mut d = document(id, b"%PDF-1.4");
+        if id == "recent" {
+            d.uploaded_at_ms = 50_000;
+        }
+        if id == "resent" {
+            // A second upload for the message of "sent" that the message does not name.
+            d.client_msg_id = "msg-sent".into();
+        }
+        storage.put_attachment(d).await.unwrap();
+    }
+    let mut named = message("c1", 2, "msg-sent");
+    if let console_protocol::Event::Message(m) = &mut named {
+        m.attachments = vec![console_protocol::AttachmentRef {
+            id: "sent".into(),
+            name: "lab results.pdf".into(),
+            mime: "application/pdf".into(),
+            size: 8,
+        }];
+    }
+    storage.write(append(named)).await.unwrap();
+    storage.sweep_attachments(10_000).await.unwrap();
+    let kept = |id: &'static str| {
+        let storage = storage.clone();
+        async move { storage.attachment(id).await.unwrap().is_some() }
+    };
+    assert!(kept("sent").await, "a message names it");
+    assert!(!kept("unsent").await, "old and nobody's");
+    assert!(!kept("resent").await, "its message names another document");
+    assert!(kept("recent").await, "uploaded after the cut-off");
     storage.close().await;
 }

@@ -74,6 +74,7 @@ macro_rules! storage_contract_suite {
             feedback_and_canned::team_routing_is_kept_and_the_latest_wins,
             outbox::notifications_are_stored_with_their_event,
             attachments::documents_are_stored_whole_and_removed_on_request,
+            attachments::the_sweep_removes_only_old_documents_no_message_names,
             commits::submitted_writes_commit_in_submission_order,
             commits::a_failing_write_fails_alone,
             commits::close_commits_every_submitted_write,

@@ -13,6 +13,11 @@ pub(super) const INSERT: &str = "INSERT INTO attachments (id, conversation, clie
 
 pub(super) const DELETE: &str = "DELETE FROM attachments WHERE id = $1";
 
+/// The documents uploaded before `$1` that no stored message names.
+pub(super) const SWEEP: &str = "DELETE FROM attachments AS a WHERE a.uploaded_at_ms < $1 \
+    AND NOT EXISTS (SELECT 1 FROM events AS e WHERE e.conversation = a.conversation \
+    AND e.client_msg_id = a.client_msg_id AND strpos(e.body, a.id) > 0)";
+
 pub(super) const SELECT: &str = "SELECT id, conversation, client_msg_id, name, mime, sha256, \
     data, uploaded_at_ms FROM attachments WHERE id = $1";
 

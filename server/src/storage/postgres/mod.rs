@@ -385,6 +385,13 @@ impl Storage for PostgresStorage {
         self.reads.rows(attachments::DELETE, &[&id]).await.map(drop)
     }
 
+    async fn sweep_attachments(&self, before_ms: i64) -> Result<(), StorageError> {
+        self.reads
+            .rows(attachments::SWEEP, &[&before_ms])
+            .await
+            .map(drop)
+    }
+
     /// Whether PostgreSQL answers a query now (through the read pool), within
     /// [`PING_TIMEOUT`].
     async fn ping(&self) -> Result<(), StorageError> {

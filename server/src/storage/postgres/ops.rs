@@ -239,6 +239,12 @@ pub(super) async fn run(
             client.execute(super::attachments::DELETE, &[id]).await?;
             Ok(Ok(()))
         }
+        WriteOp::SweepAttachments { before_ms } => {
+            client
+                .execute(super::attachments::SWEEP, &[before_ms])
+                .await?;
+            Ok(Ok(()))
+        }
     }
 }
 

@@ -284,6 +284,10 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn sweep_attachments(&self, before_ms: i64) -> Result<(), StorageError> {
+        self.write(WriteOp::SweepAttachments { before_ms }).await
+    }
+
     async fn team_routing(&self) -> Result<Vec<(console_protocol::TeamId, String)>, StorageError> {
         self.readers
             .read(|conn| {

@@ -111,6 +111,15 @@ pub(super) fn apply_isolated(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(
                 .prepare_cached("DELETE FROM attachments WHERE id = ?1")?
                 .execute(params![id])?;
         }
+        WriteOp::SweepAttachments { before_ms } => {
+            savepoint
+                .prepare_cached(
+                    "DELETE FROM attachments AS a WHERE a.uploaded_at_ms < ?1 AND NOT EXISTS \
+                     (SELECT 1 FROM events AS e WHERE e.conversation = a.conversation \
+                      AND e.client_msg_id = a.client_msg_id AND instr(e.body, a.id) > 0)",
+                )?
+                .execute(params![before_ms])?;
+        }
     }
     // On any error above the savepoint is dropped, which rolls it back.
     savepoint.commit()?;
