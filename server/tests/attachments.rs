@@ -316,6 +316,24 @@ async fn only_the_conversation_s_participants_can_download() {
             assert!(!got.body.windows(5).any(|w| w == b"%PDF-"), "{who}");
         }
     }
+    // A widget on another site may ask (CORS preflight) before it uploads or downloads.
+    for path in [
+        format!("/api/v1/conversations/{c}/attachments"),
+        format!("/api/v1/attachments/{id}"),
+    ] {
+        let pre = request(
+            node(&s, 0),
+            "OPTIONS",
+            &path,
+            b"",
+            &[("origin", "https://example.org")],
+        )
+        .await;
+        assert_eq!(pre.status, 204, "{path}");
+        assert!(pre
+            .header("access-control-allow-headers")
+            .is_some_and(|h| h.contains("x-luukku-resume-token") && h.contains("authorization")));
+    }
     // An unknown document reads exactly like someone else's.
     let unknown = download(node(&s, 1), "0123456789abcdef", &[("authorization", &n3)]).await;
     assert_eq!(unknown.status, 404);

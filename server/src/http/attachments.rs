@@ -130,21 +130,36 @@ pub fn routes(
                 any_origin(download(&shared, &id, caller).await)
             },
         );
-    let preflight = warp::path("api")
-        .and(warp::path("v1"))
-        .and(warp::path::tail())
-        .and(warp::options())
-        .and_then(|tail: warp::path::Tail| async move {
-            let t = tail.as_str();
-            if t.starts_with("attachments/")
-                || (t.starts_with("conversations/") && t.ends_with("/attachments"))
-            {
-                Ok(preflight())
-            } else {
-                Err(warp::reject::not_found())
-            }
-        });
-    upload.or(download).unify().or(preflight).unify()
+    // Only OPTIONS; any other method is not this route's (a method rejection here would
+    // outrank the answers of the routes that do serve the path).
+    let options_only = || {
+        warp::method()
+            .and_then(|m: warp::http::Method| async move {
+                if m == warp::http::Method::OPTIONS {
+                    Ok(())
+                } else {
+                    Err(warp::reject::not_found())
+                }
+            })
+            .untuple_one()
+    };
+    let preflight_upload = warp::path!("api" / "v1" / "conversations" / String / "attachments")
+        .map(|_| ())
+        .untuple_one()
+        .and(options_only())
+        .map(preflight);
+    let preflight_download = warp::path!("api" / "v1" / "attachments" / String)
+        .map(|_| ())
+        .untuple_one()
+        .and(options_only())
+        .map(preflight);
+    upload
+        .or(download)
+        .unify()
+        .or(preflight_upload)
+        .unify()
+        .or(preflight_download)
+        .unify()
 }
 
 /// The answer to a browser's CORS preflight: the widget uploads and downloads from the sites
