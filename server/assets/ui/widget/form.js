@@ -23,6 +23,15 @@ function phoneOk(v) {
   return /^\+?\d{5,15}$/.test(d);
 }
 
+/**
+ * Why an e-mail address or phone number (`kind` email | phone; trimmed, not blank) would be
+ * refused — a key of strings.js with its values — or null. The server checks more (a phone
+ * number must be one that exists) and names what it refuses.
+ */
+export function contactProblem(kind, v) {
+  return check({ kind: kind }, v);
+}
+
 /** A labelled control with its error line; `kind` decides the element. */
 function control(id, f) {
   const attrs = { id: id, 'data-testid': 'f-' + f.id, 'aria-describedby': id + '-err' };
@@ -218,7 +227,7 @@ export function onFormError(f) {
 }
 
 /** The server's English reason (docs/protocol.md §5) in the widget's language. */
-function reason(r) {
+export function reason(r) {
   if (/^(required|empty)$/.test(r)) return ['errFieldRequired'];
   if (r === 'must be ticked') return ['errFieldTick'];
   if (/e-mail address or a phone/.test(r)) return ['errContact'];

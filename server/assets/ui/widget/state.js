@@ -74,6 +74,7 @@ export const rt = {
   deadlineSeq: 0,         // the latest message after which the server was asked for the deadline
   uploading: null,        // the client_msg_id of the document on its way (one at a time)
   formFields: [],         // [{f, ctl, err}] of the contact form drawn, and the contact inputs
+  notifyFields: [],       // [{kind, name, ctl, err}]: a message's "tell me when you reply" inputs
   idGate: false,          // the identification form was opened from the start form's gate
   gateFocus: false,       // identified from the gate: the focus goes on to the matter
 };

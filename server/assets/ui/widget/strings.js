@@ -136,6 +136,10 @@ export const STR = {
   errOneLine: ['Please write this on one line.', 'Kirjoita tämä yhdelle riville.', 'Skriv det här på en rad.'],
   errContact: ['Please give an e-mail address or a phone number so that we can reply.', 'Anna sähköpostiosoite tai puhelinnumero, jotta voimme vastata.', 'Ange en e-postadress eller ett telefonnummer så att vi kan svara.'],
   errFieldOther: ['Please check this answer.', 'Tarkista tämä vastaus.', 'Kontrollera det här svaret.'],
+  notifyLegend: ['Notice of our reply (optional)', 'Ilmoitus vastauksesta (vapaaehtoinen)', 'Avisering om vårt svar (frivilligt)'],
+  notifyEmail: ['Tell me by e-mail when you reply', 'Kerro sähköpostilla, kun vastaatte', 'Meddela mig per e-post när ni svarar'],
+  notifyPhone: ['Tell me by text message when you reply (mobile number)', 'Kerro tekstiviestillä, kun vastaatte (matkapuhelinnumero)', 'Meddela mig per sms när ni svarar (mobilnummer)'],
+  notifyHelp: ['The notice only tells you that we have replied, with a link to read it here; it never contains the reply itself. A text message comes only the first time.', 'Ilmoitus kertoo vain, että olemme vastanneet, ja linkin, josta vastauksen voi lukea täällä; se ei koskaan sisällä itse vastausta. Tekstiviesti tulee vain ensimmäisellä kerralla.', 'Aviseringen säger bara att vi har svarat, med en länk för att läsa svaret här; den innehåller aldrig själva svaret. Ett sms kommer bara första gången.'],
   errFormSummary: ['The form has errors. Please check the marked fields.', 'Lomakkeessa on virheitä. Tarkista merkityt kentät.', 'Formuläret har fel. Kontrollera de markerade fälten.'],
   // My conversations (identified clients).
   myConvs: ['My conversations', 'Omat keskustelut', 'Mina samtal'],
