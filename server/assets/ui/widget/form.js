@@ -12,6 +12,7 @@ import { shadow, fieldsEl, startStatus, startForm } from './view.js';
 import { client, send } from './connection.js';
 import { notice } from './indicators.js';
 import { promiseOf, replyByText, fmtDue } from './due.js';
+import { keepMatter } from './device.js';
 
 const DEFAULT_MAX = { textarea: 4000, email: 254, phone: 32 }; // the others 200 (docs/configuration.md)
 const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
@@ -180,11 +181,18 @@ function setSending(on) {
   if (on) btn.setAttribute('aria-disabled', 'true'); else btn.removeAttribute('aria-disabled');
 }
 
-/** `form_received`: kept, so that the reference and the deadline take the form's place. */
+/**
+ * `form_received`: kept, so that the reference and the deadline take the form's place. An
+ * anonymous sender's matter is also kept on this device (device.js), so that they can come
+ * back to it in this browser, read the reply and answer.
+ */
 export function onFormReceived(f) {
   if (!store.pendingForm) return false;
+  const sent = store.pendingForm;
   store.pendingForm = null;
-  store.formDone = { reference: f.reference || '', due_at: f.due_at || null };
+  const kept = !store.identity && keepMatter({ conversation: f.conversation, resume_token: f.resume_token,
+    reference: f.reference, service: sent.service, sent_at: new Date().toISOString() });
+  store.formDone = { reference: f.reference || '', due_at: f.due_at || null, kept: kept };
   save();
   return true;
 }
@@ -208,7 +216,8 @@ export function renderFormDone(focus, again) {
     again();
   });
   startStatus.append(h('section', { class: 'received', 'data-testid': 'form-received', role: 'status', 'aria-labelledby': 'lk-received-h' },
-    head, h('p', { class: 'ref', 'data-testid': 'form-reference', text: text }), h('p', { text: t('formRefKeep') }), btn));
+    head, h('p', { class: 'ref', 'data-testid': 'form-reference', text: text }), h('p', { text: t('formRefKeep') }),
+    d.kept ? h('p', { 'data-testid': 'form-on-device', text: t('formOnDevice') }) : null, btn));
   if (focus) head.focus();
   return true;
 }

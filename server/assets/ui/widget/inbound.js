@@ -29,7 +29,9 @@ export function onFrame(f, ctx) {
     return;
   }
   if (f.type === 'form_received') {
-    if (onFormReceived(f)) renderStart(true);
+    if (!onFormReceived(f)) return;
+    render(); // My conversations now lists it on this device
+    renderStart(true);
     return;
   }
   if (typeof f.conversation !== 'string') return;
@@ -164,7 +166,8 @@ function onSystem(f) {
     case 'queued':
       store.status = 'queued';
       text = d.reason === 'professional_disconnected' ? t('sysRequeued')
-        : d.reason === 'handed_back' ? t('sysHandedBack') : t(isAsync() ? 'sysMsgQueued' : 'sysQueued');
+        : d.reason === 'handed_back' ? t('sysHandedBack')
+          : t(store.channel === 'form' ? 'sysFormQueued' : isAsync() ? 'sysMsgQueued' : 'sysQueued');
       break;
     case 'assigned':
     case 'reopened':
