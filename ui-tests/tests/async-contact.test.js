@@ -186,6 +186,7 @@ uiTest('a non-urgent message with an address for the notice: a bad e-mail and a 
   const pane = await take(nurse, conv);
   await pane.getByTestId('client-contact').waitFor({ state: 'visible' });
   assert.equal(await pane.getByTestId('client-email').getAttribute('href'), 'mailto:maija@example.fi');
+  assert.equal(squash(await pane.getByTestId('client-contact').innerText()), 'Contact details E-mail: maija@example.fi');
   assert.equal(await pane.getByTestId('client-phone').count(), 0);
   assert.equal(await pane.getByTestId('client-contact-hint').count(), 0, 'an identified client reads replies in the service');
   assert.equal(await text(pane.getByTestId('client-name')), 'Maija Meikäläinen');

@@ -123,12 +123,14 @@ function renderContact(c) {
     h('dd', null, h('a', { href, testid, text })));
   box.setAttribute('role', 'group');
   box.setAttribute('aria-labelledby', hid);
-  box.replaceChildren(
+  const parts = [
     h('span', { id: hid, class: 'contact-label', text: t('contactDetails') }),
     h('dl', null,
       email && item(t('contactEmail'), `mailto:${encodeURIComponent(email).replace(/%40/g, '@')}`, email, 'client-email'),
       phone && item(t('contactPhone'), `tel:${phone.replace(/[^+\d]/g, '')}`, phone, 'client-phone')),
-    cl.identified ? null : h('p', { class: 'contact-hint', testid: 'client-contact-hint', text: t('contactHintAnon') }));
+    !cl.identified && h('p', { class: 'contact-hint', testid: 'client-contact-hint', text: t('contactHintAnon') }),
+  ];
+  box.replaceChildren(...parts.filter(Boolean)); // (replaceChildren writes a skipped part out as text)
 }
 export function onAssigned(f, ctx) {
   const known = S.chats.has(f.conversation);
