@@ -6,8 +6,11 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Socket } from './socket.js';
 
-/** An identified patient (a demo client token) with one matter in `service`, and its first message. */
-export async function matter(h, label, { name, topic, text, service = 'nurse-message' }) {
+/**
+ * An identified patient (a demo client token) with one matter in `service`, and its first
+ * message; `contact` ({email, phone}): where they are told of the reply (`start.contact`).
+ */
+export async function matter(h, label, { name, topic, text, service = 'nurse-message', contact }) {
   const res = await fetch(h.url + '/api/v1/dev/token', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -15,7 +18,7 @@ export async function matter(h, label, { name, topic, text, service = 'nurse-mes
   });
   const { token } = await res.json();
   const socket = await Socket.open(h, label, '/ws/client', { type: 'hello', token, resume: [] });
-  await socket.send({ type: 'start', service, topic, lang: 'en', client_ref: randomUUID() });
+  await socket.send({ type: 'start', service, topic, lang: 'en', client_ref: randomUUID(), ...(contact ? { contact } : {}) });
   const queued = await socket.waitFor((f) => f.type === 'queued' || f.type === 'error', 'queued');
   assert.equal(queued.type, 'queued', `${label}: start refused: ${JSON.stringify(queued)}`);
   const m = { label, token, socket, queued, conversation: queued.conversation, resumeToken: queued.resume_token };

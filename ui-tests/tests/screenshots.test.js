@@ -3,12 +3,16 @@
 //   console-three-chats.png    the console with three parallel chats, 1280×800
 //   console-supervision.png    a shift lead's supervision view of two teams, 1280×800
 //   console-inbox.png          a nurse's inbox of non-urgent messages, one overdue, 1280×800
+//   console-matter.png         a taken non-urgent matter: the client's contact details and a
+//                              document, 1280×800
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { uiTest, until } from '../lib/harness.js';
 import { Socket } from '../lib/socket.js';
 import { matter, reconnect, restartOverdue, write } from '../lib/matters.js';
+import { minimalPdf } from '../lib/documents.js';
 import { repoRoot } from '../lib/server.js';
 
 const shotsDir = path.join(repoRoot, 'docs', 'screenshots');
@@ -154,6 +158,38 @@ uiTest('screenshot: the inbox of non-urgent messages of a nurse', async (h) => {
   await nurse.page.evaluate(() => document.activeElement && document.activeElement.blur()); // no focus ring in the picture
 
   const file = path.join(shotsDir, 'console-inbox.png');
+  await nurse.page.screenshot({ path: file });
+  assert.ok((await stat(file)).size > 5_000, `${file} is a real picture`);
+});
+
+// A nurse answering a non-urgent matter: the patient left an address for the notice of the
+// reply (under their name, as links) and sent their old prescription as a PDF.
+uiTest('screenshot: a taken non-urgent matter with the client\'s contact details and a document', async (h) => {
+  await mkdir(shotsDir, { recursive: true });
+  const m = await matter(h, 'patient', {
+    name: 'Aino Aalto', topic: 'medication',
+    text: 'My blood pressure medicine (amlodipine 5 mg) runs out next week. Could it be renewed? The old prescription is attached.',
+    contact: { email: 'aino.aalto@example.fi', phone: '040 765 4321' },
+  });
+  const q = new URLSearchParams({ name: 'prescription-2025.pdf', client_msg_id: randomUUID() });
+  const up = await fetch(`${h.url}/api/v1/conversations/${m.conversation}/attachments?${q}`, {
+    method: 'POST', body: minimalPdf('Amlodipine 5 mg'),
+    headers: { 'content-type': 'application/pdf', 'x-luukku-resume-token': m.resumeToken, authorization: `Bearer ${m.token}` },
+  });
+  assert.equal(up.status, 201, await up.text());
+  const nurse = await h.professional('nurse-1', { viewport: { width: 1280, height: 800 } });
+  await nurse.id('view-inbox').click();
+  await nurse.page.locator(`[data-testid="inbox-entry"][data-conversation="${m.conversation}"]`).getByTestId('inbox-take').click();
+  await nurse.waitForChat(m.conversation);
+  const pane = nurse.pane(m.conversation);
+  await pane.getByTestId('client-email').waitFor();
+  await pane.getByTestId('attachment').getByTestId('attachment-download').waitFor();
+  await nurse.send(m.conversation, 'Thank you, Aino. I have sent the renewal to your doctor; it will be at the pharmacy on Thursday.');
+  await nurse.composer(m.conversation).fill('If your blood pressure');
+  await nurse.page.mouse.move(0, 0);
+  await nurse.page.evaluate(() => document.activeElement && document.activeElement.blur()); // no focus ring in the picture
+
+  const file = path.join(shotsDir, 'console-matter.png');
   await nurse.page.screenshot({ path: file });
   assert.ok((await stat(file)).size > 5_000, `${file} is a real picture`);
 });

@@ -51,6 +51,7 @@ export function buildChat(c) {
   el.svc = h('span', { class: 'service-topic', testid: 'service-topic' });
   el.lang = h('span', { class: 'client-lang', testid: 'client-lang' });
   el.quest = h('dl', { class: 'questionnaire', testid: 'questionnaire', 'aria-label': t('questionnaireAnswers') });
+  el.contact = h('div', { class: 'contact', testid: 'client-contact', hidden: true });
   el.statusTag = h('span', { class: 'status-tag' });
   el.transferBtn = h('button', { type: 'button', class: 'btn', testid: 'transfer', text: t('transferBtn'), 'aria-expanded': 'false',
     onclick: () => toggleForm(c, 'transfer') });
@@ -76,7 +77,7 @@ export function buildChat(c) {
       h('div', null, el.name,
         h('p', { class: 'facts' }, h('span', { class: 'sr-only', text: `${t('identityLabel')} ` }), el.identity, ' · ', el.lang, el.svc, ' ', el.statusTag))),
     h('div', { class: 'actions' }, el.transferBtn, el.closeBtn, el.reopenBtn, el.dismissBtn),
-    el.quest),
+    el.contact, el.quest),
   el.notice, el.transferCard, el.transferForm, el.closeForm, el.scroll, el.typing, composer(c));
   el.tab.dataset.letter = c.letter;
   $('panes').append(el.pane);
@@ -98,9 +99,38 @@ export function renderHeader(c) {
   c.el.quest.replaceChildren(...(answers.length
     ? answers.map(([k, v]) => h('div', null, h('dt', { text: colon(questionLabel(i.service, k)) }), h('dd', { text: fmtAnswer(v) })))
     : [h('div', null, h('dt', { text: t('questionnaire') }), h('dd', { text: t('noAnswers') }))]));
+  renderContact(c);
   renderComposer(c);
   c.el.messages.setAttribute('aria-label', t('messagesWith', { who: chatTitle(c) }));
   fillTransferOptions(c);
+}
+/**
+ * How to reach the client outside the conversation (`client.contact`: a contact form's sender,
+ * or a client who left an address for notifications): e-mail and phone as links, so a social
+ * worker can write or call back. An anonymous client learns of a reply only from a notice
+ * without its content, so the pane says that calling or e-mailing may be needed.
+ */
+function renderContact(c) {
+  const cl = c.info.client || {};
+  const ct = cl.contact && typeof cl.contact === 'object' ? cl.contact : {};
+  const email = typeof ct.email === 'string' && ct.email ? ct.email : null;
+  const phone = typeof ct.phone === 'string' && ct.phone ? ct.phone : null;
+  const box = c.el.contact;
+  box.hidden = !email && !phone;
+  if (box.hidden) return box.replaceChildren();
+  const hid = `contact-${c.uid}`;
+  const item = (label, href, text, testid) => h('div', null, h('dt', { text: colon(label) }),
+    h('dd', null, h('a', { href, testid, text })));
+  box.setAttribute('role', 'group');
+  box.setAttribute('aria-labelledby', hid);
+  const parts = [
+    h('span', { id: hid, class: 'contact-label', text: t('contactDetails') }),
+    h('dl', null,
+      email && item(t('contactEmail'), `mailto:${encodeURIComponent(email).replace(/%40/g, '@')}`, email, 'client-email'),
+      phone && item(t('contactPhone'), `tel:${phone.replace(/[^+\d]/g, '')}`, phone, 'client-phone')),
+    !cl.identified && h('p', { class: 'contact-hint', testid: 'client-contact-hint', text: t('contactHintAnon') }),
+  ];
+  box.replaceChildren(...parts.filter(Boolean)); // (replaceChildren writes a skipped part out as text)
 }
 export function onAssigned(f, ctx) {
   const known = S.chats.has(f.conversation);

@@ -123,9 +123,12 @@ export function topicName(sid, tid) {
   const t = ((service(sid) || {}).topics || []).find((x) => x.id === tid);
   return t ? t.name : tid;
 }
+/** The service's questions, or a contact form's fields (a form's answers are its questionnaire). */
 export function questions(sid) {
-  const q = (service(sid) || {}).questionnaire;
-  return Array.isArray(q) ? q : (q && q.questions) || [];
+  const svc = service(sid) || {};
+  const q = svc.questionnaire;
+  const list = Array.isArray(q) ? q : (q && q.questions) || [];
+  return list.length || !svc.form ? list : svc.form.fields || [];
 }
 export const questionLabel = (sid, qid) => (questions(sid).find((x) => x.id === qid) || {}).label || qid;
 export function questionIndex(sid, qid) {

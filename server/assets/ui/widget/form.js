@@ -12,6 +12,7 @@ import { shadow, fieldsEl, startStatus, startForm } from './view.js';
 import { client, send } from './connection.js';
 import { notice } from './indicators.js';
 import { promiseOf, replyByText, fmtDue } from './due.js';
+import { keepMatter } from './device.js';
 
 const DEFAULT_MAX = { textarea: 4000, email: 254, phone: 32 }; // the others 200 (docs/configuration.md)
 const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
@@ -21,6 +22,15 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 function phoneOk(v) {
   const d = v.replace(/[\s\-().]/g, '');
   return /^\+?\d{5,15}$/.test(d);
+}
+
+/**
+ * Why an e-mail address or phone number (`kind` email | phone; trimmed, not blank) would be
+ * refused — a key of strings.js with its values — or null. The server checks more (a phone
+ * number must be one that exists) and names what it refuses.
+ */
+export function contactProblem(kind, v) {
+  return check({ kind: kind }, v);
 }
 
 /** A labelled control with its error line; `kind` decides the element. */
@@ -171,11 +181,18 @@ function setSending(on) {
   if (on) btn.setAttribute('aria-disabled', 'true'); else btn.removeAttribute('aria-disabled');
 }
 
-/** `form_received`: kept, so that the reference and the deadline take the form's place. */
+/**
+ * `form_received`: kept, so that the reference and the deadline take the form's place. An
+ * anonymous sender's matter is also kept on this device (device.js), so that they can come
+ * back to it in this browser, read the reply and answer.
+ */
 export function onFormReceived(f) {
   if (!store.pendingForm) return false;
+  const sent = store.pendingForm;
   store.pendingForm = null;
-  store.formDone = { reference: f.reference || '', due_at: f.due_at || null };
+  const kept = !store.identity && keepMatter({ conversation: f.conversation, resume_token: f.resume_token,
+    reference: f.reference, service: sent.service, sent_at: new Date().toISOString() });
+  store.formDone = { reference: f.reference || '', due_at: f.due_at || null, kept: kept };
   save();
   return true;
 }
@@ -199,7 +216,8 @@ export function renderFormDone(focus, again) {
     again();
   });
   startStatus.append(h('section', { class: 'received', 'data-testid': 'form-received', role: 'status', 'aria-labelledby': 'lk-received-h' },
-    head, h('p', { class: 'ref', 'data-testid': 'form-reference', text: text }), h('p', { text: t('formRefKeep') }), btn));
+    head, h('p', { class: 'ref', 'data-testid': 'form-reference', text: text }), h('p', { text: t('formRefKeep') }),
+    d.kept ? h('p', { 'data-testid': 'form-on-device', text: t('formOnDevice') }) : null, btn));
   if (focus) head.focus();
   return true;
 }
@@ -218,7 +236,7 @@ export function onFormError(f) {
 }
 
 /** The server's English reason (docs/protocol.md §5) in the widget's language. */
-function reason(r) {
+export function reason(r) {
   if (/^(required|empty)$/.test(r)) return ['errFieldRequired'];
   if (r === 'must be ticked') return ['errFieldTick'];
   if (/e-mail address or a phone/.test(r)) return ['errContact'];

@@ -14,7 +14,7 @@ import { renderBadge, notice, panelHasFocus } from './indicators.js';
 import { showFiles } from './documents.js';
 import { row, confirmOwn, failOwn, markRead, maybeSendRead, showTyping, isVisible, withdraw, drawPending } from './messages.js';
 import { sendPendingForm, onFormReceived, onFormError } from './form.js';
-import { sendStart, sendFeedback, abandonStart, resetToStart, resetRating, findService, renderStart } from './start.js';
+import { sendStart, sendFeedback, abandonStart, startRefused, resetToStart, resetRating, findService, renderStart } from './start.js';
 import { queueFrom, finishLeave, leaveKind, leaveRefused } from './waiting.js';
 import { requestList, onConversations, onConversationsFailed, onOpenFailed } from './mine.js';
 
@@ -29,7 +29,9 @@ export function onFrame(f, ctx) {
     return;
   }
   if (f.type === 'form_received') {
-    if (onFormReceived(f)) renderStart(true);
+    if (!onFormReceived(f)) return;
+    render(); // My conversations now lists it on this device
+    renderStart(true);
     return;
   }
   if (typeof f.conversation !== 'string') return;
@@ -164,7 +166,8 @@ function onSystem(f) {
     case 'queued':
       store.status = 'queued';
       text = d.reason === 'professional_disconnected' ? t('sysRequeued')
-        : d.reason === 'handed_back' ? t('sysHandedBack') : t(isAsync() ? 'sysMsgQueued' : 'sysQueued');
+        : d.reason === 'handed_back' ? t('sysHandedBack')
+          : t(store.channel === 'form' ? 'sysFormQueued' : isAsync() ? 'sysMsgQueued' : 'sysQueued');
       break;
     case 'assigned':
     case 'reopened':
@@ -232,6 +235,9 @@ function onError(f, ctx) {
     resetStore({ token: store.token, identity: store.identity, open: store.open });
     save();
     return onOpenFailed();
+  }
+  if (r.kind === 'start' && code === 'bad_frame' && f.fields && typeof f.fields === 'object') {
+    return startRefused(f.fields); // the contact to tell of the reply, refused by field
   }
   if (r.kind === 'start' && code === 'unauthorized') {
     // A message service takes identified clients only (an identification that expired).

@@ -3,6 +3,7 @@
 // Each module imports only modules listed before it here, so there are no import cycles:
 //
 //   config, strings, styles, state   the script tag's attributes, texts, CSS, the stored state
+//   device                           the matters sent from this browser (localStorage)
 //   due                              reply deadlines: the promise endpoint, "we reply by …"
 //   view                             the DOM, built once, without behaviour
 //   connection                       the protocol client, sends, the outbox; draws nothing

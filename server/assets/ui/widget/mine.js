@@ -1,12 +1,18 @@
-// My conversations (identified clients): every conversation of theirs from any device — live
-// chats, non-urgent messages, contact forms — listed newest first with the service, status,
-// "we reply by …" and unread count (the `conversations` frame), and one opened (`open` with
-// its resume_token: its events replay into the log and the patient can write in it).
+// My conversations: an identified client's every conversation from any device — live chats,
+// non-urgent messages, contact forms — listed newest first with the service, status, "we reply
+// by …" and unread count (the `conversations` frame); below them the matters sent from this
+// browser without identifying (device.js: "On this device", also for anonymous visitors), each
+// with a way to forget it here. Choosing one opens it (`open` with its resume_token: its events
+// replay into the log and the client can write in it).
 
 import { h } from '../shared/dom.js';
 import { t, tn } from './strings.js';
 import { store, save, resetStore, rt } from './state.js';
-import { mineBtn, mineView, mineHead, mineStatus, mineList, mineBack, titleEl, composer, footer } from './view.js';
+import { deviceMatters, forgetMatter } from './device.js';
+import {
+  mineBtn, mineView, mineHead, mineStatus, mineList, mineBack, titleEl, composer, footer,
+  deviceSection, deviceList,
+} from './view.js';
 import { client, send } from './connection.js';
 import { render } from './render.js';
 import { notice } from './indicators.js';
@@ -22,8 +28,12 @@ export function wireMine() {
 /** Opens the list and asks the server for it (again: another device may have added one). */
 export function showMine() {
   rt.view = 'mine';
-  rt.convsState = 'loading';
-  requestList();
+  rt.mineNote = '';
+  rt.forgetAsk = null;
+  if (store.identity) { // an anonymous session has no list on the server: only this device's
+    rt.convsState = 'loading';
+    requestList();
+  }
   loadServices();
   render();
   renderMine();
@@ -57,33 +67,112 @@ export function onConversationsFailed() {
 
 const STATUS = { queued: 'stQueued', in_progress: 'stInProgress', complete: 'stComplete' };
 
-/** Draws the list (only while it is shown); called when it comes and on every redraw. */
+/** Draws the lists (only while they are shown); called when one comes and on every redraw. */
 export function renderMine() {
   mineView.hidden = rt.view !== 'mine';
-  mineBtn.hidden = !store.identity || rt.view === 'mine';
+  const kept = deviceMatters();
+  mineBtn.hidden = (!store.identity && kept.length === 0) || rt.view === 'mine';
   if (rt.view !== 'mine') return;
-  const text = rt.convsState === 'loading' ? t('myConvsLoading')
-    : rt.convsState === 'failed' ? t('myConvsFailed')
-      : rt.convsState === 'ok' && rt.convs.length === 0 ? t('myConvsEmpty') : '';
+  const root = mineList.getRootNode();
+  const a = root.activeElement;
+  const had = a && mineView.contains(a) ? [a.getAttribute('data-testid'), a.getAttribute('data-conversation')] : null;
+  const listed = store.identity && rt.convsState === 'ok' ? rt.convs : [];
+  // A matter opened while identified became theirs on the server: listed there, not twice.
+  const here = kept.filter((m) => !listed.some((c) => c.conversation === m.conversation));
+  const text = rt.mineNote || (store.identity && rt.convsState === 'loading' ? t('myConvsLoading')
+    : store.identity && rt.convsState === 'failed' ? t('myConvsFailed')
+      : listed.length === 0 && here.length === 0 && (rt.convsState === 'ok' || !store.identity) ? t('myConvsEmpty') : '');
   if (mineStatus.textContent !== text) mineStatus.textContent = text;
-  if (rt.convsState !== 'ok') { mineList.textContent = ''; return; }
-  const had = mineList.contains(mineList.getRootNode().activeElement) ? mineList.getRootNode().activeElement.getAttribute('data-conversation') : null;
   mineList.textContent = '';
-  rt.convs.forEach((c) => {
-    const svc = findService(c.service);
-    const lines = [h('span', { class: 'svc', 'data-testid': 'conv-service', text: (svc && svc.name) || c.service || '' })];
-    const st = h('span', { 'data-testid': 'conv-status', 'data-status': c.status || '', text: t(STATUS[c.status] || 'stQueued') });
-    lines.push(h('span', { class: 'line' }, st, c.reference ? ' · ' + c.reference : '',
-      c.unread > 0 ? h('span', { class: 'unread', 'data-testid': 'conv-unread', text: tn('unreadCount', c.unread) }) : null));
-    if (c.due_at && c.status !== 'complete' && fmtDue(c.due_at)) {
-      lines.push(h('span', { class: 'line', 'data-testid': 'conv-due', text: replyByText(c.due_at) }));
-    }
-    if (c.updated_at) lines.push(h('span', { class: 'line', text: t('lastActivity', { when: fmtTime(c.updated_at) }) }));
-    const btn = h('button', { type: 'button', class: 'conv', 'data-testid': 'conversation-item', 'data-conversation': c.conversation, 'data-unread': String(c.unread || 0) }, lines);
-    btn.addEventListener('click', () => openConversation(c));
-    mineList.append(h('li', {}, btn));
-    if (had === c.conversation) btn.focus();
-  });
+  mineList.hidden = listed.length === 0;
+  listed.forEach((c) => mineList.append(h('li', {}, listedItem(c))));
+  deviceList.textContent = '';
+  deviceSection.hidden = here.length === 0;
+  here.forEach((m) => deviceList.append(deviceItem(m)));
+  if (!had) return;
+  const back = [...mineView.querySelectorAll('[data-testid="' + had[0] + '"]')]
+    .filter((el) => el.getAttribute('data-conversation') === had[1])[0];
+  if (back) back.focus();
+}
+
+/** One of the server's list: a button that opens it. */
+function listedItem(c) {
+  const svc = findService(c.service);
+  const lines = [h('span', { class: 'svc', 'data-testid': 'conv-service', text: (svc && svc.name) || c.service || '' })];
+  const st = h('span', { 'data-testid': 'conv-status', 'data-status': c.status || '', text: t(STATUS[c.status] || 'stQueued') });
+  lines.push(h('span', { class: 'line' }, st, c.reference ? ' · ' + c.reference : '',
+    c.unread > 0 ? h('span', { class: 'unread', 'data-testid': 'conv-unread', text: tn('unreadCount', c.unread) }) : null));
+  if (c.due_at && c.status !== 'complete' && fmtDue(c.due_at)) {
+    lines.push(h('span', { class: 'line', 'data-testid': 'conv-due', text: replyByText(c.due_at) }));
+  }
+  if (c.updated_at) lines.push(h('span', { class: 'line', text: t('lastActivity', { when: fmtTime(c.updated_at) }) }));
+  const btn = h('button', { type: 'button', class: 'conv', 'data-testid': 'conversation-item', 'data-conversation': c.conversation, 'data-unread': String(c.unread || 0) }, lines);
+  btn.addEventListener('click', () => openConversation(c));
+  return btn;
+}
+
+/**
+ * One matter of this device: a button that opens it with the kept resume token, and Forget
+ * (asked first, in place: the matter cannot be opened here again).
+ */
+function deviceItem(m) {
+  const svc = findService(m.service);
+  const ref = m.reference || (svc && svc.name) || '';
+  const open = h('button', { type: 'button', class: 'conv', 'data-testid': 'device-item', 'data-conversation': m.conversation },
+    h('span', { class: 'svc', 'data-testid': 'conv-service', text: (svc && svc.name) || m.service || '' }),
+    h('span', { class: 'line' }, m.reference ? h('span', { 'data-testid': 'conv-reference', text: m.reference }) : null,
+      m.reference && m.sent_at ? ' · ' : '', m.sent_at ? t('deviceSent', { when: fmtTime(m.sent_at) }) : ''));
+  open.addEventListener('click', () => openConversation({
+    conversation: m.conversation, resume_token: m.resume_token, service: m.service, channel: (svc && svc.channel) || 'form',
+  }));
+  if (rt.forgetAsk !== m.conversation) {
+    const forget = h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'data-testid': 'device-forget', 'data-conversation': m.conversation,
+      'aria-label': t('deviceForgetName', { ref: ref }), text: t('deviceForget') });
+    forget.addEventListener('click', () => askForget(m));
+    return h('li', { class: 'device-row' }, open, forget);
+  }
+  const qid = 'lk-forget-' + m.conversation;
+  const yes = h('button', { type: 'button', class: 'btn btn-danger btn-small', 'data-testid': 'device-forget-confirm', 'data-conversation': m.conversation, text: t('deviceForgetYes') });
+  const no = h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'data-testid': 'device-forget-cancel', 'data-conversation': m.conversation, text: t('deviceForgetNo') });
+  yes.addEventListener('click', () => confirmForget(m, ref));
+  no.addEventListener('click', () => cancelForget(m));
+  return h('li', { class: 'device-row' }, open,
+    h('div', { class: 'leavebox', role: 'group', 'aria-labelledby': qid },
+      h('p', { id: qid, class: 'leave-q', tabindex: '-1', 'data-testid': 'device-forget-ask', 'data-conversation': m.conversation, text: t('deviceForgetAsk', { ref: ref }) }),
+      h('div', { class: 'row' }, yes, no)));
+}
+
+function askForget(m) {
+  rt.forgetAsk = m.conversation;
+  rt.mineNote = '';
+  renderMine();
+  const q = mineView.querySelector('.leave-q');
+  if (q) q.focus();
+}
+function cancelForget(m) {
+  rt.forgetAsk = null;
+  renderMine();
+  focusDevice('device-forget', m.conversation);
+}
+/** Forgets it here; the widget lets go of it too when it is the one open. */
+function confirmForget(m, ref) {
+  const next = deviceMatters().map((x) => x.conversation);
+  const after = next[next.indexOf(m.conversation) + 1] || next[next.indexOf(m.conversation) - 1];
+  forgetMatter(m.conversation);
+  rt.forgetAsk = null;
+  rt.mineNote = t('deviceForgotten', { ref: ref });
+  if (store.conversation === m.conversation) {
+    resetStore({ token: store.token, identity: store.identity, open: store.open, service: store.service });
+    save();
+    resetChat();
+  }
+  render();
+  if (!focusDevice('device-item', after)) mineHead.focus();
+}
+function focusDevice(testid, conversation) {
+  const el = [...deviceList.querySelectorAll('[data-testid="' + testid + '"]')].filter((x) => x.getAttribute('data-conversation') === conversation)[0];
+  if (el) el.focus();
+  return !!el;
 }
 
 /**

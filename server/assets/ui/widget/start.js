@@ -18,7 +18,7 @@ import { renderBadge, notice } from './indicators.js';
 import { showTyping } from './messages.js';
 import { promiseOf, replyByText } from './due.js';
 import { clearAttach } from './attach.js';
-import { renderForm, renderContactHelp, submitForm, renderFormDone } from './form.js';
+import { renderForm, renderContactHelp, submitForm, renderFormDone, contactProblem, reason } from './form.js';
 import { openIdentify } from './identify.js';
 
 /** The start form's and the closed view's controls. */
@@ -83,6 +83,7 @@ export function renderFields() {
   const svc = findService(serviceSel.value);
   fieldsEl.textContent = '';
   rt.fields = [];
+  rt.notifyFields = [];
   if (!svc) return;
   if (svc.open_now === false) {
     fieldsEl.append(h('div', { class: 'svc-closed', 'data-testid': 'service-closed', role: 'status' },
@@ -148,10 +149,44 @@ function messageMatter() {
   const err = h('p', { class: 'err', id: 'lk-matter-err', hidden: true });
   fieldsEl.append(h('div', { class: 'field' }, h('label', { for: 'lk-matter' }, t('matter') + ' ', h('span', { class: 'req', text: t('required') })), ctl, err));
   rt.fields.push({ q: { id: '\u0000matter', kind: 'matter', required: true }, ctl: ctl, err: err });
+  fieldsEl.append(notifyFieldset());
   const idBtn = h('button', { type: 'button', class: 'btn', 'data-testid': 'identify-first', text: t('identify') });
   idBtn.addEventListener('click', () => { rt.idGate = true; openIdentify(idBtn); });
   fieldsEl.append(h('div', { class: 'gate', 'data-testid': 'identify-needed', id: 'lk-gate', hidden: true },
     h('p', { text: t('identifyNeeded') }), idBtn));
+}
+
+/**
+ * Where to tell the client of the organisation's reply while they are away (`start.contact`):
+ * optional, and the notice carries a link, never the reply.
+ */
+function notifyFieldset() {
+  const mk = (kind, name, key) => {
+    const id = 'lk-notify-' + kind;
+    const ctl = h('input', { id: id, type: kind === 'email' ? 'email' : 'tel', autocomplete: kind === 'email' ? 'email' : 'tel',
+      maxlength: kind === 'email' ? '254' : '32', 'data-testid': 'notify-' + kind, 'aria-describedby': id + '-err lk-notify-help' });
+    const err = h('p', { class: 'err', id: id + '-err', 'data-testid': 'notify-' + kind + '-error', hidden: true });
+    rt.notifyFields.push({ kind: kind, name: name, ctl: ctl, err: err });
+    return h('div', { class: 'field' }, h('label', { for: id, text: t(key) }), ctl, err);
+  };
+  return h('fieldset', { class: 'notify', 'data-testid': 'notify' },
+    h('legend', { text: t('notifyLegend') }),
+    mk('email', 'contact_email', 'notifyEmail'),
+    mk('phone', 'contact_phone', 'notifyPhone'),
+    h('p', { class: 'muted help', id: 'lk-notify-help', text: t('notifyHelp') }));
+}
+
+/** Shows each notify input's problem (a key of strings.js with values, or none); the first bad one. */
+function showNotifyProblems(problems) {
+  let first = null;
+  rt.notifyFields.forEach((x) => {
+    const p = problems[x.name];
+    x.err.hidden = !p;
+    x.err.textContent = p ? t(p[0], p[1]) : '';
+    if (p) x.ctl.setAttribute('aria-invalid', 'true'); else x.ctl.removeAttribute('aria-invalid');
+    if (p && !first) first = x.ctl;
+  });
+  return first;
 }
 
 /**
@@ -195,12 +230,22 @@ export function submitStart(e) {
     else if (f.q.kind === 'matter') matter = f.ctl.value;
     else answers[f.q.id] = f.q.kind === 'yes_no' ? v === 'yes' : v;
   });
+  const contact = {};
+  const problems = {};
+  rt.notifyFields.forEach((x) => {
+    const v = x.ctl.value.trim();
+    const bad = v ? contactProblem(x.kind, v) : null;
+    if (bad) problems[x.name] = bad;
+    else if (v) contact[x.kind] = v;
+  });
+  const badContact = showNotifyProblems(problems);
   const summary = shadow.getElementById('lk-start-err');
-  if (summary) summary.textContent = firstBad ? t('errSummary') : '';
-  if (firstBad) return firstBad.focus();
+  if (summary) summary.textContent = badContact ? t('errFormSummary') : firstBad ? t('errSummary') : '';
+  if (firstBad || badContact) return (firstBad || badContact).focus();
   const start = { service: svc.id, client_ref: uuid(), lang: cfg.lang };
   if (topic) start.topic = topic;
   if (Object.keys(answers).length) start.questionnaire = answers;
+  if (contact.email || contact.phone) start.contact = contact;
   resetStore({ token: store.token, identity: store.identity, open: store.open, service: svc.id, topic: topic, status: 'starting', pendingStart: start,
     channel: svc.channel || 'chat', pendingMatter: matter });
   save();
@@ -215,15 +260,38 @@ export function sendStart() {
   if (s.topic) f.topic = s.topic;
   if (s.questionnaire) f.questionnaire = s.questionnaire;
   if (s.lang) f.lang = s.lang;
+  if (s.contact) f.contact = s.contact;
   send(f, 'start');
 }
-export function abandonStart() {
+
+/**
+ * The server refused the start's contact (`bad_frame` with `fields`: contact_email,
+ * contact_phone): back to the start form as it was typed — it was only hidden — with the
+ * reasons next to the fields and the focus on the first.
+ */
+export function startRefused(fields) {
+  const refused = store.pendingStart || {};
+  abandonStart(true);
+  rt.notifyFields.forEach((x) => {
+    const given = refused.contact && refused.contact[x.kind];
+    if (given && !x.ctl.value.trim()) x.ctl.value = given; // the form was drawn afresh after a reload
+  });
+  const problems = {};
+  Object.keys(fields).forEach((k) => { problems[k] = reason(String(fields[k])); });
+  const first = showNotifyProblems(problems);
+  const summary = shadow.getElementById('lk-start-err');
+  if (summary) summary.textContent = t('errFormSummary');
+  if (first) first.focus();
+  else notice(t('errGeneric')); // a field this form does not have
+}
+/** Back to the start form; `keep`: as it was typed (else drawn afresh, e.g. the service closed). */
+export function abandonStart(keep) {
   store.pendingStart = null;
   store.status = null;
   store.channel = null;
   save();
   render();
-  renderFields();
+  if (!keep) renderFields();
 }
 
 // Closing and rating.

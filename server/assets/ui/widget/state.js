@@ -70,10 +70,13 @@ export const rt = {
   convs: null,            // the `conversations` reply: [{conversation, reference, service, …}]
   convsState: 'idle',     // idle | loading | ok | failed
   convsWanted: false,     // ask for the list once welcomed
+  forgetAsk: null,        // the matter of this device whose "Forget?" is being asked
+  mineNote: '',           // what the list's status line says instead (a matter forgotten)
   liveFrom: 0,            // events up to this seq are a replay (a reply deadline is not asked again)
   deadlineSeq: 0,         // the latest message after which the server was asked for the deadline
   uploading: null,        // the client_msg_id of the document on its way (one at a time)
   formFields: [],         // [{f, ctl, err}] of the contact form drawn, and the contact inputs
+  notifyFields: [],       // [{kind, name, ctl, err}]: a message's "tell me when you reply" inputs
   idGate: false,          // the identification form was opened from the start form's gate
   gateFocus: false,       // identified from the gate: the focus goes on to the matter
 };

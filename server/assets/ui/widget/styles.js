@@ -112,6 +112,13 @@ input[type=email], input[type=tel], input[type=date] { display: block; width: 10
 .conv .line { display: block; font-size: 14px; color: #4a4a4a; }
 .conv .unread { display: inline-block; margin-left: 6px; padding: 0 7px; border-radius: 999px; background: #b3261e; color: #fff; font-size: 13px; }
 .mine h3 { font-size: 17px; }
+.mine h4 { margin: 14px 0 2px; font-size: 16px; }
+.device-row { display: flex; flex-wrap: wrap; gap: 6px; }
+.device-row .conv { flex: 1 1 12em; }
+.device-row .leavebox { flex: 1 0 100%; border: 1px solid #a68a00; border-radius: 8px; }
+.notify { padding: 8px 0 0 12px; border-left: 4px solid #6e8fb3; }
+.notify legend { padding: 0; }
+.notify .field { margin-bottom: 10px; }
 .composer { display: flex; flex-wrap: wrap; align-items: flex-end; gap: 8px; padding: 10px 12px; border-top: 1px solid #c4c4c4; background: #f7f7f7; }
 .composer textarea { flex: 1; min-width: 0; min-height: 48px; max-height: 140px; resize: none; }
 .composer textarea:disabled { background: #ececec; color: #4a4a4a; }

@@ -86,8 +86,12 @@ export const mineHead = h('h3', { id: 'lk-mine-h', tabindex: '-1', text: t('myCo
 export const mineStatus = h('div', { role: 'status', 'aria-live': 'polite' });
 export const mineList = h('ul', { class: 'convs', 'data-testid': 'conversation-list', 'aria-labelledby': 'lk-mine-h' });
 export const mineBack = h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'data-testid': 'mine-back', text: t('back') });
+// The matters sent from this browser without identifying (device.js), under a heading of their own.
+export const deviceList = h('ul', { class: 'convs', 'data-testid': 'device-list', 'aria-labelledby': 'lk-device-h' });
+export const deviceSection = h('section', { class: 'device', 'data-testid': 'device-matters', 'aria-labelledby': 'lk-device-h', hidden: true },
+  h('h4', { id: 'lk-device-h', text: t('deviceHead') }), h('p', { class: 'muted', text: t('deviceNote') }), deviceList);
 export const mineView = h('section', { class: 'mine', 'data-testid': 'my-conversations-view', 'aria-labelledby': 'lk-mine-h', hidden: true },
-  mineHead, mineStatus, mineList, mineBack);
+  mineHead, mineStatus, mineList, deviceSection, mineBack);
 
 // Chat view.
 export const logEl = h('div', { class: 'log', 'data-testid': 'messages', role: 'log', 'aria-live': 'polite', 'aria-label': t('messages') });
