@@ -130,6 +130,17 @@ pub struct ArchiveEntry {
 pub struct ConversationsRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
+    /// Conversations this device holds resume tokens for (an anonymous contact form's sender
+    /// coming back in the same browser): listed too, when the token is the conversation's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<HeldConversation>,
+}
+
+/// A conversation and its resume token, as a device keeps them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldConversation {
+    pub conversation: ConversationId,
+    pub resume_token: crate::ResumeToken,
 }
 
 /// Extension (client): the answer to `conversations` ("my conversations"), newest first.

@@ -413,3 +413,51 @@ async fn a_retry_finishes_a_submission_that_was_cut_short() {
     assert_eq!(events.len(), 2, "{events:?}");
     assert_eq!(events[1]["body"], "Nimi: Maija\nAsiasi: Apua");
 }
+
+/// An anonymous sender who kept the conversation's resume token (the widget keeps it in the
+/// browser) finds the matter again with `conversations` — what the team wrote since, unread —
+/// while a wrong token lists nothing and an anonymous session holding none is refused.
+#[tokio::test]
+async fn an_anonymous_sender_holding_the_token_finds_the_reply() {
+    let s = TestServer::start().await;
+    let mut sender = s.client().await;
+    let mut form = good();
+    form["type"] = json!("submit_form");
+    form["service"] = json!("contact-form");
+    let got = sender.request(form, "form").await;
+    assert_eq!(got["type"], "form_received", "{got}");
+    let c = got["conversation"].as_str().expect("id").to_owned();
+    let token = got["resume_token"].as_str().expect("token").to_owned();
+    drop(sender);
+
+    let mut worker = s.console("social-1").await;
+    let a = worker
+        .request(json!({"type": "take", "conversation": c}), "take")
+        .await;
+    assert_eq!(a["type"], "assigned", "{a}");
+    worker.say(&c, "We will call you tomorrow.").await;
+
+    let mut back = s.client().await;
+    let refused = back.request(json!({"type": "conversations"}), "none").await;
+    assert_eq!(refused["code"], "unauthorized", "{refused}");
+    let wrong = back
+        .request(
+            json!({"type": "conversations", "held": [{"conversation": c, "resume_token": "00"}]}),
+            "wrong",
+        )
+        .await;
+    assert_eq!(wrong["conversations"], json!([]), "{wrong}");
+    let list = back
+        .request(
+            json!({"type": "conversations", "held": [{"conversation": c, "resume_token": token}]}),
+            "held",
+        )
+        .await;
+    let mine = &list["conversations"][0];
+    assert_eq!(mine["conversation"], c.as_str(), "{list}");
+    assert_eq!(mine["status"], "in_progress");
+    assert_eq!(mine["unread"], 1);
+    assert!(mine["reference"]
+        .as_str()
+        .is_some_and(|r| r.starts_with("F-")));
+}

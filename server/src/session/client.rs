@@ -278,7 +278,7 @@ where
                 })
                 .await
             }
-            ClientFrame::Conversations(c) => self.my_conversations(conn, req, c.limit).await,
+            ClientFrame::Conversations(c) => self.my_conversations(conn, req, c).await,
             ClientFrame::Open(o) => self.open(conn, req, o).await,
             ClientFrame::Feedback(f) => {
                 self.on_conversation(conn, req, &f.conversation.clone(), async |h, o| {

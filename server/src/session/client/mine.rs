@@ -3,7 +3,9 @@
 //! during the session (as a resume in `hello` does).
 
 use super::*;
-use console_protocol::{reference, MyConversation, MyConversations, OpenConversation};
+use console_protocol::{
+    reference, ConversationsRequest, MyConversation, MyConversations, OpenConversation,
+};
 
 /// Conversations listed at most.
 const LIST_LIMIT: u32 = 100;
@@ -15,29 +17,59 @@ impl ClientSession {
         &mut self,
         conn: &mut Conn<S>,
         req: Option<String>,
-        limit: Option<u32>,
+        asked: ConversationsRequest,
     ) -> Io
     where
         S: Sink<Message, Error = WsError> + Unpin,
     {
-        let Some(me) = &self.identity else {
+        if self.identity.is_none() && asked.held.is_empty() {
             return conn
                 .error(
                     req,
                     ErrorCode::Unauthorized,
-                    "only an identified client has a list of conversations: identify first",
+                    "only an identified client, or one holding resume tokens, has a list of \
+                     conversations: identify first",
                 )
                 .await
                 .map_err(gone);
-        };
-        let ctx = conn.ctx.clone();
-        let limit = limit.unwrap_or(50).clamp(1, LIST_LIMIT);
-        let Ok(records) = ctx.storage.client_conversations(&me.sub, limit).await else {
+        }
+        if asked.held.len() > LIST_LIMIT as usize {
             return conn
-                .error(req, ErrorCode::Internal, "storage unavailable")
+                .error(
+                    req,
+                    ErrorCode::BadFrame,
+                    format!("at most {LIST_LIMIT} held conversations"),
+                )
                 .await
                 .map_err(gone);
+        }
+        let ctx = conn.ctx.clone();
+        let limit = asked.limit.unwrap_or(50).clamp(1, LIST_LIMIT);
+        let mut records = match &self.identity {
+            Some(me) => match ctx.storage.client_conversations(&me.sub, limit).await {
+                Ok(records) => records,
+                Err(_) => {
+                    return conn
+                        .error(req, ErrorCode::Internal, "storage unavailable")
+                        .await
+                        .map_err(gone)
+                }
+            },
+            None => Vec::new(),
         };
+        // A held conversation whose token is not its own is left out, exactly as one that
+        // does not exist.
+        for h in asked.held {
+            if records.iter().any(|r| r.id == h.conversation)
+                || !ctx.auth.check_resume(&h.conversation, &h.resume_token)
+            {
+                continue;
+            }
+            if let Ok(Some(r)) = ctx.storage.conversation(&h.conversation).await {
+                records.push(r);
+            }
+        }
+        records.sort_by(|a, b| b.created_at_ms.cmp(&a.created_at_ms));
         let mut conversations = Vec::with_capacity(records.len());
         for r in records {
             let events = ctx
