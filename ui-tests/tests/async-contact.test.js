@@ -83,6 +83,9 @@ uiTest('an anonymous contact form: the social worker calls or writes back from t
   await item.waitFor({ state: 'visible' });
   assert.equal(await text(p.id('device-matters').locator('h4')), 'On this device');
   assert.match(squash(await item.innerText()), new RegExp(`^Contact form ${reference} · Sent \\d`));
+  // What the server says of it (held resume token): in progress, the worker's reply unread.
+  await until(() => item.getAttribute('data-unread'), (u) => u === '1', 'the reply counted unread');
+  assert.equal(await item.getByTestId('conv-status').getAttribute('data-status'), 'in_progress');
   assert.equal(await p.id('conversation-list').isVisible(), false, 'no list on the server for an anonymous visitor');
   await assertAxe(p.page, 'widget, My conversations on this device');
   await item.click();

@@ -17,6 +17,7 @@ import { sendPendingForm, onFormReceived, onFormError } from './form.js';
 import { sendStart, sendFeedback, abandonStart, startRefused, resetToStart, resetRating, findService, renderStart } from './start.js';
 import { queueFrom, finishLeave, leaveKind, leaveRefused } from './waiting.js';
 import { requestList, onConversations, onConversationsFailed, onOpenFailed } from './mine.js';
+import { deviceMatters } from './device.js';
 
 /** Every inbound frame, with the context its request was sent with (for replies). */
 export function onFrame(f, ctx) {
@@ -74,7 +75,7 @@ function onWelcome(f) {
   save();
   if (store.pendingStart) sendStart();
   if (store.pendingForm) sendPendingForm();
-  if (rt.convsWanted || (rt.view === 'mine' && store.identity)) requestList();
+  if (rt.convsWanted || (rt.view === 'mine' && (store.identity || deviceMatters().length))) requestList();
   outbox.resend();
   if (store.pendingFeedback && !store.rated) sendFeedback();
   maybeSendRead();

@@ -30,7 +30,8 @@ export function showMine() {
   rt.view = 'mine';
   rt.mineNote = '';
   rt.forgetAsk = null;
-  if (store.identity) { // an anonymous session has no list on the server: only this device's
+  // The server lists an identified client's own, and the matters this device holds tokens of.
+  if (store.identity || deviceMatters().length) {
     rt.convsState = 'loading';
     requestList();
   }
@@ -48,7 +49,10 @@ export function hideMine() {
 /** Sends `conversations` now, or once the connection is back (the welcome asks again). */
 export function requestList() {
   rt.convsWanted = false;
-  if (send({ type: 'conversations', limit: 50 }, 'conversations')) return;
+  const held = deviceMatters().map((m) => ({ conversation: m.conversation, resume_token: m.resume_token }));
+  const frame = { type: 'conversations', limit: 50 };
+  if (held.length) frame.held = held;
+  if (send(frame, 'conversations')) return;
   rt.convsWanted = true;
   if (!client.ws) client.retryNow();
 }
@@ -76,12 +80,15 @@ export function renderMine() {
   const root = mineList.getRootNode();
   const a = root.activeElement;
   const had = a && mineView.contains(a) ? [a.getAttribute('data-testid'), a.getAttribute('data-conversation')] : null;
-  const listed = store.identity && rt.convsState === 'ok' ? rt.convs : [];
-  // A matter opened while identified became theirs on the server: listed there, not twice.
-  const here = kept.filter((m) => !listed.some((c) => c.conversation === m.conversation));
-  const text = rt.mineNote || (store.identity && rt.convsState === 'loading' ? t('myConvsLoading')
-    : store.identity && rt.convsState === 'failed' ? t('myConvsFailed')
-      : listed.length === 0 && here.length === 0 && (rt.convsState === 'ok' || !store.identity) ? t('myConvsEmpty') : '');
+  const known = rt.convsState === 'ok' ? rt.convs : [];
+  // The server's list holds this device's matters too: they are shown once, here below with
+  // Forget, each with what the server says of it (status, unread, "we reply by").
+  const listed = store.identity ? known.filter((c) => !kept.some((m) => m.conversation === c.conversation)) : [];
+  const here = kept.map((m) => ({ ...m, info: known.find((c) => c.conversation === m.conversation) }));
+  const asks = store.identity || kept.length > 0;
+  const text = rt.mineNote || (asks && rt.convsState === 'loading' ? t('myConvsLoading')
+    : asks && rt.convsState === 'failed' ? t('myConvsFailed')
+      : listed.length === 0 && here.length === 0 && (rt.convsState === 'ok' || !asks) ? t('myConvsEmpty') : '');
   if (mineStatus.textContent !== text) mineStatus.textContent = text;
   mineList.textContent = '';
   mineList.hidden = listed.length === 0;
@@ -118,10 +125,16 @@ function listedItem(c) {
 function deviceItem(m) {
   const svc = findService(m.service);
   const ref = m.reference || (svc && svc.name) || '';
-  const open = h('button', { type: 'button', class: 'conv', 'data-testid': 'device-item', 'data-conversation': m.conversation },
+  const info = m.info;
+  const open = h('button', { type: 'button', class: 'conv', 'data-testid': 'device-item', 'data-conversation': m.conversation, 'data-unread': String((info && info.unread) || 0) },
     h('span', { class: 'svc', 'data-testid': 'conv-service', text: (svc && svc.name) || m.service || '' }),
     h('span', { class: 'line' }, m.reference ? h('span', { 'data-testid': 'conv-reference', text: m.reference }) : null,
-      m.reference && m.sent_at ? ' · ' : '', m.sent_at ? t('deviceSent', { when: fmtTime(m.sent_at) }) : ''));
+      m.reference && m.sent_at ? ' · ' : '', m.sent_at ? t('deviceSent', { when: fmtTime(m.sent_at) }) : ''),
+    info ? h('span', { class: 'line' },
+      h('span', { 'data-testid': 'conv-status', 'data-status': info.status || '', text: t(STATUS[info.status] || 'stQueued') }),
+      info.unread > 0 ? h('span', { class: 'unread', 'data-testid': 'conv-unread', text: tn('unreadCount', info.unread) }) : null) : null,
+    info && info.due_at && info.status !== 'complete' && fmtDue(info.due_at)
+      ? h('span', { class: 'line', 'data-testid': 'conv-due', text: replyByText(info.due_at) }) : null);
   open.addEventListener('click', () => openConversation({
     conversation: m.conversation, resume_token: m.resume_token, service: m.service, channel: (svc && svc.channel) || 'form',
   }));
