@@ -4,7 +4,7 @@
 // table (inbound.js) to the connection, then starts. The layers, each importing only those
 // below it (docs/ui.md): i18n → state → notices, alerts → documents → connection → corrections,
 // canned, colleagues, views → supervision, inbox → log → tabs → attach → composer, queues,
-// actions → transfer, leaving, shortcuts → chats → events → inbound → main.
+// actions → transfer, leaving, shortcuts → chats → events → inbound → thread → main.
 //
 // Patient safety: every chat gets a letter ("A", "B"…) and a colour that no other open chat
 // has; both are shown on its tab, pinned in its pane header and on its composer. Each pane owns
@@ -26,6 +26,7 @@ import { onShortcut, wireHelp } from './shortcuts.js';
 import { $, S, STORE_KEY, loadStore, saveStore } from './state.js';
 import { tickSupervision, wireSupervision } from './supervision.js';
 import { clearUnread, onTabKey, placeTabs, updateEmpty } from './tabs.js';
+import { threadFrames, wireThread } from './thread.js';
 
 /** The page's fixed texts in the chosen language (elements marked with data-i18n…). */
 function translateStatic() {
@@ -39,7 +40,7 @@ function translateStatic() {
 }
 
 export async function boot() {
-  routeFrames(inboundHandlers);
+  routeFrames(threadFrames(inboundHandlers)); // New thread sees its own answers first
   translateStatic();
   S.stored = loadStore();
   S.anonCounter = S.stored.anon_counter || 0;
@@ -136,6 +137,7 @@ export function wireStatic() {
   wireCanned();
   wireSupervision();
   wireInbox();
+  wireThread();
   $('reconnect-now').addEventListener('click', () => client.retryNow());
   $('token-form').addEventListener('submit', (e) => { e.preventDefault(); if ($('token-input').value.trim()) login($('token-input').value.trim(), null); });
   $('tabs').addEventListener('keydown', onTabKey);
