@@ -594,22 +594,37 @@ async fn a_nurse_opens_a_thread_with_a_registered_client() {
             &[("service", "nurse-message")],
         )
         .await;
-    for (frame, code) in [
+    for (frame, code, field) in [
         (
             json!({"service": "nurse-message", "client": "nobody-knows-me"}),
             "not_found",
+            "client",
         ),
         (
             json!({"service": "health-chat", "client": "client-thread-1"}),
             "bad_frame",
+            "service",
         ),
         (
             json!({"service": "nurse-message", "client": "client-thread-1", "body": "   "}),
             "bad_frame",
+            "body",
+        ),
+        (
+            json!({"service": "nurse-message", "client": "client-thread-1",
+                "body": "x".repeat(10_001)}),
+            "too_large",
+            "body",
         ),
         (
             json!({"service": "no-such-service", "client": "client-thread-1"}),
             "not_found",
+            "service",
+        ),
+        (
+            json!({"service": "nurse-message", "client": "client-thread-1", "topic": "nope"}),
+            "not_found",
+            "topic",
         ),
     ] {
         let mut f = json!({"type": "start_thread", "client_msg_id": "x", "body": "hello"});
@@ -618,6 +633,7 @@ async fn a_nurse_opens_a_thread_with_a_registered_client() {
             .extend(frame.as_object().expect("object").clone());
         let e = nurse.request(f.clone(), "bad").await;
         assert_eq!(e["code"], code, "{f}: {e}");
+        assert!(e["fields"][field].is_string(), "names {field}: {e}");
     }
     let mut other_team = s.console("social-1").await;
     let e = other_team

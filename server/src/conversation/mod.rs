@@ -12,6 +12,9 @@ pub mod inbox;
 pub(crate) mod tests;
 pub mod view;
 
+/// Longest message or note body, in characters (a chat message, not a document).
+pub const MAX_BODY_CHARS: usize = 10_000;
+
 use crate::auth::Auth;
 use crate::delivery::SessionLink;
 use crate::metrics::Metrics;

@@ -404,13 +404,12 @@ function onRefused(f, closing = f.req === job.closeReq || (job.stored && f.req =
   }
   job = null;
   setBusy('');
-  const m = String(f.message || '');
-  if (f.code === 'not_found' && /topic/i.test(m)) fieldError('topic', `${tt('ntNoSuch')}${said}`);
-  else if (f.code === 'not_found' && /service/i.test(m)) fieldError('service', `${tt('ntNoSuch')}${said}`);
-  else if (f.code === 'not_found') fieldError('client', `${tt('ntUnknownClient')}${said}`);
-  else if (f.code === 'forbidden') fieldError('service', `${tt('ntNotYours')}${said}`);
-  else if (f.code === 'bad_frame' && /service/i.test(m)) fieldError('service', `${tt('ntRefused')}${said}`);
-  else if (f.code === 'bad_frame' || f.code === 'too_large') fieldError('body', `${tt('ntRefused')}${said}`);
+  // The server names the field of each refusal (`fields`: client, service, topic, body).
+  const field = ['client', 'service', 'topic', 'body'].find((k) => f.fields && typeof f.fields[k] === 'string');
+  if (field === 'client') fieldError('client', `${tt('ntUnknownClient')}${said}`);
+  else if (field === 'service' && f.code === 'forbidden') fieldError('service', `${tt('ntNotYours')}${said}`);
+  else if (field === 'service' || field === 'topic') fieldError(field, `${tt(f.code === 'not_found' ? 'ntNoSuch' : 'ntRefused')}${said}`);
+  else if (field === 'body') fieldError('body', `${tt('ntRefused')}${said}`);
   else el.error.textContent = tt('ntFailed', { why: `${f.message || f.code}` });
   focusFirstError();
 }

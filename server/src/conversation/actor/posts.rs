@@ -3,8 +3,7 @@
 
 use super::*;
 
-/// Longest message or note body, in characters (a chat message, not a document).
-const MAX_BODY_CHARS: usize = 10_000;
+pub(crate) use crate::conversation::MAX_BODY_CHARS;
 
 /// Most documents one message carries.
 const MAX_ATTACHMENTS: usize = 10;

@@ -20,6 +20,16 @@ impl ConsoleSession {
     {
         let ctx = conn.ctx.clone();
         let org = &ctx.config.organisation;
+        // Each refusal names its field (`fields`, as a form's do), so the console shows it there.
+        let refuse = |code: ErrorCode, field: &str, message: String| {
+            let fields = std::collections::BTreeMap::from([(field.to_owned(), message.clone())]);
+            ServerFrame::Error(console_protocol::ErrorFrame {
+                code,
+                message,
+                conversation: None,
+                fields: Some(fields),
+            })
+        };
         let service = match org.service(&t.service) {
             None => Err((ErrorCode::NotFound, "no such service".to_owned())),
             Some(s) if s.channel != "message" => Err((
@@ -39,21 +49,36 @@ impl ConsoleSession {
         };
         let (service, team) = match service {
             Ok(found) => found,
-            Err((code, message)) => return conn.error(req, code, message).await.map_err(gone),
+            Err((code, message)) => {
+                let frame = refuse(code, "service", message);
+                return conn.send(req, frame).await.map_err(gone);
+            }
         };
         if let Some(topic) = &t.topic {
             if !service.topics.iter().any(|x| &x.id == topic) {
-                return conn
-                    .error(req, ErrorCode::NotFound, format!("unknown topic {topic}"))
-                    .await
-                    .map_err(gone);
+                let frame = refuse(
+                    ErrorCode::NotFound,
+                    "topic",
+                    format!("unknown topic {topic}"),
+                );
+                return conn.send(req, frame).await.map_err(gone);
             }
         }
         if t.body.trim().is_empty() {
-            return conn
-                .error(req, ErrorCode::BadFrame, "empty message body")
-                .await
-                .map_err(gone);
+            let frame = refuse(ErrorCode::BadFrame, "body", "empty message body".into());
+            return conn.send(req, frame).await.map_err(gone);
+        }
+        // Checked here too, so that a refused message leaves no empty thread behind.
+        if t.body.chars().count() > crate::conversation::MAX_BODY_CHARS {
+            let frame = refuse(
+                ErrorCode::TooLarge,
+                "body",
+                format!(
+                    "the message is longer than {} characters",
+                    crate::conversation::MAX_BODY_CHARS
+                ),
+            );
+            return conn.send(req, frame).await.map_err(gone);
         }
         // A registered client: one who has identified with the organisation before.
         let known = ctx
@@ -64,14 +89,12 @@ impl ConsoleSession {
         let previous = match known {
             Ok(Some(r)) => r,
             Ok(None) => {
-                return conn
-                    .error(
-                        req,
-                        ErrorCode::NotFound,
-                        "no such client: they must have identified with us before",
-                    )
-                    .await
-                    .map_err(gone)
+                let frame = refuse(
+                    ErrorCode::NotFound,
+                    "client",
+                    "no such client: they must have identified with us before".into(),
+                );
+                return conn.send(req, frame).await.map_err(gone);
             }
             Err(_) => {
                 return conn
