@@ -69,7 +69,7 @@ impl ClientSession {
                 records.push(r);
             }
         }
-        records.sort_by(|a, b| b.created_at_ms.cmp(&a.created_at_ms));
+        records.sort_by_key(|r| std::cmp::Reverse(r.created_at_ms));
         let mut conversations = Vec::with_capacity(records.len());
         for r in records {
             let events = ctx
