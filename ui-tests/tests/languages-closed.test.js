@@ -294,10 +294,7 @@ async function closedConfig() {
   assert.ok(today >= 0, `weekday ${weekday}`);
   const openDay = DAYS[(today + 3) % 7];
   assert.match(demo, new RegExp(`^time_zone = "${TIME_ZONE}"$`, 'm'), 'the demo organisation time zone');
-  const blocks = demo
-    .replace(/^\[\[([\w.]+)\]\]/gm, '[[organisation.$1]]')
-    .replace(/^\[(\w+)\]$/gm, '[organisation.$1]')
-    .split(/\n(?=\[\[)/);
+  const blocks = demo.replace(/^\[\[([\w.]+)\]\]/gm, '[[organisation.$1]]').split(/\n(?=\[\[)/);
   let edited = 0;
   const out = blocks.map((b) => {
     if (!/^\[\[organisation\.services\]\]/.test(b) || !/^id = "health-chat"$/m.test(b)) return b;
