@@ -42,6 +42,16 @@ fn gone(_: WsError) -> CloseReason {
     CloseReason(1000, "")
 }
 
+/// Whether a frame about a conversation the session has not joined may join it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Join {
+    /// A message or note: joins a conversation its professional holds (a matter taken in
+    /// another session), as the conversation itself decides.
+    IfHeld,
+    /// Typing, read, retract: refused at once, without a lookup.
+    Never,
+}
+
 impl ConsoleSession {
     fn origin<S>(&self, conn: &Conn<S>, req: Option<String>) -> Origin {
         Origin {
@@ -74,6 +84,7 @@ impl ConsoleSession {
         conn: &mut Conn<S>,
         req: Option<String>,
         id: &ConversationId,
+        join: Join,
         act: impl AsyncFnOnce(ConversationHandle, Origin) -> Result<(), ConvError>,
     ) -> Io
     where
@@ -81,6 +92,7 @@ impl ConsoleSession {
     {
         let h = match self.members.get(id).cloned() {
             Some(h) => h,
+            None if join == Join::Never => return self.refuse(conn, req, id).await,
             None => match self
                 .join_own(conn.ctx.hub.clone(), conn.link.clone(), id)
                 .await
@@ -237,29 +249,49 @@ where
                 Ok(())
             }
             ConsoleFrame::Send(m) => {
-                self.on_conversation(conn, req, &m.conversation.clone(), async |h, o| {
-                    h.post(o, PostKind::Message, m.client_msg_id, m.body, m.attachments)
-                        .await
-                })
+                self.on_conversation(
+                    conn,
+                    req,
+                    &m.conversation.clone(),
+                    Join::IfHeld,
+                    async |h, o| {
+                        h.post(o, PostKind::Message, m.client_msg_id, m.body, m.attachments)
+                            .await
+                    },
+                )
                 .await
             }
             ConsoleFrame::Note(m) => {
-                self.on_conversation(conn, req, &m.conversation.clone(), async |h, o| {
-                    h.post(o, PostKind::Note, m.client_msg_id, m.body, m.attachments)
-                        .await
-                })
+                self.on_conversation(
+                    conn,
+                    req,
+                    &m.conversation.clone(),
+                    Join::IfHeld,
+                    async |h, o| {
+                        h.post(o, PostKind::Note, m.client_msg_id, m.body, m.attachments)
+                            .await
+                    },
+                )
                 .await
             }
             ConsoleFrame::Typing(t) => {
-                self.on_conversation(conn, req, &t.conversation.clone(), async |h, o| {
-                    h.typing(o, t.active).await
-                })
+                self.on_conversation(
+                    conn,
+                    req,
+                    &t.conversation.clone(),
+                    Join::Never,
+                    async |h, o| h.typing(o, t.active).await,
+                )
                 .await
             }
             ConsoleFrame::Read(r) => {
-                self.on_conversation(conn, req, &r.conversation.clone(), async |h, o| {
-                    h.read(o, r.seq).await
-                })
+                self.on_conversation(
+                    conn,
+                    req,
+                    &r.conversation.clone(),
+                    Join::Never,
+                    async |h, o| h.read(o, r.seq).await,
+                )
                 .await
             }
             ConsoleFrame::Transfer(t) => self.transfer(conn, req, t).await,
@@ -275,9 +307,13 @@ where
                     .await
             }
             ConsoleFrame::Retract(r) => {
-                self.on_conversation(conn, req, &r.conversation.clone(), async |h, o| {
-                    h.retract(o, r.seq).await
-                })
+                self.on_conversation(
+                    conn,
+                    req,
+                    &r.conversation.clone(),
+                    Join::Never,
+                    async |h, o| h.retract(o, r.seq).await,
+                )
                 .await
             }
             ConsoleFrame::Release(r) => self.release(conn, req, r.conversation).await,
