@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { uiTest, until, squash } from '../lib/harness.js';
 import { Professional } from '../lib/console.js';
 import { axeViolations, formatViolations, seriousOrCritical } from '../lib/axe.js';
+import { minimalPdf } from '../lib/documents.js';
 
 /**
  * The demo identification's subject for a name: server/assets/ui/widget/identify.js derives it
@@ -27,27 +28,6 @@ function demoSubject(name) {
     b = Math.imul(b ^ c ^ (a >>> 7), 0x01000193) >>> 0;
   }
   return `demo-${a.toString(16).padStart(8, '0')}${b.toString(16).padStart(8, '0')}`;
-}
-
-/** A minimal valid one-page PDF. */
-function minimalPdf(text) {
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>',
-  ];
-  const stream = `BT /F1 12 Tf 20 100 Td (${text}) Tj ET`;
-  objects.push(`<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`);
-  let out = '%PDF-1.4\n';
-  const offsets = objects.map((o, i) => {
-    const at = out.length;
-    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
-    return at;
-  });
-  const xref = out.length;
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
 }
 
 const NAME = 'Maija Meikäläinen';
