@@ -205,6 +205,7 @@ struct FileConfig {
     auth: AuthConfig,
     cluster: ClusterConfig,
     notifications: NotificationsConfig,
+    sms: Option<crate::sms::SmsConfig>,
     organisation: Option<Organisation>,
 }
 
@@ -229,6 +230,8 @@ pub struct Config {
     pub cluster: ClusterConfig,
     /// E-mail and SMS notifications of clients (none by default).
     pub notifications: NotificationsConfig,
+    /// The SMS gateway for SMS chat (none by default).
+    pub sms: Option<crate::sms::SmsConfig>,
     pub organisation: Organisation,
 }
 
@@ -247,6 +250,7 @@ impl Config {
             auth: AuthConfig::default(),
             cluster: ClusterConfig::default(),
             notifications: NotificationsConfig::default(),
+            sms: None,
             organisation: Organisation::demo(),
         }
     }
@@ -294,6 +298,7 @@ impl Config {
         c.auth = file.auth;
         c.cluster = file.cluster;
         c.notifications = file.notifications;
+        c.sms = file.sms;
         if let Some(l) = file.listen {
             c.listen = l;
         }
@@ -314,6 +319,24 @@ impl Config {
         self.organisation.validate().map_err(ConfigError::Invalid)?;
         self.cluster.validate()?;
         self.notifications.validate()?;
+        if let Some(sms) = &self.sms {
+            sms.validate().map_err(ConfigError::Invalid)?;
+            match self.organisation.service(&sms.service) {
+                Some(s) if s.channel == "sms" => {}
+                Some(s) => {
+                    return Err(ConfigError::Invalid(format!(
+                        "sms.service {} is a {} service, not an sms one",
+                        s.id, s.channel
+                    )))
+                }
+                None => {
+                    return Err(ConfigError::Invalid(format!(
+                        "sms.service {} is not a service of the organisation",
+                        sms.service
+                    )))
+                }
+            }
+        }
         let l = &self.limits;
         if l.max_frame_bytes < 1024 {
             return Err(ConfigError::Invalid(

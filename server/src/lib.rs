@@ -19,6 +19,9 @@
 //! - `storage` — the `Storage` trait, its SQLite backend with group commit (`storage/sqlite/`),
 //!   its PostgreSQL backend for a cluster (`storage/postgres/`: group commit, the conditional
 //!   append), and the contract test suite every backend passes (`storage/contract/`).
+//! - `notify` — the outbox worker that tells clients of new messages by e-mail and SMS.
+//! - `sms` — SMS chat: mobile numbers, SMS lengths, the gateway trait and its Telnyx
+//!   provider, the `[sms]` configuration.
 //! - `metrics` — every Prometheus metric; `telemetry` — tracing set-up.
 //! - `server` — start-up and graceful shutdown; in a cluster, the primary's terms
 //!   (`server/term.rs`).
@@ -40,6 +43,7 @@ pub mod organisation;
 pub mod routing;
 pub mod server;
 pub mod session;
+pub mod sms;
 pub mod storage;
 pub mod telemetry;
 pub mod tunnel;

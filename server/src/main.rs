@@ -29,6 +29,9 @@ struct Cli {
     /// Secret for professionals' JWTs (overrides the file).
     #[arg(long, env = "LUUKKU_JWT_SECRET", hide_env_values = true)]
     jwt_secret: Option<String>,
+    /// The SMS provider's API key (overrides `sms.api_key` of the file).
+    #[arg(long, env = "LUUKKU_SMS_API_KEY", hide_env_values = true)]
+    sms_api_key: Option<String>,
     /// PostgreSQL (`postgres://…`) shared by the nodes of a cluster, instead of SQLite.
     #[arg(long, env = "LUUKKU_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
@@ -56,6 +59,9 @@ fn load(cli: &Cli) -> Result<Config, luukku::config::ConfigError> {
     }
     if let Some(s) = &cli.jwt_secret {
         config.auth.jwt_secret = Some(s.clone());
+    }
+    if let (Some(key), Some(sms)) = (&cli.sms_api_key, config.sms.as_mut()) {
+        sms.api_key = key.clone();
     }
     let cluster = &mut config.cluster;
     for (flag, key) in [
