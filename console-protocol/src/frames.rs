@@ -259,6 +259,28 @@ pub struct MessageEvent {
     /// `/api/v1/attachments/{id}` by the conversation's participants).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<AttachmentRef>,
+    /// Extension: the message went to the client's phone by SMS (`out`), or came from it
+    /// (`in`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms: Option<SmsInfo>,
+}
+
+/// Extension: how a message travelled by SMS. An `out` SMS is `queued` when its message is
+/// stored; `system` `sms` events (`detail.seq`, `detail.state`, *`detail.reason`*) move it to
+/// `sent` (the gateway took it), `delivered` or `failed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsInfo {
+    /// `out` (the organisation's SMS) or `in` (the client's).
+    pub direction: String,
+    /// The phone number, masked (`+358 40 *** **67`).
+    pub number: String,
+    /// The messages (segments) the text takes.
+    pub segments: u32,
+    /// `gsm7` or `ucs2`.
+    pub encoding: String,
+    /// An `out` SMS's state when the message was stored (`queued`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
 }
 
 /// A document attached to a message: what participants see of it. The type is the one the
@@ -290,6 +312,9 @@ pub enum SystemKind {
     Left,
     /// Extension: a professional took back their message `detail.seq`.
     Retracted,
+    /// Extension: the SMS of message `detail.seq` moved to `detail.state` (`sent`,
+    /// `delivered`, `failed` with `detail.reason`). Professionals only.
+    Sms,
 }
 
 impl SystemKind {
@@ -304,6 +329,7 @@ impl SystemKind {
             Self::Identified => "identified",
             Self::Left => "left",
             Self::Retracted => "retracted",
+            Self::Sms => "sms",
         }
     }
 }

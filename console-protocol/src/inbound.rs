@@ -88,6 +88,10 @@ pub struct SendMessage {
     /// made for this conversation (a client cannot make one). Used by that endpoint itself.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<String>,
+    /// Extension (console): send the message to the client's phone by SMS too. Only while the
+    /// case is In progress and held by the sender; always so in an `sms` conversation.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sms: bool,
 }
 
 /// Typing indicator; `role` is set by the server when relaying.

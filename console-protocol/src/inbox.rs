@@ -28,8 +28,13 @@ pub struct Take {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StartThread {
     pub service: ServiceId,
-    /// The client's subject at the identity provider.
+    /// The client's subject at the identity provider (a `message` service).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub client: String,
+    /// Extension: the mobile number of a new SMS conversation (an `sms` service), instead of
+    /// `client`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic: Option<TopicId>,
     pub client_msg_id: ClientMsgId,

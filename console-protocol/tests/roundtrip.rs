@@ -437,6 +437,7 @@ fn unknown_fields_are_ignored() {
         client_msg_id: "m-1".into(),
         body: "hi".into(),
         attachments: Vec::new(),
+        sms: false,
     });
     assert_eq!(frame, Envelope::reply(Some("r9".into()), expected.clone()));
 

@@ -187,6 +187,7 @@ pub async fn run_plan<F: Serialize>(
             client_msg_id: id,
             body,
             attachments: Vec::new(),
+            sms: false,
         });
         if let Err(e) = writer.feed(&frame).await {
             error = Some(format!("send failed: {e:#}"));

@@ -59,6 +59,7 @@ fn message(conversation: &str, role: Role, body: &str) -> ServerFrame {
         body: body.into(),
         client_msg_id: None,
         attachments: Vec::new(),
+        sms: None,
     })
 }
 

@@ -109,6 +109,7 @@ impl ClientSession {
                 body: m.body,
                 client_msg_id: Some(m.client_msg_id.clone()),
                 attachments: Vec::new(),
+                sms: None,
             }));
         }
         let ack = Ack {

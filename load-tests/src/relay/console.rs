@@ -120,6 +120,7 @@ impl ConsoleSession {
                 body: m.body,
                 client_msg_id: Some(m.client_msg_id.clone()),
                 attachments: Vec::new(),
+                sms: None,
             }));
         }
         let ack = Ack {

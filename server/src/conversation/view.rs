@@ -1,5 +1,5 @@
 //! What each side may see of a stored event: professionals see everything; clients never see
-//! notes, a professional's id, internal summaries or transfer notes.
+//! notes, a professional's id, internal summaries, transfer notes or SMS delivery states.
 
 use console_protocol::{ClientInfo, ConversationId, Event, ServerFrame};
 use time::format_description::well_known::Rfc3339;
@@ -20,6 +20,8 @@ const INTERNAL_DETAIL_KEYS: &[&str] = &[
 pub fn client_view(event: &Event) -> Option<ServerFrame> {
     match event {
         Event::Note(_) => None,
+        // The delivery state of the organisation's SMS is the professionals' to watch.
+        Event::System(s) if s.event == console_protocol::SystemKind::Sms => None,
         Event::Message(m) => {
             let mut m = m.clone();
             m.from.id = None;
@@ -99,6 +101,7 @@ mod tests {
             body: "b".into(),
             client_msg_id: None,
             attachments: Vec::new(),
+            sms: None,
         };
         assert!(client_view(&Event::Note(m.clone())).is_none());
         match client_view(&Event::Message(m)) {

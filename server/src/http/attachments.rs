@@ -277,6 +277,7 @@ impl Upload {
             client_msg_id: client_msg_id.as_str().into(),
             body: caption,
             attachments: vec![ticket],
+            sms: false,
         };
         let (endpoint, hello) = caller.hello(&self.conversation);
         let request = match caller {

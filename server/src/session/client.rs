@@ -215,7 +215,7 @@ impl ClientSession {
             SystemKind::Assigned | SystemKind::Reopened | SystemKind::Closed | SystemKind::Left => {
                 self.waiting.remove(&event.conversation);
             }
-            SystemKind::Identified | SystemKind::Retracted => {}
+            SystemKind::Identified | SystemKind::Retracted | SystemKind::Sms => {}
         }
     }
 }

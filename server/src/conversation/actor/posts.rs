@@ -58,6 +58,7 @@ impl Conversation {
             body,
             client_msg_id: Some(id.clone()),
             attachments,
+            sms: None,
         };
         self.count_post(kind, role);
         let state_changed = kind == PostKind::Message && self.owed_reply_changes(role);

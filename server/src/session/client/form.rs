@@ -303,6 +303,7 @@ fn submission(record: &ConversationRecord, body: String) -> Event {
         body,
         client_msg_id: Some(ClientMsgId(SUBMISSION_MSG_ID.to_owned())),
         attachments: Vec::new(),
+        sms: None,
     })
 }
 

@@ -66,6 +66,7 @@ pub(crate) fn message(conversation: &str, seq: u64, client_msg_id: &str) -> Even
         body: format!("message {seq}"),
         client_msg_id: Some(client_msg_id.into()),
         attachments: Vec::new(),
+        sms: None,
     })
 }
 
