@@ -330,7 +330,6 @@ pub trait Storage: Send + Sync + 'static {
         &self,
         professional: &ProfessionalId,
     ) -> Result<Vec<PersonalCanned>, StorageError>;
-    /// Answers when the backend is usable (for `/readyz`).
     /// Stores an uploaded document. Every node may (a door too): a document is not part of a
     /// conversation's event order, and nobody sees it before a message names it.
     async fn put_attachment(&self, attachment: Attachment) -> Result<(), StorageError>;
@@ -343,6 +342,7 @@ pub trait Storage: Send + Sync + 'static {
     async fn sweep_attachments(&self, before_ms: i64) -> Result<(), StorageError>;
     /// The routing supervisors set per team (team, `auto` or `manual`), by team.
     async fn team_routing(&self) -> Result<Vec<(TeamId, String)>, StorageError>;
+    /// Answers when the backend is usable (for `/readyz`).
     async fn ping(&self) -> Result<(), StorageError>;
     /// Waits until every write handed over so far is committed, then stops the writer.
     async fn close(&self);
