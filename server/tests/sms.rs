@@ -478,3 +478,195 @@ async fn sms_pending_at_a_kill_9_are_each_sent_exactly_once_after_the_restart() 
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The stand-in's default signing seed (docs/sms-standin.md): its webhooks are the provider's.
+const STANDIN_SEED: &[u8; 32] = b"luukku sms stand-in test seed 01";
+
+/// The events of the SMS of message `seq` in `history`.
+fn sms_events(history: &Value, seq: u64) -> Vec<String> {
+    history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["event"] == "sms" && e["detail"]["seq"] == seq)
+        .map(|e| e["detail"]["state"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn failed_duplicated_and_lost_reports_and_provider_outages_show_what_happened() {
+    let (s, standin) = with_sms().await;
+    let c = contact_request(s.addr, "050 765 4321").await;
+    let mut nurse = s.console("social-1").await;
+    nurse
+        .request(json!({"type": "take", "conversation": c}), "take")
+        .await;
+
+    // The operator refuses it: failed, with the provider's reason for the nurse.
+    standin.faults(json!({"report": "fail"})).await;
+    let m = send_sms(&mut nurse, &c, "Ensimmäinen").await;
+    let failed = sms_state(&mut nurse, m["seq"].as_u64().expect("seq"), "failed").await;
+    assert!(
+        failed["detail"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("40002") && r.contains("spam")),
+        "{failed}"
+    );
+
+    // Every report twice: each state once.
+    standin.faults(json!({"report": "duplicate"})).await;
+    let dup = send_sms(&mut nurse, &c, "Toinen").await;
+    let dup_seq = dup["seq"].as_u64().expect("seq");
+    sms_state(&mut nurse, dup_seq, "delivered").await;
+
+    // The provider down for two attempts: sent on the third, once.
+    standin.faults(json!({"api_5xx": 2})).await;
+    let late = send_sms(&mut nurse, &c, "Kolmas").await;
+    sms_state(&mut nurse, late["seq"].as_u64().expect("seq"), "delivered").await;
+
+    // No delivery report at all: it stays sent.
+    standin.faults(json!({"report": "lose"})).await;
+    let lost = send_sms(&mut nurse, &c, "Neljäs").await;
+    let lost_seq = lost["seq"].as_u64().expect("seq");
+    sms_state(&mut nurse, lost_seq, "sent").await;
+
+    // A repeated webhook of the patient's SMS is one message.
+    standin.faults(json!({})).await;
+    let v = standin
+        .inbound(&format!("+358{}", "507654321"), "Kiitos viesteistä")
+        .await;
+    assert_eq!(v["webhook_status"], 200, "{v}");
+    let again = reqwest::Client::new()
+        .post(format!("{}/_standin/inbound", standin.url))
+        .json(
+            &json!({"from": "+358507654321", "to": support::standin::OUR_NUMBER,
+            "text": "Tuplana", "repeat": true}),
+        )
+        .send()
+        .await
+        .expect("stand-in")
+        .json::<Value>()
+        .await
+        .expect("json");
+    assert_eq!(again["repeat_webhook_status"], 200, "{again}");
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+
+    let history = nurse
+        .request(
+            json!({"type": "history", "conversation": c, "limit": 200}),
+            "h",
+        )
+        .await;
+    assert_eq!(
+        sms_events(&history, dup_seq),
+        ["sent", "delivered"],
+        "{history}"
+    );
+    assert_eq!(sms_events(&history, lost_seq), ["sent"]);
+    let bodies: Vec<&str> = history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["type"] == "message" && e["sms"]["direction"] == "in")
+        .filter_map(|e| e["body"].as_str())
+        .collect();
+    assert_eq!(bodies, ["Kiitos viesteistä", "Tuplana"], "{history}");
+    let phone: Vec<String> = standin
+        .messages()
+        .await
+        .iter()
+        .map(|m| m["text"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(phone, ["Ensimmäinen", "Toinen", "Kolmas", "Neljäs"]);
+    assert_eq!(
+        s.metric_of(
+            "luukku_sms_total",
+            &[("service", "contact-form"), ("outcome", "failed")]
+        )
+        .await,
+        1.0
+    );
+}
+
+#[tokio::test]
+async fn every_node_takes_the_providers_webhook_and_refuses_what_is_not_it() {
+    let (s, _standin) = with_sms().await;
+    let now = jiff::Timestamp::now().as_second();
+    for (i, node) in s.node_addrs().into_iter().enumerate() {
+        // A patient's SMS signed by the provider, to each node: stored once, a new matter.
+        let body = json!({"data": {"event_type": "message.received",
+            "id": uuid::Uuid::new_v4().to_string(), "occurred_at": "2026-12-03T10:00:00Z",
+            "record_type": "event",
+            "payload": {"id": format!("in-{i}-{}", uuid::Uuid::new_v4().simple()),
+                "direction": "inbound", "type": "SMS",
+                "from": {"phone_number": format!("+35840765432{i}")},
+                "to": [{"phone_number": support::standin::OUR_NUMBER}],
+                "text": format!("Hei solmulta {i}"), "errors": []}},
+            "meta": {"attempt": 1}})
+        .to_string();
+        let headers = signed(*STANDIN_SEED, now, &body);
+        assert_eq!(
+            post_webhook(node, "", &body, &headers).await,
+            200,
+            "node {i}"
+        );
+        assert_eq!(
+            post_webhook(node, "", &body, &headers).await,
+            200,
+            "a repeat is fine"
+        );
+        // Unsigned, signed by someone else, too old, and signed nonsense.
+        assert_eq!(post_webhook(node, "", &body, &[]).await, 401);
+        assert_eq!(
+            post_webhook(node, "", &body, &signed([7u8; 32], now, &body)).await,
+            401
+        );
+        assert_eq!(
+            post_webhook(node, "", &body, &signed(*STANDIN_SEED, now - 3_600, &body)).await,
+            401
+        );
+        let junk = "{\"data\": 1}";
+        assert_eq!(
+            post_webhook(node, "", junk, &signed(*STANDIN_SEED, now, junk)).await,
+            400
+        );
+        // A delivery report of no SMS of ours.
+        let report = json!({"data": {"event_type": "message.finalized", "id": "e",
+            "record_type": "event", "payload": {"id": "not-ours", "direction": "outbound",
+            "to": [{"phone_number": PATIENT, "status": "delivered"}], "errors": []}}})
+        .to_string();
+        let headers = signed(*STANDIN_SEED, now, &report);
+        assert_eq!(post_webhook(node, "", &report, &headers).await, 404);
+        assert_eq!(
+            post_webhook(node, "?sms=nope", &report, &headers).await,
+            404
+        );
+    }
+    let nodes = s.node_addrs().len();
+    let mut nurse = s.console("nurse-1").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let inbox = nurse
+            .request(
+                json!({"type": "subscribe_inbox", "teams": ["station-a"]}),
+                "i",
+            )
+            .await;
+        let sms = inbox["entries"]
+            .as_array()
+            .map_or(0, |e| e.iter().filter(|x| x["channel"] == "sms").count());
+        if sms == nodes {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "one new matter per node's SMS: {inbox}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(
+        s.metric_of("luukku_sms_webhooks_total", &[("outcome", "bad_signature")])
+            .await
+            >= 1.0
+    );
+}
