@@ -261,7 +261,7 @@ impl Worker {
                 let attempts = item.attempts + 1;
                 let give_up = f.permanent || attempts >= MAX_ATTEMPTS;
                 tracing::warn!(notification = %n.id, channel = %n.channel, attempts,
-                    give_up, reason = %f.reason, "notification not delivered");
+                    give_up, reason = %crate::sms::number::redact(&f.reason), "notification not delivered");
                 (
                     WriteOp::OutboxRetry {
                         id: n.id.clone(),

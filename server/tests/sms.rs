@@ -337,7 +337,39 @@ async fn webhooks_without_the_providers_signature_or_about_nothing_of_ours_are_r
         let f = nurse.recv_type("inbox").await;
         entries = f["entries"].clone();
     }
-    let _ = standin;
+    // A second SMS before anyone answered joins that matter: no second one.
+    let matter = entries
+        .as_array()
+        .and_then(|e| e.iter().find(|x| x["channel"] == "sms"))
+        .and_then(|x| x["conversation"].as_str())
+        .expect("the matter")
+        .to_owned();
+    let v = standin
+        .inbound(PATIENT, "Ja vielä: voinko tulla aamulla?")
+        .await;
+    assert_eq!(v["webhook_status"], 200, "{v}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let events = s.stored_events(&matter).await;
+        if events
+            .iter()
+            .any(|e| e["body"] == "Ja vielä: voinko tulla aamulla?")
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{events:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let inbox = nurse
+        .request(
+            json!({"type": "subscribe_inbox", "teams": ["station-a"]}),
+            "i2",
+        )
+        .await;
+    let sms_matters = inbox["entries"]
+        .as_array()
+        .map_or(0, |e| e.iter().filter(|x| x["channel"] == "sms").count());
+    assert_eq!(sms_matters, 1, "{inbox}");
 }
 
 /// A `luukku` process, killed when dropped.
@@ -669,4 +701,56 @@ async fn every_node_takes_the_providers_webhook_and_refuses_what_is_not_it() {
             .await
             >= 1.0
     );
+}
+
+#[tokio::test]
+async fn a_reply_that_matches_several_open_cases_goes_to_the_inbox_not_into_one_of_them() {
+    let (s, standin) = with_sms().await;
+    // Two open contact requests from one phone (a parent writing about two children), each
+    // answered by SMS: a reply cannot tell which one it answers.
+    let mut worker = s.console("social-1").await;
+    let mut cases = Vec::new();
+    for i in 0..2 {
+        let c = contact_request(s.addr, "040 123 4567").await;
+        worker
+            .request(json!({"type": "take", "conversation": c}), &format!("t{i}"))
+            .await;
+        let m = send_sms(&mut worker, &c, &format!("Vastaus {i}")).await;
+        sms_state(&mut worker, m["seq"].as_u64().expect("seq"), "sent").await;
+        cases.push(c);
+    }
+    let mut nurse = s.console("nurse-1").await;
+    standin.inbound(PATIENT, "Kumpaa tarkoitit?").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let matter = loop {
+        let inbox = nurse
+            .request(
+                json!({"type": "subscribe_inbox", "teams": ["station-a"]}),
+                "i",
+            )
+            .await;
+        let found = inbox["entries"].as_array().and_then(|e| {
+            e.iter()
+                .find(|x| x["channel"] == "sms")
+                .map(|x| x["conversation"].as_str().unwrap_or("").to_owned())
+        });
+        if let Some(found) = found {
+            break found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no new matter: {inbox}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(!cases.contains(&matter));
+    for c in &cases {
+        let events = s.stored_events(c).await;
+        assert!(
+            !events.iter().any(|e| e["body"] == "Kumpaa tarkoitit?"),
+            "not into a case that may be the wrong one"
+        );
+    }
+    let events = s.stored_events(&matter).await;
+    assert!(events.iter().any(|e| e["body"] == "Kumpaa tarkoitit?"));
 }

@@ -72,6 +72,41 @@ pub fn mask(number: &str) -> String {
     format!("{head} *** **{shown_tail}")
 }
 
+/// `text` with every phone-number-like run of digits (six or more, spaces and dashes
+/// between them allowed, a leading `+`) masked: for a provider's error text on its way to a
+/// log line.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let digits = run.chars().filter(char::is_ascii_digit).count();
+        if digits >= 6 {
+            let kept: String = run.trim_end().chars().rev().take(2).collect();
+            out.push_str("***");
+            out.extend(kept.chars().rev());
+            if run.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        let continues = c.is_ascii_digit()
+            || (c == '+' && run.is_empty())
+            || ((c == ' ' || c == '-') && run.chars().last().is_some_and(|l| l.is_ascii_digit()));
+        if continues {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +167,15 @@ mod tests {
         assert_eq!(mobile(swedish, &fi()), Err(NumberError::Country));
         let nordic = vec!["FI".to_owned(), "SE".to_owned()];
         assert_eq!(mobile(swedish, &nordic).as_deref(), Ok("+46701234567"));
+    }
+
+    #[test]
+    fn numbers_in_a_providers_words_are_redacted_for_logs() {
+        let r = redact("40310 Invalid 'to' address: +358 40 123 4567 is not reachable");
+        assert!(!r.contains("123"), "{r}");
+        assert!(r.starts_with("40310 Invalid"), "{r}");
+        assert!(r.contains("***67"), "{r}");
+        assert_eq!(redact("provider error 503"), "provider error 503");
     }
 
     #[test]

@@ -148,7 +148,8 @@ impl SmsWorker {
                     at_ms: now,
                 },
                 Err(SendError::Transient(reason)) if r.attempts + 1 < MAX_ATTEMPTS => {
-                    tracing::warn!(sms = %r.sms.id, attempts = r.attempts + 1, %reason,
+                    tracing::warn!(sms = %r.sms.id, attempts = r.attempts + 1,
+                        reason = %super::number::redact(&reason),
                         "SMS not handed to the gateway; tried again later");
                     WriteOp::SmsRetry {
                         id: r.sms.id.clone(),
@@ -163,7 +164,8 @@ impl SmsWorker {
                     at_ms: now,
                 },
                 Err(SendError::Permanent(reason)) => {
-                    tracing::warn!(sms = %r.sms.id, %reason, "the gateway refused an SMS");
+                    tracing::warn!(sms = %r.sms.id, reason = %super::number::redact(&reason),
+                        "the gateway refused an SMS");
                     WriteOp::SmsFailed {
                         id: r.sms.id.clone(),
                         reason,

@@ -470,8 +470,9 @@ pub trait Storage: Send + Sync + 'static {
     /// Inbound SMS not yet handled, oldest first, at most `limit`.
     async fn inbound_sms_pending(&self, limit: u32) -> Result<Vec<InboundSms>, StorageError>;
     /// The conversations that sent an SMS of a message (`seq > 0`) to `number`, each once with
-    /// its current status, the one with the most recent SMS first (to find the case a
-    /// patient's SMS answers).
+    /// its current status, and the open `sms` conversations whose contact is that number (a
+    /// matter a patient's SMS opened, before any SMS of ours); the one with the most recent SMS
+    /// (or opened last) first. To find the case a patient's SMS answers.
     async fn sms_cases(
         &self,
         number: &str,

@@ -412,5 +412,36 @@ pub(crate) async fn the_cases_of_a_number_are_found(backend: &dyn ContractBacken
         [(c("c3"), ConversationStatus::Queued)]
     );
     assert!(storage.sms_cases("+358400000000").await.unwrap().is_empty());
+    // A new SMS matter opened by a patient's SMS (no SMS of ours yet) is their open case too,
+    // so a second SMS before the reply joins it; once complete it is not.
+    let mut matter = crate::storage::contract::fixtures::record("c5", None);
+    matter.channel = "sms".into();
+    matter.created_at_ms = 99_000;
+    matter.contact = Some(crate::storage::Contact {
+        email: None,
+        phone: Some("+358400000000".into()),
+    });
+    let first = system("c5", 1, SystemKind::Queued);
+    storage
+        .write(crate::storage::contract::fixtures::create_with(
+            matter, first,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        storage.sms_cases("+358400000000").await.unwrap(),
+        [(c("c5"), ConversationStatus::Queued)]
+    );
+    assert!(storage.sms_cases("+358400000001").await.unwrap().is_empty());
+    let closed = crate::storage::ConversationState {
+        status: ConversationStatus::Complete,
+        ..queued()
+    };
+    let close = WriteOp::Append {
+        event: system("c5", 2, SystemKind::Closed),
+        state: Some(closed),
+    };
+    storage.write(close).await.unwrap();
+    assert!(storage.sms_cases("+358400000000").await.unwrap().is_empty());
     storage.close().await;
 }

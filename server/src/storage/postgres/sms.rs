@@ -66,10 +66,18 @@ const COLUMNS: &str = "id, conversation, seq, recipient, body, created_at_ms, st
 const PENDING: &str = "SELECT provider_ref, sender, receiver, body, received_at_ms \
     FROM sms_inbound WHERE NOT handled ORDER BY received_at_ms, provider_ref LIMIT $1";
 
-const CASES: &str = "SELECT s.conversation, c.status FROM sms_messages AS s \
-    JOIN conversations AS c ON c.id = s.conversation \
-    WHERE s.recipient = $1 AND s.seq > 0 GROUP BY s.conversation, c.status \
-    ORDER BY max(s.created_at_ms) DESC, s.conversation";
+const CASES: &str = "SELECT conversation, status FROM ( \
+      SELECT s.conversation AS conversation, c.status AS status, \
+             max(s.created_at_ms) AS at FROM sms_messages AS s \
+      JOIN conversations AS c ON c.id = s.conversation \
+      WHERE s.recipient = $1 AND s.seq > 0 GROUP BY s.conversation, c.status \
+      UNION ALL \
+      SELECT c.id, c.status, c.created_at_ms FROM conversations AS c \
+      WHERE c.status <> 'complete' AND c.channel = 'sms' \
+        AND (c.contact::jsonb ->> 'phone') = $1 \
+        AND NOT EXISTS (SELECT 1 FROM sms_messages AS s WHERE s.conversation = c.id \
+                        AND s.recipient = $1 AND s.seq > 0)) AS found \
+    ORDER BY at DESC, conversation";
 
 /// `QueueSms`.
 pub(super) async fn queue(client: &Client, s: &SmsOut) -> Answer {

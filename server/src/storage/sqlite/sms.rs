@@ -252,10 +252,18 @@ pub(super) fn cases(
     number: &str,
 ) -> Result<Vec<(ConversationId, ConversationStatus)>, StorageError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT s.conversation, c.status FROM sms_messages AS s \
-         JOIN conversations AS c ON c.id = s.conversation \
-         WHERE s.recipient = ?1 AND s.seq > 0 GROUP BY s.conversation, c.status \
-         ORDER BY max(s.created_at_ms) DESC, s.conversation",
+        "SELECT conversation, status FROM ( \
+           SELECT s.conversation AS conversation, c.status AS status, \
+                  max(s.created_at_ms) AS at FROM sms_messages AS s \
+           JOIN conversations AS c ON c.id = s.conversation \
+           WHERE s.recipient = ?1 AND s.seq > 0 GROUP BY s.conversation, c.status \
+           UNION ALL \
+           SELECT c.id, c.status, c.created_at_ms FROM conversations AS c \
+           WHERE c.status <> 'complete' AND c.channel = 'sms' \
+             AND json_extract(c.contact, '$.phone') = ?1 \
+             AND NOT EXISTS (SELECT 1 FROM sms_messages AS s WHERE s.conversation = c.id \
+                             AND s.recipient = ?1 AND s.seq > 0)) \
+         ORDER BY at DESC, conversation",
     )?;
     let mut rows = stmt.query([number])?;
     let mut found = Vec::new();
