@@ -378,6 +378,9 @@ fn console_frames_decode_as_documented() {
 
     let (_, send) = golden!("console/send", ConsoleFrame::Send);
     assert_eq!(send.body, "text");
+    assert!(!send.sms);
+    let (_, by_sms) = golden!("console/send.sms", ConsoleFrame::Send);
+    assert!(by_sms.sms);
     let (_, typing) = golden!("console/typing", ConsoleFrame::Typing);
     assert!(typing.active);
     let (_, read) = golden!("console/read", ConsoleFrame::Read);
@@ -478,6 +481,16 @@ fn conversation_events_decode_as_documented() {
     let (_, note) = golden!("server/note", ServerFrame::Note);
     assert_eq!(note.from.role, Role::Professional);
 
+    let (_, with_sms) = golden!("server/message.with_sms", ServerFrame::Message);
+    let sms = with_sms.sms.expect("sms");
+    assert_eq!(
+        (sms.direction.as_str(), sms.segments, sms.state.as_deref()),
+        ("out", 1, Some("queued"))
+    );
+    let (_, sms_state) = golden!("server/system.sms", ServerFrame::System);
+    assert_eq!(sms_state.event, SystemKind::Sms);
+    assert_eq!(sms_state.detail["seq"], json!(12));
+    assert_eq!(sms_state.detail["state"], json!("failed"));
     let (_, system) = golden!("server/system", ServerFrame::System);
     assert_eq!((system.seq, system.event), (8, SystemKind::Assigned));
     assert!(system.detail.is_empty());
