@@ -754,3 +754,35 @@ async fn a_reply_that_matches_several_open_cases_goes_to_the_inbox_not_into_one_
     let events = s.stored_events(&matter).await;
     assert!(events.iter().any(|e| e["body"] == "Kumpaa tarkoitit?"));
 }
+
+#[tokio::test]
+async fn with_a_gateway_the_new_message_notification_goes_by_sms_without_the_content() {
+    let addr = free_addr();
+    let standin = StandIn::start(free_addr(), &format!("http://{addr}/api/v1/sms/telnyx"));
+    let sms = standin.config(addr);
+    let s = TestServer::start_with(move |c| {
+        c.listen = addr;
+        c.sms = Some(sms);
+        c.notifications.link = Some("https://example.org/asiointi".into());
+    })
+    .await;
+    let c = contact_request(s.addr, "040 123 4567").await;
+    let mut worker = s.console("social-1").await;
+    worker
+        .request(json!({"type": "take", "conversation": c}), "take")
+        .await;
+    // A plain reply (not by SMS) to a client who is away: told by SMS that there is one.
+    worker
+        .say(&c, "Tuloksesi ovat valmiit, katso viesti palvelussa.")
+        .await;
+    let phone = standin.wait_messages(1).await;
+    assert_eq!(phone.len(), 1, "{phone:?}");
+    assert_eq!(phone[0]["to"], PATIENT);
+    let text = phone[0]["text"].as_str().expect("text");
+    assert!(text.contains("https://example.org/asiointi"), "{text}");
+    assert!(!text.contains("Tuloksesi"), "no content: {text}");
+    // Only the first time for the thread.
+    worker.say(&c, "Ja toinen viesti.").await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(standin.messages().await.len(), 1);
+}
