@@ -1,37 +1,85 @@
-//! What each side may see of a stored event: professionals see everything; clients never see
-//! notes, a professional's id, internal summaries, transfer notes or SMS delivery states.
+//! What each side may see of a stored event: professionals see everything; clients see what an
+//! allow-list lets through — never notes, a professional's id, internal summaries, transfer
+//! notes or SMS delivery states.
 
-use console_protocol::{ClientInfo, ConversationId, Event, ServerFrame};
+use console_protocol::{
+    Author, ClientInfo, ConversationId, Event, MessageEvent, ServerFrame, SmsInfo, SystemEvent,
+    SystemKind,
+};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-/// Detail keys of `system` events that only professionals see.
-const INTERNAL_DETAIL_KEYS: &[&str] = &[
-    "professional",
-    "to_professional",
-    "from_professional",
-    "note",
-    "summary",
-    "supervisor",
-    "from_team",
-];
+/// The detail keys of each `system` event a client may see: an allow-list, so a key added for
+/// professionals (an id, a note, a summary) never reaches clients by default. Exhaustive: a new
+/// kind of event does not compile until it is decided here.
+fn client_detail_keys(kind: SystemKind) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        SystemKind::Queued => &["team", "reason"],
+        SystemKind::Assigned => &["name", "team", "initiated"],
+        SystemKind::Transferred => &["team"],
+        SystemKind::Closed => &[],
+        SystemKind::Reopened => &["name", "team"],
+        SystemKind::Identified => &["name"],
+        SystemKind::Left => &["waited_s"],
+        SystemKind::Retracted => &["seq", "name"],
+        // The delivery state of the organisation's SMS is the professionals' to watch.
+        SystemKind::Sms => return None,
+    })
+}
 
-/// The client's view of an event, or `None` when clients must not see it at all.
+/// The client's view of an event, or `None` when clients must not see it at all. Built field
+/// by field from what clients may see (never a copy with internal parts removed): the
+/// professional's name but not their id, an SMS's number and length but not its state.
 pub fn client_view(event: &Event) -> Option<ServerFrame> {
     match event {
         Event::Note(_) => None,
-        // The delivery state of the organisation's SMS is the professionals' to watch.
-        Event::System(s) if s.event == console_protocol::SystemKind::Sms => None,
         Event::Message(m) => {
-            let mut m = m.clone();
-            m.from.id = None;
-            Some(ServerFrame::Message(m))
+            let MessageEvent {
+                conversation,
+                seq,
+                at,
+                from,
+                body,
+                client_msg_id,
+                attachments,
+                sms,
+            } = m;
+            Some(ServerFrame::Message(MessageEvent {
+                conversation: conversation.clone(),
+                seq: *seq,
+                at: at.clone(),
+                from: Author {
+                    role: from.role,
+                    id: None,
+                    name: from.name.clone(),
+                },
+                body: body.clone(),
+                client_msg_id: client_msg_id.clone(),
+                attachments: attachments.clone(),
+                sms: sms.as_ref().map(|s| SmsInfo {
+                    direction: s.direction.clone(),
+                    number: s.number.clone(),
+                    segments: s.segments,
+                    encoding: s.encoding.clone(),
+                    state: None,
+                }),
+            }))
         }
         Event::System(s) => {
-            let mut s = s.clone();
-            s.detail
-                .retain(|k, _| !INTERNAL_DETAIL_KEYS.contains(&k.as_str()));
-            Some(ServerFrame::System(s))
+            let keys = client_detail_keys(s.event)?;
+            let detail = s
+                .detail
+                .iter()
+                .filter(|(k, _)| keys.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            Some(ServerFrame::System(SystemEvent {
+                conversation: s.conversation.clone(),
+                seq: s.seq,
+                at: s.at.clone(),
+                event: s.event,
+                detail,
+            }))
         }
     }
 }
@@ -85,7 +133,7 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use console_protocol::{Author, MessageEvent, Role, SystemEvent, SystemKind};
+    use console_protocol::Role;
 
     #[test]
     fn clients_never_see_notes_ids_or_internal_detail() {
@@ -125,5 +173,75 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_detail_key_nobody_decided_on_does_not_reach_clients() {
+        let mut detail = serde_json::Map::new();
+        detail.insert("team".into(), "station-a".into());
+        detail.insert("summary".into(), "Internal: called the GP".into());
+        detail.insert("future_internal_key".into(), "secret".into());
+        detail.insert("from_team".into(), "station-b".into());
+        for kind in [
+            SystemKind::Queued,
+            SystemKind::Closed,
+            SystemKind::Transferred,
+        ] {
+            let s = SystemEvent {
+                conversation: "c".into(),
+                seq: 3,
+                at: now().0,
+                event: kind,
+                detail: detail.clone(),
+            };
+            let Some(ServerFrame::System(v)) = client_view(&Event::System(s)) else {
+                panic!("{kind:?} is shown to clients");
+            };
+            assert!(
+                v.detail
+                    .keys()
+                    .all(|k| k == "team" && kind != SystemKind::Closed),
+                "{kind:?}: {:?}",
+                v.detail
+            );
+        }
+        let sms = SystemEvent {
+            conversation: "c".into(),
+            seq: 4,
+            at: now().0,
+            event: SystemKind::Sms,
+            detail,
+        };
+        assert!(client_view(&Event::System(sms)).is_none());
+    }
+
+    #[test]
+    fn a_clients_view_of_an_sms_has_no_delivery_state() {
+        let m = MessageEvent {
+            conversation: "c".into(),
+            seq: 1,
+            at: now().0,
+            from: Author {
+                role: Role::Professional,
+                id: Some("nurse-1".into()),
+                name: Some("N".into()),
+            },
+            body: "b".into(),
+            client_msg_id: Some("u1".into()),
+            attachments: Vec::new(),
+            sms: Some(SmsInfo {
+                direction: "out".into(),
+                number: "+358 40 *** **67".into(),
+                segments: 1,
+                encoding: "gsm7".into(),
+                state: Some("queued".into()),
+            }),
+        };
+        let Some(ServerFrame::Message(v)) = client_view(&Event::Message(m)) else {
+            panic!("a message is shown");
+        };
+        assert_eq!(v.from.id, None);
+        assert_eq!(v.sms.as_ref().map(|s| s.state.clone()), Some(None));
+        assert_eq!(v.client_msg_id, Some("u1".into()));
     }
 }
