@@ -12,6 +12,7 @@ import { languageName, t } from './i18n.js';
 import { isAtBottom, loadHistory, loadOlder } from './log.js';
 import { setNotice } from './notices.js';
 import { renderStatus } from './queues.js';
+import { renderSms } from './smschat.js';
 import {
   $, S, announce, chatTitle, clientName, colon, fmtAnswer, newChat, proName,
   questionIndex, questionLabel, saveStore, serviceTopic, teamName
@@ -39,11 +40,12 @@ export function buildChat(c) {
   el.tabLang = h('span', { class: 'tab-lang', testid: 'tab-lang', hidden: true });
   el.tabState = h('span', { class: 'tab-state' });
   el.tabName = h('span', { class: 'tab-name' });
+  el.tabSms = h('span', { class: 'tab-sms', testid: 'tab-sms', hidden: true });
   el.tab = h('button', { type: 'button', role: 'tab', id: tabId, class: `tab c${c.colour}`, testid: 'chat-tab',
     'data-conversation': c.id, 'data-color': c.colour, 'aria-controls': paneId, 'aria-selected': 'false', tabindex: -1,
     onclick: () => select(c.id) },
   h('span', { class: 'badge', 'aria-hidden': 'true', text: c.letter }), h('span', { class: 'sr-only', text: `${t('chatN', { letter: c.letter })}: ` }),
-  el.tabName, el.tabLang, el.tabState, el.wait, el.unread);
+  el.tabName, el.tabLang, el.tabState, el.tabSms, el.wait, el.unread);
 
   el.label = h('span', { class: 'chat-label', testid: 'chat-label', title: t('chatN', { letter: c.letter }), text: c.letter });
   el.name = h('h2', { class: 'client-name', testid: 'client-name' });
@@ -170,6 +172,7 @@ export function setChatStatus(c, status) {
   el.reopenBtn.hidden = status !== 'closed';
   el.dismissBtn.hidden = open;
   renderAttach(c);
+  renderSms(c);
   el.statusTag.textContent = open ? '' : t(status === 'closed' ? 'statusClosed' : 'statusNotYours');
   if (!open) {
     el.transferForm.hidden = el.closeForm.hidden = true;
