@@ -88,6 +88,55 @@ impl Storage for FlakyStorage {
     ) -> Result<Vec<crate::storage::OutboxItem>, StorageError> {
         self.inner.outbox_due(now_ms, limit).await
     }
+    async fn sms_due(
+        &self,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<crate::storage::SmsRecord>, StorageError> {
+        self.inner.sms_due(now_ms, limit).await
+    }
+    async fn sms_unannounced(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<crate::storage::SmsRecord>, StorageError> {
+        self.inner.sms_unannounced(limit).await
+    }
+    async fn sms(&self, id: &str) -> Result<Option<crate::storage::SmsRecord>, StorageError> {
+        self.inner.sms(id).await
+    }
+    async fn sms_by_provider_ref(
+        &self,
+        provider_ref: &str,
+    ) -> Result<Option<crate::storage::SmsRecord>, StorageError> {
+        self.inner.sms_by_provider_ref(provider_ref).await
+    }
+    async fn sms_report(
+        &self,
+        id: &str,
+        provider_ref: Option<&str>,
+        state: crate::storage::SmsState,
+        reason: Option<&str>,
+        at_ms: i64,
+    ) -> Result<bool, StorageError> {
+        self.inner
+            .sms_report(id, provider_ref, state, reason, at_ms)
+            .await
+    }
+    async fn put_inbound_sms(&self, sms: crate::storage::InboundSms) -> Result<bool, StorageError> {
+        self.inner.put_inbound_sms(sms).await
+    }
+    async fn inbound_sms_pending(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<crate::storage::InboundSms>, StorageError> {
+        self.inner.inbound_sms_pending(limit).await
+    }
+    async fn sms_cases(
+        &self,
+        number: &str,
+    ) -> Result<Vec<(ConversationId, console_protocol::ConversationStatus)>, StorageError> {
+        self.inner.sms_cases(number).await
+    }
     async fn client_conversations(
         &self,
         subject: &str,

@@ -1,5 +1,6 @@
 //! Durable storage behind the [`Storage`] trait: conversations and their events with a
-//! gap-free per-conversation `seq`, and professionals' personal canned responses. `sqlite` is
+//! gap-free per-conversation `seq`, professionals' personal canned responses, and the SMS sent
+//! through the gateway and received from patients. `sqlite` is
 //! the embedded backend, `postgres` the cluster's; each has one writer that commits in groups
 //! and answers each write only after the commit is durable. `contract` is the test suite every
 //! backend must pass.
@@ -184,6 +185,9 @@ pub enum WriteOp {
         event: Event,
         state: Option<ConversationState>,
         notifications: Vec<Notification>,
+        /// SMS the event carries to the client through the gateway, stored like the
+        /// notifications: only if the event is.
+        sms: Vec<SmsOut>,
     },
     /// A notification was delivered.
     OutboxSent { id: String, at_ms: i64 },
@@ -201,6 +205,52 @@ pub enum WriteOp {
     DeleteAttachment { id: String },
     /// Removes the documents uploaded before `before_ms` that no stored message names.
     SweepAttachments { before_ms: i64 },
+    /// Stores an SMS that no event carries (an automatic reply); the same `id` again changes
+    /// nothing.
+    QueueSms(SmsOut),
+    /// The gateway accepted the SMS: `provider_ref` is kept (unless one is stored already) and
+    /// a `queued` one becomes `sent` (a report that moved it further stands).
+    SmsAccepted {
+        id: String,
+        provider_ref: String,
+        at_ms: i64,
+    },
+    /// Handing the SMS to the gateway failed: a `queued` one is due again at
+    /// `next_attempt_ms`, with `attempts` and the error kept.
+    SmsRetry {
+        id: String,
+        attempts: u32,
+        next_attempt_ms: i64,
+        error: String,
+    },
+    /// The SMS is given up (a permanent refusal, too many attempts): `failed` with `reason`,
+    /// unless it is already `delivered` or `failed`.
+    SmsFailed {
+        id: String,
+        reason: String,
+        at_ms: i64,
+    },
+    /// The conversation was told that the SMS is in `state`.
+    SmsAnnounced { id: String, state: SmsState },
+    /// A delivery report (SQLite's writer; PostgreSQL writes it from any node): see
+    /// [`Storage::sms_report`]. Fails with [`StorageError::NotFound`] when no SMS has `id`.
+    SmsReport {
+        id: String,
+        provider_ref: Option<String>,
+        state: SmsState,
+        reason: Option<String>,
+        at_ms: i64,
+    },
+    /// Stores an SMS a patient sent (SQLite's writer; PostgreSQL writes it from any node);
+    /// fails with [`StorageError::Duplicate`], changing nothing, when its `provider_ref` is
+    /// stored already.
+    PutInboundSms(InboundSms),
+    /// The worker handled an inbound SMS (`outcome`: `posted`, `new_matter`, `closed_reply`,
+    /// ...): it is no longer pending. A second one changes nothing.
+    SmsInboundHandled {
+        provider_ref: String,
+        outcome: String,
+    },
     /// A supervisor set how a team's queue hands out conversations (`auto` or `manual`):
     /// it replaces the configured routing until set again, on every node and after restarts.
     SetRouting {
@@ -254,6 +304,96 @@ pub struct OutboxItem {
     pub attempts: u32,
 }
 
+/// An SMS the organisation sends through the gateway: a professional's message (written in the
+/// same commit as its `message` event, by `WriteOp::AppendNotify`), or an automatic reply to a
+/// patient who wrote into a closed case (`WriteOp::QueueSms`, no event). Personal data
+/// (recipient, body): never logged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmsOut {
+    /// Unique; the provider's idempotency key, so a resend after a crash is the same SMS.
+    pub id: String,
+    pub conversation: ConversationId,
+    /// The `message` event it carries; 0 for an automatic reply.
+    pub seq: u64,
+    /// E.164, e.g. `+358401234567`.
+    pub recipient: String,
+    pub body: String,
+    pub created_at_ms: i64,
+}
+
+/// Where an SMS is: `queued` (ours, not yet accepted by the gateway) → `sent` (the gateway
+/// accepted it) → `delivered`, or `failed` (with the reason). Delivered and failed are final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsState {
+    Queued,
+    Sent,
+    Delivered,
+    Failed,
+}
+
+impl SmsState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmsState::Queued => "queued",
+            SmsState::Sent => "sent",
+            SmsState::Delivered => "delivered",
+            SmsState::Failed => "failed",
+        }
+    }
+
+    /// The state of a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "queued" => Some(SmsState::Queued),
+            "sent" => Some(SmsState::Sent),
+            "delivered" => Some(SmsState::Delivered),
+            "failed" => Some(SmsState::Failed),
+            _ => None,
+        }
+    }
+
+    /// How far along it is: a state moves only to a higher rank, so the two final ones (2)
+    /// never change.
+    pub fn rank(self) -> u8 {
+        match self {
+            SmsState::Queued => 0,
+            SmsState::Sent => 1,
+            SmsState::Delivered | SmsState::Failed => 2,
+        }
+    }
+}
+
+/// A stored SMS with its delivery state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmsRecord {
+    pub sms: SmsOut,
+    pub state: SmsState,
+    /// Why it failed (the gateway's words), for a failed one.
+    pub reason: Option<String>,
+    /// The provider's message id, once it accepted the SMS.
+    pub provider_ref: Option<String>,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// The last state the conversation was told of (its `system` `sms` event); the worker tells
+    /// each change once.
+    pub announced: SmsState,
+}
+
+/// An SMS a patient sent to the organisation's number, as the provider's webhook gave it.
+/// Personal data (sender, body): never logged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboundSms {
+    /// The provider's message id: a repeated webhook is the same message.
+    pub provider_ref: String,
+    /// E.164 of the patient.
+    pub sender: String,
+    /// The organisation's number it was sent to.
+    pub receiver: String,
+    pub body: String,
+    pub received_at_ms: i64,
+}
+
 /// The storage backend.
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
@@ -298,6 +438,44 @@ pub trait Storage: Send + Sync + 'static {
     /// Notifications not yet sent nor given up whose next attempt is due at `now_ms`, oldest
     /// first, at most `limit`.
     async fn outbox_due(&self, now_ms: i64, limit: u32) -> Result<Vec<OutboxItem>, StorageError>;
+    /// SMS still `queued` and not accepted by the gateway (no `provider_ref`) whose next
+    /// attempt is due at `now_ms`, oldest first, at most `limit`.
+    async fn sms_due(&self, now_ms: i64, limit: u32) -> Result<Vec<SmsRecord>, StorageError>;
+    /// SMS of a message (`seq > 0`) whose state changed since the conversation was last told
+    /// (`announced != state`), oldest first, at most `limit`.
+    async fn sms_unannounced(&self, limit: u32) -> Result<Vec<SmsRecord>, StorageError>;
+    /// One stored SMS.
+    async fn sms(&self, id: &str) -> Result<Option<SmsRecord>, StorageError>;
+    /// The SMS the gateway accepted under `provider_ref`.
+    async fn sms_by_provider_ref(
+        &self,
+        provider_ref: &str,
+    ) -> Result<Option<SmsRecord>, StorageError>;
+    /// A delivery report from the provider's webhook. Every node may (a door too): it writes
+    /// no event. The state moves only forward by [`SmsState::rank`] (a final one never
+    /// changes, an equal or lower one changes nothing); a move to `failed` keeps `reason`;
+    /// `provider_ref` is kept when none is stored yet. `false` when no SMS has `id`, else
+    /// `true`, also when nothing changed (a repeated report).
+    async fn sms_report(
+        &self,
+        id: &str,
+        provider_ref: Option<&str>,
+        state: SmsState,
+        reason: Option<&str>,
+        at_ms: i64,
+    ) -> Result<bool, StorageError>;
+    /// Stores an SMS a patient sent, pending until the worker handled it; every node may.
+    /// Whether it was new (a repeated webhook of the same `provider_ref` stores nothing).
+    async fn put_inbound_sms(&self, sms: InboundSms) -> Result<bool, StorageError>;
+    /// Inbound SMS not yet handled, oldest first, at most `limit`.
+    async fn inbound_sms_pending(&self, limit: u32) -> Result<Vec<InboundSms>, StorageError>;
+    /// The conversations that sent an SMS of a message (`seq > 0`) to `number`, each once with
+    /// its current status, the one with the most recent SMS first (to find the case a
+    /// patient's SMS answers).
+    async fn sms_cases(
+        &self,
+        number: &str,
+    ) -> Result<Vec<(ConversationId, ConversationStatus)>, StorageError>;
     /// Events with `seq > after_seq`, ascending, at most `limit`.
     async fn events_after(
         &self,
@@ -330,7 +508,6 @@ pub trait Storage: Send + Sync + 'static {
         &self,
         professional: &ProfessionalId,
     ) -> Result<Vec<PersonalCanned>, StorageError>;
-    /// Answers when the backend is usable (for `/readyz`).
     /// Stores an uploaded document. Every node may (a door too): a document is not part of a
     /// conversation's event order, and nobody sees it before a message names it.
     async fn put_attachment(&self, attachment: Attachment) -> Result<(), StorageError>;
@@ -343,6 +520,7 @@ pub trait Storage: Send + Sync + 'static {
     async fn sweep_attachments(&self, before_ms: i64) -> Result<(), StorageError>;
     /// The routing supervisors set per team (team, `auto` or `manual`), by team.
     async fn team_routing(&self) -> Result<Vec<(TeamId, String)>, StorageError>;
+    /// Answers when the backend is usable (for `/readyz`).
     async fn ping(&self) -> Result<(), StorageError>;
     /// Waits until every write handed over so far is committed, then stops the writer.
     async fn close(&self);
@@ -368,6 +546,14 @@ pub(crate) fn reference_id(pattern: &str) -> &str {
         Some((letter, id)) if letter.len() == 1 && !id.is_empty() => id,
         _ => pattern,
     }
+}
+
+/// Unix milliseconds now, for a write that carries no time of its own (when an inbound SMS was
+/// handled).
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// A shared storage backend.

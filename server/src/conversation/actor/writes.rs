@@ -106,6 +106,7 @@ impl Conversation {
                 event: (*event).clone(),
                 state,
                 notifications,
+                sms: Vec::new(),
             }
         };
         self.submit(

@@ -41,6 +41,7 @@ pub(crate) mod events;
 pub(crate) mod feedback_and_canned;
 pub(crate) mod fixtures;
 pub(crate) mod outbox;
+pub(crate) mod sms;
 
 use super::SharedStorage;
 use async_trait::async_trait;
@@ -73,6 +74,13 @@ macro_rules! storage_contract_suite {
             feedback_and_canned::canned_responses_belong_to_their_professional,
             feedback_and_canned::team_routing_is_kept_and_the_latest_wins,
             outbox::notifications_are_stored_with_their_event,
+            sms::an_sms_is_stored_only_with_its_message,
+            sms::a_queued_sms_is_stored_once,
+            sms::the_worker_moves_an_sms_along,
+            sms::delivery_reports_only_move_forward,
+            sms::each_change_is_announced_once,
+            sms::an_inbound_sms_is_stored_once_and_pending_until_handled,
+            sms::the_cases_of_a_number_are_found,
             attachments::documents_are_stored_whole_and_removed_on_request,
             attachments::the_sweep_removes_only_old_documents_no_message_names,
             commits::submitted_writes_commit_in_submission_order,

@@ -24,6 +24,7 @@ fn notify(seq: u64, msg: &str, notifications: Vec<Notification>) -> WriteOp {
         event: message("c1", seq, msg),
         state: None,
         notifications,
+        sms: Vec::new(),
     }
 }
 

@@ -2,23 +2,28 @@
 //! writer task (`writer`) owns one connection and commits the queued writes in groups, each
 //! group one transaction with its statements pipelined; reads use a small pool (`reads`);
 //! `schema` migrates exactly once however many nodes start at once; `ops` and `append` hold
-//! each write's SQL, the conditional append above all.
+//! each write's SQL, the conditional append above all; `attachments` and `sms` what every
+//! node writes through the read pool besides the writer's ops.
 
 mod append;
 mod attachments;
 mod ops;
 mod reads;
 mod schema;
+mod sms;
 #[cfg(test)]
 pub(crate) mod test_db;
 #[cfg(test)]
 mod tests;
 mod writer;
 
-use super::{ConversationRecord, PersonalCanned, Receipt, Storage, StorageError, WriteOp};
+use super::{
+    ConversationRecord, InboundSms, PersonalCanned, Receipt, SmsRecord, SmsState, Storage,
+    StorageError, WriteOp,
+};
 use crate::metrics::StorageMetrics;
 use async_trait::async_trait;
-use console_protocol::{ConversationId, Event, ProfessionalId};
+use console_protocol::{ConversationId, ConversationStatus, Event, ProfessionalId};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -301,6 +306,55 @@ impl Storage for PostgresStorage {
                 })
             })
             .collect()
+    }
+
+    async fn sms_due(&self, now_ms: i64, limit: u32) -> Result<Vec<SmsRecord>, StorageError> {
+        sms::due(&self.reads, now_ms, limit).await
+    }
+
+    async fn sms_unannounced(&self, limit: u32) -> Result<Vec<SmsRecord>, StorageError> {
+        sms::unannounced(&self.reads, limit).await
+    }
+
+    async fn sms(&self, id: &str) -> Result<Option<SmsRecord>, StorageError> {
+        sms::one(&self.reads, "id", id).await
+    }
+
+    async fn sms_by_provider_ref(
+        &self,
+        provider_ref: &str,
+    ) -> Result<Option<SmsRecord>, StorageError> {
+        sms::one(&self.reads, "provider_ref", provider_ref).await
+    }
+
+    /// Through the read pool, from any node: a report writes no event, and the row's update
+    /// only ever moves it forward, whichever node's lands first.
+    async fn sms_report(
+        &self,
+        id: &str,
+        provider_ref: Option<&str>,
+        state: SmsState,
+        reason: Option<&str>,
+        at_ms: i64,
+    ) -> Result<bool, StorageError> {
+        let report = sms::Report::new(id, provider_ref, state, reason, at_ms);
+        report.through_read_pool(&self.reads).await
+    }
+
+    /// Through the read pool, from any node (see `sms::put_inbound_through_read_pool`).
+    async fn put_inbound_sms(&self, inbound: InboundSms) -> Result<bool, StorageError> {
+        sms::put_inbound_through_read_pool(&self.reads, &inbound).await
+    }
+
+    async fn inbound_sms_pending(&self, limit: u32) -> Result<Vec<InboundSms>, StorageError> {
+        sms::pending(&self.reads, limit).await
+    }
+
+    async fn sms_cases(
+        &self,
+        number: &str,
+    ) -> Result<Vec<(ConversationId, ConversationStatus)>, StorageError> {
+        sms::cases(&self.reads, number).await
     }
 
     async fn client_conversations(

@@ -142,6 +142,7 @@ pub(super) async fn run(
             event,
             state,
             notifications,
+            sms,
         } => {
             let append = Append {
                 event,
@@ -153,9 +154,49 @@ pub(super) async fn run(
                 for n in notifications {
                     insert_notification(client, n, event).await?;
                 }
+                for s in sms {
+                    super::sms::insert_with_event(client, s, event).await?;
+                }
             }
             Ok(stored)
         }
+        WriteOp::QueueSms(s) => super::sms::queue(client, s).await,
+        WriteOp::SmsAccepted {
+            id,
+            provider_ref,
+            at_ms,
+        } => super::sms::accepted(client, id, provider_ref, *at_ms).await,
+        WriteOp::SmsRetry {
+            id,
+            attempts,
+            next_attempt_ms,
+            error,
+        } => super::sms::retry(client, id, *attempts, *next_attempt_ms, error).await,
+        WriteOp::SmsFailed { id, reason, at_ms } => {
+            super::sms::failed(client, id, reason, *at_ms).await
+        }
+        WriteOp::SmsAnnounced { id, state } => super::sms::announced(client, id, *state).await,
+        WriteOp::SmsReport {
+            id,
+            provider_ref,
+            state,
+            reason,
+            at_ms,
+        } => {
+            let report = super::sms::Report::new(
+                id,
+                provider_ref.as_deref(),
+                *state,
+                reason.as_deref(),
+                *at_ms,
+            );
+            report.write(client).await
+        }
+        WriteOp::PutInboundSms(inbound) => super::sms::put_inbound(client, inbound).await,
+        WriteOp::SmsInboundHandled {
+            provider_ref,
+            outcome,
+        } => super::sms::inbound_handled(client, provider_ref, outcome).await,
         WriteOp::OutboxSent { id, at_ms } => {
             client
                 .execute(

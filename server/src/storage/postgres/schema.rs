@@ -152,6 +152,44 @@ CREATE TABLE attachments (
 );
 CREATE INDEX attachments_conversation ON attachments (conversation);
 "#,
+    // SMS sent through the gateway with their delivery state (a message's written with its
+    // event), and SMS patients sent in, kept until the worker handled them (as in SQLite).
+    r#"
+CREATE TABLE sms_messages (
+    id              TEXT COLLATE "C" PRIMARY KEY,
+    conversation    TEXT COLLATE "C" NOT NULL REFERENCES conversations (id),
+    seq             BIGINT NOT NULL CHECK (seq >= 0),
+    recipient       TEXT COLLATE "C" NOT NULL,
+    body            TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'delivered', 'failed')),
+    reason          TEXT,
+    provider_ref    TEXT COLLATE "C",
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms BIGINT NOT NULL,
+    last_error      TEXT,
+    created_at_ms   BIGINT NOT NULL,
+    state_at_ms     BIGINT NOT NULL,
+    announced       TEXT NOT NULL CHECK (announced IN ('queued', 'sent', 'delivered', 'failed'))
+);
+CREATE UNIQUE INDEX sms_messages_provider_ref ON sms_messages (provider_ref)
+    WHERE provider_ref IS NOT NULL;
+CREATE INDEX sms_messages_due ON sms_messages (next_attempt_ms)
+    WHERE state = 'queued' AND provider_ref IS NULL;
+CREATE INDEX sms_messages_unannounced ON sms_messages (created_at_ms, id)
+    WHERE announced <> state AND seq > 0;
+CREATE INDEX sms_messages_recipient ON sms_messages (recipient, created_at_ms) WHERE seq > 0;
+CREATE TABLE sms_inbound (
+    provider_ref   TEXT COLLATE "C" PRIMARY KEY,
+    sender         TEXT COLLATE "C" NOT NULL,
+    receiver       TEXT COLLATE "C" NOT NULL,
+    body           TEXT NOT NULL,
+    received_at_ms BIGINT NOT NULL,
+    handled        BOOLEAN NOT NULL DEFAULT false,
+    outcome        TEXT,
+    handled_at_ms  BIGINT
+);
+CREATE INDEX sms_inbound_pending ON sms_inbound (received_at_ms, provider_ref) WHERE NOT handled;
+"#,
 ];
 
 /// Applies the migrations the database has not seen yet, all in one transaction under

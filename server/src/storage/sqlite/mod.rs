@@ -1,18 +1,23 @@
 //! The SQLite backend of [`Storage`]: one file in WAL mode. Writes go to one writer thread
 //! (`writer`), which commits them in groups, one savepoint per op (`ops`), and answers each
 //! only after the commit is durable; reads run on a small pool of read-only connections
-//! (`reads`) beside it. `schema` holds the migrations, `canned` the canned responses' SQL.
+//! (`reads`) beside it. `schema` holds the migrations, `canned` the canned responses' SQL,
+//! `sms` the SMS'.
 
 mod canned;
 mod ops;
 mod reads;
 mod schema;
+mod sms;
 mod writer;
 
-use super::{ConversationRecord, PersonalCanned, Receipt, Storage, StorageError, WriteOp};
+use super::{
+    ConversationRecord, InboundSms, PersonalCanned, Receipt, SmsRecord, SmsState, Storage,
+    StorageError, WriteOp,
+};
 use crate::metrics::StorageMetrics;
 use async_trait::async_trait;
-use console_protocol::{ConversationId, Event, ProfessionalId};
+use console_protocol::{ConversationId, ConversationStatus, Event, ProfessionalId};
 use reads::ReadPool;
 use rusqlite::{ffi, params, OptionalExtension};
 use std::path::Path;
@@ -174,6 +179,81 @@ impl Storage for SqliteStorage {
                 })?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?)
             })
+            .await
+    }
+
+    async fn sms_due(&self, now_ms: i64, limit: u32) -> Result<Vec<SmsRecord>, StorageError> {
+        self.readers
+            .read(move |conn| sms::due(conn, now_ms, limit))
+            .await
+    }
+
+    async fn sms_unannounced(&self, limit: u32) -> Result<Vec<SmsRecord>, StorageError> {
+        self.readers
+            .read(move |conn| sms::unannounced(conn, limit))
+            .await
+    }
+
+    async fn sms(&self, id: &str) -> Result<Option<SmsRecord>, StorageError> {
+        let id = id.to_owned();
+        self.readers
+            .read(move |conn| sms::one(conn, "id", &id))
+            .await
+    }
+
+    async fn sms_by_provider_ref(
+        &self,
+        provider_ref: &str,
+    ) -> Result<Option<SmsRecord>, StorageError> {
+        let provider_ref = provider_ref.to_owned();
+        self.readers
+            .read(move |conn| sms::one(conn, "provider_ref", &provider_ref))
+            .await
+    }
+
+    async fn sms_report(
+        &self,
+        id: &str,
+        provider_ref: Option<&str>,
+        state: SmsState,
+        reason: Option<&str>,
+        at_ms: i64,
+    ) -> Result<bool, StorageError> {
+        let report = WriteOp::SmsReport {
+            id: id.to_owned(),
+            provider_ref: provider_ref.map(str::to_owned),
+            state,
+            reason: reason.map(str::to_owned),
+            at_ms,
+        };
+        match self.write(report).await {
+            Ok(()) => Ok(true),
+            Err(StorageError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn put_inbound_sms(&self, inbound: InboundSms) -> Result<bool, StorageError> {
+        match self.write(WriteOp::PutInboundSms(inbound)).await {
+            Ok(()) => Ok(true),
+            Err(StorageError::Duplicate(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn inbound_sms_pending(&self, limit: u32) -> Result<Vec<InboundSms>, StorageError> {
+        self.readers
+            .read(move |conn| sms::pending(conn, limit))
+            .await
+    }
+
+    async fn sms_cases(
+        &self,
+        number: &str,
+    ) -> Result<Vec<(ConversationId, ConversationStatus)>, StorageError> {
+        let number = number.to_owned();
+        self.readers
+            .read(move |conn| sms::cases(conn, &number))
             .await
     }
 

@@ -4,6 +4,7 @@
 
 use super::canned;
 use super::schema::{last_seq_of_c, CONVERSATION_COLUMNS};
+use super::sms;
 use crate::storage::{
     ClientIdentity, Contact, ConversationRecord, ConversationState, Notification, StorageError,
     WriteOp,
@@ -28,10 +29,14 @@ pub(super) fn apply_isolated(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(
             event,
             state,
             notifications,
+            sms,
         } => {
             append_event(&savepoint, event, state.as_ref())?;
             for n in notifications {
                 insert_notification(&savepoint, n)?;
+            }
+            for s in sms {
+                sms::insert(&savepoint, s)?;
             }
         }
         WriteOp::OutboxSent { id, at_ms } => {
@@ -53,6 +58,39 @@ pub(super) fn apply_isolated(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(
                 )?
                 .execute(params![id, attempts, next_attempt_ms, error, give_up])?;
         }
+        WriteOp::QueueSms(s) => sms::insert(&savepoint, s)?,
+        WriteOp::SmsAccepted {
+            id,
+            provider_ref,
+            at_ms,
+        } => sms::accepted(&savepoint, id, provider_ref, *at_ms)?,
+        WriteOp::SmsRetry {
+            id,
+            attempts,
+            next_attempt_ms,
+            error,
+        } => sms::retry(&savepoint, id, *attempts, *next_attempt_ms, error)?,
+        WriteOp::SmsFailed { id, reason, at_ms } => sms::failed(&savepoint, id, reason, *at_ms)?,
+        WriteOp::SmsAnnounced { id, state } => sms::announced(&savepoint, id, *state)?,
+        WriteOp::SmsReport {
+            id,
+            provider_ref,
+            state,
+            reason,
+            at_ms,
+        } => sms::report(
+            &savepoint,
+            id,
+            provider_ref.as_deref(),
+            *state,
+            reason.as_deref(),
+            *at_ms,
+        )?,
+        WriteOp::PutInboundSms(inbound) => sms::put_inbound(&savepoint, inbound)?,
+        WriteOp::SmsInboundHandled {
+            provider_ref,
+            outcome,
+        } => sms::inbound_handled(&savepoint, provider_ref, outcome, crate::storage::now_ms())?,
         WriteOp::Identify { event, client } => {
             append_event(&savepoint, event, None)?;
             set_client(&savepoint, event.conversation(), client)?;

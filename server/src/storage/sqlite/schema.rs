@@ -145,6 +145,44 @@ CREATE TABLE attachments (
 ) WITHOUT ROWID;
 CREATE INDEX attachments_conversation ON attachments (conversation);
 ",
+    // SMS sent through the gateway with their delivery state (a message's written with its
+    // event), and SMS patients sent in, kept until the worker handled them.
+    r"
+CREATE TABLE sms_messages (
+    id              TEXT PRIMARY KEY NOT NULL,
+    conversation    TEXT NOT NULL REFERENCES conversations (id),
+    seq             INTEGER NOT NULL CHECK (seq >= 0),
+    recipient       TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'delivered', 'failed')),
+    reason          TEXT,
+    provider_ref    TEXT,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL,
+    last_error      TEXT,
+    created_at_ms   INTEGER NOT NULL,
+    state_at_ms     INTEGER NOT NULL,
+    announced       TEXT NOT NULL CHECK (announced IN ('queued', 'sent', 'delivered', 'failed'))
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX sms_messages_provider_ref ON sms_messages (provider_ref)
+    WHERE provider_ref IS NOT NULL;
+CREATE INDEX sms_messages_due ON sms_messages (next_attempt_ms)
+    WHERE state = 'queued' AND provider_ref IS NULL;
+CREATE INDEX sms_messages_unannounced ON sms_messages (created_at_ms, id)
+    WHERE announced <> state AND seq > 0;
+CREATE INDEX sms_messages_recipient ON sms_messages (recipient, created_at_ms) WHERE seq > 0;
+CREATE TABLE sms_inbound (
+    provider_ref   TEXT PRIMARY KEY NOT NULL,
+    sender         TEXT NOT NULL,
+    receiver       TEXT NOT NULL,
+    body           TEXT NOT NULL,
+    received_at_ms INTEGER NOT NULL,
+    handled        INTEGER NOT NULL DEFAULT 0,
+    outcome        TEXT,
+    handled_at_ms  INTEGER
+) WITHOUT ROWID;
+CREATE INDEX sms_inbound_pending ON sms_inbound (received_at_ms, provider_ref) WHERE handled = 0;
+",
 ];
 
 /// The stored columns of a conversation, in the order `reads::conversation_from_row` decodes.
