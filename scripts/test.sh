@@ -129,7 +129,8 @@ install_browser_test_tools() {
 # LUUKKU_DEV_ASSETS, even when the developer's shell has it set.
 browser_tests() {
     install_browser_test_tools
-    cargo build -p luukku --bin luukku
+    # The SMS tests start the stand-in provider next to the server binary.
+    cargo build -p luukku --bin luukku --bin luukku-sms-standin
     local bin
     bin="$(cd "$target_dir" && pwd)/debug/luukku"
     (cd ui-tests && env -u LUUKKU_DEV_ASSETS LUUKKU_BIN="$bin" npm test)

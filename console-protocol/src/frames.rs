@@ -96,6 +96,10 @@ pub struct Welcome {
     /// their own message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retract_window_s: Option<u64>,
+    /// Extension (console): SMS chat is on: the longest SMS a professional may send, in
+    /// messages (segments).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms_max_segments: Option<u32>,
 }
 
 /// Who the client is, as far as the server knows.

@@ -157,15 +157,20 @@ pub struct NotificationsConfig {
     /// Where a client reads their messages (the organisation's page with the widget); the
     /// notification names it and nothing else.
     pub link: Option<String>,
-    /// A file the SMS notifications are appended to as JSON lines (a stand-in for the SMS
-    /// gateway of the SMS issue).
+    /// A file the SMS notifications are appended to as JSON lines (when no SMS gateway is
+    /// configured).
     pub sms_sink: Option<PathBuf>,
+    /// Set by the server from `[sms]` (never read from the file): SMS notifications go
+    /// through the gateway.
+    #[serde(skip)]
+    pub sms_gateway: bool,
 }
 
 impl NotificationsConfig {
     /// Whether any notification is to be written.
     pub fn enabled(&self) -> bool {
-        self.link.is_some() && (self.smtp_url.is_some() || self.sms_sink.is_some())
+        self.link.is_some()
+            && (self.smtp_url.is_some() || self.sms_sink.is_some() || self.sms_gateway)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {

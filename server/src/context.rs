@@ -33,6 +33,8 @@ pub struct ServerCtx {
     pub cancel: CancellationToken,
     /// Every WebSocket session runs on it, so shutdown can wait for them.
     pub tracker: TaskTracker,
+    /// The SMS gateway (`[sms]`), for sending and for reading its webhooks.
+    pub sms: Option<Arc<dyn crate::sms::Gateway>>,
     /// In a cluster (PostgreSQL), what this node does now; `None`: one node on SQLite, whose
     /// sessions always run on this context.
     pub role: Option<tokio::sync::watch::Receiver<Role>>,
@@ -68,6 +70,7 @@ impl ServerCtx {
             nodes: self.nodes.clone(),
             cancel,
             tracker: self.tracker.clone(),
+            sms: self.sms.clone(),
             role: None,
         }
     }

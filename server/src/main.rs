@@ -60,6 +60,10 @@ fn load(cli: &Cli) -> Result<Config, luukku::config::ConfigError> {
     if let Some(s) = &cli.jwt_secret {
         config.auth.jwt_secret = Some(s.clone());
     }
+    // The demo tries SMS chat against the stand-in provider (docs/sms-standin.md).
+    if cli.config.is_none() {
+        config.sms = Some(luukku::sms::SmsConfig::demo(config.listen));
+    }
     if let (Some(key), Some(sms)) = (&cli.sms_api_key, config.sms.as_mut()) {
         sms.api_key = key.clone();
     }

@@ -19,6 +19,17 @@ const WAIT_BUCKETS: &[f64] = &[
 ];
 
 /// The outcomes `luukku_documents_total` counts.
+/// Outcomes of a call of the SMS provider's webhook.
+pub const SMS_WEBHOOK_OUTCOMES: [&str; 7] = [
+    "accepted",
+    "unsigned",
+    "bad_signature",
+    "stale",
+    "malformed",
+    "unknown",
+    "failed",
+];
+
 pub const DOCUMENT_OUTCOMES: [&str; 6] = [
     "sent",
     "too_large",
@@ -45,6 +56,16 @@ pub struct Metrics {
     /// Notification delivery attempts by channel (`email`, `sms`) and outcome (`sent`,
     /// `retry`, `failed`).
     pub notifications: IntCounterVec,
+    /// SMS of the organisation by service and outcome (`sent`, `delivered`, `failed`).
+    pub sms: IntCounterVec,
+    /// Patients' SMS by where they went (`posted`, `new_matter`, `closed_reply`).
+    pub sms_inbound: IntCounterVec,
+    /// The SMS provider's webhook calls by outcome (see [`SMS_WEBHOOK_OUTCOMES`]).
+    pub sms_webhooks: IntCounterVec,
+    /// From an SMS being queued to its delivery report.
+    pub sms_delivery_seconds: Histogram,
+    /// One request to the SMS provider's API.
+    pub sms_gateway_seconds: Histogram,
     /// Documents uploaded, by outcome (see [`DOCUMENT_OUTCOMES`]).
     pub documents: IntCounterVec,
     /// Bytes of the documents sent.
@@ -244,6 +265,54 @@ impl Metrics {
                  failed: given up).",
                 &["channel", "outcome"],
             ),
+            sms: counter(
+                &r,
+                "luukku_sms_total",
+                "SMS of the organisation to clients' phones, by service and outcome (sent: the \
+                 gateway accepted it; delivered: on the phone; failed: the gateway's reason is \
+                 shown to the professional).",
+                &["service", "outcome"],
+            ),
+            sms_inbound: counter(
+                &r,
+                "luukku_sms_inbound_total",
+                "Clients' SMS, by where they went (posted: into their open case; new_matter: \
+                 a new matter in the SMS service's inbox; closed_reply: their case was closed, \
+                 they got the automatic reply).",
+                &["outcome"],
+            ),
+            sms_webhooks: counter(
+                &r,
+                "luukku_sms_webhooks_total",
+                "Calls of the SMS provider's webhook, by outcome (accepted; unsigned, \
+                 bad_signature, stale: refused with 401; malformed: 400; unknown: a report of \
+                 no SMS of ours, 404; failed: storage could not take it, 503).",
+                &["outcome"],
+            ),
+            sms_delivery_seconds: {
+                let h = Histogram::with_opts(
+                    HistogramOpts::new(
+                        "luukku_sms_delivery_seconds",
+                        "From a professional's SMS being stored to its delivery report.",
+                    )
+                    .buckets(vec![1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0]),
+                )
+                .expect("valid metric");
+                r.register(Box::new(h.clone())).expect("registers once");
+                h
+            },
+            sms_gateway_seconds: {
+                let h = Histogram::with_opts(
+                    HistogramOpts::new(
+                        "luukku_sms_gateway_request_seconds",
+                        "One request to the SMS provider's API (sending one SMS).",
+                    )
+                    .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0]),
+                )
+                .expect("valid metric");
+                r.register(Box::new(h.clone())).expect("registers once");
+                h
+            },
             documents: counter(
                 &r,
                 "luukku_documents_total",
@@ -475,6 +544,18 @@ impl Metrics {
         }
         for target in ["team", "professional"] {
             self.transfers.with_label_values(&[target]);
+        }
+        // Any conversation may send SMS (a contact form's, a chat's), not only an sms one's.
+        for s in &org.services {
+            for outcome in ["sent", "delivered", "failed"] {
+                self.sms.with_label_values(&[s.id.as_str(), outcome]);
+            }
+        }
+        for outcome in ["posted", "new_matter", "closed_reply"] {
+            self.sms_inbound.with_label_values(&[outcome]);
+        }
+        for outcome in SMS_WEBHOOK_OUTCOMES {
+            self.sms_webhooks.with_label_values(&[outcome]);
         }
         for outcome in DOCUMENT_OUTCOMES {
             self.documents.with_label_values(&[outcome]);

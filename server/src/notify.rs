@@ -40,6 +40,7 @@ pub fn of_message(
     contact: &Contact,
     at_ms: i64,
 ) -> Vec<Notification> {
+    let sms_route = config.sms_gateway || config.sms_sink.is_some();
     let Some(link) = config.link.as_deref().filter(|_| config.enabled()) else {
         return Vec::new();
     };
@@ -63,7 +64,7 @@ pub fn of_message(
     if let (Some(email), Some(_)) = (&contact.email, &config.smtp_url) {
         add("email", email, false);
     }
-    if let (Some(phone), Some(_)) = (&contact.phone, &config.sms_sink) {
+    if let Some(phone) = contact.phone.as_deref().filter(|_| sms_route) {
         add("sms", phone, true);
     }
     out
@@ -101,10 +102,11 @@ struct Failure {
 
 type Mailer = lettre::AsyncSmtpTransport<lettre::Tokio1Executor>;
 
-/// Sends due notifications until `cancel`.
+/// Sends due notifications until `cancel`; SMS through the gateway when there is one.
 pub fn spawn(
     storage: SharedStorage,
     config: NotificationsConfig,
+    gateway: Option<Arc<dyn crate::sms::Gateway>>,
     metrics: Arc<Metrics>,
     cancel: CancellationToken,
 ) {
@@ -123,6 +125,7 @@ pub fn spawn(
         let worker = Worker {
             storage,
             config,
+            gateway,
             metrics,
             mailer,
         };
@@ -138,6 +141,7 @@ pub fn spawn(
 struct Worker {
     storage: SharedStorage,
     config: NotificationsConfig,
+    gateway: Option<Arc<dyn crate::sms::Gateway>>,
     metrics: Arc<Metrics>,
     mailer: Option<Mailer>,
 }
@@ -199,13 +203,30 @@ impl Worker {
         }
     }
 
-    /// Appends the SMS to the sink file as one JSON line (the SMS gateway's stand-in).
+    /// Sends the SMS through the gateway (our id its idempotency key: a resend after a crash
+    /// is the same SMS), or appends it to the sink file as one JSON line.
     async fn sms(&self, n: &Notification) -> Result<(), Failure> {
         use tokio::io::AsyncWriteExt;
         let fail = |reason: String| Failure {
             reason,
             permanent: false,
         };
+        if let Some(gateway) = &self.gateway {
+            let sms = crate::sms::gateway::Outgoing {
+                id: &n.id,
+                to: &n.recipient,
+                text: &n.body,
+                reports: false,
+            };
+            return match gateway.send(sms).await {
+                Ok(_) => Ok(()),
+                Err(crate::sms::SendError::Transient(reason)) => Err(fail(reason)),
+                Err(crate::sms::SendError::Permanent(reason)) => Err(Failure {
+                    reason,
+                    permanent: true,
+                }),
+            };
+        }
         let Some(path) = &self.config.sms_sink else {
             return Err(fail("no SMS route configured".into()));
         };
@@ -283,6 +304,7 @@ mod tests {
             from: Some("noreply@example.org".into()),
             link: Some("https://example.org/asiointi".into()),
             sms_sink: Some("/tmp/sms.jsonl".into()),
+            sms_gateway: false,
         };
         let contact = Contact {
             email: Some("client@example.org".into()),

@@ -212,6 +212,10 @@ pub struct Organisation {
     pub default_language: String,
     /// Sent to the client when a case is closed: where to turn next.
     pub closing_message: Text,
+    /// The automatic SMS to a patient who writes by SMS into a closed case: the case stays
+    /// closed, so it tells where to turn instead (a built-in text when not set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms_closed_reply: Option<Text>,
     /// The organisation's time zone (IANA name): opening hours and reply deadlines are in its
     /// local time, daylight saving included.
     #[serde(default = "default_time_zone")]
@@ -278,6 +282,28 @@ impl Organisation {
     /// unknown language: the default language), with the same fallback as [`Organisation::text`].
     pub fn closing_message(&self, lang: Option<&str>) -> String {
         self.text(&self.closing_message, lang).to_owned()
+    }
+
+    /// The automatic SMS to a patient who writes into a closed case, in `lang`.
+    pub fn sms_closed_reply(&self, lang: Option<&str>) -> String {
+        if let Some(text) = &self.sms_closed_reply {
+            return self.text(text, lang).to_owned();
+        }
+        match self.language(lang) {
+            "fi" => {
+                "Tämä asiointi on päättynyt, eikä viestiäsi käsitellä. Ota yhteyttä \
+                     terveysasemaan muulla tavalla. Hätätilanteessa soita 112."
+            }
+            "sv" => {
+                "Det här ärendet är avslutat och ditt meddelande behandlas inte. Kontakta \
+                     hälsostationen på annat sätt. I en nödsituation ring 112."
+            }
+            _ => {
+                "This case is closed and your message will not be read. Please contact the \
+                  health station another way. In an emergency call 112."
+            }
+        }
+        .to_owned()
     }
 
     /// Checks internal references; returns a description of the first problem.
@@ -381,6 +407,9 @@ impl Organisation {
         let langs = &self.languages;
         self.name.check("name", langs)?;
         self.closing_message.check("closing_message", langs)?;
+        if let Some(reply) = &self.sms_closed_reply {
+            reply.check("sms_closed_reply", langs)?;
+        }
         for t in &self.teams {
             t.name.check(&format!("team {} name", t.id), langs)?;
             for (i, c) in t.canned.iter().enumerate() {

@@ -33,6 +33,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Backing(#[from] BackingError),
+    #[error("configuration: {0}")]
+    Config(String),
 }
 
 impl StartError {
@@ -42,6 +44,7 @@ impl StartError {
         matches!(
             self,
             StartError::Backing(BackingError::Unreachable { .. } | BackingError::Refused(_))
+                | StartError::Config(_)
         )
     }
 }
@@ -62,7 +65,9 @@ pub struct RunningServer {
 const ROLE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Starts a server on a bound listener (tests bind port 0).
-pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServer, StartError> {
+pub async fn start(mut config: Config, listener: TcpListener) -> Result<RunningServer, StartError> {
+    // With an SMS gateway, the "new message" SMS go through it.
+    config.notifications.sms_gateway = config.sms.is_some();
     let metrics = Arc::new(Metrics::new());
     metrics.init_labels(&config.organisation);
     let cancel = CancellationToken::new();
@@ -75,6 +80,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         None => (None, None),
     };
     let org = Arc::new(config.organisation.clone());
+    let sms_gateway = crate::sms::worker::gateway(&config)?;
     let hub = Hub::new(HubDeps {
         storage: storage.clone(),
         metrics: metrics.clone(),
@@ -83,6 +89,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         retract_window: config.retract_window,
         inbox: Default::default(),
         notifications: config.notifications.clone(),
+        sms: config.sms.clone().map(Arc::new),
     });
     // One node on SQLite runs its router from the start; a cluster node runs one only in its
     // terms as the primary (`term`), each on a context of its own.
@@ -92,19 +99,31 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         crate::notify::spawn(
             storage.clone(),
             config.notifications.clone(),
+            sms_gateway.clone(),
             metrics.clone(),
             cancel.child_token(),
         );
         crate::http::attachments::sweep_unsent(storage.clone(), cancel.child_token());
-        RouterHandle::spawn(
+        let router = RouterHandle::spawn(
             hub.clone(),
-            org,
+            org.clone(),
             metrics.clone(),
             config.professional_grace,
             config.limits.max_capacity,
             restored,
             cancel.child_token(),
-        )
+        );
+        crate::sms::worker::start(
+            &sms_gateway,
+            &config,
+            &storage,
+            &hub,
+            &router,
+            &org,
+            &metrics,
+            cancel.child_token(),
+        );
+        router
     } else {
         RouterHandle::detached()
     };
@@ -129,6 +148,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         nodes: backing.nodes,
         cancel: cancel.clone(),
         tracker: TaskTracker::new(),
+        sms: sms_gateway.clone(),
         role: role.clone(),
     });
     let exchange = match (&ctx.bus, inbound, &role, &ctx.nodes) {

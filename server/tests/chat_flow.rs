@@ -570,6 +570,7 @@ async fn http_health_services_and_dev_endpoints_in_demo_mode() {
             "social-chat",
             "stations-chat",
             "nurse-message",
+            "sms-chat",
             "contact-form"
         ]
     );

@@ -24,6 +24,7 @@ fn notifications(smtp: std::net::SocketAddr, sms: &Path) -> NotificationsConfig 
         from: Some("noreply@example.org".into()),
         link: Some(LINK.into()),
         sms_sink: Some(sms.to_owned()),
+        ..Default::default()
     }
 }
 

@@ -38,7 +38,26 @@ pub(super) enum Cmd {
         body: String,
         /// Tickets of documents to attach (see `Auth::attachment_ticket`).
         attachments: Vec<String>,
+        /// A professional's message goes to the client's phone by SMS too.
+        sms: bool,
         received: Instant,
+    },
+    /// A patient's SMS, matched to this conversation by their number: posted as the client's
+    /// message (once per provider message id); refused with `Closed` in a complete case.
+    InboundSms {
+        origin: Origin,
+        provider_ref: String,
+        number: String,
+        body: String,
+        received: Instant,
+    },
+    /// The organisation's SMS of message `seq` moved to `state` (`sent`, `delivered`,
+    /// `failed`): a `system` `sms` event, answered after its commit.
+    SmsState {
+        seq: u64,
+        state: &'static str,
+        reason: Option<String>,
+        reply: Reply<()>,
     },
     Typing {
         origin: Origin,

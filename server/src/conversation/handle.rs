@@ -107,6 +107,7 @@ impl ConversationHandle {
         client_msg_id: ClientMsgId,
         body: String,
         attachments: Vec<String>,
+        sms: bool,
     ) -> Result<(), ConvError> {
         self.tell(Cmd::Post {
             origin,
@@ -114,7 +115,43 @@ impl ConversationHandle {
             client_msg_id,
             body,
             attachments,
+            sms,
             received: Instant::now(),
+        })
+        .await
+    }
+
+    /// Posts a patient's SMS as the client's message; the ack (or `conversation_closed`) goes
+    /// to the origin's link.
+    pub async fn inbound_sms(
+        &self,
+        origin: Origin,
+        provider_ref: String,
+        number: String,
+        body: String,
+    ) -> Result<(), ConvError> {
+        self.tell(Cmd::InboundSms {
+            origin,
+            provider_ref,
+            number,
+            body,
+            received: Instant::now(),
+        })
+        .await
+    }
+
+    /// Records that the SMS of message `seq` is now `state`; answers after the commit.
+    pub async fn sms_state(
+        &self,
+        seq: u64,
+        state: &'static str,
+        reason: Option<String>,
+    ) -> Result<(), ConvError> {
+        self.call(|reply| Cmd::SmsState {
+            seq,
+            state,
+            reason,
+            reply,
         })
         .await
     }

@@ -41,6 +41,8 @@ pub struct HubDeps {
     pub inbox: InboxFeed,
     /// How clients who are away are told of the organisation's messages.
     pub notifications: crate::config::NotificationsConfig,
+    /// The SMS gateway's settings (longest SMS, countries), when SMS chat is on.
+    pub sms: Option<Arc<crate::sms::SmsConfig>>,
 }
 
 /// Why a conversation refused a command.
@@ -56,6 +58,14 @@ pub enum ConvError {
     BadState(&'static str),
     #[error("message body is too long")]
     TooLarge,
+    /// A refusal in its own words, naming the field it concerns (for the console to show it
+    /// there), e.g. an SMS to a landline.
+    #[error("{message}")]
+    Refused {
+        code: ErrorCode,
+        field: Option<&'static str>,
+        message: String,
+    },
     #[error("storage failed")]
     Storage,
     #[error("conversation stopped")]
@@ -71,6 +81,7 @@ impl ConvError {
             ConvError::Closed => ErrorCode::ConversationClosed,
             ConvError::BadState(_) => ErrorCode::BadFrame,
             ConvError::TooLarge => ErrorCode::TooLarge,
+            ConvError::Refused { code, .. } => *code,
             ConvError::Storage | ConvError::Gone => ErrorCode::Internal,
         }
     }

@@ -52,6 +52,7 @@ impl Setup {
             retract_window: std::time::Duration::from_secs(120),
             inbox: Default::default(),
             notifications: Default::default(),
+            sms: None,
         });
         Setup {
             hub,
@@ -164,6 +165,7 @@ async fn a_message_whose_write_failed_is_stored_once_when_resent() {
         "m1".into(),
         "first".into(),
         Vec::new(),
+        false,
     )
     .await
     .unwrap();
@@ -173,6 +175,7 @@ async fn a_message_whose_write_failed_is_stored_once_when_resent() {
         "m2".into(),
         "second".into(),
         Vec::new(),
+        false,
     )
     .await
     .unwrap();
@@ -202,6 +205,7 @@ async fn a_message_whose_write_failed_is_stored_once_when_resent() {
         "m1".into(),
         "first".into(),
         Vec::new(),
+        false,
     )
     .await
     .unwrap();
@@ -212,6 +216,7 @@ async fn a_message_whose_write_failed_is_stored_once_when_resent() {
             "m2".into(),
             "second".into(),
             Vec::new(),
+            false,
         )
         .await
         .unwrap();

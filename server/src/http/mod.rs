@@ -1,7 +1,7 @@
 //! The warp routes: WebSocket endpoints (upgraded by `upgrade`), health, metrics, the public
 //! services API, contact forms over HTTP (`forms`, through a client session by `bridge`),
-//! documents (`attachments`: uploads sent as messages through a session, downloads) and
-//! the demo-only dev endpoints. Errors are JSON bodies with 4xx/5xx codes.
+//! documents (`attachments`: uploads sent as messages through a session, downloads), the SMS
+//! provider's webhook (`sms`) and the demo-only dev endpoints. Errors are JSON bodies with 4xx/5xx codes.
 
 mod api;
 mod assets;
@@ -11,6 +11,7 @@ mod forms;
 mod forms_page;
 mod promise;
 pub(crate) mod ready;
+mod sms;
 mod upgrade;
 
 use crate::context::ServerCtx;
@@ -37,6 +38,8 @@ pub fn routes(
         .or(forms::routes(ctx.clone(), exchange.clone()))
         .unify()
         .or(attachments::routes(ctx.clone(), exchange))
+        .unify()
+        .or(sms::routes(ctx.clone()))
         .unify()
         .or(api::routes(ctx))
         .unify()

@@ -187,9 +187,10 @@ fn the_documented_example_configures_a_translated_organisation() {
     let doc = include_str!("../../../docs/configuration.md");
     let example = doc
         .split("```toml\n")
-        .nth(1)
-        .and_then(|rest| rest.split("```").next())
-        .expect("a toml example");
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .find(|block| block.contains("[organisation]"))
+        .expect("a toml example of an organisation");
     let text = format!("[auth]\njwt_secret = \"{}\"\n{example}", "s".repeat(32));
     let config = crate::Config::from_toml(&text).expect("the example is valid");
     let org = &config.organisation;

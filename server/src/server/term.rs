@@ -151,11 +151,12 @@ async fn begin(base: &ServerCtx, epoch: i64) -> Result<Arc<ServerCtx>, StorageEr
         retract_window: base.config.retract_window,
         inbox: Default::default(),
         notifications: base.config.notifications.clone(),
+        sms: base.config.sms.clone().map(Arc::new),
     });
     let cancel = base.cancel.child_token();
     let router = RouterHandle::spawn(
         hub.clone(),
-        org,
+        org.clone(),
         base.metrics.clone(),
         base.config.professional_grace,
         base.config.limits.max_capacity,
@@ -166,10 +167,21 @@ async fn begin(base: &ServerCtx, epoch: i64) -> Result<Arc<ServerCtx>, StorageEr
     crate::notify::spawn(
         base.storage.clone(),
         base.config.notifications.clone(),
+        base.sms.clone(),
         base.metrics.clone(),
         cancel.clone(),
     );
     crate::http::attachments::sweep_unsent(base.storage.clone(), cancel.clone());
+    crate::sms::worker::start(
+        &base.sms,
+        &base.config,
+        &base.storage,
+        &hub,
+        &router,
+        &org,
+        &base.metrics,
+        cancel.clone(),
+    );
     tracing::debug!(epoch, "term begun");
     Ok(Arc::new(base.for_term(hub, router, cancel)))
 }

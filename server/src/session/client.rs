@@ -251,8 +251,15 @@ where
                     if let Some(router) = router {
                         router.preview(c.clone(), m.body.clone()).await;
                     }
-                    h.post(o, PostKind::Message, m.client_msg_id, m.body, m.attachments)
-                        .await
+                    h.post(
+                        o,
+                        PostKind::Message,
+                        m.client_msg_id,
+                        m.body,
+                        m.attachments,
+                        false,
+                    )
+                    .await
                 })
                 .await
             }

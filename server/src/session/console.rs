@@ -255,8 +255,15 @@ where
                     &m.conversation.clone(),
                     Join::IfHeld,
                     async |h, o| {
-                        h.post(o, PostKind::Message, m.client_msg_id, m.body, m.attachments)
-                            .await
+                        h.post(
+                            o,
+                            PostKind::Message,
+                            m.client_msg_id,
+                            m.body,
+                            m.attachments,
+                            m.sms,
+                        )
+                        .await
                     },
                 )
                 .await
@@ -268,8 +275,15 @@ where
                     &m.conversation.clone(),
                     Join::IfHeld,
                     async |h, o| {
-                        h.post(o, PostKind::Note, m.client_msg_id, m.body, m.attachments)
-                            .await
+                        h.post(
+                            o,
+                            PostKind::Note,
+                            m.client_msg_id,
+                            m.body,
+                            m.attachments,
+                            false,
+                        )
+                        .await
                     },
                 )
                 .await

@@ -60,7 +60,28 @@ fn default_tolerance() -> i64 {
     300
 }
 
+/// The stand-in provider's public key for its default seed (docs/sms-standin.md).
+pub const STANDIN_PUBLIC_KEY: &str = "k0X5bi0Ip2D/jJvLaEwX0XjkTEDKTr1xaaSBii7po5Q=";
+
 impl SmsConfig {
+    /// The demo's SMS chat: the stand-in provider as it starts by default
+    /// (`cargo run --bin luukku-sms-standin -- --api-key demo --webhook …`), on
+    /// 127.0.0.1:8025, answering to this server at `listen`.
+    pub fn demo(listen: std::net::SocketAddr) -> Self {
+        SmsConfig {
+            provider: default_provider(),
+            api_url: "http://127.0.0.1:8025/v2".into(),
+            api_key: "demo".into(),
+            from: "+358401110000".into(),
+            public_key: STANDIN_PUBLIC_KEY.into(),
+            webhook_url: format!("http://{listen}/api/v1/sms/telnyx"),
+            service: "sms-chat".into(),
+            max_segments: default_max_segments(),
+            countries: default_countries(),
+            webhook_tolerance_s: default_tolerance(),
+        }
+    }
+
     /// Checks what can be checked without the network; `service` is checked against the
     /// organisation by the caller.
     pub fn validate(&self) -> Result<(), String> {
@@ -94,5 +115,36 @@ impl SmsConfig {
             return Err("sms.countries must name at least one country".into());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_points_at_the_stand_in_and_is_valid() {
+        let demo = SmsConfig::demo(([127, 0, 0, 1], 8080).into());
+        assert_eq!(demo.validate(), Ok(()));
+        assert_eq!(demo.webhook_url, "http://127.0.0.1:8080/api/v1/sms/telnyx");
+    }
+
+    #[test]
+    fn an_unusable_gateway_is_refused_by_name() {
+        let good = SmsConfig::demo(([127, 0, 0, 1], 8080).into());
+        let mut c = good.clone();
+        c.provider = "twilio".into();
+        assert!(c.validate().is_err_and(|e| e.contains("sms.provider")));
+        let mut c = good.clone();
+        c.public_key = "bm90IGEga2V5".into();
+        assert!(c.validate().is_err_and(|e| e.contains("sms.public_key")));
+        let mut c = good.clone();
+        c.api_key = " ".into();
+        assert!(c
+            .validate()
+            .is_err_and(|e| e.contains("LUUKKU_SMS_API_KEY")));
+        let mut c = good;
+        c.max_segments = 0;
+        assert!(c.validate().is_err_and(|e| e.contains("max_segments")));
     }
 }

@@ -12,6 +12,9 @@ pub struct Outgoing<'a> {
     /// E.164.
     pub to: &'a str,
     pub text: &'a str,
+    /// Whether the provider is to report its delivery to our webhook (a chat SMS, whose state
+    /// the professional follows), or not (a notification).
+    pub reports: bool,
 }
 
 /// Why the provider did not take an SMS.

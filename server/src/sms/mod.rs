@@ -8,6 +8,7 @@ pub mod gateway;
 pub mod number;
 pub mod telnyx;
 pub mod text;
+pub mod worker;
 
 pub use config::SmsConfig;
 pub use gateway::{Gateway, Report, SendError, WebhookError};

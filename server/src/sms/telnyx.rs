@@ -28,12 +28,22 @@ pub struct Telnyx {
     tolerance_s: i64,
 }
 
-/// The 32-byte Ed25519 public key in `base64`, if it is one.
+/// The DER prefix of an Ed25519 public key in SubjectPublicKeyInfo form (RFC 8410).
+const ED25519_SPKI_PREFIX: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
+
+/// The 32-byte Ed25519 public key in `base64` — raw, or in SubjectPublicKeyInfo form as a
+/// provider's portal may show it — if it is one.
 pub fn public_key(base64: &str) -> Option<Vec<u8>> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(base64.trim())
         .ok()?;
-    (bytes.len() == 32).then_some(bytes)
+    match bytes.len() {
+        32 => Some(bytes),
+        44 if bytes[..12] == ED25519_SPKI_PREFIX => Some(bytes[12..].to_vec()),
+        _ => None,
+    }
 }
 
 #[derive(Serialize)]
@@ -41,7 +51,8 @@ struct SendBody<'a> {
     from: &'a str,
     to: &'a str,
     text: &'a str,
-    webhook_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    webhook_url: Option<String>,
     use_profile_webhooks: bool,
 }
 
@@ -189,16 +200,18 @@ impl Gateway for Telnyx {
             from: &self.from,
             to: sms.to,
             text: sms.text,
-            webhook_url: format!(
-                "{}{}{OUR_ID_PARAM}={}",
-                self.webhook_url,
-                if self.webhook_url.contains('?') {
-                    '&'
-                } else {
-                    '?'
-                },
-                sms.id
-            ),
+            webhook_url: sms.reports.then(|| {
+                format!(
+                    "{}{}{OUR_ID_PARAM}={}",
+                    self.webhook_url,
+                    if self.webhook_url.contains('?') {
+                        '&'
+                    } else {
+                        '?'
+                    },
+                    sms.id
+                )
+            }),
             use_profile_webhooks: false,
         };
         let answer = self
@@ -338,6 +351,19 @@ mod tests {
             "telnyx-timestamp" => Some(ts.to_string()),
             _ => None,
         }
+    }
+
+    #[test]
+    fn a_public_key_reads_raw_or_in_subject_public_key_info_form() {
+        let k = key(5);
+        let raw = k.public_key().as_ref().to_vec();
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        assert_eq!(public_key(&b64(&raw)), Some(raw.clone()));
+        let mut spki = ED25519_SPKI_PREFIX.to_vec();
+        spki.extend_from_slice(&raw);
+        assert_eq!(public_key(&b64(&spki)), Some(raw));
+        assert_eq!(public_key("not base64!"), None);
+        assert_eq!(public_key(&b64(&[1, 2, 3])), None);
     }
 
     const FINALIZED: &str = r#"{"data":{"event_type":"message.finalized","id":"e1","occurred_at":"2026-12-03T10:00:00.000+00:00","payload":{"id":"m1","direction":"outbound","to":[{"phone_number":"+358401234567","status":"delivery_failed"}],"errors":[{"code":"40002","title":"Message blocked","detail":"The operator refused it."}]},"record_type":"event"},"meta":{"attempt":1}}"#;

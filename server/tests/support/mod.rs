@@ -4,6 +4,7 @@
 pub mod postgres;
 pub mod redis;
 pub mod smtp;
+pub mod standin;
 
 use console_protocol::{Codec, ConversationId, Envelope, ServerFrame, SUBPROTOCOL_MSGPACK};
 use futures_util::{SinkExt, StreamExt};
@@ -99,7 +100,9 @@ impl TestServer {
             .collect()
     }
 
-    /// A given configuration.
+    /// A given configuration, on port 0 — or on `config.listen` when a test chose an address
+    /// (one another process must know before the server starts, e.g. an SMS provider's
+    /// webhook target); the demo's default 127.0.0.1:8080 counts as not chosen.
     pub async fn start_config(config: Config) -> Self {
         // The server's warnings go to the test's captured output: shown when a test fails.
         let _ = tracing_subscriber::fmt()
@@ -108,9 +111,13 @@ impl TestServer {
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,luukku=info".into()),
             )
             .try_init();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let chosen = config.listen.port() != 8080;
+        let listener = if chosen {
+            tokio::net::TcpListener::bind(config.listen).await
+        } else {
+            tokio::net::TcpListener::bind("127.0.0.1:0").await
+        }
+        .expect("bind");
         let data_dir = config.data_dir.clone();
         let server = luukku::start(config, listener)
             .await

@@ -139,6 +139,10 @@ impl Conversation {
                     let _ = reply.send(Ok(answer));
                 }
             }
+            Some(Effect::Done { reply }) => {
+                self.fan_out(p.event.as_deref(), p.started);
+                let _ = reply.send(Ok(()));
+            }
             None => self.fan_out(p.event.as_deref(), p.started),
         }
     }
@@ -185,6 +189,9 @@ impl Conversation {
                 let _ = reply.send(Err(ConvError::Storage));
             }
             Some(Effect::Released { reply, .. }) => {
+                let _ = reply.send(Err(ConvError::Storage));
+            }
+            Some(Effect::Done { reply }) => {
                 let _ = reply.send(Err(ConvError::Storage));
             }
             None => {}

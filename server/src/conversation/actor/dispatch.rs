@@ -39,6 +39,7 @@ impl Conversation {
                 client_msg_id,
                 body,
                 attachments,
+                sms,
                 received,
             } => {
                 let post = super::posts::Post {
@@ -46,11 +47,32 @@ impl Conversation {
                     id: client_msg_id,
                     body,
                     attachments,
+                    sms,
                 };
                 if let Err(e) = self.post(&origin, post, received).await {
                     self.error(&origin, e);
                 }
             }
+            Cmd::InboundSms {
+                origin,
+                provider_ref,
+                number,
+                body,
+                received,
+            } => {
+                if let Err(e) = self
+                    .inbound_sms(&origin, provider_ref, &number, body, received)
+                    .await
+                {
+                    self.error(&origin, e);
+                }
+            }
+            Cmd::SmsState {
+                seq,
+                state,
+                reason,
+                reply,
+            } => self.sms_state(seq, state, reason, reply).await,
             Cmd::Typing { origin, active } => self.relay(&origin, |role| {
                 ServerFrame::Typing(Typing {
                     conversation: self.record.id.clone(),
@@ -141,7 +163,17 @@ impl Conversation {
                 code: e.code(),
                 message: e.to_string(),
                 conversation: Some(self.record.id.clone()),
-                fields: None,
+                fields: match &e {
+                    ConvError::Refused {
+                        field: Some(field),
+                        message,
+                        ..
+                    } => Some(std::collections::BTreeMap::from([(
+                        (*field).to_owned(),
+                        message.clone(),
+                    )])),
+                    _ => None,
+                },
             }),
         );
     }

@@ -36,6 +36,8 @@ pub(super) enum Effect {
         req: Option<String>,
         rating: u8,
     },
+    /// Answer an internal caller (no session) after the fan-out.
+    Done { reply: Reply<()> },
     /// Acknowledge a stored event to its sender (with its seq) after the fan-out.
     EventAck {
         link: SessionLink,
@@ -94,9 +96,31 @@ impl Conversation {
         started: Instant,
         notifications: Vec<crate::storage::Notification>,
     ) {
+        self.write_sending(
+            event,
+            state_changed,
+            effect,
+            started,
+            notifications,
+            Vec::new(),
+        )
+        .await;
+    }
+
+    /// Like [`Self::write_notifying`], with the SMS the event goes out as stored in the same
+    /// commit (the worker sends it from there).
+    pub(super) async fn write_sending(
+        &mut self,
+        event: Event,
+        state_changed: bool,
+        effect: Effect,
+        started: Instant,
+        notifications: Vec<crate::storage::Notification>,
+        sms: Vec<crate::storage::SmsOut>,
+    ) {
         let state = state_changed.then(|| self.record.state.clone());
         let event = Arc::new(event);
-        let op = if notifications.is_empty() {
+        let op = if notifications.is_empty() && sms.is_empty() {
             WriteOp::Append {
                 event: (*event).clone(),
                 state,
@@ -106,7 +130,7 @@ impl Conversation {
                 event: (*event).clone(),
                 state,
                 notifications,
-                sms: Vec::new(),
+                sms,
             }
         };
         self.submit(

@@ -43,6 +43,16 @@ impl ClientSession {
                 .await
                 .map_err(gone);
         }
+        if service.channel == "sms" {
+            return conn
+                .error(
+                    req,
+                    ErrorCode::BadFrame,
+                    "an SMS service is reached by SMS from a phone, not started as a chat",
+                )
+                .await
+                .map_err(gone);
+        }
         if let Err((code, msg)) = validate_start(service, &start) {
             return conn.error(req, code, msg).await.map_err(gone);
         }

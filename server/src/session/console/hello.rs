@@ -61,6 +61,7 @@ impl ConsoleSession {
             capacity: Some(reply.capacity),
             conversations,
             retract_window_s: Some(ctx.config.retract_window.as_secs()),
+            sms_max_segments: ctx.config.sms.as_ref().map(|s| s.max_segments as u32),
             ..Default::default()
         };
         conn.send(conn.codec.peek_req(bytes), ServerFrame::Welcome(welcome))

@@ -1,7 +1,8 @@
-//! A professional opens a thread with a registered client: a `message` service of their team,
-//! the client known by the identity provider's subject (someone who has identified with the
-//! organisation before), the thread theirs and In progress from the start, with a first
-//! message; closed right after it when it only delivers something (a document, a decision).
+//! A professional opens a thread with a registered client — a `message` service of their
+//! team, the client known by the identity provider's subject (someone who has identified with
+//! the organisation before) — or a new SMS conversation to a mobile number (an `sms`
+//! service). The thread is theirs and In progress from the start, with a first message (by
+//! SMS in an `sms` one); closed right after it when it only delivers something.
 
 use super::*;
 use crate::conversation::view::{now, now_ms};
@@ -32,10 +33,10 @@ impl ConsoleSession {
         };
         let service = match org.service(&t.service) {
             None => Err((ErrorCode::NotFound, "no such service".to_owned())),
-            Some(s) if s.channel != "message" => Err((
+            Some(s) if s.channel != "message" && s.channel != "sms" => Err((
                 ErrorCode::BadFrame,
                 format!(
-                    "a thread needs a message service; {} is {}",
+                    "a thread needs a message or sms service; {} is {}",
                     s.id, s.channel
                 ),
             )),
@@ -80,27 +81,75 @@ impl ConsoleSession {
             );
             return conn.send(req, frame).await.map_err(gone);
         }
-        // A registered client: one who has identified with the organisation before.
-        let known = ctx
-            .storage
-            .client_conversations(&t.client, 1)
-            .await
-            .map(|found| found.into_iter().next());
-        let previous = match known {
-            Ok(Some(r)) => r,
-            Ok(None) => {
+        let sms_thread = service.channel == "sms";
+        let (client, contact, lang) = if sms_thread {
+            // A new SMS conversation: the number is the client, checked before anything is
+            // stored, and the first message must fit the longest SMS allowed.
+            let Some(config) = &ctx.config.sms else {
                 let frame = refuse(
-                    ErrorCode::NotFound,
-                    "client",
-                    "no such client: they must have identified with us before".into(),
+                    ErrorCode::BadFrame,
+                    "service",
+                    "SMS is not available: no SMS gateway is configured".into(),
+                );
+                return conn.send(req, frame).await.map_err(gone);
+            };
+            let number = match crate::sms::number::mobile(
+                t.phone.as_deref().unwrap_or(""),
+                &config.countries,
+            ) {
+                Ok(number) => number,
+                Err(e) => {
+                    let frame = refuse(ErrorCode::BadFrame, "phone", e.to_string());
+                    return conn.send(req, frame).await.map_err(gone);
+                }
+            };
+            let length = crate::sms::text::length(&t.body);
+            if length.segments > config.max_segments {
+                let frame = refuse(
+                    ErrorCode::TooLarge,
+                    "body",
+                    format!(
+                        "the SMS would be {} messages; at most {} are allowed",
+                        length.segments, config.max_segments
+                    ),
                 );
                 return conn.send(req, frame).await.map_err(gone);
             }
-            Err(_) => {
-                return conn
-                    .error(req, ErrorCode::Internal, "storage unavailable")
-                    .await
-                    .map_err(gone)
+            let client = ClientIdentity {
+                subject: None,
+                name: None,
+                identified: false,
+            };
+            let contact = crate::storage::Contact {
+                email: None,
+                phone: Some(number),
+            };
+            (client, Some(contact), None)
+        } else {
+            match self.registered_client(conn, &t.client).await {
+                Ok(Some(previous)) => (
+                    ClientIdentity {
+                        subject: Some(t.client.clone()),
+                        name: previous.client.name.clone(),
+                        identified: true,
+                    },
+                    previous.contact.clone(),
+                    previous.lang.clone(),
+                ),
+                Ok(None) => {
+                    let frame = refuse(
+                        ErrorCode::NotFound,
+                        "client",
+                        "no such client: they must have identified with us before".into(),
+                    );
+                    return conn.send(req, frame).await.map_err(gone);
+                }
+                Err(_) => {
+                    return conn
+                        .error(req, ErrorCode::Internal, "storage unavailable")
+                        .await
+                        .map_err(gone)
+                }
             }
         };
         let id = ConversationId(uuid::Uuid::new_v4().simple().to_string());
@@ -110,16 +159,12 @@ impl ConsoleSession {
             service: service.id.clone(),
             topic: t.topic.clone(),
             channel: service.channel.clone(),
-            client: ClientIdentity {
-                subject: Some(t.client.clone()),
-                name: previous.client.name.clone(),
-                identified: true,
-            },
+            client,
             questionnaire: None,
             resume_token_hash: String::new(),
             client_ref: None,
             created_at_ms: ms,
-            lang: previous.lang.clone(),
+            lang,
             state: ConversationState {
                 status: ConversationStatus::InProgress,
                 team: team.clone(),
@@ -131,7 +176,7 @@ impl ConsoleSession {
                 due_at_ms: None,
             },
             last_seq: 0,
-            contact: previous.contact.clone(),
+            contact,
         };
         let mut detail = serde_json::Map::new();
         detail.insert("professional".into(), self.me.id.to_string().into());
@@ -175,6 +220,7 @@ impl ConsoleSession {
                 t.client_msg_id,
                 t.body,
                 Vec::new(),
+                sms_thread,
             )
             .await;
         if let Err(e) = posted {
@@ -191,5 +237,25 @@ impl ConsoleSession {
         }
         tracing::debug!(started_at = now_ms(), "a professional opened a thread");
         Ok(())
+    }
+
+    /// A registered client: the latest conversation of someone who has identified with the
+    /// organisation before as `subject`.
+    async fn registered_client<S>(
+        &self,
+        conn: &mut Conn<S>,
+        subject: &str,
+    ) -> Result<Option<ConversationRecord>, crate::storage::StorageError>
+    where
+        S: Sink<Message, Error = WsError> + Unpin,
+    {
+        if subject.trim().is_empty() {
+            return Ok(None);
+        }
+        conn.ctx
+            .storage
+            .client_conversations(subject, 1)
+            .await
+            .map(|found| found.into_iter().next())
     }
 }
