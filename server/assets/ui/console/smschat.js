@@ -196,7 +196,8 @@ function decorate(row, r) {
   let mark = row.querySelector('.sms-mark');
   if (!mark) {
     mark = h('span', { class: 'sms-mark', testid: 'sms-mark' });
-    row.querySelector('.meta').prepend(mark, ' ');
+    const meta = row.querySelector('.meta'), time = meta.querySelector('time');
+    if (time) time.before(mark, ' '); else meta.prepend(mark, ' '); // after the sender's name, before the time
   }
   const about = t(r.direction === 'in' ? 'smsFrom' : 'smsToNumber', { number: r.number || t('smsClientPhone') });
   mark.replaceChildren(h('span', { class: 'sms-tag', 'aria-hidden': 'true', text: 'SMS' }), h('span', { class: 'sr-only', text: about }));
@@ -257,9 +258,7 @@ export function renderSmsTab(c) {
  * hers in it is queued: the sidebar says so until it is sent, with a way back to it.
  */
 export function leavingPane(c) {
-  if (!c || !queuedSms(c)) return;
-  warned.add(c.id);
-  renderQueuedWarnings();
+  if (c && queuedSms(c)) warned.add(c.id); // shown by renderQueuedWarnings once the view or chat has changed
 }
 const warned = new Set();
 /** Back in the pane, or its SMS went: the warning goes. */
