@@ -118,7 +118,8 @@ uiTest('SMS chat: send as SMS, Queued → Message sent → Delivered, Failed wit
   await until(() => smsState(row), (s) => s === 'delivered', 'the SMS delivered', SLOW_MS);
   assert.equal(await text(row.getByTestId('sms-state')), 'Delivered');
   assert.deepEqual(await statesOf(page, first), ['sending', 'queued', 'sent', 'delivered'], 'every state in order, live');
-  assert.match(await text(row), /You \d\d:\d\d/, 'the sender and the time stay visible');
+  assert.equal(await text(row.locator('.who')), 'You', 'the sender stays visible');
+  assert.match(await text(row.locator('time')), /^\d\d:\d\d$/, 'and the time');
   assert.equal(await row.locator('.sys').count(), 0);
   assert.equal(await nurse.messages(m.conversation).and(page.locator('[data-kind="system"]')).filter({ hasText: /delivered|sent/i }).count(), 0,
     'the SMS events move the row on and are no lines of their own');
@@ -143,6 +144,8 @@ uiTest('SMS chat: send as SMS, Queued → Message sent → Delivered, Failed wit
   assert.equal(await reply.getAttribute('data-role'), 'client');
   assert.equal(await reply.getAttribute('data-sms'), 'in');
   assert.equal(await reply.getByTestId('sms-mark').getAttribute('title'), 'Text message (SMS) from +358 40 *** **67');
+  await nurse.id('inbox-alert').waitFor({ timeout: SLOW_MS }); // the team's "New messages" alert, as for any client message
+  assert.match(await text(nurse.id('inbox-alert')), /New message in a non-urgent matter/);
 
   // The gateway fails (the first attempt and the server's next three retries, 2, 4 and 8 s apart,
   // answered 503/500): the SMS stays Queued; the tab says so, leaving the pane warns with a way back.
