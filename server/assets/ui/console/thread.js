@@ -236,14 +236,21 @@ function renderSmsCount() {
   el.smsCount.classList.toggle('over', len.segments > S.smsMaxSegments);
 }
 
-/** The services (the one there is, preselected) and the chosen one's topics. */
+/**
+ * The services, message ones first (the one message service there is preselected: SMS is the
+ * other choice, not a question asked every time) and the chosen one's topics.
+ */
 function fillServices() {
   if (el.service.disabled) return; // a thread on its way keeps what it was sent with
-  const list = threadServices();
+  const all = threadServices();
+  const messages = all.filter((s) => s.channel === 'message');
+  const list = [...messages, ...all.filter((s) => s.channel !== 'message')];
+  const preset = messages.length === 1 ? messages[0] : list.length === 1 ? list[0] : null;
   const was = el.service.value;
-  el.service.replaceChildren(...(list.length === 1 ? [] : [h('option', { value: '', text: tt('ntChoose') })]),
+  el.service.replaceChildren(...(preset ? [] : [h('option', { value: '', text: tt('ntChoose') })]),
     ...list.map((s) => h('option', { value: s.id, text: s.name || s.id })));
   if (list.some((s) => s.id === was)) el.service.value = was;
+  else if (preset) el.service.value = preset.id;
   el.noService.hidden = list.length > 0;
   renderSend();
   onServiceChange();
