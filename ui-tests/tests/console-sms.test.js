@@ -295,3 +295,21 @@ uiTest('SMS chat: New thread with a mobile number (a landline refused at the num
   const offered = await patient.id('service').locator('option').evaluateAll((os) => os.map((o) => o.value));
   assert.ok(offered.length > 0 && !offered.includes('sms-chat'), `the widget offers ${offered.join(', ')}`);
 }, { sms: true, timeout: 180_000 });
+
+uiTest('SMS chat in Finnish: the choice, the counter, the button and the states', async (h) => {
+  const m = await matter(h, 'patient', { name: 'Aino Aalto', topic: 'medication', text: 'Lähetättekö tekstiviestin?',
+    contact: { phone: '+358 40 123 4567' } });
+  const nurse = await h.professional('nurse-1', { locale: 'fi-FI' });
+  await take(nurse, m.conversation);
+  const pane = nurse.pane(m.conversation);
+  await pane.getByRole('checkbox', { name: 'Lähetä tekstiviestinä', exact: true }).check();
+  await nurse.composer(m.conversation).fill('Hei! Resepti on uusittu. Ystävällisin terveisin, hoitaja');
+  assert.equal(await text(pane.getByTestId('sms-counter')), '56 merkkiä · 1 tekstiviesti');
+  assert.equal(await text(pane.getByTestId('sms-number')), 'Vastaanottaja +358 40 *** **67');
+  assert.equal(await text(pane.getByTestId('send')), 'Lähetä tekstiviesti');
+  await pane.getByTestId('send').click();
+  const row = rowOf(nurse, m.conversation, 'Ystävällisin terveisin');
+  await until(() => smsState(row), (s) => s === 'delivered', 'delivered', SLOW_MS);
+  assert.equal(await text(row.getByTestId('sms-state')), 'Toimitettu perille');
+  assert.equal(await row.getByTestId('sms-mark').getAttribute('title'), 'Tekstiviesti numeroon +358 40 *** **67');
+}, { sms: true });
