@@ -139,7 +139,10 @@ export function onAssigned(f, ctx) {
   const c = ensureChat(f.conversation, f);
   setChatStatus(c, f.status === 'complete' ? 'closed' : 'open');
   c.historyDone = false;
-  loadHistory(c, f.last_seq + 1);
+  // The newest page, not the one before `last_seq + 1`: a matter taken again by its holder
+  // ("Continue") gets an `assigned` whose last_seq leaves out the latest event (the server counts
+  // on an `assigned` event following), e.g. an SMS's last delivery state; overlaps go by seq.
+  loadHistory(c);
   const mine = ctx && ['accept', 'reopen', 'take'].includes(ctx.kind);
   if (mine || !S.activeId || !S.chats.has(S.activeId)) select(c.id);
   else {
