@@ -296,7 +296,7 @@ uiTest('SMS chat: New thread with a mobile number (a landline refused at the num
   assert.ok(offered.length > 0 && !offered.includes('sms-chat'), `the widget offers ${offered.join(', ')}`);
 }, { sms: true, timeout: 180_000 });
 
-uiTest('SMS chat in Finnish: the choice, the counter, the button and the states', async (h) => {
+uiTest('SMS chat in Finnish: the choice, the counter, the button and the states, also after a reload', async (h) => {
   const m = await matter(h, 'patient', { name: 'Aino Aalto', topic: 'medication', text: 'Lähetättekö tekstiviestin?',
     contact: { phone: '+358 40 123 4567' } });
   const nurse = await h.professional('nurse-1', { locale: 'fi-FI' });
@@ -312,4 +312,15 @@ uiTest('SMS chat in Finnish: the choice, the counter, the button and the states'
   await until(() => smsState(row), (s) => s === 'delivered', 'delivered', SLOW_MS);
   assert.equal(await text(row.getByTestId('sms-state')), 'Toimitettu perille');
   assert.equal(await row.getByTestId('sms-mark').getAttribute('title'), 'Tekstiviesti numeroon +358 40 *** **67');
+
+  // After a reload (a held matter is then continued from the inbox: the welcome lists live chats
+  // only) the history replays the SMS events: the same state, no lines of their own.
+  await nurse.page.reload();
+  await nurse.id('me').waitFor();
+  await take(nurse, m.conversation);
+  const again = rowOf(nurse, m.conversation, 'Ystävällisin terveisin');
+  await until(() => smsState(again), (s) => s === 'delivered', 'delivered after the reload');
+  assert.equal(await nurse.messages(m.conversation).and(nurse.page.locator('[data-kind="system"]')).filter({ hasText: /sms/i }).count(), 0);
+  assert.equal(await nurse.pane(m.conversation).getByRole('checkbox', { name: 'Lähetä tekstiviestinä', exact: true }).isChecked(), true,
+    'the choice kept over the reload');
 }, { sms: true });
