@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from './server.js';
+import { smsSetup } from './sms.js';
 import { Cluster } from './cluster.js';
 import { Patient } from './widget.js';
 import { Professional } from './console.js';
@@ -25,15 +26,28 @@ export class Harness {
   /**
    * `serverArgs`: extra command-line arguments for the server (e.g. a --config file);
    * `cluster`: the number of nodes of a cluster behind HAProxy instead of one server
-   * (`h.server` is then a `Cluster`).
+   * (`h.server` is then a `Cluster`); `sms` (true, or `{maxSegments}`): the demo organisation
+   * with SMS chat through the stand-in provider (`h.sms`, lib/sms.js).
    */
-  static async start(name, { serverArgs = [], cluster = 0 } = {}) {
+  static async start(name, { serverArgs = [], cluster = 0, sms = null } = {}) {
     const h = new Harness(name);
-    h.server = cluster > 0 ? await Cluster.start(cluster) : await startServer({ args: serverArgs });
+    if (sms) {
+      h.smsSetup = await smsSetup(sms === true ? {} : sms);
+      h.sms = h.smsSetup.standin;
+      try {
+        h.server = await startServer({ args: [...h.smsSetup.args, ...serverArgs], listen: h.smsSetup.listen });
+      } catch (e) {
+        await h.smsSetup.cleanup();
+        throw e;
+      }
+    } else {
+      h.server = cluster > 0 ? await Cluster.start(cluster) : await startServer({ args: serverArgs });
+    }
     try {
       h.browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     } catch (e) {
       await h.server.stop();
+      if (h.smsSetup) await h.smsSetup.cleanup();
       throw e;
     }
     return h;
@@ -123,6 +137,7 @@ export class Harness {
       this.pageErrors.length ? `page errors:\n${this.pageErrors.join('\n')}` : 'no page errors',
       this.consoleLines.length ? `browser console:\n${this.consoleLines.slice(-30).join('\n')}` : '',
       `server log (tail):\n${this.server ? this.server.logTail(30) : ''}`,
+      this.sms ? `SMS stand-in log (tail):\n${this.sms.log.slice(-20).join('\n')}` : '',
     ];
     console.error(report.filter(Boolean).join('\n'));
   }
@@ -130,6 +145,7 @@ export class Harness {
   async close() {
     if (this.browser) await this.browser.close().catch(() => {});
     if (this.server) await this.server.stop();
+    if (this.smsSetup) await this.smsSetup.cleanup();
   }
 }
 
@@ -137,9 +153,9 @@ export class Harness {
  * `uiTest(name, async (h) => ...)`: a node:test test with its own server and browser. `todo`
  * (a string saying what is missing) runs it as a node:test todo: reported, never failing the run.
  */
-export function uiTest(name, fn, { timeout = 90_000, serverArgs = [], cluster = 0, todo } = {}) {
+export function uiTest(name, fn, { timeout = 90_000, serverArgs = [], cluster = 0, sms = null, todo } = {}) {
   test(name, { timeout, todo }, async (t) => {
-    const h = await Harness.start(name, { serverArgs, cluster });
+    const h = await Harness.start(name, { serverArgs, cluster, sms });
     try {
       await fn(h, t);
       h.assertNoPageErrors();

@@ -136,10 +136,11 @@ export class LuukkuServer {
 }
 
 /**
- * Starts a server on a free port with a fresh data directory and resolves once it answers
- * GET /healthz with 200. `args`: extra command-line arguments (e.g. ['--config', file]).
+ * Starts a server on a free port (or `listen`, an address chosen in advance) with a fresh data
+ * directory and resolves once it answers GET /healthz with 200. `args`: extra command-line
+ * arguments (e.g. ['--config', file]).
  */
-export async function startServer({ args = [] } = {}) {
+export async function startServer({ args = [], listen = '127.0.0.1:0' } = {}) {
   const bin = serverBinary();
   try {
     await access(bin, constants.X_OK);
@@ -149,7 +150,7 @@ export async function startServer({ args = [] } = {}) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'luukku-ui-'));
   const server = new LuukkuServer(bin, dataDir, args);
   try {
-    await server.launch('127.0.0.1:0');
+    await server.launch(listen);
   } catch (e) {
     await server.stop();
     throw e;

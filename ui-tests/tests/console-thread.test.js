@@ -97,9 +97,11 @@ uiTest('New thread: a PDF delivered and closed, read and saved by the client els
   const page = nurse.page;
   const form = await openForm(nurse);
 
-  // The form: labelled fields; the message services of my teams only (the one there is, chosen).
+  // The form: labelled fields; the message services of my teams (the one there is, chosen), then
+  // their SMS services (the demo has SMS chat on).
   const services = (await (await fetch(`${h.url}/api/v1/services?lang=en`)).json()).services;
-  const mine = services.filter((s) => s.channel === 'message' && s.teams.includes('station-a'));
+  const ofMine = (channel) => services.filter((s) => s.channel === channel && s.teams.includes('station-a'));
+  const mine = [...ofMine('message'), ...ofMine('sms')];
   assert.deepEqual(await form.getByTestId('thread-service').locator('option').evaluateAll((os) => os.map((o) => o.value)), mine.map((s) => s.id));
   assert.equal(await form.getByTestId('thread-service').inputValue(), 'nurse-message');
   assert.equal(await form.getByLabel('Client’s identifier').count(), 1);

@@ -5,7 +5,8 @@ import { h } from '../shared/dom.js';
 import { askColleagues } from './colleagues.js';
 import { send } from './connection.js';
 import { t } from './i18n.js';
-import { showError } from './notices.js';
+import { setNotice, showError } from './notices.js';
+import { queuedSms } from './smschat.js';
 import { S, saveStore } from './state.js';
 import { placeTabs, select, updateEmpty, updateTitle } from './tabs.js';
 
@@ -46,6 +47,12 @@ export function reopen(c) {
 }
 export function dismiss(c) {
   if (c.status === 'open') return;
+  if (queuedSms(c) && !c.dismissAsked) { // an SMS of mine still queued: asked once more
+    c.dismissAsked = true;
+    setNotice(c, t('smsDismissAsk'), 'error');
+    c.el.dismissBtn.textContent = t('smsDismissAnyway');
+    return;
+  }
   const ids = [...S.chats.values()].filter((x) => x === c || x.status === 'open').map((x) => x.id);
   const i = ids.indexOf(c.id);
   c.el.tab.remove();

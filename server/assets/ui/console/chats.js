@@ -12,6 +12,7 @@ import { languageName, t } from './i18n.js';
 import { isAtBottom, loadHistory, loadOlder } from './log.js';
 import { setNotice } from './notices.js';
 import { renderStatus } from './queues.js';
+import { renderSms } from './smschat.js';
 import {
   $, S, announce, chatTitle, clientName, colon, fmtAnswer, newChat, proName,
   questionIndex, questionLabel, saveStore, serviceTopic, teamName
@@ -39,11 +40,12 @@ export function buildChat(c) {
   el.tabLang = h('span', { class: 'tab-lang', testid: 'tab-lang', hidden: true });
   el.tabState = h('span', { class: 'tab-state' });
   el.tabName = h('span', { class: 'tab-name' });
+  el.tabSms = h('span', { class: 'tab-sms', testid: 'tab-sms', hidden: true });
   el.tab = h('button', { type: 'button', role: 'tab', id: tabId, class: `tab c${c.colour}`, testid: 'chat-tab',
     'data-conversation': c.id, 'data-color': c.colour, 'aria-controls': paneId, 'aria-selected': 'false', tabindex: -1,
     onclick: () => select(c.id) },
   h('span', { class: 'badge', 'aria-hidden': 'true', text: c.letter }), h('span', { class: 'sr-only', text: `${t('chatN', { letter: c.letter })}: ` }),
-  el.tabName, el.tabLang, el.tabState, el.wait, el.unread);
+  el.tabName, el.tabLang, el.tabState, el.tabSms, el.wait, el.unread);
 
   el.label = h('span', { class: 'chat-label', testid: 'chat-label', title: t('chatN', { letter: c.letter }), text: c.letter });
   el.name = h('h2', { class: 'client-name', testid: 'client-name' });
@@ -137,7 +139,10 @@ export function onAssigned(f, ctx) {
   const c = ensureChat(f.conversation, f);
   setChatStatus(c, f.status === 'complete' ? 'closed' : 'open');
   c.historyDone = false;
-  loadHistory(c, f.last_seq + 1);
+  // The newest page, not the one before `last_seq + 1`: a matter taken again by its holder
+  // ("Continue") gets an `assigned` whose last_seq leaves out the latest event (the server counts
+  // on an `assigned` event following), e.g. an SMS's last delivery state; overlaps go by seq.
+  loadHistory(c);
   const mine = ctx && ['accept', 'reopen', 'take'].includes(ctx.kind);
   if (mine || !S.activeId || !S.chats.has(S.activeId)) select(c.id);
   else {
@@ -170,6 +175,7 @@ export function setChatStatus(c, status) {
   el.reopenBtn.hidden = status !== 'closed';
   el.dismissBtn.hidden = open;
   renderAttach(c);
+  renderSms(c);
   el.statusTag.textContent = open ? '' : t(status === 'closed' ? 'statusClosed' : 'statusNotYours');
   if (!open) {
     el.transferForm.hidden = el.closeForm.hidden = true;

@@ -1,6 +1,7 @@
 // Composing: each pane's own textarea and draft, reply or note mode, sends and notes with acks
 // (through the chat's outbox, so a reconnect resends them with the same client_msg_id), typing
-// both ways and the client's read receipts. Draws into the log; knows nothing of the pane.
+// both ways and the client's read receipts; a reply sent as SMS (smschat.js: the choice, its
+// counter and limit, refusals at their field). Draws into the log; knows nothing of the pane.
 
 import { h } from '../shared/dom.js';
 import { uuid } from '../shared/ids.js';
@@ -10,13 +11,16 @@ import { offerRetract } from './corrections.js';
 import { send } from './connection.js';
 import { t } from './i18n.js';
 import { insertSorted, messageEl, scrollBottom, stateText } from './log.js';
+import {
+  clearSmsErrors, markSmsSending, noteSmsAcked, renderSms, renderSmsCount, smsControls, smsFieldError, smsOn, smsSendable
+} from './smschat.js';
 import { S, announce, chatTitle, clientName, fmtTime, saveStore } from './state.js';
 import { renderWaits } from './tabs.js';
 
 export function composer(c) {
   const taId = `composer-${c.uid}`;
   const ta = h('textarea', { id: taId, class: 'composer-text', testid: 'composer', rows: 3, maxlength: 10000,
-    'aria-describedby': `composer-warn-${c.uid} composer-hint-${c.uid}` });
+    'aria-describedby': `composer-warn-${c.uid} sms-info-${c.uid} composer-error-${c.uid} composer-hint-${c.uid}` });
   const saved = (S.stored.drafts || {})[c.id];
   if (saved) ta.value = saved;
   c.el.composer = ta;
@@ -35,13 +39,18 @@ export function composer(c) {
   ta.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(c, c.mode); }
   });
-  ta.addEventListener('input', () => { typingInput(c); saveDraftSoon(c); });
+  ta.addEventListener('input', () => {
+    typingInput(c);
+    saveDraftSoon(c);
+    renderSmsCount(c);
+    if (c.el.composerError.textContent) clearSmsErrors(c);
+  });
   ta.addEventListener('blur', () => stopTyping(c));
   c.el.composerForm = h('form', { class: 'composer', testid: 'composer-form', onsubmit: (e) => { e.preventDefault(); submit(c, c.mode); } },
     h('fieldset', { class: 'modes' }, c.el.modeLegend,
       h('label', { class: 'mode mode-reply' }, c.el.modeReply, c.el.modeReplyText, h('kbd', { text: 'Alt+P' })),
       h('label', { class: 'mode mode-note' }, c.el.modeNote, c.el.modeNoteText, h('kbd', { text: 'Alt+L' }))),
-    c.el.composerLabel, c.el.noteWarning, ta,
+    smsControls(c), c.el.composerLabel, c.el.noteWarning, ta, c.el.composerError,
     h('div', { class: 'composer-bar' }, c.el.hint, ...attachControls(c), c.el.cannedBtn, c.el.send),
     c.el.attachStatus);
   wireSuggestions(c);
@@ -74,7 +83,7 @@ export function renderComposer(c) {
   c.el.modeLegend.textContent = t('modeLegend');
   c.el.modeReplyText.textContent = t('modeReply');
   c.el.modeNoteText.textContent = t('modeNote');
-  c.el.composerLabel.replaceChildren(`${t(note ? 'noteOn' : 'messageTo')} `,
+  c.el.composerLabel.replaceChildren(`${t(note ? 'noteOn' : smsOn(c) ? 'smsMessageTo' : 'messageTo')} `,
     h('span', { class: 'mini-badge', text: c.letter }), ` ${clientName(c)}`);
   c.el.noteWarning.textContent = t('noteWarning');
   c.el.noteWarning.hidden = !note;
@@ -83,6 +92,7 @@ export function renderComposer(c) {
   c.el.cannedBtn.textContent = t('cannedButton');
   c.el.hint.textContent = t(note ? 'hintNote' : 'hintReply');
   renderAttach(c);
+  renderSms(c);
 }
 
 /** Sends the text of THIS pane's composer to THIS pane's conversation (`c` is bound per pane). */
@@ -90,7 +100,10 @@ export function submit(c, kind) {
   const ta = c.el.composer;
   const body = ta.value.trim();
   if (!body || c.status !== 'open') return;
-  const p = { id: uuid(), kind, body, state: 'sending', at: new Date().toISOString() };
+  const sms = kind === 'message' && smsOn(c);
+  if (sms && !smsSendable(c, body)) return; // said at its field; the text stays
+  clearSmsErrors(c);
+  const p = { id: uuid(), kind, body, state: 'sending', at: new Date().toISOString(), ...(sms ? { sms: true } : {}) };
   addPending(c, p);
   ta.value = '';
   stopTyping(c);
@@ -101,6 +114,7 @@ export function submit(c, kind) {
 export function addPending(c, p) {
   c.pending.keep(p);
   p.el = messageEl(p.kind, 'professional', true, t('you'), h('time', { text: fmtTime(p.at) }), p.body, null, 'sending');
+  if (p.sms) markSmsSending(c, p.el);
   c.el.messages.append(p.el);
   scrollBottom(c);
 }
@@ -128,8 +142,27 @@ export function confirmPending(c, cmid, seq, at) {
   p.el.remove();
   insertSorted(c, p.el, seq);
   if (p.kind === 'message') offerRetract(c, p.el, seq, at || p.at);
+  if (p.sms) noteSmsAcked(c, seq, p.body);
   c.minSeq = Math.min(c.minSeq, seq);
   c.maxSeq = Math.max(c.maxSeq, seq);
+  saveStore();
+}
+/**
+ * The server refused a message naming a field (`phone`, `body`): nothing was stored, so the row
+ * goes, the text is back in the composer and the server's words are at that field.
+ */
+export function refusedAtField(c, p, f) {
+  c.pending.drop(p.id);
+  p.el.remove();
+  const ta = c.el.composer;
+  if (!ta.value.trim()) ta.value = p.body;
+  else if (!ta.value.includes(p.body)) ta.value = `${p.body}\n${ta.value}`;
+  renderSmsCount(c);
+  const fields = f.fields || {};
+  const field = typeof fields.phone === 'string' ? 'phone' : 'body';
+  const why = fields[field] || f.message || f.code;
+  smsFieldError(c, field, t(field === 'phone' ? 'smsRefusedPhone' : 'smsRefusedBody', { why }));
+  renderWaits();
   saveStore();
 }
 export function failPending(c, p, why) {

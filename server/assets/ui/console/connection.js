@@ -44,10 +44,10 @@ export function send(frame, ctx) {
   return client.send(frame, ctx);
 }
 
-/** A chat's sends (messages and notes) awaiting their ack, sent again after a reconnect. */
+/** A chat's sends (messages and notes, `sms` when sent as SMS) awaiting their ack, sent again after a reconnect. */
 export function chatOutbox(id) {
   return new Outbox(client,
-    (p) => ({ type: p.kind === 'note' ? 'note' : 'send', conversation: id, client_msg_id: p.id, body: p.body }),
+    (p) => ({ type: p.kind === 'note' ? 'note' : 'send', conversation: id, client_msg_id: p.id, body: p.body, ...(p.sms ? { sms: true } : {}) }),
     (p) => ({ kind: p.kind, conversation: id, cmid: p.id }));
 }
 
@@ -64,6 +64,7 @@ function dispatch(f, ctx) {
 /** Forgets the session on this tab and starts again at the login (with `message`, if any). */
 export function logout(message) {
   S.token = null;
+  S.leaving = true; // asked already: no second question from the page (smschat.js)
   client.stop();
   sessionStorage.removeItem(STORE_KEY);
   if (message) sessionStorage.setItem(`${STORE_KEY}.msg`, message);

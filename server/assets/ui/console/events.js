@@ -10,6 +10,7 @@ import { onRetracted } from './corrections.js';
 import { t } from './i18n.js';
 import { insertSorted, isAtBottom, loadHistory, markRead, renderEvent, renderOlder, scrollBottom } from './log.js';
 import { setNotice } from './notices.js';
+import { noteSmsMessage, onSmsEvent, renderSms } from './smschat.js';
 import { S, announce, chatTitle, saveStore } from './state.js';
 import { renderTab, renderWaits, select } from './tabs.js';
 
@@ -39,9 +40,15 @@ export function onEvent(f) {
 
 /** Adds one stored event, de-duplicated by seq; `live` events may raise unread and alerts. */
 export function addEvent(c, ev, live) {
-  if (!ev || !Number.isInteger(ev.seq) || c.events.has(ev.seq)) return;
-  if (ev.client_msg_id && c.pending.has(ev.client_msg_id)) return confirmPending(c, ev.client_msg_id, ev.seq, ev.at);
+  if (!ev || !Number.isInteger(ev.seq)) return;
+  const mine = ev.from && ev.from.role === 'professional' && ev.from.id === S.meId;
+  if (c.events.has(ev.seq)) return ev.sms && noteSmsMessage(c, ev, mine); // my message, drawn at its ack
+  if (ev.client_msg_id && c.pending.has(ev.client_msg_id)) {
+    confirmPending(c, ev.client_msg_id, ev.seq, ev.at);
+    return ev.sms && noteSmsMessage(c, ev, true);
+  }
   if (live && c.maxSeq > 0 && ev.seq > c.maxSeq + 1) loadHistory(c, ev.seq, Math.min(200, ev.seq - c.maxSeq - 1), true);
+  if (ev.type === 'system' && ev.event === 'sms') return smsEvent(c, ev, live);
   const stick = isAtBottom(c);
   c.events.set(ev.seq, ev);
   insertSorted(c, renderEvent(c, ev), ev.seq);
@@ -52,8 +59,25 @@ export function addEvent(c, ev, live) {
   if (ev.type === 'system' && ev.event === 'retracted') onRetracted(c, ev);
   if (ev.type === 'system' && ev.event === 'transferred') renderTransferCard(c);
   if (ev.type === 'system' && ev.event === 'left') onClientLeft(c, ev, live);
+  if (ev.type === 'system') caseStatus(c, ev);
   if (live) onLiveEvent(c, ev);
   if (ev.type === 'message') renderWaits();
+}
+/** An SMS moved on (`system sms`): its message's row says so; no line of its own. */
+function smsEvent(c, ev, live) {
+  c.events.set(ev.seq, ev);
+  c.minSeq = Math.min(c.minSeq, ev.seq);
+  c.maxSeq = Math.max(c.maxSeq, ev.seq);
+  onSmsEvent(c, ev, live);
+  if (live) saveStore();
+}
+/** The case's status as its latest system event has it (SMS may be sent only In progress). */
+function caseStatus(c, ev) {
+  const status = { assigned: 'in_progress', reopened: 'in_progress', closed: 'complete', queued: 'queued' }[ev.event];
+  if (!status || ev.seq < (c.statusSeq || 0)) return;
+  c.statusSeq = ev.seq;
+  c.info.status = status;
+  renderSms(c);
 }
 /** The client identified inside the chat: the header and the tab now show who they are. */
 export function onIdentified(c, ev, live) {

@@ -7,7 +7,7 @@
 import { askCanned, onCanned } from './canned.js';
 import { ensureChat, onAssigned, onReleased, release, renderHeader, setChatStatus } from './chats.js';
 import { askColleagues, storeColleagues } from './colleagues.js';
-import { failPending, onAck, onRead, onTyping, restorePending } from './composer.js';
+import { failPending, onAck, onRead, onTyping, refusedAtField, renderComposer, restorePending } from './composer.js';
 import { send, showOffline } from './connection.js';
 import { retractFailed } from './corrections.js';
 import { onEvent, onHistory } from './events.js';
@@ -37,6 +37,8 @@ function onWelcome(f) {
   S.meId = f.professional.id;
   S.capacity = f.capacity;
   S.retractWindow = Number(f.retract_window_s) || 0;
+  S.smsMaxSegments = Number.isInteger(f.sms_max_segments) && f.sms_max_segments > 0 ? f.sms_max_segments : null;
+  S.chats.forEach(renderComposer); // SMS on or off
   $('me').textContent = S.me.name;
   const listed = new Set();
   for (const s of f.conversations || []) {
@@ -81,6 +83,9 @@ function onError(f, ctx) {
     if (p && (f.code === 'internal' || f.code === 'rate_limited')) {
       return setTimeout(() => p.state === 'sending' && c.pending.has(p.id) && c.pending.transmit(p), 2000);
     }
+    // A refusal naming its field (`phone`, `body`), or any refused SMS: said at the field, the text kept.
+    const named = f.fields && ['phone', 'body'].some((k) => typeof f.fields[k] === 'string');
+    if (p && ctx.kind === 'message' && (named || p.sms)) return refusedAtField(c, p, f);
     if (p) failPending(c, p, errorText(f, ctx));
   }
   if (ctx.kind === 'status') renderStatus();

@@ -13,6 +13,7 @@ import { send } from './connection.js';
 import { fileCards } from './documents.js';
 import { count, has, locale, t } from './i18n.js';
 import { showError } from './notices.js';
+import { smsSummary } from './smschat.js';
 import { $, S, announce, fmtTime, proName, serviceName, teamName, topicName } from './state.js';
 import { showView } from './views.js';
 
@@ -303,7 +304,8 @@ function threadItem(e) {
   const client = from.role === 'client';
   const who = client ? t('ibFromClient', { name: from.name || t('ibClient') }) : t(e.type === 'note' ? 'ibFromNote' : 'ibFromOrg', { name: from.name || '' });
   return h('li', { class: `ib-msg ${client ? 'client' : e.type === 'note' ? 'note' : 'org'}`, testid: 'inbox-thread-message', 'data-role': client ? 'client' : 'professional', 'data-kind': e.type },
-    h('p', { class: 'ib-msg-who' }, h('strong', { text: who }), ` · ${new Date(e.at).toLocaleString(locale(), { dateStyle: 'short', timeStyle: 'short' })}`),
+    h('p', { class: 'ib-msg-who' }, h('strong', { text: who }), ` · ${new Date(e.at).toLocaleString(locale(), { dateStyle: 'short', timeStyle: 'short' })}`,
+      e.sms ? ' · ' : '', smsSummary(e, thread.events)),
     (e.body || !(e.attachments || []).length) && h('p', { class: 'ib-msg-body', text: e.body }), fileCards(e.attachments));
 }
 

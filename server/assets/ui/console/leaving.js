@@ -7,6 +7,7 @@ import { h } from '../shared/dom.js';
 import { toggleForm } from './actions.js';
 import { logout, send } from './connection.js';
 import { count, t } from './i18n.js';
+import { chatsWithQueuedSms } from './smschat.js';
 import { $, S, chatTitle } from './state.js';
 import { select } from './tabs.js';
 
@@ -22,7 +23,9 @@ export function askLogout() {
   $('logout-h').textContent = t('logoutTitle');
   $('logout-text').textContent = count(chats.length, 'logoutHeld');
   $('logout-list').replaceChildren(...chats.map((c) => h('li', { text: chatTitle(c) })));
-  $('logout-explain').textContent = t('logoutExplain');
+  const queued = chatsWithQueuedSms();
+  $('logout-explain').textContent = [t('logoutExplain'),
+    queued.length && t('smsLogoutQueued', { chats: queued.map(chatTitle).join(', ') })].filter(Boolean).join(' ');
   $('logout-status').textContent = '';
   $('logout-release').textContent = count(chats.length, 'logoutRelease');
   $('logout-anyway').textContent = t('logoutAnyway');

@@ -7,6 +7,7 @@ import { markWithdrawn, offerRetract } from './corrections.js';
 import { send } from './connection.js';
 import { fileCards } from './documents.js';
 import { t } from './i18n.js';
+import { noteSmsMessage } from './smschat.js';
 import { PAGE, S, clientName, fmtTime, fmtWait, proName, teamName } from './state.js';
 
 /** Asks for a page of history before `before`; a `gap` fill runs beside the paging. */
@@ -64,6 +65,7 @@ export function renderEvent(c, ev) {
   const el = messageEl(ev.type, from.role, mine, who, time, ev.body, ev.seq, state, ev.attachments);
   if (c.retracted.has(ev.seq)) markWithdrawn(el);
   else if (mine) offerRetract(c, el, ev.seq, ev.at);
+  if (ev.sms) noteSmsMessage(c, ev, mine, el);
   return el;
 }
 /** A message or note as drawn; a message's documents as file cards under its text. */

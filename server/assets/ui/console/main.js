@@ -2,9 +2,10 @@
 // pasted JWT when the dev endpoints answer 404), logging out, and the page's static controls.
 // Top of the console's modules and the only one that wires them together: it hands the frame
 // table (inbound.js) to the connection, then starts. The layers, each importing only those
-// below it (docs/ui.md): i18n → state → notices, alerts → documents → connection → corrections,
-// canned, colleagues, views → supervision, inbox → log → tabs → attach → composer, queues,
-// actions → transfer, leaving, shortcuts → chats → events → inbound → thread → main.
+// below it (docs/ui.md): i18n, sms → state → notices, alerts, smschat → documents → connection
+// → corrections, canned, colleagues, views → supervision, inbox → log → tabs → attach →
+// composer, queues, actions → transfer, leaving, shortcuts → chats → events → inbound → thread
+// → main.
 //
 // Patient safety: every chat gets a letter ("A", "B"…) and a colour that no other open chat
 // has; both are shown on its tab, pinned in its pane header and on its composer. Each pane owns
@@ -15,6 +16,7 @@ import { h } from '../shared/dom.js';
 import { renderAlertSettings, unlockAudio } from './alerts.js';
 import { wireCanned } from './canned.js';
 import { renderHeader } from './chats.js';
+import { renderComposer } from './composer.js';
 import { client, connect, routeFrames, send } from './connection.js';
 import { lang, setLang, t } from './i18n.js';
 import { inboundHandlers } from './inbound.js';
@@ -23,10 +25,12 @@ import { wireLogout } from './leaving.js';
 import { markRead } from './log.js';
 import { renderStatus, tick } from './queues.js';
 import { onShortcut, wireHelp } from './shortcuts.js';
+import { wireSms } from './smschat.js';
 import { $, S, STORE_KEY, loadStore, saveStore } from './state.js';
 import { tickSupervision, wireSupervision } from './supervision.js';
-import { clearUnread, onTabKey, placeTabs, updateEmpty } from './tabs.js';
+import { clearUnread, onTabKey, placeTabs, select, updateEmpty } from './tabs.js';
 import { threadFrames, wireThread } from './thread.js';
+import { showView } from './views.js';
 
 /** The page's fixed texts in the chosen language (elements marked with data-i18n…). */
 function translateStatic() {
@@ -138,6 +142,7 @@ export function wireStatic() {
   wireSupervision();
   wireInbox();
   wireThread();
+  wireSms((id) => { showView('chats'); select(id); S.chats.get(id).el.composer.focus(); }, renderComposer);
   $('reconnect-now').addEventListener('click', () => client.retryNow());
   $('token-form').addEventListener('submit', (e) => { e.preventDefault(); if ($('token-input').value.trim()) login($('token-input').value.trim(), null); });
   $('tabs').addEventListener('keydown', onTabKey);

@@ -26,17 +26,18 @@ export function loadStore() {
 }
 export function saveStore() {
   if (!S.token) return;
-  const last_seq = {}, labels = {}, drafts = {}, pending = {}, modes = {};
+  const last_seq = {}, labels = {}, drafts = {}, pending = {}, modes = {}, sms_on = [];
   for (const c of S.chats.values()) {
     labels[c.id] = { letter: c.letter, colour: c.colour, anon: c.anonNo, unread: c.unread };
     if (c.status !== 'open') continue;
     last_seq[c.id] = c.maxSeq;
     if (c.el.composer && c.el.composer.value) drafts[c.id] = c.el.composer.value;
     if (c.mode === 'note') modes[c.id] = 'note';
+    if (c.smsChosen) sms_on.push(c.id);
     const p = [...c.pending.values()].filter((x) => x.state === 'sending');
-    if (p.length) pending[c.id] = p.map(({ id, kind, body, at }) => ({ id, kind, body, at }));
+    if (p.length) pending[c.id] = p.map(({ id, kind, body, at, sms }) => ({ id, kind, body, at, ...(sms ? { sms } : {}) }));
   }
-  const data = { professional: S.meId, token: S.token, last_seq, labels, drafts, pending, modes,
+  const data = { professional: S.meId, token: S.token, last_seq, labels, drafts, pending, modes, sms_on,
     letters: S.letters, next_letter: S.nextLetter, closed_open: S.closedOpen,
     availability: S.chosenAvailability, anon_counter: S.anonCounter, active: S.activeId, supervising: S.supervising, view: S.view };
   try { sessionStorage.setItem(STORE_KEY, JSON.stringify(data)); } catch { /* storage full or off */ }
@@ -60,6 +61,8 @@ export const S = {
   supervising: false,   // the supervision view is shown instead of the chats
   view: 'chats',        // the view shown: chats | inbox | supervision (views.js)
   inbox: new Map(),     // team → its latest `inbox` with `at` (inbox.js)
+  smsMaxSegments: null, // the longest SMS a professional may send (welcome); null: no SMS chat
+  leaving: false,       // logging out: the page goes without asking again
 };
 
 /**
@@ -76,6 +79,7 @@ export function newChat(id, pending) {
     seenSeq: (S.stored.last_seq || {})[id] || 0,
     pending, unread: saved.unread || 0, alert: false, readSent: 0, clientRead: 0,
     historyDone: false, loading: false, loaded: false, retracted: new Set(),
+    sms: new Map(), smsChosen: (S.stored.sms_on || []).includes(id), // seq → its SMS (smschat.js); "Send as SMS" chosen
     typingOut: false, typingTimer: null, typingInTimer: null, draftTimer: null, el: {},
   };
   c.colour = Number.isInteger(saved.colour) && !colourUsed(saved.colour) ? saved.colour : freeColour(c.letter);

@@ -5,6 +5,7 @@
 import { h } from '../shared/dom.js';
 import { count, t } from './i18n.js';
 import { markRead, scrollBottom } from './log.js';
+import { leavingPane, renderQueuedWarnings, renderSmsTab } from './smschat.js';
 import { $, S, clientName, fmtWait, letterOrder, saveStore } from './state.js';
 
 export function renderTab(c) {
@@ -16,6 +17,7 @@ export function renderTab(c) {
   const state = c.status === 'closed' ? 'tabClosed' : c.status === 'released' ? 'tabTransferred'
     : c.clientLeft ? 'tabLeft' : c.alert && !c.unread ? 'tabNew' : '';
   el.tabState.textContent = state ? ` ${t(state)}` : '';
+  renderSmsTab(c);
   el.tab.classList.toggle('alert', c.alert || c.unread > 0);
   el.tab.dataset.status = c.status;
   el.pane.dataset.status = c.status;
@@ -92,6 +94,7 @@ export function updateTitle() {
   document.title = `${n ? `(${n}) ` : ''}${t('pageTitle')}`;
 }
 export function select(id) {
+  if (S.activeId !== id) leavingPane(S.chats.get(S.activeId)); // an SMS of mine still queued there is said
   S.activeId = id;
   for (const c of S.chats.values()) {
     const on = c.id === id;
@@ -107,6 +110,7 @@ export function select(id) {
     if (c.stickBottom !== false) scrollBottom(c);
     markRead(c);
   }
+  renderQueuedWarnings();
   saveStore();
 }
 export function onTabKey(e) {

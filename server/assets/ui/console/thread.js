@@ -1,6 +1,7 @@
 // New thread (docs/ui.md "New thread"): from the inbox a professional opens a non-urgent matter
 // with a registered client (the identity provider's subject of someone who has identified with
-// us before) in a `message` service of their teams: `start_thread`, then, with a document, its
+// us before) in a `message` service of their teams, or an SMS conversation with a mobile number
+// in an `sms` service (`phone` instead of `client`): `start_thread`, then, with a document, its
 // upload (POST …/attachments with the console's token) and, when "close after sending" is
 // ticked, `close`. The server answers `start_thread` with `assigned`; this module keeps that
 // frame until every step is done, then hands it to the chats (the thread opens as mine, like a
@@ -14,8 +15,10 @@ import { errorCode, errorMessage, humanSize, paperclip, typeLabels, uploadFile }
 import { uuid } from '../shared/ids.js';
 import { send } from './connection.js';
 import { card } from './documents.js';
-import { LANGS, lang, locale, t } from './i18n.js';
+import { LANGS, count, lang, locale, t } from './i18n.js';
 import { showError } from './notices.js';
+import { smsLength } from './sms.js';
+import { smsEnabled } from './smschat.js';
 import { $, S, announce, service, serviceTopic } from './state.js';
 
 /** The server's limit on a message's length (conversation/actor/posts.rs, MAX_BODY_CHARS). */
@@ -27,15 +30,25 @@ const STR = {
   ntIntro: ['Opens a non-urgent matter with a client who has identified with us before. The thread is yours from the start; the client finds it under “My conversations”.',
     'Avaa kiireettömän asian asiakkaalle, joka on tunnistautunut palveluumme aiemmin. Viestiketju on alusta asti sinun; asiakas löytää sen kohdasta ”Omat keskustelut”.',
     'Öppnar ett icke-brådskande ärende med en klient som har identifierat sig hos oss tidigare. Tråden är din från början; klienten hittar den under ”Mina samtal”.'],
+  ntIntroSms: ['Opens an SMS conversation with a client’s mobile phone: the message goes as SMS and the client’s SMS replies come back to the thread. The thread is yours from the start.',
+    'Avaa tekstiviestikeskustelun asiakkaan matkapuhelimeen: viesti lähtee tekstiviestinä ja asiakkaan vastaukset tulevat viestiketjuun. Viestiketju on alusta asti sinun.',
+    'Öppnar ett sms-samtal med klientens mobiltelefon: meddelandet skickas som sms och klientens svar kommer tillbaka till tråden. Tråden är din från början.'],
+  ntPhone: ['Client’s mobile number', 'Asiakkaan matkapuhelinnumero', 'Klientens mobilnummer'],
+  ntPhoneHint: ['A mobile number (e.g. 040 123 4567 or +358 40 123 4567): an SMS cannot reach a landline. Check it with the client’s details before sending.',
+    'Matkapuhelinnumero (esim. 040 123 4567 tai +358 40 123 4567): tekstiviesti ei mene lankapuhelimeen. Tarkista numero asiakkaan tiedoista ennen lähettämistä.',
+    'Ett mobilnummer (t.ex. 040 123 4567 eller +358 40 123 4567): ett sms når inte en fast telefon. Kontrollera numret mot klientens uppgifter innan du skickar.'],
+  ntMissingPhone: ['Write the client’s mobile number.', 'Kirjoita asiakkaan matkapuhelinnumero.', 'Skriv klientens mobilnummer.'],
+  ntBadPhone: ['An SMS cannot be sent to this number.', 'Tähän numeroon ei voi lähettää tekstiviestiä.', 'Det går inte att skicka sms till det här numret.'],
+  ntSmsTooLong: ['Too long for SMS: at most {max} SMS; this text takes {n}.', 'Liian pitkä tekstiviestiksi: enintään {max} tekstiviestiä; tämä teksti vie {n}.', 'För långt för sms: högst {max} sms; den här texten tar {n}.'],
   ntClient: ['Client’s identifier', 'Asiakkaan tunniste', 'Klientens identifierare'],
   ntClientHint: ['The identifier the client’s strong identification gives (their subject at the identification service).',
     'Tunniste, jonka asiakkaan vahva tunnistautuminen antaa (asiakkaan tunniste tunnistuspalvelussa).',
     'Identifieraren som klientens starka identifiering ger (klientens identitet hos identifieringstjänsten).'],
   ntService: ['Service', 'Palvelu', 'Tjänst'],
   ntChoose: ['Choose…', 'Valitse…', 'Välj…'],
-  ntNoService: ['None of your teams’ services can open a thread: a non-urgent message service is needed.',
-    'Mikään tiimiesi palveluista ei voi avata viestiketjua: siihen tarvitaan kiireettömien viestien palvelu.',
-    'Ingen av dina teams tjänster kan öppna en tråd: det behövs en tjänst för icke-brådskande meddelanden.'],
+  ntNoService: ['None of your teams’ services can open a thread: a non-urgent message service (or an SMS service) is needed.',
+    'Mikään tiimiesi palveluista ei voi avata viestiketjua: siihen tarvitaan kiireettömien viestien palvelu (tai tekstiviestipalvelu).',
+    'Ingen av dina teams tjänster kan öppna en tråd: det behövs en tjänst för icke-brådskande meddelanden (eller en sms-tjänst).'],
   ntTopic: ['Topic (optional)', 'Aihe (valinnainen)', 'Ämne (valfritt)'],
   ntNoTopic: ['No topic', 'Ei aihetta', 'Inget ämne'],
   ntBody: ['Message', 'Viesti', 'Meddelande'],
@@ -101,8 +114,12 @@ export function reference(channel, conversation) {
   return `${letter}-${String(conversation).replace(/[^A-Za-z0-9]/g, '').slice(0, 8).toUpperCase()}`;
 }
 
-/** The services a thread can be opened in: `message` services of my teams (thread.rs). */
-const threadServices = () => S.services.filter((s) => s.channel === 'message' && (s.teams || []).some((x) => ((S.me && S.me.teams) || []).includes(x)));
+/** The services a thread can be opened in: `message` services of my teams (thread.rs), and `sms` ones when SMS chat is on. */
+const threadServices = () => S.services.filter((s) => (s.channel === 'message' || (s.channel === 'sms' && smsEnabled()))
+  && (s.teams || []).some((x) => ((S.me && S.me.teams) || []).includes(x)));
+/** The chosen service is an SMS one: a mobile number instead of the client's identifier. */
+const smsChosen = () => ((service(el.service.value) || {}).channel) === 'sms';
+const FIELDS = ['service', 'client', 'phone', 'topic', 'body']; // in the form's order
 
 const el = {};   // the form's elements, built on first open
 let file = null; // the document chosen for the thread
@@ -135,7 +152,7 @@ function openPanel() {
   $('new-thread').hidden = false;
   el.done.hidden = true;
   el.form.hidden = false;
-  (el.client.disabled ? el.send : el.client).focus();
+  (el.client.disabled ? el.send : threadServices().length > 1 && !el.service.value ? el.service : smsChosen() ? el.phone : el.client).focus();
 }
 function closePanel() {
   if (job && job.busy) return;
@@ -170,17 +187,21 @@ function build() {
   el.fileRow = h('div', { class: 'field-row nt-file' }, h('p', { id: 'nt-file-hint', class: 'nt-hint', text: tt('ntFileHint') }),
     h('div', null, el.attach, el.fileInput), el.chosen, el.fileError);
   el.closeAfter = h('input', { type: 'checkbox', id: 'nt-close-after', testid: 'thread-close-after', 'aria-describedby': 'nt-close-hint' });
+  el.smsCount = h('p', { id: 'nt-sms-count', class: 'nt-hint sms-info', testid: 'thread-sms-counter', hidden: true });
+  el.closeRow = h('div', { class: 'nt-check' }, el.closeAfter, ' ', h('label', { for: 'nt-close-after', text: tt('ntCloseAfter') }),
+    h('p', { id: 'nt-close-hint', class: 'nt-hint', text: tt('ntCloseHint') }));
   el.send = h('button', { type: 'submit', class: 'btn primary', testid: 'thread-send', text: tt('ntSend') });
   el.form = h('form', { class: 'nt-form', testid: 'new-thread-form', novalidate: true, 'aria-labelledby': 'nt-h', onsubmit: onSubmit,
     onkeydown: (e) => { if (e.key === 'Escape' && !(job && job.busy)) { e.preventDefault(); closePanel(); } } },
   el.error,
-  field('client', tt('ntClient'), h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', 'aria-required': 'true' }), tt('ntClientHint')),
   field('service', tt('ntService'), h('select', { 'aria-required': 'true', onchange: onServiceChange })), el.noService,
+  el.clientRow = field('client', tt('ntClient'), h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', 'aria-required': 'true' }), tt('ntClientHint')),
+  el.phoneRow = field('phone', tt('ntPhone'), h('input', { type: 'tel', autocomplete: 'off', 'aria-required': 'true' }), tt('ntPhoneHint')),
   field('topic', tt('ntTopic'), h('select')),
-  field('body', tt('ntBody'), h('textarea', { rows: 5, maxlength: MAX_BODY, 'aria-required': 'true' })),
+  field('body', tt('ntBody'), h('textarea', { rows: 5, maxlength: MAX_BODY, 'aria-required': 'true', oninput: renderSmsCount })),
+  el.smsCount,
   el.fileRow,
-  h('div', { class: 'nt-check' }, el.closeAfter, ' ', h('label', { for: 'nt-close-after', text: tt('ntCloseAfter') }),
-    h('p', { id: 'nt-close-hint', class: 'nt-hint', text: tt('ntCloseHint') })),
+  el.closeRow,
   h('div', { class: 'form-bar' }, el.send,
     h('button', { type: 'button', class: 'btn ghost', testid: 'thread-cancel', text: tt('ntCancel'), onclick: closePanel })),
   el.status);
@@ -191,17 +212,45 @@ function build() {
     h('div', { class: 'form-bar' },
       h('button', { type: 'button', class: 'btn primary', testid: 'thread-again', text: tt('ntOpen'), onclick: openPanel }),
       h('button', { type: 'button', class: 'btn ghost', testid: 'thread-dismiss', text: tt('ntDismiss'), onclick: closePanel })));
-  $('new-thread').replaceChildren(el.heading, h('p', { class: 'sv-intro', text: tt('ntIntro') }), el.form, el.done);
+  el.intro = h('p', { class: 'sv-intro', text: tt('ntIntro') });
+  el.body.setAttribute('aria-describedby', `nt-sms-count ${el.body.getAttribute('aria-describedby')}`);
+  $('new-thread').replaceChildren(el.heading, el.intro, el.form, el.done);
 }
 
-/** The services (the one there is, preselected) and the chosen one's topics. */
+/** An SMS service asks for a mobile number instead of the client, counts the text as SMS, closes nothing. */
+function renderKind() {
+  const sms = smsChosen();
+  el.clientRow.hidden = sms;
+  el.phoneRow.hidden = !sms;
+  el.closeRow.hidden = sms;
+  if (sms) el.closeAfter.checked = false;
+  el.intro.textContent = tt(sms ? 'ntIntroSms' : 'ntIntro');
+  renderSmsCount();
+}
+/** The message's length as SMS (the server's count), shown while an SMS service is chosen. */
+function renderSmsCount() {
+  el.smsCount.hidden = !smsChosen();
+  if (el.smsCount.hidden) return;
+  const len = smsLength(el.body.value);
+  el.smsCount.textContent = `${count(len.units, 'smsChars')} · ${count(len.segments, 'smsParts')}${len.encoding === 'ucs2' ? ` ${t('smsUnicode')}` : ''}`;
+  el.smsCount.classList.toggle('over', len.segments > S.smsMaxSegments);
+}
+
+/**
+ * The services, message ones first (the one message service there is preselected: SMS is the
+ * other choice, not a question asked every time) and the chosen one's topics.
+ */
 function fillServices() {
   if (el.service.disabled) return; // a thread on its way keeps what it was sent with
-  const list = threadServices();
+  const all = threadServices();
+  const messages = all.filter((s) => s.channel === 'message');
+  const list = [...messages, ...all.filter((s) => s.channel !== 'message')];
+  const preset = messages.length === 1 ? messages[0] : list.length === 1 ? list[0] : null;
   const was = el.service.value;
-  el.service.replaceChildren(...(list.length === 1 ? [] : [h('option', { value: '', text: tt('ntChoose') })]),
+  el.service.replaceChildren(...(preset ? [] : [h('option', { value: '', text: tt('ntChoose') })]),
     ...list.map((s) => h('option', { value: s.id, text: s.name || s.id })));
   if (list.some((s) => s.id === was)) el.service.value = was;
+  else if (preset) el.service.value = preset.id;
   el.noService.hidden = list.length > 0;
   renderSend();
   onServiceChange();
@@ -214,6 +263,7 @@ function onServiceChange() {
   if (s && (s.topics || []).some((x) => x.id === was)) el.topic.value = was;
   if (file && !accepts()) setFile(null);
   renderFile();
+  renderKind();
 }
 
 // The document: chosen with the composer's "Attach document", checked against the service's limit.
@@ -252,7 +302,7 @@ function fieldError(name, text) {
   el[name].setAttribute('aria-invalid', 'true');
 }
 function clearErrors() {
-  for (const name of ['client', 'service', 'topic', 'body']) {
+  for (const name of FIELDS) {
     el[`${name}Error`].textContent = '';
     el[name].removeAttribute('aria-invalid');
   }
@@ -260,7 +310,7 @@ function clearErrors() {
   sayFile('');
 }
 function focusFirstError() {
-  const first = ['client', 'service', 'topic', 'body'].find((n) => el[n].getAttribute('aria-invalid') === 'true');
+  const first = FIELDS.find((n) => el[n].getAttribute('aria-invalid') === 'true');
   if (first) el[first].focus();
 }
 
@@ -270,11 +320,15 @@ function onSubmit(e) {
   if (el.send.hasAttribute('aria-disabled')) return;
   if (job && job.conversation) return retry();
   clearErrors();
-  const v = { client: el.client.value.trim(), service: el.service.value, topic: el.topic.value, body: el.body.value };
-  if (!v.client) fieldError('client', tt('ntMissingClient'));
+  const sms = smsChosen();
+  const v = { client: el.client.value.trim(), phone: el.phone.value.trim(), service: el.service.value, topic: el.topic.value, body: el.body.value, sms };
   if (!v.service) fieldError('service', tt('ntMissingService'));
+  if (sms && !v.phone) fieldError('phone', tt('ntMissingPhone'));
+  if (!sms && !v.client) fieldError('client', tt('ntMissingClient'));
+  const parts = sms ? smsLength(v.body.trim()).segments : 0;
   if (!v.body.trim()) fieldError('body', tt('ntMissingBody'));
   else if (v.body.length > MAX_BODY) fieldError('body', tt('ntTooLong', { n: MAX_BODY }));
+  else if (parts > S.smsMaxSegments) fieldError('body', tt('ntSmsTooLong', { max: S.smsMaxSegments, n: parts }));
   if (el.form.querySelector('[aria-invalid="true"]')) return focusFirstError();
   start(v);
 }
@@ -284,7 +338,7 @@ function start(v) {
   const withFile = file && accepts() ? file : null;
   job = { ...v, cmid: uuid(), file: withFile, fileCmid: withFile ? uuid() : null, closeAfter: el.closeAfter.checked, busy: true, maxSeq: 0 };
   job.serverCloses = job.closeAfter && !withFile;
-  const frame = { type: 'start_thread', service: v.service, client: v.client, client_msg_id: job.cmid, body: v.body };
+  const frame = { type: 'start_thread', service: v.service, ...(v.sms ? { phone: v.phone } : { client: v.client }), client_msg_id: job.cmid, body: v.body };
   if (v.topic) frame.topic = v.topic;
   if (job.serverCloses) frame.close_after = true;
   if (!send(frame, { kind: 'start_thread' })) {
@@ -299,7 +353,7 @@ function setBusy(text) {
   el.form.setAttribute('aria-busy', String(!!(job && job.busy)));
   el.status.textContent = text || '';
   const sent = !!(job && job.conversation);
-  for (const name of ['client', 'service', 'topic', 'body']) el[name].disabled = sent; // already with the server
+  for (const name of FIELDS) el[name].disabled = sent; // already with the server
   renderSend();
   renderFile();
 }
@@ -404,9 +458,10 @@ function onRefused(f, closing = f.req === job.closeReq || (job.stored && f.req =
   }
   job = null;
   setBusy('');
-  // The server names the field of each refusal (`fields`: client, service, topic, body).
-  const field = ['client', 'service', 'topic', 'body'].find((k) => f.fields && typeof f.fields[k] === 'string');
+  // The server names the field of each refusal (`fields`: client, phone, service, topic, body).
+  const field = FIELDS.find((k) => f.fields && typeof f.fields[k] === 'string');
   if (field === 'client') fieldError('client', `${tt('ntUnknownClient')}${said}`);
+  else if (field === 'phone') fieldError('phone', `${tt('ntBadPhone')} ${tt('ntServer', { message: f.fields.phone })}`);
   else if (field === 'service' && f.code === 'forbidden') fieldError('service', `${tt('ntNotYours')}${said}`);
   else if (field === 'service' || field === 'topic') fieldError(field, `${tt(f.code === 'not_found' ? 'ntNoSuch' : 'ntRefused')}${said}`);
   else if (field === 'body') fieldError('body', `${tt('ntRefused')}${said}`);

@@ -4,6 +4,7 @@
 // reload. Above the connection, below the views that switch.
 
 import { t } from './i18n.js';
+import { leavingPane, renderQueuedWarnings } from './smschat.js';
 import { $, S, saveStore } from './state.js';
 
 const VIEWS = { chats: ['chat-area', 'view-chats', 'skip'], inbox: ['inbox', 'view-inbox', 'skipInbox'], supervision: ['supervision', 'view-supervision', 'skipSupervision'] };
@@ -11,6 +12,7 @@ const VIEWS = { chats: ['chat-area', 'view-chats', 'skip'], inbox: ['inbox', 'vi
 /** Shows `name` (chats | inbox | supervision) and hides the other two. */
 export function showView(name) {
   if (!VIEWS[name]) name = 'chats';
+  if (S.view === 'chats' && name !== 'chats') leavingPane(S.chats.get(S.activeId));
   S.view = name;
   S.supervising = name === 'supervision';
   for (const [view, [main, button]] of Object.entries(VIEWS)) {
@@ -21,5 +23,6 @@ export function showView(name) {
   skip.setAttribute('href', `#${VIEWS[name][0]}`);
   const text = t(VIEWS[name][2]);
   if (skip.textContent !== text) skip.textContent = text;
+  renderQueuedWarnings();
   saveStore();
 }

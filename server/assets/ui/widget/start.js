@@ -73,9 +73,11 @@ export function renderStart(focus) {
   if (rt.servicesState !== 'ok') return;
   if (renderFormDone(focus, () => { renderStart(); serviceSel.focus(); })) return;
   serviceSel.textContent = '';
-  rt.services.forEach((s) => serviceSel.append(h('option', { value: s.id, text: s.name || s.id })));
+  // An `sms` service reaches patients by SMS from the console: nothing a patient can start here.
+  const offered = rt.services.filter((s) => s.channel !== 'sms');
+  offered.forEach((s) => serviceSel.append(h('option', { value: s.id, text: s.name || s.id })));
   const pre = store.service || cfg.service;
-  if (findService(pre)) serviceSel.value = pre;
+  if (offered.some((s) => s.id === pre)) serviceSel.value = pre;
   renderFields();
 }
 
