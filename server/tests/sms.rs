@@ -107,7 +107,14 @@ async fn the_004_walk_from_contact_request_to_a_reopened_sms_chat() {
     );
     let seq = m["seq"].as_u64().expect("seq");
     sms_state(&mut nurse, seq, "sent").await;
-    sms_state(&mut nurse, seq, "delivered").await;
+    let delivered = sms_state(&mut nurse, seq, "delivered").await;
+    // Taken again (a reload, another device): `assigned` counts every stored event, so the
+    // console knows it has the delivery report.
+    let again = nurse
+        .request(json!({"type": "take", "conversation": c}), "take-again")
+        .await;
+    assert_eq!(again["type"], "assigned", "{again}");
+    assert_eq!(again["last_seq"], delivered["seq"], "{again}");
     let phone = standin.wait_messages(1).await;
     assert_eq!(phone.len(), 1, "{phone:?}");
     assert_eq!(phone[0]["to"], PATIENT);

@@ -33,7 +33,7 @@ impl Conversation {
         // the events of its membership.
         match p.effect {
             Some(Effect::Assigned { links, req, reply }) => {
-                self.join_professional(links, req);
+                self.join_professional(links, req, true);
                 self.fan_out(p.event.as_deref(), p.started);
                 let _ = reply.send(Ok(()));
             }

@@ -5,7 +5,16 @@
 use super::*;
 
 impl Conversation {
-    pub(super) fn join_professional(&mut self, links: Vec<SessionLink>, req: Option<String>) {
+    /// Subscribes the holder's sessions and sends them `assigned`, whose `last_seq` is the
+    /// last event they have from it: with `event_follows` the `assigned` event being fanned
+    /// out right after is not counted (they get it next); a rejoin without a new event counts
+    /// every committed one.
+    pub(super) fn join_professional(
+        &mut self,
+        links: Vec<SessionLink>,
+        req: Option<String>,
+        event_follows: bool,
+    ) {
         for l in links {
             if !self.pros.iter().any(|p| p.id == l.id) {
                 self.pros.push(l);
@@ -19,7 +28,11 @@ impl Conversation {
             team: Some(r.state.team.clone()),
             client: client_info(r),
             questionnaire: r.questionnaire.clone(),
-            last_seq: self.committed_seq.saturating_sub(1),
+            last_seq: if event_follows {
+                self.committed_seq.saturating_sub(1)
+            } else {
+                self.committed_seq
+            },
             status: Some(r.state.status),
             contact_at: Some(rfc3339_of_ms(r.created_at_ms)),
             due_at: r
@@ -65,7 +78,7 @@ impl Conversation {
             && self.record.state.status == ConversationStatus::InProgress
             && self.record.state.assigned_to.as_ref() == Some(&p.id)
         {
-            self.join_professional(links, req);
+            self.join_professional(links, req, false);
             let _ = reply.send(Ok(()));
             return;
         }
