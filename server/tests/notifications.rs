@@ -10,9 +10,9 @@ mod support;
 use luukku::config::NotificationsConfig;
 use serde_json::{json, Value};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use support::smtp::{body, free_addr, header, SmtpServer};
+use support::process::{luukku, ready};
 use support::*;
 
 const LINK: &str = "https://example.org/asiointi";
@@ -128,57 +128,6 @@ async fn a_reply_to_a_client_who_is_away_is_announced_without_its_content() {
             .all(|m| header(m, "To").as_deref() != Some("liisa@example.org")),
         "a connected client is not notified"
     );
-}
-
-/// A `luukku` process, killed when dropped (also when a test fails).
-struct Process(Child);
-
-impl Process {
-    /// SIGKILL: no shutdown of any kind.
-    fn kill9(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        self.kill9();
-    }
-}
-
-/// A `luukku` process on SQLite with `config` (a TOML file in its data dir).
-fn luukku(addr: std::net::SocketAddr, dir: &Path, config: &str) -> Process {
-    let file = dir.join("luukku.toml");
-    std::fs::write(&file, config).expect("config file");
-    Process(
-        Command::new(env!("CARGO_BIN_EXE_luukku"))
-            .args(["--listen", &addr.to_string(), "--data-dir"])
-            .arg(dir)
-            .arg("--config")
-            .arg(&file)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the binary starts"),
-    )
-}
-
-async fn ready(addr: std::net::SocketAddr) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if tokio::net::TcpStream::connect(addr).await.is_ok()
-            && http_get(addr, "/readyz").await.0 == 200
-        {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{addr} never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]

@@ -12,11 +12,10 @@ mod support;
 use base64::Engine as _;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use support::smtp::free_addr;
 use support::standin::StandIn;
+use support::process::{luukku, ready};
 use support::*;
 
 const PATIENT: &str = "+358401234567";
@@ -379,43 +378,6 @@ async fn webhooks_without_the_providers_signature_or_about_nothing_of_ours_are_r
     assert_eq!(sms_matters, 1, "{inbox}");
 }
 
-/// A `luukku` process, killed when dropped.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn luukku(addr: SocketAddr, dir: &Path, config: &str) -> Process {
-    let file = dir.join("luukku.toml");
-    std::fs::write(&file, config).expect("config file");
-    Process(
-        Command::new(env!("CARGO_BIN_EXE_luukku"))
-            .args(["--listen", &addr.to_string(), "--data-dir"])
-            .arg(dir)
-            .arg("--config")
-            .arg(&file)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the binary starts"),
-    )
-}
-
-async fn ready(addr: SocketAddr) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(addr).await.is_err()
-        || http_get(addr, "/readyz").await.0 != 200
-    {
-        assert!(std::time::Instant::now() < deadline, "never ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 async fn sms_pending_at_a_kill_9_are_each_sent_exactly_once_after_the_restart() {
     let dir = temp_dir();
@@ -425,22 +387,7 @@ async fn sms_pending_at_a_kill_9_are_each_sent_exactly_once_after_the_restart() 
     let server = luukku(addr, &dir, &config);
     ready(addr).await;
     let c = contact_request(addr, "040 123 4567").await;
-    let token = {
-        let (status, body) = http(
-            addr,
-            "POST",
-            "/api/v1/dev/token",
-            Some(r#"{"professional":"social-1"}"#),
-            &[("content-type", "application/json")],
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
-        let v: Value = serde_json::from_str(&body).expect("json");
-        v["token"].as_str().expect("token").to_owned()
-    };
-    let mut nurse = Conn::connect(&format!("ws://{addr}/ws/console"), false).await;
-    nurse.send(json!({"type": "hello", "token": token})).await;
-    nurse.recv_type("welcome").await;
+    let mut nurse = support::process::console(addr, "social-1").await;
     nurse
         .request(json!({"type": "take", "conversation": c}), "take")
         .await;
@@ -460,21 +407,7 @@ async fn sms_pending_at_a_kill_9_are_each_sent_exactly_once_after_the_restart() 
 
     let _server = luukku(addr, &dir, &config);
     ready(addr).await;
-    let (status, body) = http(
-        addr,
-        "POST",
-        "/api/v1/dev/token",
-        Some(r#"{"professional":"social-1"}"#),
-        &[("content-type", "application/json")],
-    )
-    .await;
-    assert_eq!(status, 200);
-    let token: Value = serde_json::from_str(&body).expect("json");
-    let mut nurse = Conn::connect(&format!("ws://{addr}/ws/console"), false).await;
-    nurse
-        .send(json!({"type": "hello", "token": token["token"]}))
-        .await;
-    nurse.recv_type("welcome").await;
+    let mut nurse = support::process::console(addr, "social-1").await;
     // Every SMS delivered, each reached the phone once.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod postgres;
+pub mod process;
 pub mod redis;
 pub mod smtp;
 pub mod standin;
