@@ -11,8 +11,8 @@ use luukku::config::NotificationsConfig;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
-use support::smtp::{body, free_addr, header, SmtpServer};
 use support::process::{luukku, ready};
+use support::smtp::{body, free_addr, header, SmtpServer};
 use support::*;
 
 const LINK: &str = "https://example.org/asiointi";

@@ -13,9 +13,9 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::time::Duration;
+use support::process::{luukku, ready};
 use support::smtp::free_addr;
 use support::standin::StandIn;
-use support::process::{luukku, ready};
 use support::*;
 
 const PATIENT: &str = "+358401234567";
@@ -117,6 +117,18 @@ async fn the_004_walk_from_contact_request_to_a_reopened_sms_chat() {
     let phone = standin.wait_messages(1).await;
     assert_eq!(phone.len(), 1, "{phone:?}");
     assert_eq!(phone[0]["to"], PATIENT);
+    // It is on the patient's phone: not to be taken back.
+    let r = nurse
+        .request(
+            json!({"type": "retract", "conversation": c, "seq": seq}),
+            "r",
+        )
+        .await;
+    assert_eq!(r["code"], "bad_frame", "{r}");
+    assert!(
+        r["message"].as_str().is_some_and(|m| m.contains("SMS")),
+        "{r}"
+    );
     assert_eq!(phone[0]["from"], support::standin::OUR_NUMBER);
     assert_eq!(
         phone[0]["text"],

@@ -67,7 +67,9 @@ export function buildChat(c) {
   el.closeForm = closeForm(c);
   el.older = h('button', { type: 'button', class: 'older link-btn', text: t('loadOlder'), onclick: () => loadOlder(c) });
   el.messages = h('div', { class: 'messages', testid: 'messages', role: 'log', 'aria-live': 'off', 'aria-label': t('messagesWith', { who: c.letter }) });
-  el.scroll = h('div', { class: 'scroll', onscroll: () => {
+  // Focusable, so the history scrolls with the keyboard even when no message in it has a
+  // button (an SMS chat: an SMS cannot be taken back).
+  el.scroll = h('div', { class: 'scroll', tabindex: '0', onscroll: () => {
     c.stickBottom = isAtBottom(c);
     if (el.scroll.scrollTop < 40) loadOlder(c);
   } }, el.older, el.messages);

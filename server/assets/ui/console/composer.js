@@ -141,7 +141,8 @@ export function confirmPending(c, cmid, seq, at) {
   c.events.set(seq, { type: p.kind, conversation: c.id, seq, at, from: { role: 'professional', id: S.meId }, body: p.body, client_msg_id: cmid });
   p.el.remove();
   insertSorted(c, p.el, seq);
-  if (p.kind === 'message') offerRetract(c, p.el, seq, at || p.at);
+  // An SMS is on the patient's phone: it cannot be taken back.
+  if (p.kind === 'message' && !p.sms) offerRetract(c, p.el, seq, at || p.at);
   if (p.sms) noteSmsAcked(c, seq, p.body);
   c.minSeq = Math.min(c.minSeq, seq);
   c.maxSeq = Math.max(c.maxSeq, seq);

@@ -64,7 +64,7 @@ export function renderEvent(c, ev) {
   const state = mine ? (c.clientRead >= ev.seq && ev.type === 'message' ? 'read' : 'sent') : null;
   const el = messageEl(ev.type, from.role, mine, who, time, ev.body, ev.seq, state, ev.attachments);
   if (c.retracted.has(ev.seq)) markWithdrawn(el);
-  else if (mine) offerRetract(c, el, ev.seq, ev.at);
+  else if (mine && !(ev.sms && ev.sms.direction === 'out')) offerRetract(c, el, ev.seq, ev.at);
   if (ev.sms) noteSmsMessage(c, ev, mine, el);
   return el;
 }

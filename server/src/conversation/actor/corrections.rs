@@ -71,6 +71,11 @@ impl Conversation {
                 ))
             }
         };
+        if message.sms.is_some() {
+            return Err(ConvError::BadState(
+                "an SMS cannot be taken back: it went to the client's phone",
+            ));
+        }
         let sent = OffsetDateTime::parse(&message.at, &Rfc3339)
             .map_err(|_| ConvError::BadState("message time unreadable"))?;
         let window = self.deps.retract_window;
