@@ -27,6 +27,7 @@ mod dispatch;
 mod handover;
 mod posts;
 mod records;
+mod sms;
 mod writes;
 
 use writes::{CommitFuture, Effect, Pending};

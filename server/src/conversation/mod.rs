@@ -93,6 +93,61 @@ impl From<StorageError> for ConvError {
     }
 }
 
+/// A new conversation of `service` for `client`, waiting New in `team` (its queue, or its
+/// inbox when the service is asynchronous), with the reply deadline of the service's promise
+/// counted from `contact_ms`. Each way in (a chat's `start`, a contact form, a patient's SMS)
+/// adds what it knows: topic, answers, language, contact, `client_ref`.
+pub fn new_waiting(
+    org: &Organisation,
+    service: &crate::organisation::Service,
+    team: TeamId,
+    client: crate::storage::ClientIdentity,
+    contact_ms: i64,
+) -> crate::storage::ConversationRecord {
+    let (_, ms) = view::now();
+    let due_at_ms = jiff::Timestamp::from_millisecond(contact_ms)
+        .ok()
+        .and_then(|contact| org.due(service, contact))
+        .map(|due| due.as_millisecond());
+    crate::storage::ConversationRecord {
+        id: ConversationId(uuid::Uuid::new_v4().simple().to_string()),
+        service: service.id.clone(),
+        topic: None,
+        channel: service.channel.clone(),
+        client,
+        questionnaire: None,
+        resume_token_hash: String::new(),
+        client_ref: None,
+        created_at_ms: ms,
+        lang: None,
+        contact: None,
+        state: crate::storage::ConversationState {
+            status: console_protocol::ConversationStatus::Queued,
+            team,
+            assigned_to: None,
+            queued_at_ms: ms,
+            priority: 0,
+            summary: None,
+            reserved_for: None,
+            due_at_ms,
+        },
+        last_seq: 0,
+    }
+}
+
+/// The `system` `queued` event (seq 1) that opens a waiting conversation.
+pub fn opening_event(record: &crate::storage::ConversationRecord) -> console_protocol::Event {
+    let mut detail = serde_json::Map::new();
+    detail.insert("team".into(), record.state.team.to_string().into());
+    console_protocol::Event::System(console_protocol::SystemEvent {
+        conversation: record.id.clone(),
+        seq: 1,
+        at: view::rfc3339_of_ms(record.created_at_ms),
+        event: console_protocol::SystemKind::Queued,
+        detail,
+    })
+}
+
 /// A professional as the conversation records them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProfessionalRef {

@@ -6,11 +6,10 @@ use crate::auth::Claims;
 use crate::conversation::view::now;
 use crate::conversation::{ConvError, ConversationHandle, Origin, PostKind, QueueTicket, Who};
 use crate::delivery::SharedFrame;
-use crate::storage::{ClientIdentity, ConversationRecord, ConversationState};
+use crate::storage::{ClientIdentity, ConversationRecord};
 use console_protocol::{
     ClientFrame, ClientHello, ConversationId, ConversationStatus, Envelope, ErrorCode, ErrorFrame,
-    Event, Identity, IdentityKind, QueuePosition, Queued, ServerFrame, Start, SystemEvent,
-    SystemKind, Welcome,
+    Event, Identity, IdentityKind, QueuePosition, Queued, ServerFrame, Start, SystemKind, Welcome,
 };
 use futures_util::{Sink, Stream};
 use std::collections::{HashMap, HashSet};

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::storage::SmsOut;
-use console_protocol::{AttachmentRef, ErrorCode, SmsInfo};
+use console_protocol::SmsInfo;
 
 pub(crate) use crate::conversation::MAX_BODY_CHARS;
 
@@ -22,13 +22,6 @@ pub(super) struct Post {
     pub sms: bool,
 }
 
-/// The SMS a professional's message goes out as: what its event says and what is stored to
-/// send.
-struct SmsPlan {
-    info: SmsInfo,
-    recipient: String,
-}
-
 impl Conversation {
     pub(super) async fn post(
         &mut self,
@@ -40,40 +33,9 @@ impl Conversation {
         self.store_post(origin, role, post, None, received).await
     }
 
-    /// A patient's SMS matched to this conversation: the client's message, whoever else is
-    /// connected, recognised by the provider's message id when the webhook or the worker
-    /// repeats it. A complete case does not take it (`Closed`): the patient is told where to
-    /// turn instead, and the case stays closed.
-    pub(super) async fn inbound_sms(
-        &mut self,
-        origin: &Origin,
-        provider_ref: String,
-        number: &str,
-        body: String,
-        received: Instant,
-    ) -> Result<(), ConvError> {
-        let length = crate::sms::text::length(&body);
-        let info = SmsInfo {
-            direction: "in".into(),
-            number: crate::sms::number::mask(number),
-            segments: length.segments as u32,
-            encoding: length.encoding.as_str().into(),
-            state: None,
-        };
-        let post = Post {
-            kind: PostKind::Message,
-            id: ClientMsgId::from(format!("sms:{provider_ref}")),
-            body: truncate_chars(body, MAX_BODY_CHARS),
-            attachments: Vec::new(),
-            sms: false,
-        };
-        self.store_post(origin, Role::Client, post, Some(info), received)
-            .await
-    }
-
     /// Stores a message or note of `role` (checked by the caller) and acks it to the origin
     /// after the commit.
-    async fn store_post(
+    pub(super) async fn store_post(
         &mut self,
         origin: &Origin,
         role: Role,
@@ -162,128 +124,6 @@ impl Conversation {
         self.write_sending(event, state_changed, effect, received, notifications, sms)
             .await;
         Ok(())
-    }
-
-    /// Checks that a professional's message can go by SMS now: the gateway is on, the case is
-    /// In progress, the text is plain (no documents) and within the longest SMS allowed, and
-    /// the client's number is a mobile number. Nothing is stored or sent on a refusal.
-    fn sms_plan(&self, body: &str, attachments: &[AttachmentRef]) -> Result<SmsPlan, ConvError> {
-        let refuse = |code, field, message: String| ConvError::Refused {
-            code,
-            field,
-            message,
-        };
-        let Some(config) = &self.deps.sms else {
-            return Err(refuse(
-                ErrorCode::BadFrame,
-                None,
-                "SMS is not available: no SMS gateway is configured".into(),
-            ));
-        };
-        if self.record.state.status != ConversationStatus::InProgress {
-            return Err(refuse(
-                ErrorCode::BadFrame,
-                None,
-                "an SMS can be sent only while the case is In progress".into(),
-            ));
-        }
-        if !attachments.is_empty() {
-            return Err(refuse(
-                ErrorCode::BadFrame,
-                Some("body"),
-                "documents cannot go by SMS; send them in the service".into(),
-            ));
-        }
-        if body.trim().is_empty() {
-            return Err(refuse(
-                ErrorCode::BadFrame,
-                Some("body"),
-                "empty message body".into(),
-            ));
-        }
-        let length = crate::sms::text::length(body);
-        if length.segments > config.max_segments {
-            return Err(refuse(
-                ErrorCode::TooLarge,
-                Some("body"),
-                format!(
-                    "the SMS would be {} messages ({} {}); at most {} are allowed",
-                    length.segments,
-                    length.units,
-                    if length.encoding == crate::sms::text::Encoding::Gsm7 {
-                        "characters"
-                    } else {
-                        "characters in UCS-2"
-                    },
-                    config.max_segments
-                ),
-            ));
-        }
-        let phone = self
-            .record
-            .contact
-            .as_ref()
-            .and_then(|c| c.phone.as_deref())
-            .unwrap_or("");
-        let recipient = crate::sms::number::mobile(phone, &config.countries).map_err(|e| {
-            refuse(
-                ErrorCode::BadFrame,
-                Some("phone"),
-                format!("the client's phone number: {e}"),
-            )
-        })?;
-        Ok(SmsPlan {
-            info: SmsInfo {
-                direction: "out".into(),
-                number: crate::sms::number::mask(&recipient),
-                segments: length.segments as u32,
-                encoding: length.encoding.as_str().into(),
-                state: Some("queued".into()),
-            },
-            recipient,
-        })
-    }
-
-    /// Records a new delivery state of the SMS of message `seq`; a state the conversation
-    /// already shows last for it (a repeat after a restart) is answered without a new event.
-    pub(super) async fn sms_state(
-        &mut self,
-        seq: u64,
-        state: &'static str,
-        reason: Option<String>,
-        reply: super::command::Reply<()>,
-    ) {
-        let shown = self.recent.iter().rev().find_map(|e| match &**e {
-            Event::System(s)
-                if s.event == SystemKind::Sms
-                    && s.detail.get("seq").and_then(|v| v.as_u64()) == Some(seq) =>
-            {
-                s.detail
-                    .get("state")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned)
-            }
-            _ => None,
-        });
-        if shown.as_deref() == Some(state) {
-            let _ = reply.send(Ok(()));
-            return;
-        }
-        let mut detail = serde_json::Map::new();
-        detail.insert("seq".into(), seq.into());
-        detail.insert("state".into(), state.into());
-        if let Some(reason) = reason {
-            detail.insert("reason".into(), reason.into());
-        }
-        // Counted where the conversation shows it: once per state (a repeat is not).
-        self.deps
-            .metrics
-            .sms
-            .with_label_values(&[self.record.service.as_str(), state])
-            .inc();
-        let event = self.system(SystemKind::Sms, detail);
-        self.write(event, false, Effect::Done { reply }, Instant::now())
-            .await;
     }
 
     /// The documents `tickets` name, when the service takes documents and every ticket is the
@@ -469,13 +309,5 @@ impl Conversation {
                 .with_label_values(&[r.state.team.as_str()])
                 .observe(now.duration_since(since).as_secs_f64());
         }
-    }
-}
-
-/// At most `max` characters of `text` (a patient's SMS longer than a message may be).
-fn truncate_chars(text: String, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => text[..cut].to_owned(),
-        None => text,
     }
 }

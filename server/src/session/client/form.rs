@@ -142,38 +142,16 @@ impl ClientSession {
             .team
             .clone()
             .unwrap_or_else(|| service.teams[0].clone());
-        let (_, ms) = now();
-        let due_at_ms = jiff::Timestamp::from_millisecond(ms)
-            .ok()
-            .and_then(|contact| org.due(service, contact))
-            .map(|due| due.as_millisecond());
-        ConversationRecord {
-            id: ConversationId(uuid::Uuid::new_v4().simple().to_string()),
-            service: service.id.clone(),
-            topic: None,
-            channel: service.channel.clone(),
-            client: self.client_identity(),
-            questionnaire: Some(answers),
-            resume_token_hash: String::new(),
-            client_ref: submit.client_ref.clone(),
-            created_at_ms: ms,
-            lang: submit
-                .lang
-                .as_deref()
-                .and_then(super::start::supported_lang),
-            contact,
-            state: ConversationState {
-                status: ConversationStatus::Queued,
-                team,
-                assigned_to: None,
-                queued_at_ms: ms,
-                priority: 0,
-                summary: None,
-                reserved_for: None,
-                due_at_ms,
-            },
-            last_seq: 0,
-        }
+        let mut record =
+            crate::conversation::new_waiting(org, service, team, self.client_identity(), now().1);
+        record.questionnaire = Some(answers);
+        record.client_ref = submit.client_ref.clone();
+        record.lang = submit
+            .lang
+            .as_deref()
+            .and_then(super::start::supported_lang);
+        record.contact = contact;
+        record
     }
 
     /// Stores the conversation with its `queued` event, then the submission as the client's
@@ -183,16 +161,7 @@ impl ClientSession {
         record: ConversationRecord,
         body: String,
     ) -> Result<(), StorageError> {
-        let (at, _) = now();
-        let mut detail = serde_json::Map::new();
-        detail.insert("team".into(), record.state.team.to_string().into());
-        let first = Event::System(SystemEvent {
-            conversation: record.id.clone(),
-            seq: 1,
-            at,
-            event: SystemKind::Queued,
-            detail,
-        });
+        let first = crate::conversation::opening_event(&record);
         let message = submission(&record, body);
         storage
             .write(WriteOp::Create {

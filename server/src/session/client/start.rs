@@ -100,45 +100,20 @@ impl ClientSession {
                 .await
                 .unwrap_or_else(|| service.teams[0].clone()),
         };
-        let id = ConversationId(uuid::Uuid::new_v4().simple().to_string());
-        let (at, ms) = now();
-        let due_at_ms = jiff::Timestamp::from_millisecond(ms)
-            .ok()
-            .and_then(|contact| org.due(service, contact))
-            .map(|due| due.as_millisecond());
-        let record = ConversationRecord {
-            id: id.clone(),
-            service: service.id.clone(),
-            topic: start.topic.clone(),
-            channel: service.channel.clone(),
-            client: self.client_identity(),
-            questionnaire: start.questionnaire.clone(),
-            resume_token_hash: String::new(),
-            client_ref: start.client_ref.clone(),
-            created_at_ms: ms,
-            lang: start.lang.as_deref().and_then(supported_lang),
-            contact,
-            state: ConversationState {
-                status: ConversationStatus::Queued,
-                team: team.clone(),
-                assigned_to: None,
-                queued_at_ms: ms,
-                priority: 0,
-                summary: None,
-                reserved_for: None,
-                due_at_ms,
-            },
-            last_seq: 0,
-        };
-        let mut detail = serde_json::Map::new();
-        detail.insert("team".into(), team.to_string().into());
-        let first = Event::System(SystemEvent {
-            conversation: id.clone(),
-            seq: 1,
-            at,
-            event: SystemKind::Queued,
-            detail,
-        });
+        let mut record = crate::conversation::new_waiting(
+            org,
+            service,
+            team.clone(),
+            self.client_identity(),
+            now().1,
+        );
+        record.topic = start.topic.clone();
+        record.questionnaire = start.questionnaire.clone();
+        record.client_ref = start.client_ref.clone();
+        record.lang = start.lang.as_deref().and_then(supported_lang);
+        record.contact = contact;
+        let due_at_ms = record.state.due_at_ms;
+        let first = crate::conversation::opening_event(&record);
         let ticket = QueueTicket::of(&record);
         let handle = match ctx.hub.create(record, first).await {
             Ok(h) => h,
