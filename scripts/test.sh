@@ -105,8 +105,15 @@ check_metrics_of() {
     data_dir=""
 }
 
+# The binaries as the test step built them. `cargo build -p luukku` would build them again:
+# its features are unified over one package, the test step's over the workspace (the load
+# tool's hdrhistogram turns on num-traits' `default`), and a rebuild costs minutes here.
+build_binaries() {
+    cargo test --workspace --no-run
+}
+
 check_metrics() {
-    cargo build -p luukku --bin luukku
+    build_binaries
     check_metrics_of "$target_dir/debug/luukku"
 }
 
@@ -130,7 +137,7 @@ install_browser_test_tools() {
 browser_tests() {
     install_browser_test_tools
     # The SMS tests start the stand-in provider next to the server binary.
-    cargo build -p luukku --bin luukku --bin luukku-sms-standin
+    build_binaries
     local bin
     bin="$(cd "$target_dir" && pwd)/debug/luukku"
     (cd ui-tests && env -u LUUKKU_DEV_ASSETS LUUKKU_BIN="$bin" npm test)
@@ -199,9 +206,12 @@ source scripts/services.sh
 trap services_stop EXIT
 step_here "services" services_start
 step "cargo test" cargo test --workspace
-# The same integration tests against a node whose record is PostgreSQL.
-step "integration tests on PostgreSQL" env LUUKKU_TEST_BACKEND=postgres cargo test -p luukku --test '*'
-step "integration tests on a 3-node cluster" env LUUKKU_TEST_BACKEND=cluster cargo test -p luukku --test '*'
+# The same integration tests against a node whose record is PostgreSQL, then a cluster.
+# `--workspace` as in the step before, so nothing is compiled again; tests that do not depend
+# on the backend under test (the load tool, processes with their own configuration) say so
+# and return at once in these passes.
+step "integration tests on PostgreSQL" env LUUKKU_TEST_BACKEND=postgres cargo test --workspace --test '*'
+step "integration tests on a 3-node cluster" env LUUKKU_TEST_BACKEND=cluster cargo test --workspace --test '*'
 step "metrics and shutdown" check_metrics
 step "browser tests" browser_tests
 

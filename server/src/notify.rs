@@ -6,7 +6,8 @@
 //! the conversations (one node; a cluster's primary, its writes fenced by the lease) sends what
 //! is due, with retries and backoff, and marks each sent. A crash between sending and marking
 //! sends that one again after the restart, with the same `Message-ID` (the outbox id), so a
-//! receiving server can tell it is the same e-mail; nothing is lost. Recipients are personal
+//! receiving server can tell it is the same e-mail; nothing is lost. An SMS is not sent twice:
+//! the gateway gets the outbox id as its idempotency key, the sink skips an id it holds. Recipients are personal
 //! data: never logged, never in metric labels.
 
 use crate::config::NotificationsConfig;
@@ -138,6 +139,14 @@ pub fn spawn(
     });
 }
 
+/// Whether the sink file already holds the notification `id` (one JSON object per line).
+fn sink_has(existing: &str, id: &str) -> bool {
+    existing.lines().any(|line| {
+        serde_json::from_str::<serde_json::Value>(line)
+            .is_ok_and(|v| v.get("id").and_then(|v| v.as_str()) == Some(id))
+    })
+}
+
 struct Worker {
     storage: SharedStorage,
     config: NotificationsConfig,
@@ -230,6 +239,15 @@ impl Worker {
         let Some(path) = &self.config.sms_sink else {
             return Err(fail("no SMS route configured".into()));
         };
+        // The sink is idempotent as a provider is by its idempotency key: a notification whose
+        // line is already there (written just before a crash, not yet marked sent) is not
+        // written again.
+        match tokio::fs::read_to_string(path).await {
+            Ok(existing) if sink_has(&existing, &n.id) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(fail(format!("sms sink: {e}"))),
+        }
         let line = serde_json::json!({"id": n.id, "to": n.recipient, "text": n.body}).to_string();
         let mut file = tokio::fs::OpenOptions::new()
             .create(true)
@@ -287,6 +305,14 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sink_knows_a_notification_it_already_holds() {
+        let file = "{\"id\":\"n-1\",\"to\":\"+358401234567\",\"text\":\"x\"}\nnot json\n";
+        assert!(sink_has(file, "n-1"));
+        assert!(!sink_has(file, "n-2"));
+        assert!(!sink_has("", "n-1"));
+    }
 
     #[test]
     fn retries_back_off_to_an_hour() {
