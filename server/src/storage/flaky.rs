@@ -181,6 +181,18 @@ impl Storage for FlakyStorage {
     async fn team_routing(&self) -> Result<Vec<(console_protocol::TeamId, String)>, StorageError> {
         self.inner.team_routing().await
     }
+    async fn append_access(
+        &self,
+        entries: Vec<crate::storage::access::AccessEntry>,
+    ) -> Result<(), StorageError> {
+        self.inner.append_access(entries).await
+    }
+    async fn access_log(
+        &self,
+        query: &crate::storage::access::AccessQuery,
+    ) -> Result<Vec<crate::storage::access::AccessRecord>, StorageError> {
+        self.inner.access_log(query).await
+    }
     async fn put_attachment(&self, a: crate::storage::Attachment) -> Result<(), StorageError> {
         self.inner.put_attachment(a).await
     }

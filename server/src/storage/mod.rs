@@ -5,6 +5,7 @@
 //! and answers each write only after the commit is durable. `contract` is the test suite every
 //! backend must pass.
 
+pub mod access;
 #[cfg(test)]
 pub(crate) mod contract;
 #[cfg(test)]
@@ -253,6 +254,9 @@ pub enum WriteOp {
     },
     /// A supervisor set how a team's queue hands out conversations (`auto` or `manual`):
     /// it replaces the configured routing until set again, on every node and after restarts.
+    /// Access-log entries (SQLite's writer chains them; PostgreSQL appends them through
+    /// `Storage::append_access` on any node, never through its fenced writer).
+    AppendAccess(Vec<access::AccessEntry>),
     SetRouting {
         team: TeamId,
         routing: String,
@@ -519,6 +523,14 @@ pub trait Storage: Send + Sync + 'static {
     /// Removes every document uploaded before `before_ms` that no stored message names (its
     /// upload ended before the message was sent: a crash, a lost connection).
     async fn sweep_attachments(&self, before_ms: i64) -> Result<(), StorageError>;
+    /// Appends access-log entries, chained after the last stored one, and answers only once
+    /// they are durable. Every node may (a door serving a download too).
+    async fn append_access(&self, entries: Vec<access::AccessEntry>) -> Result<(), StorageError>;
+    /// The access-log entries matching `query`, oldest first.
+    async fn access_log(
+        &self,
+        query: &access::AccessQuery,
+    ) -> Result<Vec<access::AccessRecord>, StorageError>;
     /// The routing supervisors set per team (team, `auto` or `manual`), by team.
     async fn team_routing(&self) -> Result<Vec<(TeamId, String)>, StorageError>;
     /// Answers when the backend is usable (for `/readyz`).

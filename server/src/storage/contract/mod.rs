@@ -34,6 +34,7 @@
 //! in `fixtures` (records, events, canned responses) serve a backend's own tests as well.
 #![allow(clippy::unwrap_used)]
 
+pub(crate) mod access;
 pub(crate) mod attachments;
 pub(crate) mod commits;
 pub(crate) mod conversations;
@@ -86,9 +87,11 @@ macro_rules! storage_contract_suite {
             commits::submitted_writes_commit_in_submission_order,
             commits::a_failing_write_fails_alone,
             commits::close_commits_every_submitted_write,
+            access::entries_are_chained_and_found_by_client_actor_and_time,
         );
         $crate::storage::contract::storage_contract_suite!(@multi_thread $fresh;
             commits::concurrent_writes_from_fifty_tasks_all_commit,
+            access::concurrent_appends_make_one_chain,
         );
     };
     (@current_thread $fresh:expr; $($module:ident :: $test:ident),* $(,)?) => {$(

@@ -5,6 +5,7 @@
 //! each write's SQL, the conditional append above all; `attachments` and `sms` what every
 //! node writes through the read pool besides the writer's ops.
 
+mod access;
 mod append;
 mod attachments;
 mod ops;
@@ -344,6 +345,21 @@ impl Storage for PostgresStorage {
     /// Through the read pool, from any node (see `sms::put_inbound_through_read_pool`).
     async fn put_inbound_sms(&self, inbound: InboundSms) -> Result<bool, StorageError> {
         sms::put_inbound_through_read_pool(&self.reads, &inbound).await
+    }
+
+    /// Through the read pool, from any node, under a cluster-wide advisory lock.
+    async fn append_access(
+        &self,
+        entries: Vec<crate::storage::access::AccessEntry>,
+    ) -> Result<(), StorageError> {
+        access::append(&self.reads, entries).await
+    }
+
+    async fn access_log(
+        &self,
+        query: &crate::storage::access::AccessQuery,
+    ) -> Result<Vec<crate::storage::access::AccessRecord>, StorageError> {
+        access::query(&self.reads, query).await
     }
 
     async fn inbound_sms_pending(&self, limit: u32) -> Result<Vec<InboundSms>, StorageError> {

@@ -276,6 +276,10 @@ pub(super) async fn run(
                 .await?;
             Ok(Ok(()))
         }
+        // Appended by `PostgresStorage::append_access` under its lock, never by the writer.
+        WriteOp::AppendAccess(_) => Ok(Err(StorageError::Database(
+            "access-log entries are appended by append_access".into(),
+        ))),
         WriteOp::DeleteAttachment { id } => {
             client.execute(super::attachments::DELETE, &[id]).await?;
             Ok(Ok(()))

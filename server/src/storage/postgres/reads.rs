@@ -85,6 +85,15 @@ impl Reads {
         }
     }
 
+    /// A pooled connection of its own, for a caller that runs a transaction (an append to
+    /// the access log).
+    pub(super) async fn client(&self) -> Result<deadpool_postgres::Object, StorageError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| Failure::Pool(e).into_error())
+    }
+
     /// Stops handing out connections; later reads fail with [`StorageError::Closed`].
     pub(super) fn close(&self) {
         self.pool.close();

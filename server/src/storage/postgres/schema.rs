@@ -190,6 +190,39 @@ CREATE TABLE sms_inbound (
 );
 CREATE INDEX sms_inbound_pending ON sms_inbound (received_at_ms, provider_ref) WHERE NOT handled;
 "#,
+    // The access log of 703/2023 (as in SQLite): appended under an advisory lock, chained by
+    // hash; the triggers refuse UPDATE, DELETE and TRUNCATE.
+    r#"
+CREATE TABLE access_log (
+    seq          BIGINT PRIMARY KEY CHECK (seq > 0),
+    at_ms        BIGINT NOT NULL,
+    actor        TEXT COLLATE "C" NOT NULL,
+    role         TEXT NOT NULL,
+    client       TEXT COLLATE "C",
+    conversation TEXT COLLATE "C",
+    action       TEXT NOT NULL,
+    purpose      TEXT NOT NULL,
+    basis        TEXT NOT NULL,
+    reason       TEXT,
+    outcome      TEXT NOT NULL CHECK (outcome IN ('allowed', 'refused')),
+    node         TEXT NOT NULL,
+    prev_hash    TEXT NOT NULL,
+    hash         TEXT NOT NULL
+);
+CREATE INDEX access_log_client ON access_log (client, seq) WHERE client IS NOT NULL;
+CREATE INDEX access_log_conversation ON access_log (conversation, seq)
+    WHERE conversation IS NOT NULL;
+CREATE INDEX access_log_actor ON access_log (actor, seq);
+CREATE FUNCTION access_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the access log is append-only: % refused', TG_OP;
+END
+$$;
+CREATE TRIGGER access_log_no_change BEFORE UPDATE OR DELETE ON access_log
+    FOR EACH ROW EXECUTE FUNCTION access_log_append_only();
+CREATE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON access_log
+    FOR EACH STATEMENT EXECUTE FUNCTION access_log_append_only();
+"#,
 ];
 
 /// Applies the migrations the database has not seen yet, all in one transaction under

@@ -4,6 +4,7 @@
 //! (`reads`) beside it. `schema` holds the migrations, `canned` the canned responses' SQL,
 //! `sms` the SMS'.
 
+mod access;
 mod canned;
 mod ops;
 mod reads;
@@ -239,6 +240,23 @@ impl Storage for SqliteStorage {
             Err(StorageError::Duplicate(_)) => Ok(false),
             Err(e) => Err(e),
         }
+    }
+
+    async fn append_access(
+        &self,
+        entries: Vec<crate::storage::access::AccessEntry>,
+    ) -> Result<(), StorageError> {
+        self.write(WriteOp::AppendAccess(entries)).await
+    }
+
+    async fn access_log(
+        &self,
+        query: &crate::storage::access::AccessQuery,
+    ) -> Result<Vec<crate::storage::access::AccessRecord>, StorageError> {
+        let query = query.clone();
+        self.readers
+            .read(move |conn| access::query(conn, &query))
+            .await
     }
 
     async fn inbound_sms_pending(&self, limit: u32) -> Result<Vec<InboundSms>, StorageError> {

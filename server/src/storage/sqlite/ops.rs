@@ -144,6 +144,7 @@ pub(super) fn apply_isolated(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(
                     a.uploaded_at_ms
                 ])?;
         }
+        WriteOp::AppendAccess(entries) => super::access::append(&savepoint, entries)?,
         WriteOp::DeleteAttachment { id } => {
             savepoint
                 .prepare_cached("DELETE FROM attachments WHERE id = ?1")?

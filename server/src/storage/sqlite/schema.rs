@@ -183,6 +183,33 @@ CREATE TABLE sms_inbound (
 ) WITHOUT ROWID;
 CREATE INDEX sms_inbound_pending ON sms_inbound (received_at_ms, provider_ref) WHERE handled = 0;
 ",
+    // The access log of 703/2023: appended, chained by hash, never changed (the triggers).
+    r"
+CREATE TABLE access_log (
+    seq          INTEGER PRIMARY KEY CHECK (seq > 0),
+    at_ms        INTEGER NOT NULL,
+    actor        TEXT NOT NULL,
+    role         TEXT NOT NULL,
+    client       TEXT,
+    conversation TEXT,
+    action       TEXT NOT NULL,
+    purpose      TEXT NOT NULL,
+    basis        TEXT NOT NULL,
+    reason       TEXT,
+    outcome      TEXT NOT NULL CHECK (outcome IN ('allowed', 'refused')),
+    node         TEXT NOT NULL,
+    prev_hash    TEXT NOT NULL,
+    hash         TEXT NOT NULL
+);
+CREATE INDEX access_log_client ON access_log (client, seq) WHERE client IS NOT NULL;
+CREATE INDEX access_log_conversation ON access_log (conversation, seq)
+    WHERE conversation IS NOT NULL;
+CREATE INDEX access_log_actor ON access_log (actor, seq);
+CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log
+BEGIN SELECT RAISE(ABORT, 'the access log is append-only: UPDATE refused'); END;
+CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
+BEGIN SELECT RAISE(ABORT, 'the access log is append-only: DELETE refused'); END;
+",
 ];
 
 /// The stored columns of a conversation, in the order `reads::conversation_from_row` decodes.

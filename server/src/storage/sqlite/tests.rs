@@ -358,3 +358,41 @@ async fn a_database_without_canned_responses_is_migrated() {
     assert_eq!(canned_bodies(&storage, "nurse-1").await.len(), 1);
     storage.close().await;
 }
+
+/// The access log's triggers refuse UPDATE and DELETE; a change made after dropping them is
+/// found by the chain.
+#[tokio::test]
+async fn the_access_log_refuses_change_and_a_change_behind_its_back_breaks_the_chain() {
+    use crate::storage::access::{verify, ChainBreak, GENESIS};
+    use crate::storage::contract::access::{entry, whole_log};
+    let db = TempDb::new();
+    let storage = db.open_sqlite();
+    storage
+        .append_access(vec![
+            entry("nurse-a", Some("subject-1"), Some("c1")),
+            entry("nurse-b", Some("subject-1"), Some("c1")),
+        ])
+        .await
+        .unwrap();
+    storage.close().await;
+    let conn = Connection::open(db.path()).unwrap();
+    for sql in [
+        "UPDATE access_log SET actor = 'nobody' WHERE seq = 2",
+        "DELETE FROM access_log WHERE seq = 1",
+    ] {
+        let refused = conn.execute_batch(sql).unwrap_err().to_string();
+        assert!(refused.contains("append-only"), "{sql}: {refused}");
+    }
+    conn.execute_batch(
+        "DROP TRIGGER access_log_no_update; UPDATE access_log SET outcome = 'refused' WHERE seq = 1",
+    )
+    .unwrap();
+    drop(conn);
+    let storage = db.open_sqlite();
+    let all = whole_log(&storage).await;
+    assert_eq!(
+        verify((0, GENESIS.into()), &all),
+        Err(ChainBreak::Changed { seq: 1 })
+    );
+    storage.close().await;
+}

@@ -4,6 +4,7 @@
 //! and PostgreSQL going away under a live backend (`outages`).
 #![allow(clippy::unwrap_used)]
 
+mod access;
 mod fences;
 mod outages;
 mod writes;
