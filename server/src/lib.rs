@@ -27,6 +27,7 @@
 //!   (`server/term.rs`).
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod auth;
 pub mod bus;
 pub mod calendar;

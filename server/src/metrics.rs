@@ -56,6 +56,9 @@ pub struct Metrics {
     /// Notification delivery attempts by channel (`email`, `sms`) and outcome (`sent`,
     /// `retry`, `failed`).
     pub notifications: IntCounterVec,
+    /// Access-log entries written, by outcome (`allowed`, `refused`), and sessions ended
+    /// because the log could not be written (`unwritten`).
+    pub access_log: IntCounterVec,
     /// SMS of the organisation by service and outcome (`sent`, `delivered`, `failed`).
     pub sms: IntCounterVec,
     /// Patients' SMS by where they went (`posted`, `new_matter`, `closed_reply`).
@@ -264,6 +267,15 @@ impl Metrics {
                  channel (email, sms) and outcome (sent; retry: failed, tried again later; \
                  failed: given up).",
                 &["channel", "outcome"],
+            ),
+            access_log: counter(
+                &r,
+                "luukku_access_log_entries_total",
+                "Entries of the access log (Act 703/2023) written before a client's data was \
+                 shown to a professional, by outcome (allowed; refused: the data was not \
+                 shown); unwritten: the log could not be written, nothing was shown and the \
+                 session ended.",
+                &["outcome"],
             ),
             sms: counter(
                 &r,
@@ -541,6 +553,9 @@ impl Metrics {
             for outcome in ["sent", "retry", "failed"] {
                 self.notifications.with_label_values(&[channel, outcome]);
             }
+        }
+        for outcome in ["allowed", "refused", "unwritten"] {
+            self.access_log.with_label_values(&[outcome]);
         }
         for target in ["team", "professional"] {
             self.transfers.with_label_values(&[target]);

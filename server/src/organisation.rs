@@ -148,6 +148,9 @@ pub enum ProfessionalRole {
     /// Follows their teams' queues and staffing live, sets a team's routing, moves waiting
     /// conversations between teams; sees conversations only in summary.
     Supervisor,
+    /// The data-protection officer: reads the access log (who accessed a client's data, the
+    /// client's right under 703/2023 §11), exports it and verifies its chain.
+    Dpo,
 }
 
 impl ProfessionalRole {
@@ -155,6 +158,7 @@ impl ProfessionalRole {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Supervisor => "supervisor",
+            Self::Dpo => "dpo",
         }
     }
 }
@@ -163,6 +167,11 @@ impl Professional {
     /// Has the supervisor role.
     pub fn is_supervisor(&self) -> bool {
         self.roles.contains(&ProfessionalRole::Supervisor)
+    }
+
+    /// Has the data-protection officer's role.
+    pub fn is_dpo(&self) -> bool {
+        self.roles.contains(&ProfessionalRole::Dpo)
     }
 
     /// The role names, for the console.

@@ -3,6 +3,10 @@
 //! connection receives is checked against what that connection may see; at the end nothing
 //! acked may be lost and no stored event may be missing or duplicated.
 //!
+//! Every frame carrying a client's data that a professional's session received must have its
+//! entry in the access log (703/2023), written no later than the frame arrived, and the log's
+//! chain must verify end to end.
+//!
 //! Seeded: the seed is printed; `ISOLATION_SEED=<n>` replays a run, `ISOLATION_CONVERSATIONS`
 //! changes its size.
 
@@ -254,6 +258,8 @@ struct ConsoleView {
     posted_to: HashSet<String>,
     /// Held since the welcome: an `assigned` committed while it connected may still follow.
     welcomed: HashSet<String>,
+    /// Each conversation a frame showed client data of, with when the frame arrived (ms).
+    shown: Vec<(String, i64)>,
 }
 
 impl ConsoleView {
@@ -266,10 +272,35 @@ impl ConsoleView {
             history_asked: HashSet::new(),
             posted_to: HashSet::new(),
             welcomed: HashSet::new(),
+            shown: Vec::new(),
+        }
+    }
+
+    /// Notes the conversations whose client data `f` carries (the test's own reading of the
+    /// protocol, not the server's): a welcome's and an assignment's client and answers, a
+    /// conversation's events, its history, a queue entry's preview of the client's words.
+    fn note_shown(&mut self, f: &Value) {
+        let now = now_ms();
+        let mut show = |c: &Value| self.shown.push((s(c).to_owned(), now));
+        match s(&f["type"]) {
+            "welcome" => f["conversations"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .for_each(|c| show(&c["conversation"])),
+            "assigned" | "message" | "note" | "system" | "history" => show(&f["conversation"]),
+            "queue_snapshot" => f["entries"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|e| e.get("preview").is_some_and(|p| !p.is_null()))
+                .for_each(|e| show(&e["conversation"])),
+            _ => {}
         }
     }
 
     fn check(&mut self, f: &Value) {
+        self.note_shown(f);
         let who = &self.who;
         check_common(who, f);
         let ty = s(&f["type"]);
@@ -364,6 +395,10 @@ struct ConsoleReport {
     /// Most conversations held at once.
     max_held: usize,
     cross_talk: u32,
+    /// Conversations shown to it, with when (see [`ConsoleView::note_shown`]).
+    shown: Vec<(String, i64)>,
+    /// Whose.
+    me: String,
 }
 
 struct ClientTask {
@@ -847,14 +882,22 @@ impl ConsoleTask {
             self.me,
             self.view.assigned
         );
+        self.report.shown = std::mem::take(&mut self.view.shown);
+        self.report.me = self.me.clone();
         self.report
     }
 }
 
 /// Second console sessions of a professional that come and go during the run: each may see
 /// exactly what its professional may see, from the conversations in its welcome on.
-async fn shadow_sessions(world: Arc<World>, me: String, token: String, mut rng: StdRng) -> usize {
+async fn shadow_sessions(
+    world: Arc<World>,
+    me: String,
+    token: String,
+    mut rng: StdRng,
+) -> (usize, String, Vec<(String, i64)>) {
     let (mut round, mut frames) = (0, 0);
+    let mut shown = Vec::new();
     while !world.done.is_cancelled() {
         tokio::time::sleep(Duration::from_millis(rng.gen_range(100..800))).await;
         round += 1;
@@ -869,8 +912,9 @@ async fn shadow_sessions(world: Arc<World>, me: String, token: String, mut rng: 
                 frames += 1;
             }
         }
+        shown.append(&mut view.shown);
     }
-    frames
+    (frames, me, shown)
 }
 
 fn seed() -> u64 {
@@ -1047,14 +1091,24 @@ async fn conversations_never_leak_under_parallel_load() {
         console_reports.push(r.unwrap_or_else(|e| panic!("a console failed (seed {seed}): {e}")));
     }
     let mut shadow_frames = 0;
+    let mut shown: HashMap<String, Vec<(String, i64)>> = HashMap::new();
     while let Some(r) = tokio::time::timeout(deadline, shadows.join_next())
         .await
         .expect("shadow sessions end in time")
     {
-        shadow_frames +=
+        let (frames, me, seen) =
             r.unwrap_or_else(|e| panic!("a second console session failed (seed {seed}): {e}"));
+        shadow_frames += frames;
+        shown.entry(me).or_default().extend(seen);
+    }
+    for report in &console_reports {
+        shown
+            .entry(report.me.clone())
+            .or_default()
+            .extend(report.shown.clone());
     }
     check_nothing_lost(&reports, &console_reports);
+    let logged = check_access_logged(&server, &shown).await;
     let transfers: usize = reports.iter().map(|r| r.transfers).sum();
     let messages: usize = reports.iter().map(|r| r.acked.len() + r.heard.len()).sum();
     let cross_talk: u32 = console_reports.iter().map(|r| r.cross_talk).sum::<u32>()
@@ -1064,7 +1118,7 @@ async fn conversations_never_leak_under_parallel_load() {
         .map(|r| r.max_held)
         .max()
         .unwrap_or(0);
-    eprintln!("isolation: {} conversations, {messages} messages, {transfers} transfers, {cross_talk} cross-talk attempts, up to {max_held} chats per professional, {shadow_frames} frames to second sessions, in {:?}", reports.len(), started.elapsed());
+    eprintln!("isolation: {} conversations, {messages} messages, {transfers} transfers, {cross_talk} cross-talk attempts, up to {max_held} chats per professional, {shadow_frames} frames to second sessions, {logged} access-log entries, in {:?}", reports.len(), started.elapsed());
     assert!(
         transfers > 0 && cross_talk > 0 && max_held > 1,
         "the run did not exercise transfers, cross-talk and parallel chats"
@@ -1124,4 +1178,62 @@ fn check_nothing_lost(clients: &[ClientReport], consoles: &[ConsoleReport]) {
             );
         }
     }
+}
+
+fn now_ms() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_millis(),
+    )
+    .expect("ms")
+}
+
+/// Every conversation shown to a professional has an entry of theirs about it, allowed,
+/// written no later than the first frame that showed it arrived; the whole log's chain
+/// verifies. Returns how many entries the log holds.
+async fn check_access_logged(
+    server: &TestServer,
+    shown: &HashMap<String, Vec<(String, i64)>>,
+) -> usize {
+    use luukku::storage::access::{verify, AccessQuery, AccessRecord, GENESIS};
+    let storage = &server.ctx().storage;
+    let mut all: Vec<AccessRecord> = Vec::new();
+    loop {
+        let page = AccessQuery {
+            after_seq: all.last().map_or(0, |r| r.seq),
+            limit: 1000,
+            ..AccessQuery::default()
+        };
+        let records = storage.access_log(&page).await.expect("access log");
+        if records.is_empty() {
+            break;
+        }
+        all.extend(records);
+    }
+    verify((0, GENESIS.into()), &all).expect("the access log's chain verifies");
+    // (professional, conversation) → the first allowed entry's time.
+    let mut first: HashMap<(&str, &str), i64> = HashMap::new();
+    for r in &all {
+        let (Some(c), "allowed") = (&r.entry.conversation, r.entry.outcome.as_str()) else {
+            continue;
+        };
+        first
+            .entry((r.entry.actor.as_str(), c.as_str()))
+            .or_insert(r.entry.at_ms);
+    }
+    let mut frames = 0;
+    for (me, seen) in shown {
+        for (conversation, at) in seen {
+            frames += 1;
+            let logged = first.get(&(me.as_str(), conversation.as_str()));
+            assert!(
+                logged.is_some_and(|t| t <= at),
+                "{me} was shown {conversation} at {at} ms; the access log has {logged:?}"
+            );
+        }
+    }
+    assert!(frames > 0, "no professional was shown anything");
+    all.len()
 }

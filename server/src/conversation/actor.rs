@@ -201,13 +201,24 @@ impl Conversation {
         QueueTicket::of(&self.record)
     }
 
+    /// Who `origin` is in this conversation, if it may act in it at all: a client through a
+    /// session attached to it, a professional as [`crate::access::decide`] says.
     fn role_of(&self, origin: &Origin) -> Result<Role, ConvError> {
         match &origin.who {
             Who::Client if self.clients.iter().any(|l| l.id == origin.link.id) => Ok(Role::Client),
-            Who::Professional(p) if self.record.state.assigned_to.as_ref() == Some(&p.id) => {
+            Who::Professional(p) if self.may(p, crate::access::Act::Write) => {
                 Ok(Role::Professional)
             }
             _ => Err(ConvError::Forbidden),
         }
+    }
+
+    /// Whether the professional `p` may do `act` here, by the one access policy.
+    fn may(&self, p: &ProfessionalRef, act: crate::access::Act) -> bool {
+        let facts = crate::access::Facts {
+            team: &self.record.state.team,
+            assigned_to: self.record.state.assigned_to.as_ref(),
+        };
+        crate::access::decide(&p.id, &p.teams, act, facts).allowed()
     }
 }

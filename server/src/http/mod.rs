@@ -3,6 +3,7 @@
 //! documents (`attachments`: uploads sent as messages through a session, downloads), the SMS
 //! provider's webhook (`sms`) and the demo-only dev endpoints. Errors are JSON bodies with 4xx/5xx codes.
 
+mod access;
 mod api;
 mod assets;
 pub(crate) mod attachments;
@@ -40,6 +41,8 @@ pub fn routes(
         .or(attachments::routes(ctx.clone(), exchange))
         .unify()
         .or(sms::routes(ctx.clone()))
+        .unify()
+        .or(access::routes(ctx.clone()))
         .unify()
         .or(api::routes(ctx))
         .unify()

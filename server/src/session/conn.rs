@@ -2,7 +2,7 @@
 //! session written at once, queued frames (from its outbound queue) written in batches with
 //! one flush, and the close frame.
 
-use super::Handler;
+use super::{CloseReason, Handler};
 use crate::context::ServerCtx;
 use crate::conversation::ConvError;
 use crate::delivery::{Outbound, OutboundRx, SessionLink, SharedFrame};
@@ -115,36 +115,54 @@ where
     }
 }
 
+/// How writing the outbound queue ended a session.
+pub(super) enum WriteEnd {
+    /// The socket is gone.
+    Gone,
+    /// The handler ended the session (its access log could not be written).
+    Close(CloseReason),
+}
+
 /// Writes a queued frame and whatever else is queued behind it (up to [`WRITE_BATCH`]),
-/// each if the handler admits it, then flushes once.
+/// each if the handler admits it and then lets it through `before_write`, then flushes once.
 pub(super) async fn write_outbound<S, H>(
     conn: &mut Conn<S>,
     handler: &mut H,
     rx: &mut OutboundRx,
     first: Outbound,
-) -> Result<(), WsError>
+) -> Result<(), WriteEnd>
 where
     S: Sink<Message, Error = WsError> + Unpin,
     H: Handler<S>,
 {
+    let mut frames = Vec::new();
     let mut next = Some(first);
-    let mut written = 0;
     while let Some(out) = next.take() {
-        let (one, batch) = match out {
-            Outbound::Frame(f) => (Some(f), Vec::new()),
-            Outbound::Batch(v) => (None, v),
-        };
-        for f in one.into_iter().chain(batch) {
-            if handler.admit(conn, &f.frame.frame) {
-                conn.feed(&f).await?;
-            } else {
-                tracing::warn!("dropped a frame for a conversation this session is not in");
-            }
-            written += 1;
+        match out {
+            Outbound::Frame(f) => frames.push(f),
+            Outbound::Batch(v) => frames.extend(v),
         }
-        if written < WRITE_BATCH {
+        if frames.len() < WRITE_BATCH {
             next = rx.try_next();
         }
     }
-    conn.ws.flush().await
+    frames.retain(|f| {
+        let admitted = handler.admit(conn, &f.frame.frame);
+        if !admitted {
+            tracing::warn!("dropped a frame for a conversation this session is not in");
+        }
+        admitted
+    });
+    let shown: Vec<&ServerFrame> = frames.iter().map(|f| &f.frame.frame).collect();
+    let ctx = conn.ctx.clone();
+    let allowed = handler
+        .before_write(&ctx, &shown)
+        .await
+        .map_err(WriteEnd::Close)?;
+    for (f, allowed) in frames.iter().zip(allowed) {
+        if allowed {
+            conn.feed(f).await.map_err(|_| WriteEnd::Gone)?;
+        }
+    }
+    conn.ws.flush().await.map_err(|_| WriteEnd::Gone)
 }

@@ -33,6 +33,8 @@ pub(crate) struct ConsoleSession {
     closed: HashSet<ConversationId>,
     /// Has the supervisor role (from the organisation's configuration).
     supervisor: bool,
+    /// Logs the client data this session shows before it is written (703/2023).
+    gate: crate::access::gate::Gate,
 }
 
 /// How many closed conversations a session remembers (a shift's worth, and then some).
@@ -40,6 +42,13 @@ const CLOSED_REMEMBERED: usize = 1024;
 
 fn gone(_: WsError) -> CloseReason {
     CloseReason(1000, "")
+}
+
+/// The access log could not be written: nothing is shown and the session ends; the console
+/// reconnects and resumes.
+fn log_unwritten(e: crate::storage::StorageError) -> CloseReason {
+    tracing::warn!(error = %e, "access log not written; the session ends");
+    CloseReason(1011, "access log unavailable")
 }
 
 /// Whether a frame about a conversation the session has not joined may join it.
@@ -79,6 +88,23 @@ impl ConsoleSession {
             .map_err(gone)
     }
 
+    /// Logs what `frame` shows before it is sent directly (not through the outbound queue):
+    /// `Ok(false)` when the policy refused it (nothing may be sent), `Err` when the log could
+    /// not be written (the session ends).
+    async fn log_shown(
+        &mut self,
+        ctx: &crate::context::ServerCtx,
+        frame: &ServerFrame,
+    ) -> Result<bool, CloseReason> {
+        let members = &self.members;
+        let allowed = self
+            .gate
+            .check(ctx, &[frame], |c| members.contains_key(c))
+            .await
+            .map_err(log_unwritten)?;
+        Ok(allowed.first().copied().unwrap_or(true))
+    }
+
     async fn on_conversation<S>(
         &mut self,
         conn: &mut Conn<S>,
@@ -101,6 +127,17 @@ impl ConsoleSession {
                 None => return self.refuse(conn, req, id).await,
             },
         };
+        if join == Join::IfHeld {
+            // Writing in it (a message, a note): logged before it is done.
+            let allowed = self
+                .gate
+                .write(&conn.ctx, id, true)
+                .await
+                .map_err(log_unwritten)?;
+            if !allowed {
+                return self.refuse(conn, req, id).await;
+            }
+        }
         let origin = self.origin(conn, req.clone());
         if let Err(e) = act(h, origin).await {
             return conn.error(req, e.code(), e.to_string()).await.map_err(gone);
@@ -371,6 +408,18 @@ where
                 .is_some_and(|c| self.members.contains_key(c)),
             _ => true,
         }
+    }
+
+    async fn before_write(
+        &mut self,
+        ctx: &crate::context::ServerCtx,
+        frames: &[&ServerFrame],
+    ) -> Result<Vec<bool>, CloseReason> {
+        let members = &self.members;
+        self.gate
+            .check(ctx, frames, |c| members.contains_key(c))
+            .await
+            .map_err(log_unwritten)
     }
 
     async fn on_end(

@@ -58,6 +58,18 @@ pub(crate) trait Handler<S>: Send {
     ) -> impl std::future::Future<Output = Result<(), CloseReason>> + Send;
     /// Whether an outbound frame may reach this session (membership check, second line).
     fn admit(&mut self, conn: &Conn<S>, frame: &ServerFrame) -> bool;
+    /// Called with the admitted frames just before they are written: a professional's session
+    /// logs the client data they show (`access::gate`). Answers, per frame, whether it may be
+    /// written; `Err` ends the session without writing them.
+    fn before_write(
+        &mut self,
+        ctx: &ServerCtx,
+        frames: &[&ServerFrame],
+    ) -> impl std::future::Future<Output = Result<Vec<bool>, CloseReason>> + Send {
+        let _ = ctx;
+        let all = vec![true; frames.len()];
+        async move { Ok(all) }
+    }
     /// Cleans up after the socket closed.
     fn on_end(
         &mut self,

@@ -1,7 +1,7 @@
 //! The session after its hello: one loop waits for the peer's frames, the outbound queue and
 //! shutdown, enforces the rate limit, and hands each frame to the endpoint's [`Handler`].
 
-use super::conn::{write_outbound, Conn};
+use super::conn::{write_outbound, Conn, WriteEnd};
 use super::{rate, CloseReason, Endpoint, Handler};
 use crate::delivery::{Next, Outbound, OutboundRx};
 use console_protocol::ErrorCode;
@@ -81,10 +81,11 @@ where
                     // Boxed too: one small allocation per batch of writes keeps every idle
                     // session's future a few hundred bytes smaller.
                     let write = write_outbound(conn, &mut handler, &mut rx, out);
-                    if Box::pin(write).await.is_err() {
-                        break Ok(());
+                    match Box::pin(write).await {
+                        Ok(()) => continue,
+                        Err(WriteEnd::Gone) => break Ok(()),
+                        Err(WriteEnd::Close(reason)) => break Err(reason),
                     }
-                    continue;
                 }
                 Step::Read(bytes) => bytes,
             };

@@ -49,10 +49,7 @@ impl Conversation {
         limit: u32,
     ) -> Result<(), ConvError> {
         let allowed = match &origin.who {
-            Who::Professional(p) => {
-                self.record.state.assigned_to.as_ref() == Some(&p.id)
-                    || p.teams.contains(&self.record.state.team)
-            }
+            Who::Professional(p) => self.may(p, crate::access::Act::Browse),
             Who::Client => self.clients.iter().any(|l| l.id == origin.link.id),
         };
         if !allowed {

@@ -64,15 +64,25 @@ impl ConsoleSession {
             sms_max_segments: ctx.config.sms.as_ref().map(|s| s.max_segments as u32),
             ..Default::default()
         };
-        conn.send(conn.codec.peek_req(bytes), ServerFrame::Welcome(welcome))
-            .await
-            .map_err(gone)?;
-        Ok(ConsoleSession {
+        let mut session = ConsoleSession {
+            gate: crate::access::gate::Gate::new(
+                me.id.clone(),
+                me.teams.clone(),
+                crate::access::role_of(configured),
+            ),
             me,
             members,
             closed: HashSet::new(),
             supervisor,
-        })
+        };
+        let welcome = ServerFrame::Welcome(welcome);
+        // Conversations assigned to them, resumed at sign-in: theirs, so never refused.
+        let ctx = conn.ctx.clone();
+        session.log_shown(&ctx, &welcome).await?;
+        conn.send(conn.codec.peek_req(bytes), welcome)
+            .await
+            .map_err(gone)?;
+        Ok(session)
     }
 }
 

@@ -42,7 +42,7 @@ impl ConsoleSession {
 
     /// The complete matters of the professional's teams (or one of them) matching the query.
     pub(super) async fn archive<S>(
-        &self,
+        &mut self,
         conn: &mut Conn<S>,
         req: Option<String>,
         a: ArchiveRequest,
@@ -91,8 +91,14 @@ impl ConsoleSession {
                 contact_at: crate::conversation::view::rfc3339_of_ms(r.created_at_ms),
             })
             .collect();
-        conn.send(req, ServerFrame::Archive(Archive { entries }))
-            .await
-            .map_err(gone)
+        let frame = ServerFrame::Archive(Archive { entries });
+        let ctx = conn.ctx.clone();
+        if !self.log_shown(&ctx, &frame).await? {
+            return conn
+                .error(req, ErrorCode::Forbidden, "not a matter of your teams")
+                .await
+                .map_err(gone);
+        }
+        conn.send(req, frame).await.map_err(gone)
     }
 }
