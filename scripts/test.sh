@@ -49,6 +49,12 @@ install_tools() {
     else
         apt_install prometheus
     fi
+    # server/tests/oidc.rs signs in through a real OpenID Connect provider (test-oidc/, the
+    # oidc-provider npm package); its own self-test checks the provider first.
+    if [[ ! -d test-oidc/node_modules ]]; then
+        (cd test-oidc && npm ci --no-audit --no-fund)
+    fi
+    node test-oidc/selftest.mjs | tail -n 1
     command -v promtool >/dev/null && command -v prometheus >/dev/null && [[ -x /usr/bin/aiosmtpd ]]
 }
 

@@ -33,6 +33,12 @@ pub struct Claims {
     pub name: Option<String>,
     pub aud: String,
     pub exp: u64,
+    /// A professional signed in through the identity provider, not listed in the
+    /// configuration: their teams and roles as the provider's claims gave them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
 }
 
 /// Verifies and (in demo mode) mints tokens.
@@ -44,6 +50,8 @@ pub struct Auth {
     client_dec: DecodingKey,
     client_validation: Validation,
     resume_key: hmac::Key,
+    /// Seals the sign-in's cookies (`seal`, `open`).
+    cookie_key: ring::aead::LessSafeKey,
 }
 
 fn validation(audience: &str) -> Validation {
@@ -80,6 +88,51 @@ fn ticket_message(conversation: &ConversationId, json: &str) -> Vec<u8> {
 }
 
 /// A new random server key (32 bytes, hex): the data dir's, or a cluster's shared one.
+/// A 32-byte HMAC-SHA256 tag is always a valid ChaCha20 key; this is never reached.
+fn unreachable_key() -> ring::aead::LessSafeKey {
+    let zero = [0u8; 32];
+    #[allow(clippy::unwrap_used)]
+    ring::aead::LessSafeKey::new(
+        ring::aead::UnboundKey::new(&ring::aead::CHACHA20_POLY1305, &zero).unwrap(),
+    )
+}
+
+/// The professional a verified console token names: the one the configuration lists under
+/// its `sub`, else — a token a sign-in through the identity provider minted — one made of
+/// the token's name, teams (those the organisation has) and roles (those Luukku knows).
+pub fn professional_of(
+    org: &crate::organisation::Organisation,
+    claims: &Claims,
+) -> Option<crate::organisation::Professional> {
+    if let Some(p) = org.professional(&claims.sub.clone().into()) {
+        return Some(p.clone());
+    }
+    let teams = claims.teams.as_ref()?;
+    let roles = claims
+        .roles
+        .iter()
+        .flatten()
+        .filter_map(|r| crate::organisation::ProfessionalRole::parse(r))
+        .collect();
+    Some(crate::organisation::Professional {
+        id: claims.sub.clone().into(),
+        name: claims.name.clone().unwrap_or_else(|| claims.sub.clone()),
+        teams: teams
+            .iter()
+            .filter(|t| org.team(&t.as_str().into()).is_some())
+            .map(|t| t.as_str().into())
+            .collect(),
+        capacity: crate::organisation::DEFAULT_CAPACITY,
+        roles,
+    })
+}
+
+/// Whether two secrets are equal, compared in time independent of where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 pub fn new_server_key() -> String {
     let key: [u8; 32] = rand::random();
     hex(&key)
@@ -139,6 +192,16 @@ impl Auth {
                 hmac::HMAC_SHA256,
                 hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, server_key), b"resume").as_ref(),
             ),
+            cookie_key: {
+                let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, server_key), b"cookie");
+                // A 32-byte key is what CHACHA20_POLY1305 takes; an HMAC-SHA256 tag is one.
+                let unbound =
+                    ring::aead::UnboundKey::new(&ring::aead::CHACHA20_POLY1305, tag.as_ref());
+                match unbound {
+                    Ok(k) => ring::aead::LessSafeKey::new(k),
+                    Err(_) => unreachable_key(),
+                }
+            },
         }
     }
 
@@ -160,6 +223,73 @@ impl Auth {
             .as_ref()
             .and_then(|a| a.iter().next().cloned());
         self.mint(&self.console_enc, id, None, aud.unwrap_or_default(), ttl_s)
+    }
+
+    /// Mints the console token of a professional signed in through the identity provider,
+    /// carrying the name, teams and roles its claims gave.
+    pub fn mint_signed_in(
+        &self,
+        id: &str,
+        name: &str,
+        teams: Vec<String>,
+        roles: Vec<String>,
+        ttl_s: u64,
+    ) -> String {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+        let aud = self
+            .console_validation
+            .aud
+            .as_ref()
+            .and_then(|a| a.iter().next().cloned())
+            .unwrap_or_default();
+        let claims = Claims {
+            sub: id.to_owned(),
+            name: Some(name.to_owned()),
+            aud,
+            exp: now + ttl_s,
+            teams: Some(teams),
+            roles: Some(roles),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.console_enc).unwrap_or_default()
+    }
+
+    /// Seals `plain` for a cookie (ChaCha20-Poly1305 under a key derived from the server key,
+    /// a fresh nonce each time, `purpose` bound as associated data): the browser can neither
+    /// read nor change it.
+    pub fn seal(&self, purpose: &str, plain: &str) -> String {
+        use base64::Engine;
+        let nonce_bytes: [u8; 12] = rand::random();
+        let mut data = plain.as_bytes().to_vec();
+        let sealed = self.cookie_key.seal_in_place_append_tag(
+            ring::aead::Nonce::assume_unique_for_key(nonce_bytes),
+            ring::aead::Aad::from(purpose.as_bytes()),
+            &mut data,
+        );
+        if sealed.is_err() {
+            return String::new();
+        }
+        let mut out = nonce_bytes.to_vec();
+        out.extend(data);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out)
+    }
+
+    /// What [`Auth::seal`] sealed for `purpose`, if `sealed` is intact.
+    pub fn open(&self, purpose: &str, sealed: &str) -> Option<String> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(sealed)
+            .ok()?;
+        if bytes.len() < 12 {
+            return None;
+        }
+        let (nonce, rest) = bytes.split_at(12);
+        let nonce = ring::aead::Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut data = rest.to_vec();
+        let plain = self
+            .cookie_key
+            .open_in_place(nonce, ring::aead::Aad::from(purpose.as_bytes()), &mut data)
+            .ok()?;
+        String::from_utf8(plain.to_vec()).ok()
     }
 
     /// Mints an identified client's token (demo identification and tests).
@@ -192,6 +322,8 @@ impl Auth {
             name,
             aud,
             exp: now + ttl_s,
+            teams: None,
+            roles: None,
         };
         encode(&Header::new(Algorithm::HS256), &claims, key).unwrap_or_default()
     }
@@ -237,9 +369,7 @@ impl Auth {
 
     /// Whether `token` is the resume token of `conversation` (constant time).
     pub fn check_resume(&self, conversation: &ConversationId, token: &ResumeToken) -> bool {
-        let expected = self.resume_token(conversation);
-        let (a, b) = (expected.0.as_bytes(), token.0.as_bytes());
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        same_secret(&self.resume_token(conversation).0, &token.0)
     }
 }
 

@@ -211,6 +211,7 @@ struct FileConfig {
     cluster: ClusterConfig,
     notifications: NotificationsConfig,
     sms: Option<crate::sms::SmsConfig>,
+    oidc: Option<crate::oidc::OidcConfig>,
     organisation: Option<Organisation>,
 }
 
@@ -237,6 +238,8 @@ pub struct Config {
     pub notifications: NotificationsConfig,
     /// The SMS gateway for SMS chat (none by default).
     pub sms: Option<crate::sms::SmsConfig>,
+    /// Professionals sign in with the organisation's OpenID Connect provider (`[oidc]`).
+    pub oidc: Option<crate::oidc::OidcConfig>,
     pub organisation: Organisation,
 }
 
@@ -256,6 +259,7 @@ impl Config {
             cluster: ClusterConfig::default(),
             notifications: NotificationsConfig::default(),
             sms: None,
+            oidc: None,
             organisation: Organisation::demo(),
         }
     }
@@ -304,6 +308,7 @@ impl Config {
         c.cluster = file.cluster;
         c.notifications = file.notifications;
         c.sms = file.sms;
+        c.oidc = file.oidc;
         if let Some(l) = file.listen {
             c.listen = l;
         }
@@ -324,6 +329,9 @@ impl Config {
         self.organisation.validate().map_err(ConfigError::Invalid)?;
         self.cluster.validate()?;
         self.notifications.validate()?;
+        if let Some(oidc) = &self.oidc {
+            oidc.validate().map_err(ConfigError::Invalid)?;
+        }
         if let Some(sms) = &self.sms {
             sms.validate().map_err(ConfigError::Invalid)?;
             match self.organisation.service(&sms.service) {

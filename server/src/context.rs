@@ -35,6 +35,8 @@ pub struct ServerCtx {
     pub tracker: TaskTracker,
     /// The SMS gateway (`[sms]`), for sending and for reading its webhooks.
     pub sms: Option<Arc<dyn crate::sms::Gateway>>,
+    /// The organisation's OpenID Connect provider (`[oidc]`): the console's sign-in.
+    pub oidc: Option<Arc<crate::oidc::login::Provider>>,
     /// In a cluster (PostgreSQL), what this node does now; `None`: one node on SQLite, whose
     /// sessions always run on this context.
     pub role: Option<tokio::sync::watch::Receiver<Role>>,
@@ -71,6 +73,7 @@ impl ServerCtx {
             cancel,
             tracker: self.tracker.clone(),
             sms: self.sms.clone(),
+            oidc: self.oidc.clone(),
             role: None,
         }
     }

@@ -40,6 +40,7 @@ pub mod delivery;
 pub mod http;
 pub mod metrics;
 pub mod notify;
+pub mod oidc;
 pub mod organisation;
 pub mod routing;
 pub mod server;

@@ -32,6 +32,9 @@ struct Cli {
     /// The SMS provider's API key (overrides `sms.api_key` of the file).
     #[arg(long, env = "LUUKKU_SMS_API_KEY", hide_env_values = true)]
     sms_api_key: Option<String>,
+    /// The client secret at the OpenID Connect provider (overrides `oidc.client_secret`).
+    #[arg(long, env = "LUUKKU_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    oidc_client_secret: Option<String>,
     /// PostgreSQL (`postgres://…`) shared by the nodes of a cluster, instead of SQLite.
     #[arg(long, env = "LUUKKU_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
@@ -66,6 +69,9 @@ fn load(cli: &Cli) -> Result<Config, luukku::config::ConfigError> {
     }
     if let (Some(key), Some(sms)) = (&cli.sms_api_key, config.sms.as_mut()) {
         sms.api_key = key.clone();
+    }
+    if let (Some(secret), Some(oidc)) = (&cli.oidc_client_secret, config.oidc.as_mut()) {
+        oidc.client_secret = Some(secret.clone());
     }
     let cluster = &mut config.cluster;
     for (flag, key) in [

@@ -154,6 +154,15 @@ pub enum ProfessionalRole {
 }
 
 impl ProfessionalRole {
+    /// The role named `name` (as in configuration), if Luukku has it.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "supervisor" => Some(Self::Supervisor),
+            "dpo" => Some(Self::Dpo),
+            _ => None,
+        }
+    }
+
     /// The name in configuration and on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -180,8 +189,11 @@ impl Professional {
     }
 }
 
+/// Parallel conversations of a professional the configuration does not list.
+pub const DEFAULT_CAPACITY: u32 = 3;
+
 fn default_capacity() -> u32 {
-    3
+    DEFAULT_CAPACITY
 }
 
 fn default_languages() -> Vec<String> {

@@ -136,6 +136,10 @@ pub async fn start(mut config: Config, listener: TcpListener) -> Result<RunningS
     };
     let listener = without_nagle(listener)?;
     let addr = listener.local_addr()?;
+    let config_oidc = config
+        .oidc
+        .clone()
+        .map(|c| Arc::new(crate::oidc::login::Provider::new(c)));
     let ctx = Arc::new(ServerCtx {
         config,
         auth,
@@ -149,6 +153,7 @@ pub async fn start(mut config: Config, listener: TcpListener) -> Result<RunningS
         cancel: cancel.clone(),
         tracker: TaskTracker::new(),
         sms: sms_gateway.clone(),
+        oidc: config_oidc,
         role: role.clone(),
     });
     let exchange = match (&ctx.bus, inbound, &role, &ctx.nodes) {

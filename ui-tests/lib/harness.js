@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from './server.js';
 import { smsSetup } from './sms.js';
+import { oidcSetup } from './oidc.js';
 import { Cluster } from './cluster.js';
 import { Patient } from './widget.js';
 import { Professional } from './console.js';
@@ -27,11 +28,22 @@ export class Harness {
    * `serverArgs`: extra command-line arguments for the server (e.g. a --config file);
    * `cluster`: the number of nodes of a cluster behind HAProxy instead of one server
    * (`h.server` is then a `Cluster`); `sms` (true, or `{maxSegments}`): the demo organisation
-   * with SMS chat through the stand-in provider (`h.sms`, lib/sms.js).
+   * with SMS chat through the stand-in provider (`h.sms`, lib/sms.js); `oidc` (true, or
+   * `{tokenTtl}`): professionals sign in through a real OpenID Connect provider (`h.oidc`,
+   * lib/oidc.js).
    */
-  static async start(name, { serverArgs = [], cluster = 0, sms = null } = {}) {
+  static async start(name, { serverArgs = [], cluster = 0, sms = null, oidc = null } = {}) {
     const h = new Harness(name);
-    if (sms) {
+    if (oidc) {
+      h.oidcSetup = await oidcSetup(oidc === true ? {} : oidc);
+      h.oidc = h.oidcSetup.provider;
+      try {
+        h.server = await startServer({ args: [...h.oidcSetup.args, ...serverArgs], listen: h.oidcSetup.listen });
+      } catch (e) {
+        await h.oidcSetup.cleanup();
+        throw e;
+      }
+    } else if (sms) {
       h.smsSetup = await smsSetup(sms === true ? {} : sms);
       h.sms = h.smsSetup.standin;
       try {
@@ -48,6 +60,7 @@ export class Harness {
     } catch (e) {
       await h.server.stop();
       if (h.smsSetup) await h.smsSetup.cleanup();
+      if (h.oidcSetup) await h.oidcSetup.cleanup();
       throw e;
     }
     return h;
@@ -146,6 +159,7 @@ export class Harness {
     if (this.browser) await this.browser.close().catch(() => {});
     if (this.server) await this.server.stop();
     if (this.smsSetup) await this.smsSetup.cleanup();
+    if (this.oidcSetup) await this.oidcSetup.cleanup();
   }
 }
 
@@ -153,9 +167,9 @@ export class Harness {
  * `uiTest(name, async (h) => ...)`: a node:test test with its own server and browser. `todo`
  * (a string saying what is missing) runs it as a node:test todo: reported, never failing the run.
  */
-export function uiTest(name, fn, { timeout = 90_000, serverArgs = [], cluster = 0, sms = null, todo } = {}) {
+export function uiTest(name, fn, { timeout = 90_000, serverArgs = [], cluster = 0, sms = null, oidc = null, todo } = {}) {
   test(name, { timeout, todo }, async (t) => {
-    const h = await Harness.start(name, { serverArgs, cluster, sms });
+    const h = await Harness.start(name, { serverArgs, cluster, sms, oidc });
     try {
       await fn(h, t);
       h.assertNoPageErrors();

@@ -77,12 +77,9 @@ fn officer(
         .auth
         .verify_professional(token)
         .map_err(|_| unauthorized("the token was refused"))?;
-    let id: ProfessionalId = claims.sub.into();
-    let professional = ctx
-        .config
-        .organisation
-        .professional(&id)
+    let professional = crate::auth::professional_of(&ctx.config.organisation, &claims)
         .ok_or_else(|| unauthorized("unknown professional"))?;
+    let id = professional.id.clone();
     if !professional.is_dpo() {
         return Err(Refusal(
             StatusCode::FORBIDDEN,
@@ -90,7 +87,7 @@ fn officer(
             "the access report needs the dpo role".into(),
         ));
     }
-    Ok((id, role_of(Some(professional))))
+    Ok((id, role_of(Some(&professional))))
 }
 
 /// Reads the query into an [`AccessQuery`]; a parameter that does not parse is named.

@@ -20,7 +20,7 @@ fn with_ctx(
 }
 
 /// The query parameters, or none when the URL has no query (warp's `query` rejects that).
-pub(super) fn query_or_empty(
+pub(crate) fn query_or_empty(
 ) -> impl Filter<Extract = (HashMap<String, String>,), Error = std::convert::Infallible> + Clone {
     warp::query::<HashMap<String, String>>()
         .or(warp::any().map(HashMap::new))

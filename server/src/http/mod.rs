@@ -4,7 +4,7 @@
 //! provider's webhook (`sms`) and the demo-only dev endpoints. Errors are JSON bodies with 4xx/5xx codes.
 
 mod access;
-mod api;
+pub(crate) mod api;
 mod assets;
 pub(crate) mod attachments;
 mod bridge;
@@ -43,6 +43,8 @@ pub fn routes(
         .or(sms::routes(ctx.clone()))
         .unify()
         .or(access::routes(ctx.clone()))
+        .unify()
+        .or(crate::oidc::login::routes(ctx.clone()))
         .unify()
         .or(api::routes(ctx))
         .unify()

@@ -7,7 +7,7 @@ import { Client } from '../shared/client.js';
 import { Outbox } from '../shared/outbox.js';
 import { t } from './i18n.js';
 import { clearStaleErrors } from './notices.js';
-import { $, S, STORE_KEY } from './state.js';
+import { $, S, STORE_KEY, saveStore } from './state.js';
 
 const wsUrl = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/console`;
 
@@ -20,7 +20,7 @@ export const client = new Client({
   onClose: (code) => {
     S.chats.forEach((c) => { c.loading = false; c.typingOut = false; });
     if (code === 4401 || code === 4403) {
-      logout(t('loginInvalid'));
+      refreshOrLogout();
       return false;
     }
     showOffline(true);
@@ -62,6 +62,27 @@ function dispatch(f, ctx) {
 }
 
 /** Forgets the session on this tab and starts again at the login (with `message`, if any). */
+/**
+ * The console token ran out: a sign-in through the organisation's provider is renewed
+ * (POST /auth/console/refresh, its HttpOnly cookie) and the console reconnects; otherwise,
+ * or when the provider ended the sign-in, back to the login.
+ */
+export async function refreshOrLogout() {
+  try {
+    const r = await fetch('/auth/console/refresh', { method: 'POST', credentials: 'same-origin' });
+    if (r.ok) {
+      const { token } = await r.json();
+      if (typeof token === 'string' && token) {
+        S.token = token;
+        saveStore();
+        client.connect();
+        return;
+      }
+    }
+  } catch { /* offline or no provider: log in again */ }
+  logout(t('loginInvalid'));
+}
+
 export function logout(message) {
   S.token = null;
   S.leaving = true; // asked already: no second question from the page (smschat.js)

@@ -20,6 +20,7 @@ const STR = {
   demoChoose: ['Demo mode: choose the professional to log in as.', 'Demotila: valitse ammattilainen, jona kirjaudut.', 'Demoläge: välj yrkespersonen du loggar in som.'],
   tokenLabel: ['Professional token (JWT from your identity provider)', 'Ammattilaisen tunniste (JWT tunnistuspalvelusta)', 'Yrkespersonens token (JWT från identitetstjänsten)'],
   logIn: ['Log in', 'Kirjaudu', 'Logga in'],
+  signInOrg: ["Sign in with your organisation's account", 'Kirjaudu organisaatiosi tunnuksilla', 'Logga in med din organisations konto'],
   loginFailed: ['Login failed: {why}', 'Kirjautuminen epäonnistui: {why}', 'Inloggningen misslyckades: {why}'],
   loginInvalid: ['Your login is no longer valid. Please log in again.', 'Kirjautumisesi ei ole enää voimassa. Kirjaudu uudelleen.', 'Din inloggning gäller inte längre. Logga in igen.'],
   sideLabel: ['My status and team queues', 'Oma tila ja tiimien jonot', 'Min status och teamens köer'],

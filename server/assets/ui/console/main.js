@@ -55,6 +55,14 @@ export async function boot() {
   S.view = S.stored.view || (S.supervising ? 'supervision' : 'chats');
   wireStatic();
   await loadServices();
+  // Back from the organisation's sign-in (/auth/console/callback): the token is in the
+  // fragment, which no server and no log sees; it leaves the address bar at once.
+  const signedIn = /^#token=([\w.-]+)$/.exec(location.hash);
+  if (signedIn) {
+    history.replaceState(null, '', location.pathname + location.search);
+    login(signedIn[1], jwtSubject(signedIn[1]));
+    return;
+  }
   if (S.stored.token) {
     S.token = S.stored.token;
     S.meId = S.stored.professional || null;
@@ -84,10 +92,20 @@ export async function loadPros() {
   if (S.pros) S.pros.forEach((p) => p.teams.forEach((t) => { if (!S.teams.includes(t)) S.teams.push(t); }));
   return S.pros;
 }
+/** The `sub` of a JWT (the professional's id), read without checking: the server checks. */
+export function jwtSubject(token) {
+  try {
+    const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(part)).sub || null;
+  } catch { return null; }
+}
 export async function showLogin(message) {
   $('app-view').hidden = true;
   $('login-view').hidden = false;
   $('login-error').textContent = message || '';
+  let auth = {};
+  try { auth = await (await fetch('/api/v1/auth')).json(); } catch { /* no provider */ }
+  $('login-oidc').hidden = !auth.oidc;
   const pros = await loadPros();
   if (pros) {
     const list = $('login-list');
@@ -95,7 +113,7 @@ export async function showLogin(message) {
       type: 'button', class: 'login-btn', testid: `login-${p.id}`, onclick: () => devLogin(p.id),
     }, h('span', { class: 'login-name', text: p.name }), h('span', { class: 'login-teams', text: [p.teams.join(', '), ...(p.roles || []).map((r) => t(`role_${r}`))].join(' · ') })))));
     $('login').hidden = false;
-  } else {
+  } else if (!auth.oidc) {
     $('token-form').hidden = false;
   }
 }

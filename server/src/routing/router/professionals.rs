@@ -10,13 +10,17 @@ impl Router {
         link: SessionLink,
         resume: HashMap<ConversationId, u64>,
     ) -> ConnectReply {
-        let Some(p) = self.pros.get_mut(&who.id) else {
-            return ConnectReply {
-                availability: Availability::Away,
-                capacity: 0,
-                attaches: Vec::new(),
-            };
-        };
+        // A professional the configuration does not list (signed in through the identity
+        // provider) is present from their first session on, with the default capacity.
+        let p = self.pros.entry(who.id.clone()).or_insert_with(|| {
+            super::super::presence::Presence::new(&crate::organisation::Professional {
+                id: who.id.clone(),
+                name: who.name.clone(),
+                teams: who.teams.clone(),
+                capacity: crate::organisation::DEFAULT_CAPACITY,
+                roles: Vec::new(),
+            })
+        });
         p.links.retain(|l| !l.is_gone());
         p.links.push(link.clone());
         p.gone_since = None;

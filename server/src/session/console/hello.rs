@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::context::ServerCtx;
+use crate::organisation::Professional;
 
 impl ConsoleSession {
     /// Handles the first frame: `hello` with a valid professional token.
@@ -25,7 +26,12 @@ impl ConsoleSession {
             }
         };
         let ctx = conn.ctx.clone();
-        let me = authenticate(&ctx, hello.token.as_deref())?;
+        let professional = authenticate(&ctx, hello.token.as_deref())?;
+        let me = ProfessionalRef {
+            id: professional.id.clone(),
+            name: professional.name.clone(),
+            teams: professional.teams.clone(),
+        };
         let resume: HashMap<ConversationId, u64> = hello
             .resume
             .into_iter()
@@ -48,9 +54,8 @@ impl ConsoleSession {
                 conversations.push(summary);
             }
         }
-        let configured = ctx.config.organisation.professional(&me.id);
-        let roles = configured.map(|p| p.role_names()).unwrap_or_default();
-        let supervisor = configured.is_some_and(|p| p.is_supervisor());
+        let roles = professional.role_names();
+        let supervisor = professional.is_supervisor();
         let welcome = Welcome {
             professional: Some(ProfessionalInfo {
                 id: me.id.clone(),
@@ -68,7 +73,7 @@ impl ConsoleSession {
             gate: crate::access::gate::Gate::new(
                 me.id.clone(),
                 me.teams.clone(),
-                crate::access::role_of(configured),
+                crate::access::role_of(Some(&professional)),
             ),
             me,
             members,
@@ -86,22 +91,13 @@ impl ConsoleSession {
     }
 }
 
-/// The professional a `hello` token names; a missing, invalid or unknown one closes with 4401.
-fn authenticate(ctx: &ServerCtx, token: Option<&str>) -> Result<ProfessionalRef, CloseReason> {
+/// The professional a `hello` token names (configured, or signed in through the identity
+/// provider); a missing, invalid or unknown one closes with 4401.
+fn authenticate(ctx: &ServerCtx, token: Option<&str>) -> Result<Professional, CloseReason> {
     let claims = token.map(|t| ctx.auth.verify_professional(t));
     let Some(Ok(claims)) = claims else {
         return Err(CloseReason(4401, "invalid or missing token"));
     };
-    let Some(p) = ctx
-        .config
-        .organisation
-        .professional(&claims.sub.clone().into())
-    else {
-        return Err(CloseReason(4401, "unknown professional"));
-    };
-    Ok(ProfessionalRef {
-        id: p.id.clone(),
-        name: p.name.clone(),
-        teams: p.teams.clone(),
-    })
+    crate::auth::professional_of(&ctx.config.organisation, &claims)
+        .ok_or(CloseReason(4401, "unknown professional"))
 }
