@@ -1,0 +1,4 @@
+//! Patients' strong identification: the personal identity code (`hetu`) checked to its check
+//! character before a conversation takes it.
+
+pub mod hetu;
