@@ -7,6 +7,12 @@ pub const SUBPROTOCOL_JSON: &str = "luukku.v1.json";
 /// Subprotocol name for MessagePack binary frames with named fields.
 pub const SUBPROTOCOL_MSGPACK: &str = "luukku.v1.msgpack";
 
+/// The deepest nesting a MessagePack frame may have. rmp-serde's own 1024 overflows a 2 MiB
+/// task stack in a debug build (~3 KiB a level), and nested length prefixes make serde
+/// reserve about a MiB per level before anything is read; 32 levels are far more than any
+/// frame of the protocol needs (a questionnaire answer is a few levels deep).
+pub const MSGPACK_MAX_DEPTH: usize = 32;
+
 /// A frame that could not be encoded or decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum CodecError {
@@ -64,10 +70,17 @@ impl Codec {
     }
 
     /// Decodes a value.
+    /// Decodes one inbound frame. Nesting is bounded in both codecs (JSON by serde_json's
+    /// 128 levels, MessagePack by [`MSGPACK_MAX_DEPTH`]), so no frame can exhaust a task's
+    /// stack or make the decoder reserve memory level by level.
     pub fn decode<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T, CodecError> {
         match self {
             Codec::Json => Ok(serde_json::from_slice(bytes)?),
-            Codec::MessagePack => Ok(rmp_serde::from_slice(bytes)?),
+            Codec::MessagePack => {
+                let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
+                de.set_max_depth(MSGPACK_MAX_DEPTH);
+                Ok(serde::Deserialize::deserialize(&mut de)?)
+            }
         }
     }
 

@@ -510,6 +510,10 @@ pub struct ClientInfo {
     /// answer an anonymous sender who cannot read replies in the service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<crate::forms::FormContact>,
+    /// Extension (professionals only): the personal identity code of a client identified
+    /// strongly, its check character verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_code: Option<String>,
 }
 
 /// A conversation was given to this professional.

@@ -16,6 +16,6 @@ pub mod inbound;
 pub mod inbox;
 pub mod supervision;
 
-pub use codec::{Codec, CodecError, SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK};
+pub use codec::{Codec, CodecError, MSGPACK_MAX_DEPTH, SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK};
 pub use frames::*;
 pub use ids::*;

@@ -242,6 +242,7 @@ impl Assignment {
                 lang: None,
                 alias: None,
                 contact: None,
+                identity_code: None,
             },
             questionnaire: room.topic.questionnaire.clone(),
             last_seq: seq,

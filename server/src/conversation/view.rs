@@ -107,6 +107,13 @@ pub fn client_info(r: &crate::storage::ConversationRecord) -> ClientInfo {
                 email: c.email.clone(),
                 phone: c.phone.clone(),
             }),
+        identity_code: r
+            .client
+            .identified
+            .then_some(r.client.subject.as_deref())
+            .flatten()
+            .and_then(|s| crate::identity::hetu::parse(s).ok())
+            .map(|h| h.as_str().to_owned()),
     }
 }
 
