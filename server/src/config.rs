@@ -212,6 +212,7 @@ struct FileConfig {
     notifications: NotificationsConfig,
     sms: Option<crate::sms::SmsConfig>,
     oidc: Option<crate::oidc::OidcConfig>,
+    identification: Option<crate::oidc::patient::IdentificationConfig>,
     organisation: Option<Organisation>,
 }
 
@@ -240,6 +241,8 @@ pub struct Config {
     pub sms: Option<crate::sms::SmsConfig>,
     /// Professionals sign in with the organisation's OpenID Connect provider (`[oidc]`).
     pub oidc: Option<crate::oidc::OidcConfig>,
+    /// Patients identify strongly inside a chat through this provider (`[identification]`).
+    pub identification: Option<crate::oidc::patient::IdentificationConfig>,
     pub organisation: Organisation,
 }
 
@@ -260,6 +263,7 @@ impl Config {
             notifications: NotificationsConfig::default(),
             sms: None,
             oidc: None,
+            identification: None,
             organisation: Organisation::demo(),
         }
     }
@@ -309,6 +313,7 @@ impl Config {
         c.notifications = file.notifications;
         c.sms = file.sms;
         c.oidc = file.oidc;
+        c.identification = file.identification;
         if let Some(l) = file.listen {
             c.listen = l;
         }
@@ -331,6 +336,9 @@ impl Config {
         self.notifications.validate()?;
         if let Some(oidc) = &self.oidc {
             oidc.validate().map_err(ConfigError::Invalid)?;
+        }
+        if let Some(ident) = &self.identification {
+            ident.validate().map_err(ConfigError::Invalid)?;
         }
         if let Some(sms) = &self.sms {
             sms.validate().map_err(ConfigError::Invalid)?;

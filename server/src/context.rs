@@ -37,6 +37,8 @@ pub struct ServerCtx {
     pub sms: Option<Arc<dyn crate::sms::Gateway>>,
     /// The organisation's OpenID Connect provider (`[oidc]`): the console's sign-in.
     pub oidc: Option<Arc<crate::oidc::login::Provider>>,
+    /// Patients' strong identification inside a chat (`[identification]`).
+    pub identification: Option<Arc<crate::oidc::patient::Identification>>,
     /// In a cluster (PostgreSQL), what this node does now; `None`: one node on SQLite, whose
     /// sessions always run on this context.
     pub role: Option<tokio::sync::watch::Receiver<Role>>,
@@ -74,6 +76,7 @@ impl ServerCtx {
             tracker: self.tracker.clone(),
             sms: self.sms.clone(),
             oidc: self.oidc.clone(),
+            identification: self.identification.clone(),
             role: None,
         }
     }

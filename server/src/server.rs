@@ -140,6 +140,10 @@ pub async fn start(mut config: Config, listener: TcpListener) -> Result<RunningS
         .oidc
         .clone()
         .map(|c| Arc::new(crate::oidc::login::Provider::new(c)));
+    let config_identification = config
+        .identification
+        .clone()
+        .map(|c| Arc::new(crate::oidc::patient::Identification::new(c)));
     let ctx = Arc::new(ServerCtx {
         config,
         auth,
@@ -154,6 +158,7 @@ pub async fn start(mut config: Config, listener: TcpListener) -> Result<RunningS
         tracker: TaskTracker::new(),
         sms: sms_gateway.clone(),
         oidc: config_oidc,
+        identification: config_identification,
         role: role.clone(),
     });
     let exchange = match (&ctx.bus, inbound, &role, &ctx.nodes) {

@@ -218,7 +218,7 @@ async fn a_replayed_or_foreign_state_is_refused_and_a_rotated_key_is_picked_up()
 /// An ID token of a sign-in made here with `Oidc` itself (redirect URI `CONSOLE_CALLBACK`).
 async fn id_token(oidc: &Oidc, sub: &str) -> (String, String) {
     let auth = oidc
-        .authorize(CONSOLE_CALLBACK, Some(sub), None)
+        .authorize(CONSOLE_CALLBACK, Some(sub), None, false)
         .await
         .expect("authorize");
     let back = walk(&mut Jar::default(), &auth.url, |u| {

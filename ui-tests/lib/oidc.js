@@ -20,7 +20,8 @@ export class OidcProvider {
     }
     const p = new OidcProvider();
     p.child = spawn(process.execPath, [path.join(DIR, 'server.js'), '--port', '0',
-      '--redirect-uri', 'http://127.0.0.1/auth/console/callback', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--redirect-uri', 'http://127.0.0.1/auth/console/callback',
+      '--redirect-uri', 'http://127.0.0.1/auth/client/callback', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     const reap = () => p.child.kill('SIGKILL');
     process.once('exit', reap);
     p.exited = new Promise((r) => p.child.once('exit', () => { process.removeListener('exit', reap); r(); }));
@@ -52,7 +53,7 @@ export class OidcProvider {
  * The provider and the server's arguments for the demo organisation whose console signs in
  * through it: `{ provider, listen, args, cleanup }`.
  */
-export async function oidcSetup({ tokenTtl = 43_200 } = {}) {
+export async function oidcSetup({ tokenTtl = 3600, minAcr = 'http://ftn.ficora.fi/2017/loa3' } = {}) {
   const port = await freePort();
   const provider = await OidcProvider.start();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'luukku-oidc-'));
@@ -67,6 +68,12 @@ export async function oidcSetup({ tokenTtl = 43_200 } = {}) {
     `public_url = ${q(`http://127.0.0.1:${port}`)}`,
     `console_token_ttl_s = ${tokenTtl}`,
     'clock_skew_s = 0',
+    '',
+    '[identification]',
+    `issuer = ${q(provider.issuer)}`,
+    'client_id = "luukku-ident"',
+    `public_url = ${q(`http://127.0.0.1:${port}`)}`,
+    `min_acr = ${q(minAcr)}`,
     '',
   ].join('\n'));
   return {

@@ -46,6 +46,8 @@ pub fn routes(
         .unify()
         .or(crate::oidc::login::routes(ctx.clone()))
         .unify()
+        .or(crate::oidc::patient::routes(ctx.clone()))
+        .unify()
         .or(api::routes(ctx))
         .unify()
         .or(assets::routes())

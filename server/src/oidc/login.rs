@@ -50,7 +50,7 @@ impl Provider {
     }
 
     /// Marks `state` used; false when it was used already.
-    fn first_use(&self, state: &str) -> bool {
+    pub(super) fn first_use(&self, state: &str) -> bool {
         let mut used = self
             .used
             .lock()
@@ -78,12 +78,14 @@ pub fn routes(
         .and(warp::get())
         .and(with_ctx.clone())
         .map(|ctx: Arc<ServerCtx>| {
-            warp::reply::json(&serde_json::json!({
+            let body = warp::reply::json(&serde_json::json!({
                 "oidc": ctx.oidc.is_some(),
                 "login": ctx.oidc.as_ref().map(|_| "/auth/console/login"),
                 "demo": ctx.config.demo,
-            }))
-            .into_response()
+                "identification": ctx.identification.is_some(),
+            }));
+            // Public facts the widget reads from the sites that embed it.
+            warp::reply::with_header(body, "access-control-allow-origin", "*").into_response()
         });
     let login = warp::path!("auth" / "console" / "login")
         .and(warp::get())
@@ -200,7 +202,7 @@ async fn login(ctx: &ServerCtx, login_hint: Option<&str>) -> warp::reply::Respon
     };
     let hint = login_hint.filter(|h| !h.is_empty() && h.len() <= 200);
     let auth = match oidc
-        .authorize(&provider.config.console_redirect(), hint, None)
+        .authorize(&provider.config.console_redirect(), hint, None, false)
         .await
     {
         Ok(a) => a,

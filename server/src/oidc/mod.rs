@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod login;
+pub mod patient;
 
 pub use config::OidcConfig;
 
@@ -143,12 +144,14 @@ impl Oidc {
     }
 
     /// Where to send the browser to sign in (code flow, PKCE S256, fresh `state` and
-    /// `nonce`); `login_hint` is passed on when given.
+    /// `nonce`); `login_hint` and `acr_values` are passed on when given; `fresh` asks the
+    /// provider to authenticate again even when it has a session (`prompt=login`).
     pub async fn authorize(
         &self,
         redirect: &str,
         login_hint: Option<&str>,
         acr_values: Option<&str>,
+        fresh: bool,
     ) -> Result<Authorization, OidcError> {
         let provider = self.provider.read().await;
         let client = self.client(&provider.0, redirect)?;
@@ -168,6 +171,9 @@ impl Oidc {
         }
         if let Some(acr) = acr_values {
             request = request.add_extra_param("acr_values", acr.to_owned());
+        }
+        if fresh {
+            request = request.add_prompt(openidconnect::core::CoreAuthPrompt::Login);
         }
         let (url, state, nonce) = request.url();
         Ok(Authorization {

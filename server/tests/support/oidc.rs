@@ -12,6 +12,7 @@ use std::sync::{Mutex, OnceLock};
 
 /// The redirect URIs the provider accepts (loopback: any port, RFC 8252).
 pub const CONSOLE_CALLBACK: &str = "http://127.0.0.1/auth/console/callback";
+pub const CLIENT_CALLBACK: &str = "http://127.0.0.1/auth/client/callback";
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -53,6 +54,8 @@ impl Provider {
                 "--exit-with-stdin",
                 "--redirect-uri",
                 CONSOLE_CALLBACK,
+                "--redirect-uri",
+                CLIENT_CALLBACK,
             ])
             .args(extra)
             .stdin(Stdio::piped())
@@ -151,6 +154,17 @@ pub async fn walk(
     start: &str,
     stop: impl Fn(&str) -> bool,
 ) -> Result<String, (u16, String)> {
+    walk_full(jar, start, stop)
+        .await
+        .map_err(|(status, _, body)| (status, body))
+}
+
+/// As [`walk`]; a page that is no redirect comes with its URL: (status, url, body).
+pub async fn walk_full(
+    jar: &mut Jar,
+    start: &str,
+    stop: impl Fn(&str) -> bool,
+) -> Result<String, (u16, String, String)> {
     let client = http_client();
     let mut url = reqwest::Url::parse(start).expect("url");
     for _ in 0..20 {
@@ -163,7 +177,11 @@ pub async fn walk(
         let status = response.status();
         if !status.is_redirection() {
             let code = status.as_u16();
-            return Err((code, response.text().await.unwrap_or_default()));
+            return Err((
+                code,
+                url.to_string(),
+                response.text().await.unwrap_or_default(),
+            ));
         }
         let location = response
             .headers()

@@ -1,13 +1,16 @@
-// The demo's strong identification ("Identify", demo mode only): the patient types a name, the
-// server mints an identified client token, and the widget reconnects with it, so the
-// conversation continues through resume. A real deployment hands the widget its own
-// identification provider's token instead.
+// "Identify" inside a chat. With the organisation's strong identification (`[identification]`)
+// the widget asks the server for a sign-in bound to this chat (its resume token), opens it in a
+// pop-up (strong-authentication dialogues refuse iframes), and takes the identified client
+// token the pop-up's last page posts back — only from the server's origin, only for this
+// chat — then reconnects, so the same conversation continues identified. In demo mode the
+// patient types a name instead and the server mints the token.
 
 import { cfg } from './config.js';
 import { t } from './strings.js';
 import { store, save, rt } from './state.js';
 import { identifyBtn, idForm, idName, idErr, idSubmit, idCancel, footer, composer, titleEl } from './view.js';
 import { client } from './connection.js';
+import { notice } from './indicators.js';
 
 /** The "Identify" button and its form. */
 export function wireIdentify() {
@@ -19,6 +22,7 @@ export function wireIdentify() {
 let returnTo = null; // the button that opened the form (the header's, or the start form's gate)
 
 export function openIdentify(from) {
+  if (rt.identification && store.conversation) return identifyStrongly();
   returnTo = from instanceof HTMLElement ? from : null;
   idForm.hidden = false;
   idErr.hidden = true;
@@ -62,6 +66,42 @@ export async function submitIdentify(e) {
   } finally {
     idSubmit.disabled = false;
   }
+}
+
+/** The strong identification's pop-up, opened at the click (pop-up blockers allow that only). */
+export async function identifyStrongly() {
+  const popup = window.open('', 'luukku-identify', 'popup,width=520,height=700');
+  try {
+    const res = await fetch(cfg.root + '/api/v1/identify', {
+      method: 'POST', credentials: 'omit',
+      headers: { 'content-type': 'application/json', 'x-luukku-resume-token': store.resume_token || '' },
+      body: JSON.stringify({ conversation: store.conversation, origin: location.origin }),
+    });
+    const j = res.ok ? await res.json() : null;
+    if (!j || typeof j.url !== 'string') throw new Error('no sign-in');
+    if (!popup) throw new Error('pop-up blocked');
+    popup.location.href = new URL(cfg.root + j.url, location.href).href;
+  } catch (err) {
+    if (popup) popup.close();
+    notice(t('identifyFailed'));
+  }
+}
+
+/** The pop-up's answer: the identified token for this chat, or why it failed. */
+export function wireStrongIdentification() {
+  const serverOrigin = new URL(cfg.root || '/', location.href).origin;
+  window.addEventListener('message', (e) => {
+    if (e.origin !== serverOrigin || !e.data || typeof e.data !== 'object') return;
+    const d = e.data;
+    if (d.type === 'luukku-identified' && d.conversation === store.conversation && typeof d.token === 'string') {
+      store.token = d.token;
+      save();
+      rt.identifying = true;
+      client.reconnect('identify');
+    } else if (d.type === 'luukku-identify-failed') {
+      notice(typeof d.message === 'string' ? d.message : t('identifyFailed'));
+    }
+  });
 }
 
 /** 16 hex digits from the name (FNV-1a, 64 bits as two halves): a demo subject, not a secret. */

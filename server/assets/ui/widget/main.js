@@ -30,7 +30,7 @@ import { setRenderer } from './render.js';
 import { renderConn } from './indicators.js';
 import { drawPending, maybeSendRead, wireComposer } from './messages.js';
 import { wireAttach } from './attach.js';
-import { closeIdentify, wireIdentify } from './identify.js';
+import { closeIdentify, wireIdentify, wireStrongIdentification } from './identify.js';
 import { checkDemo, wireStart } from './start.js';
 import { cancelLeave, wireLeave } from './waiting.js';
 import { wireMine } from './mine.js';
@@ -53,6 +53,7 @@ function init() {
   closeBtn.addEventListener('click', () => setOpen(false, true));
   root.addEventListener('keydown', onPanelKey);
   wireIdentify();
+  wireStrongIdentification();
   wireComposer();
   wireAttach();
   wireStart();

@@ -60,7 +60,7 @@ export function drawPanel() {
   thanksEl.textContent = store.rated ? t('rateThanks') : '';
   newChatBtn.hidden = !store.rated;
 
-  identifyBtn.hidden = !(rt.demo && store.conversation && !complete && !store.identity);
+  identifyBtn.hidden = !((rt.demo || rt.identification) && store.conversation && !complete && !store.identity);
   if (identifyBtn.hidden && !(rt.idGate && !store.identity)) idForm.hidden = true;
   headActions.hidden = identifyBtn.hidden && endChatBtn.hidden && mineBtn.hidden;
   identityEl.hidden = !store.identity;

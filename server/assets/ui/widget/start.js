@@ -59,6 +59,10 @@ export async function checkDemo() {
     const res = await fetch(cfg.root + '/api/v1/dev/professionals', { credentials: 'omit' });
     rt.demo = res.status === 200;
   } catch (e) { rt.demo = false; }
+  try {
+    const auth = await (await fetch(cfg.root + '/api/v1/auth', { credentials: 'omit' })).json();
+    rt.identification = auth.identification === true;
+  } catch (e) { rt.identification = false; }
   render();
 }
 

@@ -48,6 +48,8 @@ export const rt = {
   services: null,         // list from /api/v1/services
   servicesState: 'idle',  // idle | loading | ok | failed
   demo: false,
+  /** The organisation's strong identification is on (`/api/v1/auth`). */
+  identification: false,
   demoChecked: false,
   proName: null,
   lastProSeq: 0,
