@@ -140,14 +140,14 @@ fn page(status: StatusCode, message: &str) -> warp::reply::Response {
     r
 }
 
-fn html_escape(s: &str) -> String {
+pub(super) fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
 
-fn no_store(r: &mut warp::reply::Response) {
+pub(super) fn no_store(r: &mut warp::reply::Response) {
     r.headers_mut().insert(
         "cache-control",
         warp::http::HeaderValue::from_static("no-store"),
@@ -163,7 +163,7 @@ fn cookie(config: &OidcConfig, name: &str, value: &str, max_age_s: i64, same_sit
     format!("{name}={value}; Path=/auth/console; HttpOnly; SameSite={same_site}; Max-Age={max_age_s}{secure}")
 }
 
-fn cookie_value(header: Option<&str>, name: &str) -> Option<String> {
+pub(super) fn cookie_value(header: Option<&str>, name: &str) -> Option<String> {
     header?
         .split(';')
         .filter_map(|c| c.trim().split_once('='))

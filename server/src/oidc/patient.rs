@@ -14,7 +14,7 @@
 //!   conversation, token}` (or `luukku-identify-failed` with the reason) to the opener, at the
 //!   origin the ticket named only, and closes.
 
-use super::login::Provider;
+use super::login::{cookie_value, html_escape, no_store, Provider};
 use super::OidcConfig;
 use crate::context::ServerCtx;
 use crate::http::json_error;
@@ -294,10 +294,7 @@ fn start(ctx: &ServerCtx, resume: Option<String>, body: &[u8]) -> warp::reply::R
         "url": format!("/auth/client/login?ticket={sealed}"),
     }))
     .into_response();
-    r.headers_mut().insert(
-        "cache-control",
-        warp::http::HeaderValue::from_static("no-store"),
-    );
+    no_store(&mut r);
     r
 }
 
@@ -387,10 +384,7 @@ fn set_cookie(
     if let Ok(v) = warp::http::HeaderValue::from_str(&cookie) {
         r.headers_mut().append("set-cookie", v);
     }
-    r.headers_mut().insert(
-        "cache-control",
-        warp::http::HeaderValue::from_static("no-store"),
-    );
+    no_store(r);
 }
 
 async fn callback(
@@ -405,14 +399,7 @@ async fn callback(
             "strong identification is not configured",
         );
     };
-    let pending = cookies
-        .as_deref()
-        .and_then(|c| {
-            c.split(';')
-                .filter_map(|c| c.trim().split_once('='))
-                .find(|(k, _)| *k == COOKIE)
-                .map(|(_, v)| v.to_owned())
-        })
+    let pending = cookie_value(cookies.as_deref(), COOKIE)
         .and_then(|sealed| ctx.auth.open(COOKIE, &sealed))
         .and_then(|json| serde_json::from_str::<Pending>(&json).ok())
         .filter(|p| p.expires_ms > crate::storage::now_ms());
@@ -552,18 +539,12 @@ fn script_page(origin: &str, message: &serde_json::Value, text: &str) -> warp::r
             json(&serde_json::Value::String(origin.to_owned()))
         )
     };
-    let text = text
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
+    let text = html_escape(text);
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Identification</title>\
          </head><body><main><h1>Identification</h1><p id=\"result\">{text}</p></main>{script}</body></html>"
     );
     let mut r = warp::reply::html(body).into_response();
-    r.headers_mut().insert(
-        "cache-control",
-        warp::http::HeaderValue::from_static("no-store"),
-    );
+    no_store(&mut r);
     r
 }
