@@ -41,6 +41,27 @@ pub fn luukku(addr: SocketAddr, dir: &Path, config: &str) -> Process {
     )
 }
 
+/// As [`luukku`], logging every level of the server's own code (and the libraries' info)
+/// to `log`, as an operator's log collector would keep it.
+pub fn luukku_logged(addr: SocketAddr, dir: &Path, config: &str, log: &Path) -> Process {
+    let file = dir.join("luukku.toml");
+    std::fs::write(&file, config).expect("config file");
+    let out = std::fs::File::create(log).expect("log file");
+    let err = out.try_clone().expect("log file");
+    Process(
+        Command::new(env!("CARGO_BIN_EXE_luukku"))
+            .args(["--listen", &addr.to_string(), "--data-dir"])
+            .arg(dir)
+            .arg("--config")
+            .arg(&file)
+            .env("RUST_LOG", "luukku=trace,info")
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err))
+            .spawn()
+            .expect("the binary starts"),
+    )
+}
+
 /// Waits until the process at `addr` listens and answers `/readyz` with 200.
 pub async fn ready(addr: SocketAddr) {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
