@@ -202,6 +202,11 @@ pub struct Queued {
     /// service promises one: "we reply by …".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_at: Option<String>,
+    /// Extension: the answers were alarming (a red flag of the service): the emergency
+    /// guidance to show the client at once, in their language. The conversation is first in
+    /// its queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urgent: Option<String>,
 }
 
 /// The waiting client's new place in the queue (`"type":"queue"`).

@@ -54,6 +54,7 @@ impl ClientSession {
             staffed: None,
             waited_s: None,
             due_at: None,
+            urgent: None,
         };
         replies.send(req, ServerFrame::Queued(queued));
         if let Some(assignment) = self.hub.start(room) {

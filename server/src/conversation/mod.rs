@@ -139,6 +139,9 @@ pub fn new_waiting(
 pub fn opening_event(record: &crate::storage::ConversationRecord) -> console_protocol::Event {
     let mut detail = serde_json::Map::new();
     detail.insert("team".into(), record.state.team.to_string().into());
+    if record.state.priority >= crate::organisation::URGENT_PRIORITY {
+        detail.insert("urgent".into(), true.into());
+    }
     console_protocol::Event::System(console_protocol::SystemEvent {
         conversation: record.id.clone(),
         seq: 1,

@@ -276,3 +276,51 @@ fn a_form_service_is_checked_at_load() {
     }
     assert!(org.validate().expect_err("dup").contains("twice"));
 }
+
+/// The demo's red flag: chest pain with difficulty breathing, both; a flag naming an unknown
+/// question or an answer of the wrong kind stops the configuration.
+#[test]
+fn red_flags_match_every_answer_they_name_and_are_checked_at_load() {
+    let demo = Organisation::demo();
+    let chat = demo.service(&"health-chat".into()).expect("health-chat");
+    let answers = |v: serde_json::Value| -> console_protocol::Answers {
+        serde_json::from_value(v).expect("answers")
+    };
+    let both = answers(serde_json::json!({"chest_pain": true, "breathing": true}));
+    let one = answers(serde_json::json!({"chest_pain": true, "breathing": false}));
+    let text = answers(serde_json::json!({"chest_pain": "yes", "breathing": "yes"}));
+    assert!(chat.red_flag(Some(&both)).is_some());
+    assert!(chat.red_flag(Some(&one)).is_none());
+    assert!(
+        chat.red_flag(Some(&text)).is_none(),
+        "only a yes/no answer counts"
+    );
+    assert!(chat.red_flag(None).is_none());
+
+    let mut org = Organisation::demo();
+    let s = org
+        .services
+        .iter_mut()
+        .find(|s| s.id.as_str() == "health-chat")
+        .expect("health-chat");
+    s.red_flags[0]
+        .when
+        .insert("pulse".into(), serde_json::json!(true));
+    assert!(org
+        .validate()
+        .expect_err("unknown question")
+        .contains("pulse"));
+    let mut org = Organisation::demo();
+    let s = org
+        .services
+        .iter_mut()
+        .find(|s| s.id.as_str() == "health-chat")
+        .expect("health-chat");
+    s.red_flags[0]
+        .when
+        .insert("duration".into(), serde_json::json!(9));
+    assert!(org
+        .validate()
+        .expect_err("no option 9")
+        .contains("duration"));
+}

@@ -79,6 +79,14 @@ impl Text {
         }
     }
 
+    /// Every translation (the one string of a plain text).
+    pub fn translations(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        match self {
+            Text::Plain(s) => Box::new(std::iter::once(s.as_str())),
+            Text::Translated(by_lang) => Box::new(by_lang.values().map(String::as_str)),
+        }
+    }
+
     /// Whether the text is empty in every language.
     pub fn is_empty(&self) -> bool {
         match self {

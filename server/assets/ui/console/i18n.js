@@ -47,6 +47,7 @@ const STR = {
   noOneWaiting: ['No one waiting.', 'Kukaan ei odota.', 'Ingen väntar.'],
   'waitingCount.one': ['({n} waiting)', '({n} odottaa)', '({n} väntar)'],
   'waitingCount.other': ['({n} waiting)', '({n} odottaa)', '({n} väntar)'],
+  prioUrgent: ['Urgent: alarming answers', 'Kiireellinen: hälyttävät vastaukset', 'Brådskande: alarmerande svar'],
   prioReturned: ['Returned (professional disconnected)', 'Palautettu (ammattilaisen yhteys katkesi)', 'Återlämnad (yrkespersonens anslutning bröts)'],
   prioHandedBack: ['Handed back to the queue', 'Palautettu jonoon', 'Återlämnad till kön'],
   prioTransferred: ['Transferred', 'Siirretty', 'Flyttad'],

@@ -83,7 +83,7 @@ export function renderQueue(team) {
 }
 export function queueEntry(team, e, i) {
   const did = `qe-${team}-${i}`.replace(/[^\w-]/g, '_');
-  const prio = e.priority >= 2 ? t('prioReturned') : e.priority === 1 ? t('prioTransferred') : '';
+  const prio = e.priority >= 10 ? t('prioUrgent') : e.priority >= 2 ? t('prioReturned') : e.priority === 1 ? t('prioTransferred') : '';
   const contact = Number.isFinite(e.contact_s) && e.contact_s - (e.waiting_s || 0) >= 1;
   return h('li', { class: 'q-entry', testid: 'queue-entry', 'data-conversation': e.conversation },
     h('div', { id: did, class: 'q-info' },
@@ -93,7 +93,7 @@ export function queueEntry(team, e, i) {
       h('span', { class: `q-ident ${e.identified ? 'identified' : 'anonymous'}`,
         text: e.alias && !e.identified ? t('anonymousN', { n: e.alias }) : t(e.identified ? 'identifiedCap' : 'anonymousCap') }),
       e.lang && h('span', { class: 'q-lang', testid: 'queue-lang', title: languageName(e.lang), text: languageName(e.lang) }),
-      prio && h('span', { class: 'q-prio', text: prio }),
+      prio && h('span', { class: e.priority >= 10 ? 'q-prio urgent' : 'q-prio', testid: e.priority >= 10 ? 'queue-urgent' : null, text: prio }),
       h('span', { class: 'q-svc', text: serviceTopic(e.service, e.topic) }),
       e.preview && h('q', { class: 'q-preview', testid: 'queue-preview', text: e.preview })),
     h('button', { type: 'button', class: 'btn small', testid: 'accept', text: t('accept'), 'aria-describedby': did,

@@ -92,6 +92,7 @@ function onQueued(f) {
   if (isNew || store.status === 'starting' || !store.status) store.status = 'queued';
   if (typeof f.position === 'number' && !isAsync()) store.queue = queueFrom(f);
   if (isNew && typeof f.due_at === 'string') store.due_at = f.due_at;
+  if (typeof f.urgent === 'string' && f.urgent) store.urgent = f.urgent;
   save();
   // A non-urgent message: the matter typed in the start form is its first message.
   if (store.pendingMatter && store.pendingMatter.trim()) {

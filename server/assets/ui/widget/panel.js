@@ -6,7 +6,7 @@
 import { t } from './strings.js';
 import { store, save, rt, active, isAsync } from './state.js';
 import {
-  shadow, launcher, titleEl, identityEl, identifyBtn, endChatBtn, headActions, idForm,
+  shadow, launcher, titleEl, identityEl, urgentEl, identifyBtn, endChatBtn, headActions, idForm,
   serviceSel, startView, chatView, scroll, leaveBox, leftEl, footer, composer, sendBtn,
   closedEl, closedHead, closingMsg, rateForm, thanksEl, newChatBtn, panel, root, mineBtn, mineHead,
 } from './view.js';
@@ -63,6 +63,9 @@ export function drawPanel() {
   identifyBtn.hidden = !((rt.demo || rt.identification) && store.conversation && !complete && !store.identity);
   if (identifyBtn.hidden && !(rt.idGate && !store.identity)) idForm.hidden = true;
   headActions.hidden = identifyBtn.hidden && endChatBtn.hidden && mineBtn.hidden;
+  // The guidance stays while the chat lasts (it is what to do now, not a passing notice).
+  urgentEl.hidden = !(store.urgent && store.conversation && !complete);
+  urgentEl.textContent = urgentEl.hidden ? '' : store.urgent;
   identityEl.hidden = !store.identity;
   identityEl.textContent = store.identity ? t('identified', { name: store.identity }) : '';
   renderConn();

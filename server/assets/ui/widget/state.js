@@ -8,7 +8,7 @@ function fresh(keep) {
   return Object.assign({
     conversation: null, resume_token: null, last_seq: 0, service: null, topic: null,
     status: null, assigned: false, queue: null, pending: [], read_seq: 0, read_sent: 0,
-    closing: null, rated: false, pendingStart: null, pendingFeedback: null,
+    closing: null, rated: false, pendingStart: null, pendingFeedback: null, urgent: null,
     token: null, identity: null, open: false,
     // Asynchronous channels: the conversation's channel (chat | message | form), its reply
     // deadline while the organisation owes one, the matter typed in the start form (sent as

@@ -36,6 +36,7 @@ h2, h3, p { margin: 0; }
 .conn { background: #fff4ce; color: #3d2f00; border-bottom: 1px solid #a68a00; }
 .notice { background: #eef4fb; color: #1b1b1b; border-bottom: 1px solid #6e8fb3; }
 .conn:empty, .notice:empty { padding: 0; border: 0; }
+.urgent { margin: 0; padding: 10px 16px; background: #fdecec; color: #6e0d10; border-bottom: 2px solid #b3261e; font-weight: 700; font-size: 16px; }
 .idform { padding: 10px 16px; border-bottom: 1px solid #c4c4c4; background: #f7f7f7; }
 .row { display: flex; flex-wrap: wrap; gap: 8px; margin-top: 8px; }
 .scroll { flex: 1; min-height: 0; overflow-y: auto; padding: 12px 16px; overscroll-behavior: contain; }

@@ -36,6 +36,8 @@ export const closeBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-l
   h('span', { 'aria-hidden': 'true', text: '×' }));
 export const connEl = h('div', { class: 'conn', 'data-testid': 'connection', role: 'status', 'aria-live': 'polite' });
 export const noticeEl = h('div', { class: 'notice', 'data-testid': 'notice', role: 'status', 'aria-live': 'polite' });
+/** Emergency guidance after alarming answers (a service's red flag): shown at once, kept. */
+export const urgentEl = h('p', { class: 'urgent', 'data-testid': 'urgent', role: 'alert', hidden: true });
 
 export const idName = h('input', { id: 'lk-idname', type: 'text', autocomplete: 'name', maxlength: '100', 'aria-describedby': 'lk-idname-err' });
 export const idErr = h('p', { class: 'err', id: 'lk-idname-err', hidden: true });
@@ -134,6 +136,6 @@ export const footer = h('form', { class: 'composer', hidden: true },
 
 export const panel = h('section', { id: 'lk-panel', class: 'panel', 'data-testid': 'panel', role: 'dialog', 'aria-label': t('panelLabel'), hidden: true, lang: cfg.lang },
   h('div', { class: 'head' }, h('div', { class: 'titles' }, titleEl, identityEl), closeBtn, headActions),
-  connEl, noticeEl, idForm, leaveBox, queueEl, asyncEl, scroll, footer);
+  connEl, noticeEl, urgentEl, idForm, leaveBox, queueEl, asyncEl, scroll, footer);
 export const root = h('div', { class: 'root', lang: cfg.lang }, panel, launcher);
 shadow.append(h('style', { text: CSS }), root);

@@ -112,6 +112,11 @@ impl ClientSession {
         record.client_ref = start.client_ref.clone();
         record.lang = start.lang.as_deref().and_then(supported_lang);
         record.contact = contact;
+        // Alarming answers: first in the queue, and the client is told what to do now.
+        let urgent = urgent_guidance(org, service, &record);
+        if urgent.is_some() {
+            record.state.priority = crate::organisation::URGENT_PRIORITY;
+        }
         let due_at_ms = record.state.due_at_ms;
         let first = crate::conversation::opening_event(&record);
         let ticket = QueueTicket::of(&record);
@@ -131,7 +136,8 @@ impl ClientSession {
             }
         };
         ctx.metrics.count_started(service, &team);
-        self.attach_new(conn, req, handle, team, Some(ticket), due_at_ms)
+        let told = Told { due_at_ms, urgent };
+        self.attach_new(conn, req, handle, team, Some(ticket), told)
             .await
     }
 
@@ -159,15 +165,16 @@ impl ClientSession {
                     .map_err(gone)
             }
         };
-        self.attach_new(
-            conn,
-            req,
-            handle,
-            existing.state.team,
-            None,
-            existing.state.due_at_ms,
-        )
-        .await
+        let org = &conn.ctx.config.organisation;
+        let urgent = org
+            .service(&existing.service)
+            .and_then(|s| urgent_guidance(org, s, &existing));
+        let told = Told {
+            due_at_ms: existing.state.due_at_ms,
+            urgent,
+        };
+        self.attach_new(conn, req, handle, existing.state.team, None, told)
+            .await
     }
 
     async fn attach_new<S>(
@@ -177,7 +184,7 @@ impl ClientSession {
         handle: ConversationHandle,
         team: console_protocol::TeamId,
         ticket: Option<QueueTicket>,
-        due_at_ms: Option<i64>,
+        told: Told,
     ) -> Io
     where
         S: Sink<Message, Error = WsError> + Unpin,
@@ -213,10 +220,31 @@ impl ClientSession {
             estimated_wait_s: place.map_or(0, |p| p.estimated_wait_s),
             staffed: place.map(|p| p.staffed),
             waited_s: place.map(|p| p.waited_s),
-            due_at: due_at_ms.map(|ms| ctx.config.organisation.due_at_text(ms)),
+            due_at: told
+                .due_at_ms
+                .map(|ms| ctx.config.organisation.due_at_text(ms)),
+            urgent: told.urgent,
         };
         conn.send(req, ServerFrame::Queued(q)).await.map_err(gone)
     }
+}
+
+/// What a `queued` answer tells besides the place: the reply deadline and, after alarming
+/// answers, the emergency guidance.
+struct Told {
+    due_at_ms: Option<i64>,
+    urgent: Option<String>,
+}
+
+/// The emergency guidance of the red flag `record`'s answers raise, in its language.
+fn urgent_guidance(
+    org: &crate::organisation::Organisation,
+    service: &crate::organisation::Service,
+    record: &crate::storage::ConversationRecord,
+) -> Option<String> {
+    let flag = service.red_flag(record.questionnaire.as_ref())?;
+    let lang = record.lang.as_deref().unwrap_or(&org.default_language);
+    Some(flag.guidance.get(lang, &org.default_language).to_owned())
 }
 
 /// The languages a conversation may be held in; anything else is kept as unknown.
