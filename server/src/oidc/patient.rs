@@ -14,8 +14,8 @@
 //!   conversation, token}` (or `luukku-identify-failed` with the reason) to the opener, at the
 //!   origin the ticket named only, and closes.
 
+pub use super::config::IdentificationConfig;
 use super::login::{cookie_value, html_escape, no_store, Provider};
-use super::OidcConfig;
 use crate::context::ServerCtx;
 use crate::http::json_error;
 use console_protocol::{ConversationId, ResumeToken};
@@ -30,96 +30,6 @@ const TICKET_TTL_MS: i64 = 5 * 60 * 1000;
 const SIGN_IN_TTL_MS: i64 = 10 * 60 * 1000;
 /// How long an identified client token lasts (the chat's session).
 const CLIENT_TOKEN_TTL_S: u64 = 12 * 3600;
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct IdentificationConfig {
-    /// The strong-identification provider's issuer URL.
-    pub issuer: String,
-    /// This server's client id there.
-    pub client_id: String,
-    #[serde(default)]
-    pub client_secret: Option<String>,
-    /// Where browsers reach this server: the redirect URI is
-    /// `{public_url}/auth/client/callback`.
-    pub public_url: String,
-    /// The levels of assurance the provider uses, lowest first.
-    #[serde(default = "default_levels")]
-    pub acr_levels: Vec<String>,
-    /// The lowest level accepted (one of `acr_levels`).
-    #[serde(default = "default_min")]
-    pub min_acr: String,
-    /// The claim carrying the personal identity code (`hetu`).
-    #[serde(default = "default_hetu_claim")]
-    pub hetu_claim: String,
-    /// The claim carrying the name (`name`).
-    #[serde(default = "default_name_claim")]
-    pub name_claim: String,
-    #[serde(default = "default_skew")]
-    pub clock_skew_s: u64,
-}
-
-fn default_levels() -> Vec<String> {
-    vec![
-        "http://ftn.ficora.fi/2017/loa2".into(),
-        "http://ftn.ficora.fi/2017/loa3".into(),
-    ]
-}
-fn default_min() -> String {
-    "http://ftn.ficora.fi/2017/loa2".into()
-}
-fn default_hetu_claim() -> String {
-    "hetu".into()
-}
-fn default_name_claim() -> String {
-    "name".into()
-}
-fn default_skew() -> u64 {
-    60
-}
-
-impl IdentificationConfig {
-    pub fn validate(&self) -> Result<(), String> {
-        self.as_oidc()
-            .validate()
-            .map_err(|e| e.replace("oidc.", "identification."))?;
-        if !self.acr_levels.contains(&self.min_acr) {
-            return Err("identification.min_acr is not one of identification.acr_levels".into());
-        }
-        Ok(())
-    }
-
-    /// The provider as the OpenID Connect module takes it.
-    pub fn as_oidc(&self) -> OidcConfig {
-        OidcConfig {
-            issuer: self.issuer.clone(),
-            client_id: self.client_id.clone(),
-            client_secret: self.client_secret.clone(),
-            public_url: self.public_url.clone(),
-            scopes: vec!["profile".into()],
-            groups_claim: "groups".into(),
-            team_prefix: "team:".into(),
-            roles_claim: "roles".into(),
-            role_map: Default::default(),
-            name_claim: self.name_claim.clone(),
-            clock_skew_s: self.clock_skew_s,
-            console_token_ttl_s: 3600,
-            session_ttl_s: 3600,
-        }
-    }
-
-    fn redirect(&self) -> String {
-        format!(
-            "{}/auth/client/callback",
-            self.public_url.trim_end_matches('/')
-        )
-    }
-
-    /// The rank of `acr` among the levels (none: unknown, below all).
-    fn rank(&self, acr: Option<&str>) -> Option<usize> {
-        acr.and_then(|a| self.acr_levels.iter().position(|l| l == a))
-    }
-}
 
 /// The identification provider and its settings.
 pub struct Identification {
