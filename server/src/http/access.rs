@@ -114,6 +114,9 @@ fn parse_query(q: &HashMap<String, String>) -> Result<AccessQuery, Refusal> {
     }) {
         return Err(bad(unknown, "unknown parameter"));
     }
+    if let Some((name, _)) = q.iter().find(|(_, v)| v.chars().any(char::is_control)) {
+        return Err(bad(name, "contains a control character"));
+    }
     let text = |name: &str| {
         q.get(name)
             .map(|v| v.trim().to_owned())
