@@ -469,9 +469,17 @@ where
     let bytes = Codec::MessagePack
         .encode(frame)
         .expect("a decoded frame encodes");
-    let back: Envelope<F> = Codec::MessagePack
-        .decode(&bytes)
-        .map_err(|e| TestCaseError::fail(format!("{frame:?} re-encoded does not decode: {e}")))?;
+    let back: Envelope<F> = match Codec::MessagePack.decode(&bytes) {
+        Ok(back) => back,
+        // JSON frames may nest 128 levels, MessagePack ones 32 (`MSGPACK_MAX_DEPTH`): a frame
+        // between the two is refused by the depth limit, as documented, not lost silently.
+        Err(e) if e.to_string().contains("depth limit") => return Ok(()),
+        Err(e) => {
+            return Err(TestCaseError::fail(format!(
+                "{frame:?} re-encoded does not decode: {e}"
+            )))
+        }
+    };
     prop_assert_eq!(&back, frame);
     Ok(())
 }
