@@ -58,7 +58,22 @@ impl Gate {
         if todo.is_empty() {
             return Ok(vec![true; frames.len()]);
         }
-        let (entries, refused) = self.decide_all(ctx, &todo, &assigned).await?;
+        // A queue snapshot shows its own team's waiting chats, as they were when it was made:
+        // decided by that team, not by where a chat has moved since (a race that would drop
+        // the whole snapshot).
+        let listed_in: std::collections::HashMap<ConversationId, TeamId> = frames
+            .iter()
+            .filter_map(|f| match f {
+                ServerFrame::QueueSnapshot(q) => Some(q),
+                _ => None,
+            })
+            .flat_map(|q| {
+                q.entries
+                    .iter()
+                    .map(|e| (e.conversation.clone(), q.team.clone()))
+            })
+            .collect();
+        let (entries, refused) = self.decide_all(ctx, &todo, &assigned, &listed_in).await?;
         append(ctx, entries).await?;
         if self.logged.len() + todo.len() > REMEMBERED {
             self.logged.clear();
@@ -86,9 +101,12 @@ impl Gate {
             return Ok(true);
         }
         let (entries, refused) = self
-            .decide_all(ctx, std::slice::from_ref(&pair), &|_: &ConversationId| {
-                assigned
-            })
+            .decide_all(
+                ctx,
+                std::slice::from_ref(&pair),
+                &|_: &ConversationId| assigned,
+                &std::collections::HashMap::new(),
+            )
             .await?;
         append(ctx, entries).await?;
         let allowed = refused.is_empty();
@@ -104,6 +122,7 @@ impl Gate {
         ctx: &ServerCtx,
         pairs: &[(ConversationId, Purpose)],
         assigned: &impl Fn(&ConversationId) -> bool,
+        listed_in: &std::collections::HashMap<ConversationId, TeamId>,
     ) -> Result<
         (
             Vec<crate::storage::access::AccessEntry>,
@@ -126,10 +145,11 @@ impl Gate {
                     } else {
                         r.state.assigned_to.as_ref()
                     };
-                    let facts = Facts {
-                        team: &r.state.team,
-                        assigned_to,
+                    let team = match listed_in.get(conversation) {
+                        Some(queue) if *purpose == Purpose::Queue => queue,
+                        _ => &r.state.team,
                     };
+                    let facts = Facts { team, assigned_to };
                     decide(&self.me, &self.teams, purpose.act(), facts)
                 }
             };
