@@ -143,6 +143,27 @@ impl ClusterConfig {
     }
 }
 
+/// The retention job (`[retention]`): how often it runs and whether it only reports. The
+/// periods themselves are the organisation's (`[organisation.retention]`, `retention_days` of
+/// a service).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionJobConfig {
+    /// Report what is due (log, metrics, `GET /api/v1/retention`) and remove nothing.
+    pub dry_run: bool,
+    /// Seconds between runs (the first runs a minute after start).
+    pub interval_s: u64,
+}
+
+impl Default for RetentionJobConfig {
+    fn default() -> Self {
+        RetentionJobConfig {
+            dry_run: false,
+            interval_s: 3600,
+        }
+    }
+}
+
 /// How clients are told of the organisation's messages while they are away: e-mail over SMTP
 /// and, the first time for a thread, an SMS (until an SMS gateway exists: a sink file).
 /// Nothing is configured by default: no notification is then written.
@@ -213,6 +234,7 @@ struct FileConfig {
     sms: Option<crate::sms::SmsConfig>,
     oidc: Option<crate::oidc::OidcConfig>,
     identification: Option<crate::oidc::patient::IdentificationConfig>,
+    retention: RetentionJobConfig,
     organisation: Option<Organisation>,
 }
 
@@ -243,6 +265,8 @@ pub struct Config {
     pub oidc: Option<crate::oidc::OidcConfig>,
     /// Patients identify strongly inside a chat through this provider (`[identification]`).
     pub identification: Option<crate::oidc::patient::IdentificationConfig>,
+    /// The retention job (`[retention]`).
+    pub retention: RetentionJobConfig,
     pub organisation: Organisation,
 }
 
@@ -264,6 +288,7 @@ impl Config {
             sms: None,
             oidc: None,
             identification: None,
+            retention: RetentionJobConfig::default(),
             organisation: Organisation::demo(),
         }
     }
@@ -314,6 +339,7 @@ impl Config {
         c.sms = file.sms;
         c.oidc = file.oidc;
         c.identification = file.identification;
+        c.retention = file.retention;
         if let Some(l) = file.listen {
             c.listen = l;
         }
@@ -334,6 +360,11 @@ impl Config {
         self.organisation.validate().map_err(ConfigError::Invalid)?;
         self.cluster.validate()?;
         self.notifications.validate()?;
+        if self.retention.interval_s == 0 {
+            return Err(ConfigError::Invalid(
+                "retention.interval_s must be at least 1".into(),
+            ));
+        }
         if let Some(oidc) = &self.oidc {
             oidc.validate().map_err(ConfigError::Invalid)?;
         }

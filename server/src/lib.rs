@@ -44,6 +44,7 @@ pub mod notify;
 pub mod oidc;
 pub mod organisation;
 pub mod record;
+pub mod retention;
 pub mod routing;
 pub mod server;
 pub mod session;

@@ -73,6 +73,23 @@ pub struct Metrics {
     pub documents: IntCounterVec,
     /// Bytes of the documents sent.
     pub document_bytes: prometheus::IntCounter,
+    /// Conversations removed past their retention period, by service.
+    pub retention_purged: IntCounterVec,
+    /// Conversations past their period not yet removed (in a dry run: what a run would
+    /// remove), by service.
+    pub retention_due: IntGaugeVec,
+    /// Conversations past their period that a legal hold keeps, by service.
+    pub retention_held: IntGaugeVec,
+    /// Runs of the retention job by outcome (`ok`, `dry_run`, `failed`).
+    pub retention_runs: IntCounterVec,
+    /// When the retention job last completed (unix seconds).
+    pub retention_last_run: IntGaugeVec,
+    /// Access-log entries removed past the log's own period.
+    pub access_log_pruned: IntCounterVec,
+    /// 1 when the last walk of the access log's chain verified it, 0 when it found a break.
+    pub access_log_chain_ok: IntGaugeVec,
+    /// Entries the last walk of the chain verified.
+    pub access_log_verified_entries: IntGaugeVec,
     /// Open asynchronous matters in each team's inbox, by status (`new`, `in_progress`).
     pub inbox_open: IntGaugeVec,
     /// Open asynchronous matters past their reply deadline without a reply, by team.
@@ -343,6 +360,61 @@ impl Metrics {
                 r.register(Box::new(c.clone())).expect("registers once");
                 c
             },
+            retention_purged: counter(
+                &r,
+                "luukku_retention_purged_total",
+                "Conversations removed with all their content past their service's retention \
+                 period, by service.",
+                &["service"],
+            ),
+            retention_due: gauge(
+                &r,
+                "luukku_retention_due",
+                "Complete conversations past their retention period and not held, left after \
+                 the last run (in a dry run: what a run would remove), by service.",
+                &["service"],
+            ),
+            retention_held: gauge(
+                &r,
+                "luukku_retention_held",
+                "Complete conversations past their retention period kept by a legal hold, by \
+                 service.",
+                &["service"],
+            ),
+            retention_runs: counter(
+                &r,
+                "luukku_retention_runs_total",
+                "Runs of the retention job, by outcome (ok; dry_run: reported, removed \
+                 nothing; failed: storage could not be read or written, tried again at the \
+                 next run).",
+                &["outcome"],
+            ),
+            retention_last_run: gauge(
+                &r,
+                "luukku_retention_last_run_timestamp_seconds",
+                "When the retention job last completed a run (unix seconds).",
+                &[],
+            ),
+            access_log_pruned: counter(
+                &r,
+                "luukku_access_log_pruned_total",
+                "Access-log entries removed past the log's own retention period (behind an \
+                 anchor: what stays still verifies).",
+                &[],
+            ),
+            access_log_chain_ok: gauge(
+                &r,
+                "luukku_access_log_chain_ok",
+                "1 when the last walk of the access log's hash chain verified every entry, 0 \
+                 when it found an entry changed, removed or inserted.",
+                &[],
+            ),
+            access_log_verified_entries: gauge(
+                &r,
+                "luukku_access_log_verified_entries",
+                "Entries the last walk of the access log's hash chain verified.",
+                &[],
+            ),
             inbox_open: gauge(
                 &r,
                 "luukku_inbox_open",

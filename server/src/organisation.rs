@@ -6,6 +6,7 @@
 pub mod documents;
 pub mod form;
 pub mod red_flags;
+pub mod retention;
 mod text;
 
 use console_protocol::{ProfessionalId, ServiceId, TeamId, TopicId};
@@ -111,6 +112,10 @@ pub struct Service {
     /// `[attachments]` limits).
     #[serde(default)]
     pub attachments: bool,
+    /// Days its complete conversations are kept after their close (else the organisation's
+    /// `retention.conversation_days`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
 }
 
 fn default_channel() -> String {
@@ -265,6 +270,9 @@ pub struct Organisation {
     /// What documents the services that take them accept.
     #[serde(default)]
     pub attachments: documents::DocumentPolicy,
+    /// How long conversations and the access log are kept.
+    #[serde(default)]
+    pub retention: retention::RetentionPolicy,
     /// The calendar, built once on first use (see [`Organisation::calendar_or_utc`]).
     #[serde(skip)]
     calendar: std::sync::OnceLock<crate::calendar::Calendar>,
@@ -339,6 +347,7 @@ impl Organisation {
         self.validate_texts()?;
         self.calendar()?;
         self.attachments.validate()?;
+        self.retention.validate(&self.services)?;
         if self.teams.is_empty() || self.services.is_empty() {
             return Err("organisation needs at least one team and one service".into());
         }

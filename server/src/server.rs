@@ -123,6 +123,14 @@ pub async fn start(mut config: Config, listener: TcpListener) -> Result<RunningS
             &metrics,
             cancel.child_token(),
         );
+        crate::retention::start(
+            &config,
+            &storage,
+            &hub,
+            &org,
+            &metrics,
+            cancel.child_token(),
+        );
         router
     } else {
         RouterHandle::detached()

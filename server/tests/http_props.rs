@@ -1,7 +1,8 @@
 //! Every HTTP body parser of the server against generated input: random bytes, random JSON
 //! documents built from each endpoint's own field names, and valid bodies mutated field by
 //! field — contact forms (JSON and urlencoded), demo tokens, a patient's identification
-//! request, the SMS provider's signed webhook, the access report's query. Each answer is a
+//! request, the SMS provider's signed webhook, the access report's query, a legal hold's
+//! reason. Each answer is a
 //! 2xx or a 4xx naming the problem in JSON, never a 5xx and never a dropped connection, and
 //! the server serves chats afterwards.
 //!
@@ -375,6 +376,28 @@ async fn every_body_parser_answers_generated_input_with_2xx_or_a_named_4xx() {
         let path = format!("/api/v1/access-log?{}", query.join("&"));
         let answer = raw(s.addr, "GET", &path, &dpo, b"").await;
         check("access report", path.as_bytes(), answer, true);
+    }
+    // A legal hold's reason (a placed hold is released now and then, so both paths run).
+    let hold_path = format!("/api/v1/conversations/{conversation}/legal-hold");
+    let mut hold_headers = dpo.clone();
+    hold_headers.push(("content-type".to_owned(), "application/json".to_owned()));
+    let valid_hold = json!({"reason": "complaint 2026/17"});
+    for i in 0..CASES * 2 {
+        let body = match i % 3 {
+            0 => random_bytes(&mut rng),
+            1 => random_value(&mut rng, &["reason"], 0)
+                .to_string()
+                .into_bytes(),
+            _ => mutate(&mut rng, &valid_hold, &["reason"])
+                .to_string()
+                .into_bytes(),
+        };
+        let answer = raw(s.addr, "PUT", &hold_path, &hold_headers, &body).await;
+        check("legal hold", &body, answer, true);
+        if i % 10 == 0 {
+            let answer = raw(s.addr, "DELETE", &hold_path, &dpo, b"").await;
+            check("legal hold release", b"", answer, true);
+        }
     }
 
     // Still serving: a chat starts and its message is stored.

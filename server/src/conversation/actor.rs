@@ -69,6 +69,8 @@ pub(super) struct Conversation {
     /// A write failed: later seqs cannot commit (storage refuses gaps), so before the next
     /// command the actor waits for its writes in flight and reloads itself from storage.
     resync: bool,
+    /// Removed from storage by retention: the actor ends.
+    purged: bool,
 }
 
 impl Conversation {
@@ -98,6 +100,7 @@ impl Conversation {
             recent: VecDeque::new(),
             pending: FuturesOrdered::new(),
             msg_ids: HashMap::new(),
+            purged: false,
             waiting_acks: HashMap::new(),
             restored,
             resync: false,
@@ -139,6 +142,9 @@ impl Conversation {
     }
 
     fn should_stop(&self) -> bool {
+        if self.purged {
+            return true;
+        }
         self.pending.is_empty()
             && self.record.state.status == ConversationStatus::Complete
             && self.clients.iter().all(SessionLink::is_gone)

@@ -53,6 +53,11 @@ pub(super) enum Cmd {
     },
     /// The organisation's SMS of message `seq` moved to `state` (`sent`, `delivered`,
     /// `failed`): a `system` `sms` event, answered after its commit.
+    /// Remove the conversation past its retention period (see `Conversation::purge`).
+    Purge {
+        closed_before_ms: i64,
+        reply: Reply<bool>,
+    },
     SmsState {
         seq: u64,
         state: &'static str,

@@ -140,6 +140,17 @@ impl ConversationHandle {
         .await
     }
 
+    /// Removes the conversation with all its content if it is complete, was closed before
+    /// `closed_before_ms` and no legal hold keeps it (storage decides, in one commit);
+    /// answers whether it was removed. A removed conversation's actor ends.
+    pub async fn purge(&self, closed_before_ms: i64) -> Result<bool, ConvError> {
+        self.call(|reply| Cmd::Purge {
+            closed_before_ms,
+            reply,
+        })
+        .await
+    }
+
     /// Records that the SMS of message `seq` is now `state`; answers after the commit.
     pub async fn sms_state(
         &self,

@@ -7,7 +7,7 @@
 use super::json_error;
 use crate::access::role_of;
 use crate::context::ServerCtx;
-use crate::storage::access::{verify, AccessEntry, AccessQuery, AccessRecord, GENESIS};
+use crate::storage::access::{verify_stored, AccessEntry, AccessQuery, AccessRecord};
 use console_protocol::{ConversationId, ProfessionalId};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -44,7 +44,7 @@ pub fn routes(
     verify.or(list).unify()
 }
 
-fn no_store(mut response: warp::reply::Response) -> warp::reply::Response {
+pub(super) fn no_store(mut response: warp::reply::Response) -> warp::reply::Response {
     response.headers_mut().insert(
         "cache-control",
         warp::http::HeaderValue::from_static("no-store"),
@@ -53,10 +53,10 @@ fn no_store(mut response: warp::reply::Response) -> warp::reply::Response {
 }
 
 /// Why a request is refused: the status, the error code and a message naming the problem.
-struct Refusal(StatusCode, &'static str, String);
+pub(super) struct Refusal(pub StatusCode, pub &'static str, pub String);
 
 impl Refusal {
-    fn reply(self) -> warp::reply::Response {
+    pub(super) fn reply(self) -> warp::reply::Response {
         json_error(self.0, self.1, &self.2)
     }
 }
@@ -65,6 +65,15 @@ impl Refusal {
 fn officer(
     ctx: &ServerCtx,
     authorization: Option<String>,
+) -> Result<(ProfessionalId, String), Refusal> {
+    officer_for(ctx, authorization, "the access report")
+}
+
+/// [`officer`] for `what` (named in the refusal).
+pub(super) fn officer_for(
+    ctx: &ServerCtx,
+    authorization: Option<String>,
+    what: &str,
 ) -> Result<(ProfessionalId, String), Refusal> {
     let unauthorized = |why: &str| Refusal(StatusCode::UNAUTHORIZED, "unauthorized", why.into());
     let token = authorization
@@ -84,7 +93,7 @@ fn officer(
         return Err(Refusal(
             StatusCode::FORBIDDEN,
             "forbidden",
-            "the access report needs the dpo role".into(),
+            format!("{what} needs the dpo role"),
         ));
     }
     Ok((id, role_of(Some(&professional))))
@@ -299,39 +308,28 @@ async fn verify_chain(ctx: &ServerCtx, authorization: Option<String>) -> warp::r
     if let Err(refused) = officer(ctx, authorization) {
         return refused.reply();
     }
-    let mut head = (0, GENESIS.to_owned());
-    loop {
-        let page = AccessQuery {
-            after_seq: head.0,
-            limit: VERIFY_PAGE,
-            ..AccessQuery::default()
-        };
-        let records = match ctx.storage.access_log(&page).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(error = %e, "access log verify: unreadable");
-                return unavailable();
-            }
-        };
-        if records.is_empty() {
-            return warp::reply::json(&serde_json::json!({
-                "ok": true,
-                "entries": head.0,
-                "head": {"seq": head.0, "hash": head.1},
-            }))
-            .into_response();
+    match verify_stored(&*ctx.storage, VERIFY_PAGE).await {
+        Err(e) => {
+            tracing::warn!(error = %e, "access log verify: unreadable");
+            unavailable()
         }
-        match verify(head.clone(), &records) {
-            Ok(next) => head = next,
-            Err(broken) => {
+        Ok(v) => match v.broken {
+            None => warp::reply::json(&serde_json::json!({
+                "ok": true,
+                "entries": v.entries,
+                "start": {"seq": v.start.0, "hash": v.start.1},
+                "head": {"seq": v.head.0, "hash": v.head.1},
+            }))
+            .into_response(),
+            Some(broken) => {
                 tracing::error!(problem = %broken, "the access log's chain is broken");
-                return warp::reply::json(&serde_json::json!({
+                warp::reply::json(&serde_json::json!({
                     "ok": false,
-                    "verified_until": head.0,
+                    "verified_until": v.head.0,
                     "problem": broken.to_string(),
                 }))
-                .into_response();
+                .into_response()
             }
-        }
+        },
     }
 }

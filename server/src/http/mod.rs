@@ -12,6 +12,7 @@ mod forms;
 mod forms_page;
 mod promise;
 pub(crate) mod ready;
+mod retention;
 mod sms;
 mod upgrade;
 
@@ -43,6 +44,8 @@ pub fn routes(
         .or(sms::routes(ctx.clone()))
         .unify()
         .or(access::routes(ctx.clone()))
+        .unify()
+        .or(retention::routes(ctx.clone()))
         .unify()
         .or(crate::oidc::login::routes(ctx.clone()))
         .unify()

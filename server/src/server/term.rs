@@ -182,6 +182,14 @@ async fn begin(base: &ServerCtx, epoch: i64) -> Result<Arc<ServerCtx>, StorageEr
         &base.metrics,
         cancel.clone(),
     );
+    crate::retention::start(
+        &base.config,
+        &base.storage,
+        &hub,
+        &org,
+        &base.metrics,
+        cancel.clone(),
+    );
     tracing::debug!(epoch, "term begun");
     Ok(Arc::new(base.for_term(hub, router, cancel)))
 }

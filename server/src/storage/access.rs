@@ -149,6 +149,68 @@ pub fn verify(head: (i64, String), records: &[AccessRecord]) -> Result<(i64, Str
     Ok((seq, hash))
 }
 
+/// What walking the stored chain found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// Where the stored log begins: `(0, GENESIS)`, or the anchor of the last prune.
+    pub start: (i64, String),
+    /// The last entry verified.
+    pub head: (i64, String),
+    /// Entries verified.
+    pub entries: u64,
+    /// Where the chain broke, if it did (`head` is the last entry before the break).
+    pub broken: Option<ChainBreak>,
+}
+
+/// Walks the whole stored chain from its start (the prune anchor, if any), `page` entries per
+/// read.
+pub async fn verify_stored(
+    storage: &dyn super::Storage,
+    page: u32,
+) -> Result<Verification, super::StorageError> {
+    let start = storage
+        .access_anchor()
+        .await?
+        .map_or((0, GENESIS.to_owned()), |a| (a.seq, a.hash));
+    let mut v = Verification {
+        head: start.clone(),
+        start,
+        entries: 0,
+        broken: None,
+    };
+    loop {
+        let query = AccessQuery {
+            after_seq: v.head.0,
+            limit: page,
+            ..AccessQuery::default()
+        };
+        let records = storage.access_log(&query).await?;
+        if records.is_empty() {
+            return Ok(v);
+        }
+        match verify(v.head.clone(), &records) {
+            Ok(next) => {
+                v.entries += records.len() as u64;
+                v.head = next;
+            }
+            Err(broken) => {
+                // The entries of the page before the break did verify.
+                let good = match &broken {
+                    ChainBreak::Gap { seq, .. }
+                    | ChainBreak::Link { seq }
+                    | ChainBreak::Changed { seq } => *seq,
+                };
+                for r in records.iter().take_while(|r| r.seq < good) {
+                    v.entries += 1;
+                    v.head = (r.seq, r.hash.clone());
+                }
+                v.broken = Some(broken);
+                return Ok(v);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -178,6 +178,54 @@ impl Storage for FlakyStorage {
     ) -> Result<Vec<PersonalCanned>, StorageError> {
         self.inner.canned_responses(professional).await
     }
+    async fn retention_due(
+        &self,
+        service: &console_protocol::ServiceId,
+        closed_before_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<ConversationId>, StorageError> {
+        self.inner
+            .retention_due(service, closed_before_ms, limit)
+            .await
+    }
+    async fn retention_counts(
+        &self,
+        service: &console_protocol::ServiceId,
+        closed_before_ms: i64,
+    ) -> Result<crate::storage::retention::RetentionCounts, StorageError> {
+        self.inner.retention_counts(service, closed_before_ms).await
+    }
+    async fn set_legal_hold(
+        &self,
+        hold: crate::storage::retention::LegalHold,
+    ) -> Result<(), StorageError> {
+        self.inner.set_legal_hold(hold).await
+    }
+    async fn release_legal_hold(
+        &self,
+        conversation: &ConversationId,
+        by: &console_protocol::ProfessionalId,
+        at_ms: i64,
+    ) -> Result<bool, StorageError> {
+        self.inner.release_legal_hold(conversation, by, at_ms).await
+    }
+    async fn legal_holds(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Vec<crate::storage::retention::LegalHold>, StorageError> {
+        self.inner.legal_holds(conversation).await
+    }
+    async fn prune_access(&self, before_ms: i64, at_ms: i64) -> Result<u64, StorageError> {
+        self.inner.prune_access(before_ms, at_ms).await
+    }
+    async fn access_anchor(
+        &self,
+    ) -> Result<Option<crate::storage::retention::AccessAnchor>, StorageError> {
+        self.inner.access_anchor().await
+    }
+    async fn purge_inbound_sms(&self, before_ms: i64) -> Result<u64, StorageError> {
+        self.inner.purge_inbound_sms(before_ms).await
+    }
     async fn team_routing(&self) -> Result<Vec<(console_protocol::TeamId, String)>, StorageError> {
         self.inner.team_routing().await
     }

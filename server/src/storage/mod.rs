@@ -11,6 +11,7 @@ pub(crate) mod contract;
 #[cfg(test)]
 pub mod flaky;
 pub mod postgres;
+pub mod retention;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -252,17 +253,38 @@ pub enum WriteOp {
         provider_ref: String,
         outcome: String,
     },
-    /// A supervisor set how a team's queue hands out conversations (`auto` or `manual`):
-    /// it replaces the configured routing until set again, on every node and after restarts.
     /// Access-log entries (SQLite's writer chains them; PostgreSQL appends them through
     /// `Storage::append_access` on any node, never through its fenced writer).
     AppendAccess(Vec<access::AccessEntry>),
+    /// A supervisor set how a team's queue hands out conversations (`auto` or `manual`):
+    /// it replaces the configured routing until set again, on every node and after restarts.
     SetRouting {
         team: TeamId,
         routing: String,
         by: ProfessionalId,
         at_ms: i64,
     },
+    /// Removes a conversation with everything stored of it (events, documents, rating,
+    /// notifications, SMS, patient-record deliveries) — only if it is complete, was closed
+    /// before `closed_before_ms` and no legal hold keeps it; else
+    /// [`StorageError::NotFound`], changing nothing. The access log keeps its entries about it.
+    Purge {
+        conversation: ConversationId,
+        closed_before_ms: i64,
+    },
+    /// SQLite's writer: see [`Storage::set_legal_hold`] (PostgreSQL writes it from any node).
+    SetLegalHold(retention::LegalHold),
+    /// SQLite's writer: see [`Storage::release_legal_hold`]; [`StorageError::NotFound`] when
+    /// no hold is in force.
+    ReleaseLegalHold {
+        conversation: ConversationId,
+        by: ProfessionalId,
+        at_ms: i64,
+    },
+    /// SQLite's writer: see [`Storage::prune_access`].
+    PruneAccess { before_ms: i64, at_ms: i64 },
+    /// SQLite's writer: see [`Storage::purge_inbound_sms`].
+    PurgeInboundSms { before_ms: i64 },
 }
 
 /// A notification for a client, kept in the outbox until a worker sent it: written in the same
@@ -531,6 +553,45 @@ pub trait Storage: Send + Sync + 'static {
         &self,
         query: &access::AccessQuery,
     ) -> Result<Vec<access::AccessRecord>, StorageError>;
+    /// Complete conversations of `service` closed before `closed_before_ms` that no legal hold
+    /// keeps, oldest close first, at most `limit`.
+    async fn retention_due(
+        &self,
+        service: &ServiceId,
+        closed_before_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<ConversationId>, StorageError>;
+    /// How many conversations of `service` closed before `closed_before_ms` are due for
+    /// purging and how many a legal hold keeps.
+    async fn retention_counts(
+        &self,
+        service: &ServiceId,
+        closed_before_ms: i64,
+    ) -> Result<retention::RetentionCounts, StorageError>;
+    /// Places a legal hold; every node may. [`StorageError::NotFound`] when no such
+    /// conversation is stored, [`StorageError::Duplicate`] when a hold is in force already.
+    async fn set_legal_hold(&self, hold: retention::LegalHold) -> Result<(), StorageError>;
+    /// Releases the hold in force; `false` when there is none.
+    async fn release_legal_hold(
+        &self,
+        conversation: &ConversationId,
+        by: &ProfessionalId,
+        at_ms: i64,
+    ) -> Result<bool, StorageError>;
+    /// The holds of a conversation, in force or released, oldest first.
+    async fn legal_holds(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Vec<retention::LegalHold>, StorageError>;
+    /// Removes the access-log entries older than `before_ms` from the start of the log —
+    /// never the newest entry — behind an anchor holding the last removed entry's hash, so what
+    /// stays still verifies (see [`Storage::access_anchor`]). Answers how many were removed.
+    async fn prune_access(&self, before_ms: i64, at_ms: i64) -> Result<u64, StorageError>;
+    /// Where the stored access log begins: the latest anchor, none before any prune.
+    async fn access_anchor(&self) -> Result<Option<retention::AccessAnchor>, StorageError>;
+    /// Removes the patients' SMS handled before `before_ms` (their text lives on in the
+    /// conversation they went to, until that is purged). Answers how many.
+    async fn purge_inbound_sms(&self, before_ms: i64) -> Result<u64, StorageError>;
     /// The routing supervisors set per team (team, `auto` or `manual`), by team.
     async fn team_routing(&self) -> Result<Vec<(TeamId, String)>, StorageError>;
     /// Answers when the backend is usable (for `/readyz`).

@@ -7,6 +7,21 @@ use super::*;
 impl Conversation {
     /// A write finished: on success deliver its event and run its effect, in seq order.
     pub(super) fn committed(&mut self, p: Pending, result: Result<(), StorageError>) {
+        if let Some(Effect::Purged { reply }) = p.effect {
+            let purged = match result {
+                Ok(()) => true,
+                // Not due after all (a hold placed, reopened meanwhile): nothing changed.
+                Err(StorageError::NotFound(_)) => false,
+                Err(e) => {
+                    tracing::warn!(error = %e, "purge not stored; tried again on the next run");
+                    let _ = reply.send(Err(ConvError::Storage));
+                    return;
+                }
+            };
+            self.purged = purged;
+            let _ = reply.send(Ok(purged));
+            return;
+        }
         // One rating per conversation: a repeated one (a retry whose ack was lost, a double
         // click) is acknowledged and the first rating stands. Not a server failure.
         let repeated_feedback = matches!(
@@ -143,6 +158,8 @@ impl Conversation {
                 self.fan_out(p.event.as_deref(), p.started);
                 let _ = reply.send(Ok(()));
             }
+            // Answered before anything else above.
+            Some(Effect::Purged { .. }) => {}
             None => self.fan_out(p.event.as_deref(), p.started),
         }
     }
@@ -192,6 +209,9 @@ impl Conversation {
                 let _ = reply.send(Err(ConvError::Storage));
             }
             Some(Effect::Done { reply }) => {
+                let _ = reply.send(Err(ConvError::Storage));
+            }
+            Some(Effect::Purged { reply }) => {
                 let _ = reply.send(Err(ConvError::Storage));
             }
             None => {}

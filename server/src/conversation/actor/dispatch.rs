@@ -67,6 +67,10 @@ impl Conversation {
                     self.error(&origin, e);
                 }
             }
+            Cmd::Purge {
+                closed_before_ms,
+                reply,
+            } => self.purge(closed_before_ms, reply).await,
             Cmd::SmsState {
                 seq,
                 state,

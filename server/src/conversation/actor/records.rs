@@ -42,6 +42,35 @@ impl Conversation {
         Ok(())
     }
 
+    /// Retention: hands storage the removal of this conversation, which it carries out only
+    /// if the conversation is complete, was closed before `closed_before_ms` and is held by
+    /// nothing — checked in the same commit, so a hold placed meanwhile wins. Going through
+    /// the actor keeps the one-writer rule: nothing of this conversation is in flight, and
+    /// once removed the actor ends, so no later write can bring back a part of it.
+    pub(super) async fn purge(
+        &mut self,
+        closed_before_ms: i64,
+        reply: super::command::Reply<bool>,
+    ) {
+        if self.record.state.status != ConversationStatus::Complete {
+            let _ = reply.send(Ok(false));
+            return;
+        }
+        let op = WriteOp::Purge {
+            conversation: self.record.id.clone(),
+            closed_before_ms,
+        };
+        self.submit(
+            op,
+            Pending {
+                event: None,
+                effect: Some(Effect::Purged { reply }),
+                started: Instant::now(),
+            },
+        )
+        .await;
+    }
+
     pub(super) async fn history(
         &mut self,
         origin: &Origin,

@@ -38,6 +38,8 @@ pub(super) enum Effect {
     },
     /// Answer an internal caller (no session) after the fan-out.
     Done { reply: Reply<()> },
+    /// The conversation was purged (true) or storage found it not due (false).
+    Purged { reply: Reply<bool> },
     /// Acknowledge a stored event to its sender (with its seq) after the fan-out.
     EventAck {
         link: SessionLink,

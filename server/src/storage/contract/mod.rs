@@ -42,6 +42,7 @@ pub(crate) mod events;
 pub(crate) mod feedback_and_canned;
 pub(crate) mod fixtures;
 pub(crate) mod outbox;
+pub(crate) mod retention;
 pub(crate) mod sms;
 
 use super::SharedStorage;
@@ -88,6 +89,11 @@ macro_rules! storage_contract_suite {
             commits::a_failing_write_fails_alone,
             commits::close_commits_every_submitted_write,
             access::entries_are_chained_and_found_by_client_actor_and_time,
+            retention::a_conversation_past_its_period_is_purged_whole_unless_held,
+            retention::a_reopened_conversation_is_not_due_until_closed_again,
+            retention::legal_holds_are_placed_once_and_kept_as_history,
+            retention::the_access_log_is_pruned_behind_an_anchor_and_still_verifies,
+            retention::handled_inbound_sms_are_removed_past_the_cut_off,
         );
         $crate::storage::contract::storage_contract_suite!(@multi_thread $fresh;
             commits::concurrent_writes_from_fifty_tasks_all_commit,

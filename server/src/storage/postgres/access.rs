@@ -11,7 +11,7 @@ use console_protocol::ConversationId;
 use tokio_postgres::Row;
 
 /// The advisory lock that orders appends to the access log ("LUUKKU_A" in ASCII).
-const APPEND_LOCK: i64 = 0x4c55_554b_4b55_5f41;
+pub(super) const APPEND_LOCK: i64 = 0x4c55_554b_4b55_5f41;
 
 /// The columns of an entry, in the order [`record_from_row`] decodes.
 const COLUMNS: &str = "seq, at_ms, actor, role, client, conversation, action, purpose, basis, \

@@ -39,7 +39,9 @@ SELECT cur.last_seq, cur.last_writer, EXISTS (SELECT 1 FROM bump) FROM cur";
 /// `{SET}` of an append that replaces the conversation's state.
 pub(super) const SET_STATE: &str = ", status = $10::text, team = $11::text, \
     assigned_to = $12::text, queued_at_ms = $13::bigint, priority = $14::integer, \
-    summary = $15::text, reserved_for = $16::text, due_at_ms = $17::bigint";
+    summary = $15::text, reserved_for = $16::text, due_at_ms = $17::bigint, \
+    closed_at_ms = CASE WHEN $10::text = 'complete' THEN coalesce(conversations.closed_at_ms, \
+    (extract(epoch FROM clock_timestamp()) * 1000)::bigint) END";
 
 /// `{SET}` of an identification: the client identity changes with its event.
 pub(super) const SET_CLIENT: &str =

@@ -10,6 +10,7 @@ mod append;
 mod attachments;
 mod ops;
 mod reads;
+mod retention;
 mod schema;
 mod sms;
 #[cfg(test)]
@@ -453,6 +454,55 @@ impl Storage for PostgresStorage {
 
     async fn delete_attachment(&self, id: &str) -> Result<(), StorageError> {
         self.reads.rows(attachments::DELETE, &[&id]).await.map(drop)
+    }
+
+    async fn retention_due(
+        &self,
+        service: &console_protocol::ServiceId,
+        closed_before_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<ConversationId>, StorageError> {
+        retention::due(&self.reads, service, closed_before_ms, limit).await
+    }
+
+    async fn retention_counts(
+        &self,
+        service: &console_protocol::ServiceId,
+        closed_before_ms: i64,
+    ) -> Result<super::retention::RetentionCounts, StorageError> {
+        retention::counts(&self.reads, service, closed_before_ms).await
+    }
+
+    async fn set_legal_hold(&self, hold: super::retention::LegalHold) -> Result<(), StorageError> {
+        retention::set_hold(&self.reads, &hold).await
+    }
+
+    async fn release_legal_hold(
+        &self,
+        conversation: &ConversationId,
+        by: &console_protocol::ProfessionalId,
+        at_ms: i64,
+    ) -> Result<bool, StorageError> {
+        retention::release_hold(&self.reads, conversation, by, at_ms).await
+    }
+
+    async fn legal_holds(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Vec<super::retention::LegalHold>, StorageError> {
+        retention::holds(&self.reads, conversation).await
+    }
+
+    async fn prune_access(&self, before_ms: i64, at_ms: i64) -> Result<u64, StorageError> {
+        retention::prune_access(&self.reads, before_ms, at_ms).await
+    }
+
+    async fn access_anchor(&self) -> Result<Option<super::retention::AccessAnchor>, StorageError> {
+        retention::anchor(&self.reads).await
+    }
+
+    async fn purge_inbound_sms(&self, before_ms: i64) -> Result<u64, StorageError> {
+        retention::purge_inbound_sms(&self.reads, before_ms).await
     }
 
     async fn sweep_attachments(&self, before_ms: i64) -> Result<(), StorageError> {

@@ -25,9 +25,10 @@ WITH conv AS (
     INSERT INTO conversations (id, service, topic, channel, client_subject, client_name,
         client_identified, questionnaire, resume_token_hash, client_ref, created_at_ms,
         status, team, assigned_to, queued_at_ms, priority, summary, reserved_for, lang,
-        last_seq, last_writer, due_at_ms, contact)
+        last_seq, last_writer, due_at_ms, contact, closed_at_ms)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-        $19, $21::bigint, $20::bigint, $26::bigint, $27::text)
+        $19, $21::bigint, $20::bigint, $26::bigint, $27::text,
+        CASE WHEN $12::text = 'complete' THEN $11::bigint END)
     ON CONFLICT DO NOTHING
     RETURNING id
 ), first AS (
@@ -290,6 +291,17 @@ pub(super) async fn run(
                 .await?;
             Ok(Ok(()))
         }
+        WriteOp::Purge {
+            conversation,
+            closed_before_ms,
+        } => super::retention::purge(client, conversation, *closed_before_ms).await,
+        // Written from any node through the read pool (`PostgresStorage`), never the writer.
+        WriteOp::SetLegalHold(_)
+        | WriteOp::ReleaseLegalHold { .. }
+        | WriteOp::PruneAccess { .. }
+        | WriteOp::PurgeInboundSms { .. } => Ok(Err(StorageError::Database(
+            "retention bookkeeping is not written through the writer".into(),
+        ))),
     }
 }
 

@@ -223,6 +223,54 @@ CREATE TRIGGER access_log_no_change BEFORE UPDATE OR DELETE ON access_log
 CREATE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON access_log
     FOR EACH STATEMENT EXECUTE FUNCTION access_log_append_only();
 "#,
+    // Retention (as in SQLite): when a conversation was closed, legal holds, and the access
+    // log's own period — its oldest entries may be deleted only behind an anchor.
+    r#"
+ALTER TABLE conversations ADD COLUMN closed_at_ms BIGINT;
+UPDATE conversations SET closed_at_ms = queued_at_ms WHERE status = 'complete';
+CREATE INDEX conversations_closed ON conversations (service, closed_at_ms)
+    WHERE closed_at_ms IS NOT NULL;
+CREATE TABLE legal_holds (
+    id             BIGSERIAL PRIMARY KEY,
+    conversation   TEXT COLLATE "C" NOT NULL,
+    set_by         TEXT NOT NULL,
+    reason         TEXT NOT NULL,
+    set_at_ms      BIGINT NOT NULL,
+    released_by    TEXT,
+    released_at_ms BIGINT
+);
+CREATE UNIQUE INDEX legal_holds_in_force ON legal_holds (conversation)
+    WHERE released_at_ms IS NULL;
+CREATE INDEX legal_holds_conversation ON legal_holds (conversation, set_at_ms);
+CREATE FUNCTION legal_holds_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'legal holds are kept: % refused', TG_OP;
+END
+$$;
+CREATE TRIGGER legal_holds_no_delete BEFORE DELETE ON legal_holds
+    FOR EACH ROW EXECUTE FUNCTION legal_holds_kept();
+CREATE TRIGGER legal_holds_no_truncate BEFORE TRUNCATE ON legal_holds
+    FOR EACH STATEMENT EXECUTE FUNCTION legal_holds_kept();
+CREATE TABLE access_log_anchor (
+    seq       BIGINT PRIMARY KEY CHECK (seq > 0),
+    hash      TEXT NOT NULL,
+    before_ms BIGINT NOT NULL,
+    at_ms     BIGINT NOT NULL
+);
+CREATE TRIGGER access_log_anchor_no_change BEFORE UPDATE OR DELETE ON access_log_anchor
+    FOR EACH ROW EXECUTE FUNCTION access_log_append_only();
+CREATE TRIGGER access_log_anchor_no_truncate BEFORE TRUNCATE ON access_log_anchor
+    FOR EACH STATEMENT EXECUTE FUNCTION access_log_append_only();
+CREATE OR REPLACE FUNCTION access_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'access_log' AND TG_OP = 'DELETE'
+       AND OLD.seq <= (SELECT coalesce(max(seq), 0) FROM access_log_anchor) THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION 'the % is append-only: % refused', replace(TG_TABLE_NAME, '_', ' '), TG_OP;
+END
+$$;
+"#,
 ];
 
 /// Applies the migrations the database has not seen yet, all in one transaction under

@@ -8,6 +8,7 @@ mod access;
 mod canned;
 mod ops;
 mod reads;
+mod retention;
 mod schema;
 mod sms;
 mod writer;
@@ -384,6 +385,92 @@ impl Storage for SqliteStorage {
 
     async fn sweep_attachments(&self, before_ms: i64) -> Result<(), StorageError> {
         self.write(WriteOp::SweepAttachments { before_ms }).await
+    }
+
+    async fn retention_due(
+        &self,
+        service: &console_protocol::ServiceId,
+        closed_before_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<ConversationId>, StorageError> {
+        let service = service.clone();
+        self.readers
+            .read(move |conn| retention::due(conn, &service, closed_before_ms, limit))
+            .await
+    }
+
+    async fn retention_counts(
+        &self,
+        service: &console_protocol::ServiceId,
+        closed_before_ms: i64,
+    ) -> Result<super::retention::RetentionCounts, StorageError> {
+        let service = service.clone();
+        self.readers
+            .read(move |conn| retention::counts(conn, &service, closed_before_ms))
+            .await
+    }
+
+    async fn set_legal_hold(&self, hold: super::retention::LegalHold) -> Result<(), StorageError> {
+        self.write(WriteOp::SetLegalHold(hold)).await
+    }
+
+    async fn release_legal_hold(
+        &self,
+        conversation: &ConversationId,
+        by: &console_protocol::ProfessionalId,
+        at_ms: i64,
+    ) -> Result<bool, StorageError> {
+        let op = WriteOp::ReleaseLegalHold {
+            conversation: conversation.clone(),
+            by: by.clone(),
+            at_ms,
+        };
+        match self.write(op).await {
+            Ok(()) => Ok(true),
+            Err(StorageError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn legal_holds(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Vec<super::retention::LegalHold>, StorageError> {
+        let conversation = conversation.clone();
+        self.readers
+            .read(move |conn| retention::holds(conn, &conversation))
+            .await
+    }
+
+    async fn prune_access(&self, before_ms: i64, at_ms: i64) -> Result<u64, StorageError> {
+        // The writer is the only one to change the log, so what it will remove is known now.
+        let from = self.access_anchor().await?.map_or(0, |a| a.seq);
+        let upto = self
+            .readers
+            .read(move |conn| retention::prune_upto(conn, before_ms))
+            .await?;
+        self.write(WriteOp::PruneAccess { before_ms, at_ms })
+            .await?;
+        Ok(u64::try_from(upto - from).unwrap_or(0))
+    }
+
+    async fn access_anchor(&self) -> Result<Option<super::retention::AccessAnchor>, StorageError> {
+        self.readers.read(retention::anchor).await
+    }
+
+    async fn purge_inbound_sms(&self, before_ms: i64) -> Result<u64, StorageError> {
+        let count = self
+            .readers
+            .read(move |conn| {
+                Ok(conn
+                    .prepare_cached(
+                        "SELECT count(*) FROM sms_inbound WHERE handled = 1 AND received_at_ms < ?1",
+                    )?
+                    .query_row([before_ms], |row| row.get::<_, i64>(0))?)
+            })
+            .await?;
+        self.write(WriteOp::PurgeInboundSms { before_ms }).await?;
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 
     async fn team_routing(&self) -> Result<Vec<(console_protocol::TeamId, String)>, StorageError> {

@@ -159,6 +159,26 @@ pub(super) fn apply_isolated(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(
                 )?
                 .execute(params![before_ms])?;
         }
+        WriteOp::Purge {
+            conversation,
+            closed_before_ms,
+        } => super::retention::purge(&savepoint, conversation, *closed_before_ms)?,
+        WriteOp::SetLegalHold(hold) => super::retention::set_hold(&savepoint, hold)?,
+        WriteOp::ReleaseLegalHold {
+            conversation,
+            by,
+            at_ms,
+        } => super::retention::release_hold(&savepoint, conversation, by, *at_ms)?,
+        WriteOp::PruneAccess { before_ms, at_ms } => {
+            super::retention::prune_access(&savepoint, *before_ms, *at_ms)?
+        }
+        WriteOp::PurgeInboundSms { before_ms } => {
+            savepoint
+                .prepare_cached(
+                    "DELETE FROM sms_inbound WHERE handled = 1 AND received_at_ms < ?1",
+                )?
+                .execute(params![before_ms])?;
+        }
     }
     // On any error above the savepoint is dropped, which rolls it back.
     savepoint.commit()?;
@@ -240,6 +260,12 @@ fn insert_conversation(conn: &Connection, r: &ConversationRecord) -> Result<(), 
         r.state.due_at_ms,
         Contact::to_column(&r.contact)?,
     ])?;
+    // A thread closed right after its first message is complete from the start.
+    conn.prepare_cached(
+        "UPDATE conversations SET closed_at_ms = created_at_ms \
+         WHERE id = ?1 AND status = 'complete'",
+    )?
+    .execute(params![r.id.as_str()])?;
     Ok(())
 }
 
@@ -299,7 +325,8 @@ fn append_event(
         conn.prepare_cached(
             "UPDATE conversations SET status = ?2, team = ?3, \
              assigned_to = ?4, queued_at_ms = ?5, priority = ?6, summary = ?7, \
-             reserved_for = ?8, due_at_ms = ?9 WHERE id = ?1",
+             reserved_for = ?8, due_at_ms = ?9, closed_at_ms = CASE WHEN ?2 = 'complete' \
+             THEN ifnull(closed_at_ms, ?10) END WHERE id = ?1",
         )?
         .execute(params![
             id,
@@ -311,6 +338,7 @@ fn append_event(
             s.summary,
             s.reserved_for.as_ref().map(|p| p.as_str()),
             s.due_at_ms,
+            crate::storage::now_ms(),
         ])?;
     }
     Ok(())

@@ -210,6 +210,44 @@ BEGIN SELECT RAISE(ABORT, 'the access log is append-only: UPDATE refused'); END;
 CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
 BEGIN SELECT RAISE(ABORT, 'the access log is append-only: DELETE refused'); END;
 ",
+    // Retention: when a conversation was closed (its period runs from then; the ones closed
+    // before this migration count from when they last entered a queue), legal holds that keep
+    // a conversation past its period, and the access log's own period: its oldest entries may
+    // be removed only behind an anchor (the last removed entry's hash, which the first kept
+    // one chains onto), so deleting anything else is still refused.
+    r"
+ALTER TABLE conversations ADD COLUMN closed_at_ms INTEGER;
+UPDATE conversations SET closed_at_ms = queued_at_ms WHERE status = 'complete';
+CREATE INDEX conversations_closed ON conversations (service, closed_at_ms)
+    WHERE closed_at_ms IS NOT NULL;
+CREATE TABLE legal_holds (
+    conversation   TEXT NOT NULL,
+    set_by         TEXT NOT NULL,
+    reason         TEXT NOT NULL,
+    set_at_ms      INTEGER NOT NULL,
+    released_by    TEXT,
+    released_at_ms INTEGER
+);
+CREATE UNIQUE INDEX legal_holds_in_force ON legal_holds (conversation)
+    WHERE released_at_ms IS NULL;
+CREATE INDEX legal_holds_conversation ON legal_holds (conversation, set_at_ms);
+CREATE TRIGGER legal_holds_no_delete BEFORE DELETE ON legal_holds
+BEGIN SELECT RAISE(ABORT, 'legal holds are kept: DELETE refused'); END;
+CREATE TABLE access_log_anchor (
+    seq       INTEGER PRIMARY KEY CHECK (seq > 0),
+    hash      TEXT NOT NULL,
+    before_ms INTEGER NOT NULL,
+    at_ms     INTEGER NOT NULL
+);
+CREATE TRIGGER access_log_anchor_no_update BEFORE UPDATE ON access_log_anchor
+BEGIN SELECT RAISE(ABORT, 'the access log anchor is append-only: UPDATE refused'); END;
+CREATE TRIGGER access_log_anchor_no_delete BEFORE DELETE ON access_log_anchor
+BEGIN SELECT RAISE(ABORT, 'the access log anchor is append-only: DELETE refused'); END;
+DROP TRIGGER access_log_no_delete;
+CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
+WHEN OLD.seq > (SELECT ifnull(max(seq), 0) FROM access_log_anchor)
+BEGIN SELECT RAISE(ABORT, 'the access log is append-only: DELETE refused'); END;
+",
 ];
 
 /// The stored columns of a conversation, in the order `reads::conversation_from_row` decodes.
