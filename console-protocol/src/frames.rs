@@ -324,6 +324,10 @@ pub enum SystemKind {
     /// Extension: the SMS of message `detail.seq` moved to `detail.state` (`sent`,
     /// `delivered`, `failed` with `detail.reason`). Professionals only.
     Sms,
+    /// Extension: the transcript up to the `closed` event `detail.close_seq` reached the
+    /// patient record (`detail.state` `delivered`) or did not (`failed`, `detail.reason`).
+    /// Professionals only.
+    Record,
 }
 
 impl SystemKind {
@@ -339,6 +343,7 @@ impl SystemKind {
             Self::Left => "left",
             Self::Retracted => "retracted",
             Self::Sms => "sms",
+            Self::Record => "record",
         }
     }
 }

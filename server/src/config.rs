@@ -235,6 +235,7 @@ struct FileConfig {
     oidc: Option<crate::oidc::OidcConfig>,
     identification: Option<crate::oidc::patient::IdentificationConfig>,
     retention: RetentionJobConfig,
+    record: Option<crate::record::RecordConfig>,
     organisation: Option<Organisation>,
 }
 
@@ -267,6 +268,8 @@ pub struct Config {
     pub identification: Option<crate::oidc::patient::IdentificationConfig>,
     /// The retention job (`[retention]`).
     pub retention: RetentionJobConfig,
+    /// Closed identified conversations to the patient record (`[record]`).
+    pub record: Option<crate::record::RecordConfig>,
     pub organisation: Organisation,
 }
 
@@ -289,6 +292,7 @@ impl Config {
             oidc: None,
             identification: None,
             retention: RetentionJobConfig::default(),
+            record: None,
             organisation: Organisation::demo(),
         }
     }
@@ -340,6 +344,7 @@ impl Config {
         c.oidc = file.oidc;
         c.identification = file.identification;
         c.retention = file.retention;
+        c.record = file.record;
         if let Some(l) = file.listen {
             c.listen = l;
         }
@@ -360,6 +365,11 @@ impl Config {
         self.organisation.validate().map_err(ConfigError::Invalid)?;
         self.cluster.validate()?;
         self.notifications.validate()?;
+        if let Some(record) = &self.record {
+            record
+                .validate(&self.organisation)
+                .map_err(ConfigError::Invalid)?;
+        }
         if self.retention.interval_s == 0 {
             return Err(ConfigError::Invalid(
                 "retention.interval_s must be at least 1".into(),

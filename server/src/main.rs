@@ -32,6 +32,9 @@ struct Cli {
     /// The SMS provider's API key (overrides `sms.api_key` of the file).
     #[arg(long, env = "LUUKKU_SMS_API_KEY", hide_env_values = true)]
     sms_api_key: Option<String>,
+    /// The patient record's signing key (overrides `record.secret`).
+    #[arg(long, env = "LUUKKU_RECORD_SECRET", hide_env_values = true)]
+    record_secret: Option<String>,
     /// The client secret at the OpenID Connect provider (overrides `oidc.client_secret`).
     #[arg(long, env = "LUUKKU_OIDC_CLIENT_SECRET", hide_env_values = true)]
     oidc_client_secret: Option<String>,
@@ -66,6 +69,9 @@ fn load(cli: &Cli) -> Result<Config, luukku::config::ConfigError> {
     // The demo tries SMS chat against the stand-in provider (docs/sms-standin.md).
     if cli.config.is_none() {
         config.sms = Some(luukku::sms::SmsConfig::demo(config.listen));
+    }
+    if let (Some(key), Some(record)) = (&cli.record_secret, config.record.as_mut()) {
+        record.secret = Some(key.clone());
     }
     if let (Some(key), Some(sms)) = (&cli.sms_api_key, config.sms.as_mut()) {
         sms.api_key = key.clone();

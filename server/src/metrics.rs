@@ -73,6 +73,10 @@ pub struct Metrics {
     pub documents: IntCounterVec,
     /// Bytes of the documents sent.
     pub document_bytes: prometheus::IntCounter,
+    /// Attempts at delivering a transcript to the patient record, by outcome.
+    pub record_deliveries: IntCounterVec,
+    /// One request to the patient record's FHIR server.
+    pub record_request_seconds: HistogramVec,
     /// Conversations removed past their retention period, by service.
     pub retention_purged: IntCounterVec,
     /// Conversations past their period not yet removed (in a dry run: what a run would
@@ -360,6 +364,21 @@ impl Metrics {
                 r.register(Box::new(c.clone())).expect("registers once");
                 c
             },
+            record_deliveries: counter(
+                &r,
+                "luukku_record_deliveries_total",
+                "Attempts at delivering a closed identified conversation's transcript to the \
+                 patient record (FHIR), by outcome (delivered; retry: failed, tried again \
+                 later; failed: refused or given up, shown to the professional).",
+                &["outcome"],
+            ),
+            record_request_seconds: histogram(
+                &r,
+                "luukku_record_request_seconds",
+                "One request to the patient record's FHIR server (a transcript's bundle).",
+                &[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0],
+                &[],
+            ),
             retention_purged: counter(
                 &r,
                 "luukku_retention_purged_total",

@@ -90,6 +90,7 @@ pub async fn start(mut config: Config, listener: TcpListener) -> Result<RunningS
         inbox: Default::default(),
         notifications: config.notifications.clone(),
         sms: config.sms.clone().map(Arc::new),
+        record: config.record.clone().map(Arc::new),
     });
     // One node on SQLite runs its router from the start; a cluster node runs one only in its
     // terms as the primary (`term`), each on a context of its own.
@@ -124,6 +125,14 @@ pub async fn start(mut config: Config, listener: TcpListener) -> Result<RunningS
             cancel.child_token(),
         );
         crate::retention::start(
+            &config,
+            &storage,
+            &hub,
+            &org,
+            &metrics,
+            cancel.child_token(),
+        );
+        crate::record::delivery::start(
             &config,
             &storage,
             &hub,

@@ -53,6 +53,13 @@ pub(super) enum Cmd {
     },
     /// The organisation's SMS of message `seq` moved to `state` (`sent`, `delivered`,
     /// `failed`): a `system` `sms` event, answered after its commit.
+    /// The transcript up to `close_seq` reached the patient record, or did not.
+    RecordState {
+        close_seq: u64,
+        state: &'static str,
+        reason: Option<String>,
+        reply: Reply<()>,
+    },
     /// Remove the conversation past its retention period (see `Conversation::purge`).
     Purge {
         closed_before_ms: i64,

@@ -151,6 +151,23 @@ impl ConversationHandle {
         .await
     }
 
+    /// Records that the transcript up to `close_seq` is now `state` in the patient record
+    /// (`delivered`, `failed` with `reason`); answers after the commit.
+    pub async fn record_state(
+        &self,
+        close_seq: u64,
+        state: &'static str,
+        reason: Option<String>,
+    ) -> Result<(), ConvError> {
+        self.call(|reply| Cmd::RecordState {
+            close_seq,
+            state,
+            reason,
+            reply,
+        })
+        .await
+    }
+
     /// Records that the SMS of message `seq` is now `state`; answers after the commit.
     pub async fn sms_state(
         &self,

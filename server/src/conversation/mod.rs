@@ -43,6 +43,8 @@ pub struct HubDeps {
     pub notifications: crate::config::NotificationsConfig,
     /// The SMS gateway's settings (longest SMS, countries), when SMS chat is on.
     pub sms: Option<Arc<crate::sms::SmsConfig>>,
+    /// Where closed identified conversations go (the patient record), when configured.
+    pub record: Option<Arc<crate::record::RecordConfig>>,
 }
 
 /// Why a conversation refused a command.

@@ -53,6 +53,7 @@ impl Setup {
             inbox: Default::default(),
             notifications: Default::default(),
             sms: None,
+            record: None,
         });
         Setup {
             hub,

@@ -24,6 +24,8 @@ fn client_detail_keys(kind: SystemKind) -> Option<&'static [&'static str]> {
         SystemKind::Retracted => &["seq", "name"],
         // The delivery state of the organisation's SMS is the professionals' to watch.
         SystemKind::Sms => return None,
+        // So is the transcript's delivery to the patient record.
+        SystemKind::Record => return None,
     })
 }
 

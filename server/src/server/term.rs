@@ -152,6 +152,7 @@ async fn begin(base: &ServerCtx, epoch: i64) -> Result<Arc<ServerCtx>, StorageEr
         inbox: Default::default(),
         notifications: base.config.notifications.clone(),
         sms: base.config.sms.clone().map(Arc::new),
+        record: base.config.record.clone().map(Arc::new),
     });
     let cancel = base.cancel.child_token();
     let router = RouterHandle::spawn(
@@ -183,6 +184,14 @@ async fn begin(base: &ServerCtx, epoch: i64) -> Result<Arc<ServerCtx>, StorageEr
         cancel.clone(),
     );
     crate::retention::start(
+        &base.config,
+        &base.storage,
+        &hub,
+        &org,
+        &base.metrics,
+        cancel.clone(),
+    );
+    crate::record::delivery::start(
         &base.config,
         &base.storage,
         &hub,

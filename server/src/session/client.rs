@@ -214,7 +214,10 @@ impl ClientSession {
             SystemKind::Assigned | SystemKind::Reopened | SystemKind::Closed | SystemKind::Left => {
                 self.waiting.remove(&event.conversation);
             }
-            SystemKind::Identified | SystemKind::Retracted | SystemKind::Sms => {}
+            SystemKind::Identified
+            | SystemKind::Retracted
+            | SystemKind::Sms
+            | SystemKind::Record => {}
         }
     }
 }

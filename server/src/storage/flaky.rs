@@ -226,6 +226,25 @@ impl Storage for FlakyStorage {
     async fn purge_inbound_sms(&self, before_ms: i64) -> Result<u64, StorageError> {
         self.inner.purge_inbound_sms(before_ms).await
     }
+    async fn record_due(
+        &self,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<crate::storage::record::RecordDeliveryRow>, StorageError> {
+        self.inner.record_due(now_ms, limit).await
+    }
+    async fn record_unannounced(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<crate::storage::record::RecordDeliveryRow>, StorageError> {
+        self.inner.record_unannounced(limit).await
+    }
+    async fn record_deliveries(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Vec<crate::storage::record::RecordDeliveryRow>, StorageError> {
+        self.inner.record_deliveries(conversation).await
+    }
     async fn team_routing(&self) -> Result<Vec<(console_protocol::TeamId, String)>, StorageError> {
         self.inner.team_routing().await
     }

@@ -11,6 +11,7 @@ pub(crate) mod contract;
 #[cfg(test)]
 pub mod flaky;
 pub mod postgres;
+pub mod record;
 pub mod retention;
 pub mod sqlite;
 
@@ -190,6 +191,8 @@ pub enum WriteOp {
         /// SMS the event carries to the client through the gateway, stored like the
         /// notifications: only if the event is.
         sms: Vec<SmsOut>,
+        /// The transcript's delivery to the patient record (with a `closed` event).
+        records: Vec<record::RecordDelivery>,
     },
     /// A notification was delivered.
     OutboxSent { id: String, at_ms: i64 },
@@ -285,6 +288,22 @@ pub enum WriteOp {
     PruneAccess { before_ms: i64, at_ms: i64 },
     /// SQLite's writer: see [`Storage::purge_inbound_sms`].
     PurgeInboundSms { before_ms: i64 },
+    /// An attempt at delivering a transcript ended: `state` `delivered`, `failed` (given up,
+    /// with `reason`), or still `queued` and due again at `next_attempt_ms`. Only a `queued`
+    /// delivery changes.
+    RecordOutcome {
+        id: String,
+        state: record::DeliveryState,
+        attempts: u32,
+        next_attempt_ms: i64,
+        reason: Option<String>,
+        at_ms: i64,
+    },
+    /// The conversation was told that the delivery is in `state`.
+    RecordAnnounced {
+        id: String,
+        state: record::DeliveryState,
+    },
 }
 
 /// A notification for a client, kept in the outbox until a worker sent it: written in the same
@@ -592,6 +611,23 @@ pub trait Storage: Send + Sync + 'static {
     /// Removes the patients' SMS handled before `before_ms` (their text lives on in the
     /// conversation they went to, until that is purged). Answers how many.
     async fn purge_inbound_sms(&self, before_ms: i64) -> Result<u64, StorageError>;
+    /// Transcript deliveries still `queued` whose next attempt is due at `now_ms`, oldest
+    /// first, at most `limit`.
+    async fn record_due(
+        &self,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<record::RecordDeliveryRow>, StorageError>;
+    /// Deliveries whose final state the conversation was not told yet, oldest first.
+    async fn record_unannounced(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<record::RecordDeliveryRow>, StorageError>;
+    /// The deliveries of a conversation, oldest first.
+    async fn record_deliveries(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Vec<record::RecordDeliveryRow>, StorageError>;
     /// The routing supervisors set per team (team, `auto` or `manual`), by team.
     async fn team_routing(&self) -> Result<Vec<(TeamId, String)>, StorageError>;
     /// Answers when the backend is usable (for `/readyz`).

@@ -1,6 +1,7 @@
 //! Test support: the real server on port 0 with a fresh data dir, and a typed WebSocket client.
 #![allow(dead_code)]
 
+pub mod fhir;
 pub mod oidc;
 pub mod postgres;
 pub mod process;

@@ -246,6 +246,10 @@ const STR = {
   retracting: ['Taking back…', 'Perutaan…', 'Tar tillbaka…'],
   withdrawn: ['Withdrawn – the client sees “This message was withdrawn”', 'Peruttu – asiakas näkee ”Viesti peruttiin”', 'Tillbakataget – klienten ser ”Meddelandet togs tillbaka”'],
   sysRetracted: ['{who} took back a message', '{who} perui viestin', '{who} tog tillbaka ett meddelande'],
+  sysRecordDelivered: ['Saved to the patient record', 'Tallennettu potilaskertomukseen', 'Sparad i patientjournalen'],
+  sysRecordFailed: ['Not saved to the patient record ({reason}): record it by hand',
+    'Ei tallentunut potilaskertomukseen ({reason}): kirjaa käsin',
+    'Inte sparad i patientjournalen ({reason}): journalför för hand'],
   // keyboard shortcuts
   scTitle: ['Keyboard shortcuts', 'Pikanäppäimet', 'Kortkommandon'],
   scIntro: ['No shortcut sends anything: Enter in the composer sends, and closing or transferring needs the form’s button.', 'Mikään pikanäppäin ei lähetä mitään: Enter kirjoituskentässä lähettää, ja sulkeminen tai siirto vaatii lomakkeen painikkeen.', 'Inget kortkommando skickar något: Enter i skrivfältet skickar, och att stänga eller flytta kräver formulärets knapp.'],

@@ -49,6 +49,8 @@ export function systemText(ev) {
     case 'queued': return t(d.reason === 'professional_disconnected' ? 'sysRequeued' : d.reason === 'handed_back' ? 'sysHandedBack' : 'sysQueued', { team });
     case 'left': return Number.isFinite(d.waited_s) ? t('sysLeftWaited', { time: fmtWait(d.waited_s) }) : t('sysLeft');
     case 'retracted': return t('sysRetracted', { who });
+    case 'record': return d.state === 'delivered' ? t('sysRecordDelivered')
+      : t('sysRecordFailed', { reason: d.reason || '?' });
     default: return String(ev.event);
   }
 }

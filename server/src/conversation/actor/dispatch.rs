@@ -67,6 +67,12 @@ impl Conversation {
                     self.error(&origin, e);
                 }
             }
+            Cmd::RecordState {
+                close_seq,
+                state,
+                reason,
+                reply,
+            } => self.record_state(close_seq, state, reason, reply).await,
             Cmd::Purge {
                 closed_before_ms,
                 reply,

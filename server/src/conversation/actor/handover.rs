@@ -244,7 +244,12 @@ impl Conversation {
             link: origin.link,
             req: origin.req,
         };
-        self.write(event, true, effect, Instant::now()).await;
+        let carried = super::writes::Carried {
+            records: self.record_delivery(event.seq()).into_iter().collect(),
+            ..Default::default()
+        };
+        self.write_carrying(event, true, effect, Instant::now(), carried)
+            .await;
     }
 
     pub(super) async fn requeue(

@@ -42,6 +42,63 @@ impl Conversation {
         Ok(())
     }
 
+    /// Shows the professionals where the transcript up to `close_seq` is in the patient record;
+    /// a state the conversation already shows last for it (a repeat after a restart) is
+    /// answered without a new event.
+    pub(super) async fn record_state(
+        &mut self,
+        close_seq: u64,
+        state: &'static str,
+        reason: Option<String>,
+        reply: super::command::Reply<()>,
+    ) {
+        let shown = self.recent.iter().rev().find_map(|e| match &**e {
+            Event::System(s)
+                if s.event == SystemKind::Record
+                    && s.detail.get("close_seq").and_then(|v| v.as_u64()) == Some(close_seq) =>
+            {
+                s.detail
+                    .get("state")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            }
+            _ => None,
+        });
+        if shown.as_deref() == Some(state) {
+            let _ = reply.send(Ok(()));
+            return;
+        }
+        let mut detail = serde_json::Map::new();
+        detail.insert("close_seq".into(), close_seq.into());
+        detail.insert("state".into(), state.into());
+        if let Some(reason) = reason {
+            detail.insert("reason".into(), reason.into());
+        }
+        let event = self.system(SystemKind::Record, detail);
+        self.write(event, false, Effect::Done { reply }, Instant::now())
+            .await;
+    }
+
+    /// The delivery of the transcript to the patient record that a close at `close_seq`
+    /// starts: only for a client identified with a valid identity code and a service the
+    /// record takes (never for an anonymous client).
+    pub(super) fn record_delivery(
+        &self,
+        close_seq: u64,
+    ) -> Option<crate::storage::record::RecordDelivery> {
+        let config = self.deps.record.as_ref()?;
+        if !config.covers(&self.record.service) {
+            return None;
+        }
+        crate::record::delivery::patient_code(&self.record)?;
+        Some(crate::storage::record::RecordDelivery {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            conversation: self.record.id.clone(),
+            close_seq,
+            created_at_ms: now().1,
+        })
+    }
+
     /// Retention: hands storage the removal of this conversation, which it carries out only
     /// if the conversation is complete, was closed before `closed_before_ms` and is held by
     /// nothing — checked in the same commit, so a hold placed meanwhile wins. Going through

@@ -49,6 +49,14 @@ pub(super) enum Effect {
     },
 }
 
+/// What an event carries out of the conversation, stored in its commit.
+#[derive(Default)]
+pub(super) struct Carried {
+    pub(super) notifications: Vec<crate::storage::Notification>,
+    pub(super) sms: Vec<crate::storage::SmsOut>,
+    pub(super) records: Vec<crate::storage::record::RecordDelivery>,
+}
+
 pub(super) struct Pending {
     pub(super) event: Option<Arc<Event>>,
     pub(super) effect: Option<Effect>,
@@ -120,9 +128,33 @@ impl Conversation {
         notifications: Vec<crate::storage::Notification>,
         sms: Vec<crate::storage::SmsOut>,
     ) {
+        let carried = Carried {
+            notifications,
+            sms,
+            records: Vec::new(),
+        };
+        self.write_carrying(event, state_changed, effect, started, carried)
+            .await;
+    }
+
+    /// Like [`Self::write`], with what the event carries out of the conversation (notifications,
+    /// SMS, the transcript to the patient record) stored in the same commit.
+    pub(super) async fn write_carrying(
+        &mut self,
+        event: Event,
+        state_changed: bool,
+        effect: Effect,
+        started: Instant,
+        carried: Carried,
+    ) {
         let state = state_changed.then(|| self.record.state.clone());
         let event = Arc::new(event);
-        let op = if notifications.is_empty() && sms.is_empty() {
+        let Carried {
+            notifications,
+            sms,
+            records,
+        } = carried;
+        let op = if notifications.is_empty() && sms.is_empty() && records.is_empty() {
             WriteOp::Append {
                 event: (*event).clone(),
                 state,
@@ -133,6 +165,7 @@ impl Conversation {
                 state,
                 notifications,
                 sms,
+                records,
             }
         };
         self.submit(

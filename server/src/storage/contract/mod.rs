@@ -42,6 +42,7 @@ pub(crate) mod events;
 pub(crate) mod feedback_and_canned;
 pub(crate) mod fixtures;
 pub(crate) mod outbox;
+pub(crate) mod record;
 pub(crate) mod retention;
 pub(crate) mod sms;
 
@@ -94,6 +95,7 @@ macro_rules! storage_contract_suite {
             retention::legal_holds_are_placed_once_and_kept_as_history,
             retention::the_access_log_is_pruned_behind_an_anchor_and_still_verifies,
             retention::handled_inbound_sms_are_removed_past_the_cut_off,
+            record::a_delivery_is_stored_with_its_close_and_moves_to_a_final_state,
         );
         $crate::storage::contract::storage_contract_suite!(@multi_thread $fresh;
             commits::concurrent_writes_from_fifty_tasks_all_commit,

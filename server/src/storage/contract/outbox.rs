@@ -25,6 +25,7 @@ fn notify(seq: u64, msg: &str, notifications: Vec<Notification>) -> WriteOp {
         state: None,
         notifications,
         sms: Vec::new(),
+        records: Vec::new(),
     }
 }
 

@@ -48,6 +48,7 @@ async fn closed_conversation(storage: &dyn crate::storage::Storage, id: &str) {
             state: None,
             notifications: vec![notification],
             sms: vec![sms],
+            records: Vec::new(),
         })
         .await
         .unwrap();
@@ -65,9 +66,17 @@ async fn closed_conversation(storage: &dyn crate::storage::Storage, id: &str) {
         .await
         .unwrap();
     storage
-        .write(WriteOp::Append {
+        .write(WriteOp::AppendNotify {
             event: system(id, 3, SystemKind::Closed),
             state: Some(closed()),
+            notifications: Vec::new(),
+            sms: Vec::new(),
+            records: vec![crate::storage::record::RecordDelivery {
+                id: format!("r-{id}"),
+                conversation: id.into(),
+                close_seq: 3,
+                created_at_ms: 1_000,
+            }],
         })
         .await
         .unwrap();
@@ -149,6 +158,7 @@ pub(crate) async fn a_conversation_past_its_period_is_purged_whole_unless_held(
     assert!(storage.attachment("d-c1").await.unwrap().is_none());
     assert!(storage.sms("s-c1").await.unwrap().is_none());
     assert!(storage.feedback(&c1).await.unwrap().is_none());
+    assert!(storage.record_deliveries(&c1).await.unwrap().is_empty());
     let pending: Vec<_> = storage.outbox_due(i64::MAX, 100).await.unwrap();
     assert!(pending.iter().all(|n| n.notification.conversation != c1));
     assert_eq!(seqs(&*storage, "c2").await, vec![1, 2, 3]);

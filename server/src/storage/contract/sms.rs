@@ -28,6 +28,7 @@ fn message_with_sms(conversation: &str, seq: u64, msg: &str, sms: Vec<SmsOut>) -
         state: None,
         notifications: Vec::new(),
         sms,
+        records: Vec::new(),
     }
 }
 

@@ -10,6 +10,7 @@ mod append;
 mod attachments;
 mod ops;
 mod reads;
+mod record;
 mod retention;
 mod schema;
 mod sms;
@@ -503,6 +504,28 @@ impl Storage for PostgresStorage {
 
     async fn purge_inbound_sms(&self, before_ms: i64) -> Result<u64, StorageError> {
         retention::purge_inbound_sms(&self.reads, before_ms).await
+    }
+
+    async fn record_due(
+        &self,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<super::record::RecordDeliveryRow>, StorageError> {
+        record::due(&self.reads, now_ms, limit).await
+    }
+
+    async fn record_unannounced(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<super::record::RecordDeliveryRow>, StorageError> {
+        record::unannounced(&self.reads, limit).await
+    }
+
+    async fn record_deliveries(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Vec<super::record::RecordDeliveryRow>, StorageError> {
+        record::of_conversation(&self.reads, conversation).await
     }
 
     async fn sweep_attachments(&self, before_ms: i64) -> Result<(), StorageError> {

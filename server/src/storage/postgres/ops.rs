@@ -144,6 +144,7 @@ pub(super) async fn run(
             state,
             notifications,
             sms,
+            records,
         } => {
             let append = Append {
                 event,
@@ -157,6 +158,9 @@ pub(super) async fn run(
                 }
                 for s in sms {
                     super::sms::insert_with_event(client, s, event).await?;
+                }
+                for r in records {
+                    super::record::insert(client, r).await?;
                 }
             }
             Ok(stored)
@@ -295,6 +299,41 @@ pub(super) async fn run(
             conversation,
             closed_before_ms,
         } => super::retention::purge(client, conversation, *closed_before_ms).await,
+        WriteOp::RecordOutcome {
+            id,
+            state,
+            attempts,
+            next_attempt_ms,
+            reason,
+            at_ms,
+        } => {
+            let attempts = i32::try_from(*attempts).unwrap_or(i32::MAX);
+            client
+                .execute(
+                    "UPDATE record_deliveries SET state = $2, attempts = $3, \
+                     next_attempt_ms = $4, reason = $5, state_at_ms = $6 \
+                     WHERE id = $1 AND state = 'queued'",
+                    &[
+                        id,
+                        &state.as_str(),
+                        &attempts,
+                        next_attempt_ms,
+                        reason,
+                        at_ms,
+                    ],
+                )
+                .await?;
+            Ok(Ok(()))
+        }
+        WriteOp::RecordAnnounced { id, state } => {
+            client
+                .execute(
+                    "UPDATE record_deliveries SET announced = $2 WHERE id = $1",
+                    &[id, &state.as_str()],
+                )
+                .await?;
+            Ok(Ok(()))
+        }
         // Written from any node through the read pool (`PostgresStorage`), never the writer.
         WriteOp::SetLegalHold(_)
         | WriteOp::ReleaseLegalHold { .. }

@@ -30,6 +30,8 @@ fn purge_sql() -> String {
             DELETE FROM outbox WHERE conversation IN (SELECT id FROM c)
         ), s AS (
             DELETE FROM sms_messages WHERE conversation IN (SELECT id FROM c)
+        ), r AS (
+            DELETE FROM record_deliveries WHERE conversation IN (SELECT id FROM c)
         ), d AS (
             DELETE FROM conversations WHERE id IN (SELECT id FROM c) RETURNING 1
         )

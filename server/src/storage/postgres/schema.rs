@@ -271,6 +271,26 @@ BEGIN
 END
 $$;
 "#,
+    // Transcripts to the patient record (as in SQLite).
+    r#"
+CREATE TABLE record_deliveries (
+    id              TEXT COLLATE "C" PRIMARY KEY,
+    conversation    TEXT COLLATE "C" NOT NULL REFERENCES conversations (id),
+    close_seq       BIGINT NOT NULL CHECK (close_seq > 0),
+    state           TEXT NOT NULL CHECK (state IN ('queued', 'delivered', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms BIGINT NOT NULL,
+    reason          TEXT,
+    created_at_ms   BIGINT NOT NULL,
+    state_at_ms     BIGINT NOT NULL,
+    announced       TEXT NOT NULL CHECK (announced IN ('queued', 'delivered', 'failed'))
+);
+CREATE UNIQUE INDEX record_deliveries_close ON record_deliveries (conversation, close_seq);
+CREATE INDEX record_deliveries_due ON record_deliveries (next_attempt_ms)
+    WHERE state = 'queued';
+CREATE INDEX record_deliveries_unannounced ON record_deliveries (created_at_ms, id)
+    WHERE announced <> state;
+"#,
 ];
 
 /// Applies the migrations the database has not seen yet, all in one transaction under

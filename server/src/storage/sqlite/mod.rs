@@ -8,6 +8,7 @@ mod access;
 mod canned;
 mod ops;
 mod reads;
+mod record;
 mod retention;
 mod schema;
 mod sms;
@@ -471,6 +472,35 @@ impl Storage for SqliteStorage {
             .await?;
         self.write(WriteOp::PurgeInboundSms { before_ms }).await?;
         Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    async fn record_due(
+        &self,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<super::record::RecordDeliveryRow>, StorageError> {
+        self.readers
+            .read(move |conn| record::due(conn, now_ms, limit))
+            .await
+    }
+
+    async fn record_unannounced(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<super::record::RecordDeliveryRow>, StorageError> {
+        self.readers
+            .read(move |conn| record::unannounced(conn, limit))
+            .await
+    }
+
+    async fn record_deliveries(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Vec<super::record::RecordDeliveryRow>, StorageError> {
+        let conversation = conversation.clone();
+        self.readers
+            .read(move |conn| record::of_conversation(conn, &conversation))
+            .await
     }
 
     async fn team_routing(&self) -> Result<Vec<(console_protocol::TeamId, String)>, StorageError> {

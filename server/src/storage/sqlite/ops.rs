@@ -30,6 +30,7 @@ pub(super) fn apply_isolated(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(
             state,
             notifications,
             sms,
+            records,
         } => {
             append_event(&savepoint, event, state.as_ref())?;
             for n in notifications {
@@ -38,6 +39,30 @@ pub(super) fn apply_isolated(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(
             for s in sms {
                 sms::insert(&savepoint, s)?;
             }
+            for r in records {
+                super::record::insert(&savepoint, r)?;
+            }
+        }
+        WriteOp::RecordOutcome {
+            id,
+            state,
+            attempts,
+            next_attempt_ms,
+            reason,
+            at_ms,
+        } => super::record::outcome(
+            &savepoint,
+            id,
+            *state,
+            *attempts,
+            *next_attempt_ms,
+            reason.as_deref(),
+            *at_ms,
+        )?,
+        WriteOp::RecordAnnounced { id, state } => {
+            savepoint
+                .prepare_cached("UPDATE record_deliveries SET announced = ?2 WHERE id = ?1")?
+                .execute(params![id, state.as_str()])?;
         }
         WriteOp::OutboxSent { id, at_ms } => {
             savepoint

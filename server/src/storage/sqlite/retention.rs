@@ -15,6 +15,7 @@ const CONTENT: &[&str] = &[
     "DELETE FROM feedback WHERE conversation = ?1",
     "DELETE FROM outbox WHERE conversation = ?1",
     "DELETE FROM sms_messages WHERE conversation = ?1",
+    "DELETE FROM record_deliveries WHERE conversation = ?1",
     "DELETE FROM conversations WHERE id = ?1",
 ];
 

@@ -248,6 +248,27 @@ CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
 WHEN OLD.seq > (SELECT ifnull(max(seq), 0) FROM access_log_anchor)
 BEGIN SELECT RAISE(ABORT, 'the access log is append-only: DELETE refused'); END;
 ",
+    // Transcripts of closed identified conversations to the patient record, written with the
+    // `closed` event and sent by the record worker.
+    r"
+CREATE TABLE record_deliveries (
+    id              TEXT PRIMARY KEY NOT NULL,
+    conversation    TEXT NOT NULL REFERENCES conversations (id),
+    close_seq       INTEGER NOT NULL CHECK (close_seq > 0),
+    state           TEXT NOT NULL CHECK (state IN ('queued', 'delivered', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL,
+    reason          TEXT,
+    created_at_ms   INTEGER NOT NULL,
+    state_at_ms     INTEGER NOT NULL,
+    announced       TEXT NOT NULL CHECK (announced IN ('queued', 'delivered', 'failed'))
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX record_deliveries_close ON record_deliveries (conversation, close_seq);
+CREATE INDEX record_deliveries_due ON record_deliveries (next_attempt_ms)
+    WHERE state = 'queued';
+CREATE INDEX record_deliveries_unannounced ON record_deliveries (created_at_ms, id)
+    WHERE announced <> state;
+",
 ];
 
 /// The stored columns of a conversation, in the order `reads::conversation_from_row` decodes.
