@@ -39,6 +39,9 @@ pub struct Claims {
     pub teams: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<String>>,
+    /// An identified client's level of assurance (the identification provider's `acr`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
 }
 
 /// Verifies and (in demo mode) mints tokens.
@@ -249,6 +252,7 @@ impl Auth {
             exp: now + ttl_s,
             teams: Some(teams),
             roles: Some(roles),
+            acr: None,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.console_enc).unwrap_or_default()
     }
@@ -294,18 +298,27 @@ impl Auth {
 
     /// Mints an identified client's token (demo identification and tests).
     pub fn mint_client(&self, sub: &str, name: &str, ttl_s: u64) -> String {
+        self.mint_client_at(sub, name, ttl_s, None)
+    }
+
+    /// [`Auth::mint_client`] for a client identified at level of assurance `acr`.
+    pub fn mint_client_at(&self, sub: &str, name: &str, ttl_s: u64, acr: Option<&str>) -> String {
         let aud = self
             .client_validation
             .aud
             .as_ref()
             .and_then(|a| a.iter().next().cloned());
-        self.mint(
-            &self.client_enc,
-            sub,
-            Some(name.to_owned()),
-            aud.unwrap_or_default(),
-            ttl_s,
-        )
+        let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+        let claims = Claims {
+            sub: sub.to_owned(),
+            name: Some(name.to_owned()),
+            aud: aud.unwrap_or_default(),
+            exp: now + ttl_s,
+            teams: None,
+            roles: None,
+            acr: acr.map(str::to_owned),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.client_enc).unwrap_or_default()
     }
 
     fn mint(
@@ -324,6 +337,7 @@ impl Auth {
             exp: now + ttl_s,
             teams: None,
             roles: None,
+            acr: None,
         };
         encode(&Header::new(Algorithm::HS256), &claims, key).unwrap_or_default()
     }

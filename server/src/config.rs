@@ -365,6 +365,24 @@ impl Config {
         self.organisation.validate().map_err(ConfigError::Invalid)?;
         self.cluster.validate()?;
         self.notifications.validate()?;
+        for s in &self.organisation.services {
+            let Some(min) = &s.min_acr else { continue };
+            match &self.identification {
+                Some(ident) if ident.acr_levels.contains(min) => {}
+                Some(_) => {
+                    return Err(ConfigError::Invalid(format!(
+                        "service {}: min_acr is not one of identification.acr_levels",
+                        s.id
+                    )))
+                }
+                None => {
+                    return Err(ConfigError::Invalid(format!(
+                        "service {}: min_acr needs [identification]",
+                        s.id
+                    )))
+                }
+            }
+        }
         if let Some(record) = &self.record {
             record
                 .validate(&self.organisation)

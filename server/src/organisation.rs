@@ -112,6 +112,14 @@ pub struct Service {
     /// `[attachments]` limits).
     #[serde(default)]
     pub attachments: bool,
+    /// Only clients who identified strongly may start (a `message` service always needs it).
+    #[serde(default)]
+    pub identification_required: bool,
+    /// The lowest level of assurance (`acr`, one of `identification.acr_levels`) this
+    /// service accepts, above the organisation's `identification.min_acr`; implies
+    /// `identification_required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_acr: Option<String>,
     /// Days its complete conversations are kept after their close (else the organisation's
     /// `retention.conversation_days`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -135,6 +143,11 @@ impl Service {
     /// Its conversations go to the team's inbox, not to the live queue.
     pub fn is_async(&self) -> bool {
         is_async_channel(&self.channel)
+    }
+
+    /// Only strongly identified clients may start one.
+    pub fn needs_identification(&self) -> bool {
+        self.channel == "message" || self.identification_required || self.min_acr.is_some()
     }
 }
 

@@ -35,15 +35,26 @@ fn provider() -> (Provider, std::path::PathBuf) {
 }
 
 async fn server(provider: &Provider) -> TestServer {
+    server_with(provider, LOA3, |_| {}).await
+}
+
+/// The demo organisation with `[identification]` at `min_acr`, adjusted by `tweak`.
+async fn server_with(
+    provider: &Provider,
+    min_acr: &str,
+    tweak: impl FnOnce(&mut luukku::config::Config),
+) -> TestServer {
     let addr = free_addr();
     let mut config = luukku::config::Config::demo(temp_dir());
     config.listen = addr;
     let toml = format!(
         "issuer = \"{}\"\nclient_id = \"luukku-ident\"\npublic_url = \"http://{addr}\"\n\
-         min_acr = \"{LOA3}\"\nclock_skew_s = 5\n",
+         min_acr = \"{min_acr}\"\nclock_skew_s = 5\n",
         provider.issuer
     );
     config.identification = Some(toml::from_str(&toml).expect("[identification]"));
+    tweak(&mut config);
+    config.validate().expect("a valid configuration");
     TestServer::start_config(config).await
 }
 
@@ -51,15 +62,29 @@ async fn server(provider: &Provider) -> TestServer {
 /// last page.
 async fn identify(s: &TestServer, conversation: &str, resume: &str, sub: &str) -> (u16, String) {
     let origin = format!("http://{}", s.addr);
+    let body = json!({"conversation": conversation, "origin": origin});
+    identify_with(s, body, Some(resume), sub).await
+}
+
+/// Asks for an identification with `body` (and the resume token, if any) and signs in at the
+/// provider as `sub`; the pop-up's last page.
+async fn identify_with(
+    s: &TestServer,
+    body: Value,
+    resume: Option<&str>,
+    sub: &str,
+) -> (u16, String) {
+    let origin = format!("http://{}", s.addr);
+    let mut headers = vec![("content-type", "application/json")];
+    if let Some(r) = resume {
+        headers.push(("x-luukku-resume-token", r));
+    }
     let (status, _, body) = http_full(
         s.addr,
         "POST",
         "/api/v1/identify",
-        Some(&json!({"conversation": conversation, "origin": origin}).to_string()),
-        &[
-            ("content-type", "application/json"),
-            ("x-luukku-resume-token", resume),
-        ],
+        Some(&body.to_string()),
+        &headers,
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -213,4 +238,125 @@ async fn weak_assurance_a_wrong_identity_code_and_a_foreign_chat_are_refused() {
         .await;
     assert_eq!(welcome["identity"]["kind"], "anonymous");
     drop(client);
+}
+
+#[tokio::test]
+async fn a_service_that_needs_identification_is_started_after_the_pop_up_at_its_own_level() {
+    let (provider, _dir) = provider();
+    // The organisation takes loa2; its health chat wants loa3.
+    let s = server_with(&provider, LOA2, |c| {
+        let chat = c
+            .organisation
+            .services
+            .iter_mut()
+            .find(|x| x.id.as_str() == "health-chat")
+            .expect("health-chat");
+        chat.min_acr = Some(LOA3.into());
+    })
+    .await;
+    let origin = format!("http://{}", s.addr);
+
+    // The widget learns it must identify first; an anonymous start is refused, saying so.
+    let (_, services) = http_get(s.addr, "/api/v1/services").await;
+    let services: Value = serde_json::from_str(&services).expect("json");
+    let of = |id: &str| {
+        services["services"]
+            .as_array()
+            .expect("services")
+            .iter()
+            .find(|x| x["id"] == id)
+            .expect("service")
+            .clone()
+    };
+    assert_eq!(of("health-chat")["identification_required"], true);
+    assert!(of("social-chat").get("identification_required").is_none());
+    let mut anonymous = s.client().await;
+    let refused = anonymous
+        .request(
+            json!({"type": "start", "service": "health-chat", "team": "station-a"}),
+            "s0",
+        )
+        .await;
+    assert_eq!(refused["code"], "unauthorized", "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .expect("message")
+            .contains("identif"),
+        "{refused}"
+    );
+
+    // Before any chat: the pop-up for the service. loa2 is not enough for it …
+    let for_chat = json!({"service": "health-chat", "origin": origin});
+    let (_, page) = identify_with(&s, for_chat.clone(), None, "patient-matti").await;
+    let (message, _) = posted(&page);
+    assert_eq!(message["type"], "luukku-identify-failed", "{message}");
+    assert_eq!(message["reason"], "assurance");
+    // … loa3 is; the token comes for no conversation yet.
+    let (_, page) = identify_with(&s, for_chat, None, "patient-maija").await;
+    let (message, _) = posted(&page);
+    assert_eq!(message["type"], "luukku-identified", "{message}");
+    assert!(message["conversation"].is_null(), "{message}");
+    let token = message["token"].as_str().expect("token");
+    let mut nurse = s.console("nurse-1").await;
+    let (mut client, welcome) = s
+        .client_hello(json!({"type": "hello", "token": token}))
+        .await;
+    assert_eq!(welcome["identity"]["kind"], "identified");
+    let q = client.start("health-chat", "station-a").await;
+    assert_eq!(q["type"], "queued", "{q}");
+    let assigned = nurse
+        .recv_where(|f| f["type"] == "assigned")
+        .await
+        .expect("assigned");
+    assert_eq!(
+        assigned["client"]["identity_code"], "020304A901T",
+        "{assigned}"
+    );
+
+    // Identified at loa2 for another service: not enough for the health chat.
+    let for_social = json!({"service": "social-chat", "origin": origin});
+    let (_, page) = identify_with(&s, for_social, None, "patient-matti").await;
+    let (message, _) = posted(&page);
+    let weak = message["token"].as_str().expect("a loa2 token");
+    let (mut weak_client, _) = s
+        .client_hello(json!({"type": "hello", "token": weak}))
+        .await;
+    let refused = weak_client
+        .request(
+            json!({"type": "start", "service": "health-chat", "team": "station-a"}),
+            "s1",
+        )
+        .await;
+    assert_eq!(refused["code"], "unauthorized", "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .expect("message")
+            .contains("stronger"),
+        "{refused}"
+    );
+    let q = weak_client.start("social-chat", "social").await;
+    assert_eq!(q["type"], "queued", "{q}");
+
+    // Asking wrongly is refused, naming what is wrong.
+    for (body, named) in [
+        (json!({"origin": origin}), "conversation or service"),
+        (
+            json!({"service": "health-chat", "conversation": "x", "origin": origin}),
+            "conversation or service",
+        ),
+        (json!({"service": "nope", "origin": origin}), "service"),
+    ] {
+        let (status, _, answer) = http_full(
+            s.addr,
+            "POST",
+            "/api/v1/identify",
+            Some(&body.to_string()),
+            &[("content-type", "application/json")],
+        )
+        .await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert!(answer.contains(named), "{body}: {answer}");
+    }
 }

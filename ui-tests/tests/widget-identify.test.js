@@ -44,3 +44,24 @@ uiTest('an identification method below the required level is refused in the chat
   assert.equal(await widget.getByTestId('identify').isVisible(), true, 'still anonymous: Identify is still offered');
   assert.equal(await widget.locator('.identity').isVisible(), false);
 }, { oidc: true, timeout: 120_000 });
+
+uiTest('a non-urgent message is sent after identifying first in a pop-up, before any chat', async (h) => {
+  const p = await h.patient('patient');
+  await p.open();
+  await p.id('service').selectOption('nurse-message');
+  // Anonymous: the form says why to identify, and there is nothing to send yet.
+  await p.id('identify-needed').waitFor({ state: 'visible' });
+  assert.equal(await p.id('start').isVisible(), false, 'no send button before identifying');
+  const [popup] = await Promise.all([p.page.waitForEvent('popup'), p.id('identify-first').click()]);
+  await popup.getByRole('button', { name: 'Sign in as Maija Meikäläinen' }).click();
+  await until(() => popup.isClosed(), (closed) => closed, 'the pop-up closes itself');
+  await p.id('start').waitFor({ state: 'visible' });
+  assert.equal(await p.id('identify-needed').isVisible(), false, 'identified: the gate is gone');
+  assert.ok(squash(await p.page.locator('.identity').textContent()).includes('Maija Meikäläinen'));
+  const matter = 'Could my blood test results be sent to me?';
+  await p.id('topic').selectOption({ index: 1 });
+  await p.id('matter').fill(matter);
+  await p.id('start').click();
+  await p.waitForOwnMessage(matter);
+  assert.ok(await p.conversation(), 'the matter was started, identified');
+}, { oidc: true, timeout: 120_000 });

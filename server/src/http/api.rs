@@ -193,6 +193,9 @@ fn services(
             if let Some(f) = &s.form {
                 v["form"] = form(org, f, lang);
             }
+            if s.needs_identification() {
+                v["identification_required"] = true.into();
+            }
             if s.attachments {
                 let policy = &org.attachments;
                 v["attachments"] = serde_json::json!({

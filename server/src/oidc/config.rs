@@ -196,7 +196,7 @@ impl IdentificationConfig {
     }
 
     /// The rank of `acr` among the levels (none: unknown, below all).
-    pub(super) fn rank(&self, acr: Option<&str>) -> Option<usize> {
+    pub fn rank(&self, acr: Option<&str>) -> Option<usize> {
         acr.and_then(|a| self.acr_levels.iter().position(|l| l == a))
     }
 }

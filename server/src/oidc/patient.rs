@@ -6,8 +6,10 @@
 //! minimum, an identity code whose check character is wrong, a replayed or foreign sign-in.
 //!
 //! - `POST /api/v1/identify` `{"conversation","origin"}` with the conversation's resume token
-//!   (`x-luukku-resume-token`) → `{"url": "/auth/client/login?ticket=…"}` (a sealed ticket,
-//!   5 min, naming the conversation and the page's origin).
+//!   (`x-luukku-resume-token`), or `{"service","origin"}` before starting a service that needs
+//!   identification → `{"url": "/auth/client/login?ticket=…"}` (a sealed ticket, 5 min,
+//!   naming the conversation or the service, the level of assurance it needs — the
+//!   organisation's `min_acr`, or the service's own higher one — and the page's origin).
 //! - `GET /auth/client/login?ticket=` → 302 to the provider (`acr_values` the minimum), the
 //!   sign-in's `state`, `nonce`, PKCE verifier and the ticket in a sealed HttpOnly cookie.
 //! - `GET /auth/client/callback` → a page that posts `{type: "luukku-identified",
@@ -48,8 +50,11 @@ impl Identification {
 
 #[derive(serde::Serialize, Deserialize)]
 struct Ticket {
-    conversation: String,
+    /// The chat identified in place; none before a start.
+    conversation: Option<String>,
     origin: String,
+    /// The lowest level of assurance accepted.
+    min_acr: String,
     expires_ms: i64,
 }
 
@@ -58,15 +63,32 @@ struct Pending {
     state: String,
     nonce: String,
     verifier: String,
-    conversation: String,
+    conversation: Option<String>,
     origin: String,
+    min_acr: String,
     expires_ms: i64,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct StartRequest {
-    conversation: String,
+    #[serde(default)]
+    conversation: Option<String>,
+    #[serde(default)]
+    service: Option<String>,
     origin: String,
+}
+
+/// The higher of the organisation's minimum and `service`'s own.
+fn min_acr_for(
+    config: &IdentificationConfig,
+    service: Option<&crate::organisation::Service>,
+) -> String {
+    let org = config.min_acr.clone();
+    match service.and_then(|s| s.min_acr.clone()) {
+        Some(own) if config.rank(Some(&own)) > config.rank(Some(&org)) => own,
+        _ => org,
+    }
 }
 
 pub fn routes(
@@ -79,9 +101,9 @@ pub fn routes(
         .and(warp::header::optional::<String>("x-luukku-resume-token"))
         .and(warp::body::content_length_limit(4096))
         .and(warp::body::bytes())
-        .map(
-            |ctx: Arc<ServerCtx>, resume: Option<String>, body: bytes::Bytes| {
-                any_origin(start(&ctx, resume, &body))
+        .then(
+            |ctx: Arc<ServerCtx>, resume: Option<String>, body: bytes::Bytes| async move {
+                any_origin(start(&ctx, resume, &body).await)
             },
         );
     // The widget asks from the sites that embed it: the browser's preflight.
@@ -143,7 +165,7 @@ fn any_origin(mut r: warp::reply::Response) -> warp::reply::Response {
     r
 }
 
-fn start(ctx: &ServerCtx, resume: Option<String>, body: &[u8]) -> warp::reply::Response {
+async fn start(ctx: &ServerCtx, resume: Option<String>, body: &[u8]) -> warp::reply::Response {
     let Some(ident) = &ctx.identification else {
         return json_error(
             StatusCode::NOT_FOUND,
@@ -161,24 +183,65 @@ fn start(ctx: &ServerCtx, resume: Option<String>, body: &[u8]) -> warp::reply::R
             )
         }
     };
-    let conversation = ConversationId(request.conversation.clone());
-    let Some(token) = resume.filter(|t| !t.trim().is_empty()) else {
-        return json_error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "the conversation's resume token is required (x-luukku-resume-token)",
-        );
+    let org = &ctx.config.organisation;
+    let service = match (&request.conversation, &request.service) {
+        (Some(_), Some(_)) | (None, None) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "conversation or service: name the chat to identify in, or the service to start",
+            )
+        }
+        (None, Some(service)) => match org.service(&service.as_str().into()) {
+            Some(s) => s,
+            None => {
+                return json_error(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "service: no such service",
+                )
+            }
+        },
+        (Some(id), None) => {
+            let conversation = ConversationId(id.clone());
+            let Some(token) = resume.filter(|t| !t.trim().is_empty()) else {
+                return json_error(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "the conversation's resume token is required (x-luukku-resume-token)",
+                );
+            };
+            if !ctx
+                .auth
+                .check_resume(&conversation, &ResumeToken(token.trim().to_owned()))
+            {
+                return json_error(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "the resume token is not this conversation's",
+                );
+            }
+            let stored = match ctx.storage.conversation(&conversation).await {
+                Ok(Some(r)) => r,
+                Ok(None) => {
+                    return json_error(StatusCode::NOT_FOUND, "not_found", "no such conversation")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "identify: storage unavailable");
+                    return json_error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        "storage is unavailable; try again",
+                    );
+                }
+            };
+            match org.service(&stored.service) {
+                Some(s) => s,
+                None => return json_error(StatusCode::NOT_FOUND, "not_found", "no such service"),
+            }
+        }
     };
-    if !ctx
-        .auth
-        .check_resume(&conversation, &ResumeToken(token.trim().to_owned()))
-    {
-        return json_error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "the resume token is not this conversation's",
-        );
-    }
+    let min_acr = min_acr_for(&ident.config, Some(service));
     let origin_ok = request.origin == ident.config.public_url.trim_end_matches('/')
         || ctx
             .config
@@ -195,6 +258,7 @@ fn start(ctx: &ServerCtx, resume: Option<String>, body: &[u8]) -> warp::reply::R
     let ticket = Ticket {
         conversation: request.conversation,
         origin: request.origin,
+        min_acr,
         expires_ms: crate::storage::now_ms() + TICKET_TTL_MS,
     };
     let sealed = ctx
@@ -241,12 +305,7 @@ async fn login(ctx: &ServerCtx, ticket: Option<&str>) -> warp::reply::Response {
     let auth = match oidc
         // Each identification authenticates afresh: a provider session (another person's on
         // a shared computer, or a weaker method a moment ago) is never reused silently.
-        .authorize(
-            &ident.config.redirect(),
-            None,
-            Some(&ident.config.min_acr),
-            true,
-        )
+        .authorize(&ident.config.redirect(), None, Some(&ticket.min_acr), true)
         .await
     {
         Ok(a) => a,
@@ -264,6 +323,7 @@ async fn login(ctx: &ServerCtx, ticket: Option<&str>) -> warp::reply::Response {
         verifier: auth.pkce_verifier,
         conversation: ticket.conversation,
         origin: ticket.origin,
+        min_acr: ticket.min_acr,
         expires_ms: crate::storage::now_ms() + SIGN_IN_TTL_MS,
     };
     let sealed = ctx
@@ -370,7 +430,7 @@ async fn callback(
             );
         }
     };
-    let min = ident.config.rank(Some(&ident.config.min_acr));
+    let min = ident.config.rank(Some(&pending.min_acr));
     if ident.config.rank(signed.acr.as_deref()) < min || min.is_none() {
         return finish(
             origin,
@@ -403,16 +463,19 @@ async fn callback(
         .text(&ident.config.name_claim)
         .unwrap_or("")
         .to_owned();
-    let token = ctx
-        .auth
-        .mint_client(hetu.as_str(), &name, CLIENT_TOKEN_TTL_S);
-    let mut r = identified_page(&pending.origin, &pending.conversation, &token);
+    let token = ctx.auth.mint_client_at(
+        hetu.as_str(),
+        &name,
+        CLIENT_TOKEN_TTL_S,
+        signed.acr.as_deref(),
+    );
+    let mut r = identified_page(&pending.origin, pending.conversation.as_deref(), &token);
     set_cookie(&mut r, &ident.config, "", 0);
     r
 }
 
 /// The pop-up's last page: hands the token to the chat (only at its origin) and closes.
-fn identified_page(origin: &str, conversation: &str, token: &str) -> warp::reply::Response {
+fn identified_page(origin: &str, conversation: Option<&str>, token: &str) -> warp::reply::Response {
     let message = serde_json::json!({
         "type": "luukku-identified",
         "conversation": conversation,

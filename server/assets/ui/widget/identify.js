@@ -1,4 +1,5 @@
-// "Identify" inside a chat. With the organisation's strong identification (`[identification]`)
+// "Identify" inside a chat, or before starting a service that needs it. With the organisation's
+// strong identification (`[identification]`)
 // the widget asks the server for a sign-in bound to this chat (its resume token), opens it in a
 // pop-up (strong-authentication dialogues refuse iframes), and takes the identified client
 // token the pop-up's last page posts back — only from the server's origin, only for this
@@ -8,7 +9,7 @@
 import { cfg } from './config.js';
 import { t } from './strings.js';
 import { store, save, rt } from './state.js';
-import { identifyBtn, idForm, idName, idErr, idSubmit, idCancel, footer, composer, titleEl } from './view.js';
+import { identifyBtn, idForm, idName, idErr, idSubmit, idCancel, footer, composer, titleEl, serviceSel } from './view.js';
 import { client } from './connection.js';
 import { notice } from './indicators.js';
 
@@ -22,7 +23,8 @@ export function wireIdentify() {
 let returnTo = null; // the button that opened the form (the header's, or the start form's gate)
 
 export function openIdentify(from) {
-  if (rt.identification && store.conversation) return identifyStrongly();
+  // In a chat: that chat is identified in place; before one: for the service chosen.
+  if (rt.identification) return identifyStrongly(store.conversation ? null : serviceSel.value);
   returnTo = from instanceof HTMLElement ? from : null;
   idForm.hidden = false;
   idErr.hidden = true;
@@ -68,14 +70,19 @@ export async function submitIdentify(e) {
   }
 }
 
-/** The strong identification's pop-up, opened at the click (pop-up blockers allow that only). */
-export async function identifyStrongly() {
+/**
+ * The strong identification's pop-up, opened at the click (pop-up blockers allow that only):
+ * for this chat, or before starting `service`.
+ */
+export async function identifyStrongly(service) {
   const popup = window.open('', 'luukku-identify', 'popup,width=520,height=700');
   try {
+    const body = service ? { service: service, origin: location.origin }
+      : { conversation: store.conversation, origin: location.origin };
+    const headers = { 'content-type': 'application/json' };
+    if (!service) headers['x-luukku-resume-token'] = store.resume_token || '';
     const res = await fetch(cfg.root + '/api/v1/identify', {
-      method: 'POST', credentials: 'omit',
-      headers: { 'content-type': 'application/json', 'x-luukku-resume-token': store.resume_token || '' },
-      body: JSON.stringify({ conversation: store.conversation, origin: location.origin }),
+      method: 'POST', credentials: 'omit', headers: headers, body: JSON.stringify(body),
     });
     const j = res.ok ? await res.json() : null;
     if (!j || typeof j.url !== 'string') throw new Error('no sign-in');
@@ -93,9 +100,12 @@ export function wireStrongIdentification() {
   window.addEventListener('message', (e) => {
     if (e.origin !== serverOrigin || !e.data || typeof e.data !== 'object') return;
     const d = e.data;
-    if (d.type === 'luukku-identified' && d.conversation === store.conversation && typeof d.token === 'string') {
+    const forThis = d.conversation === null ? !store.conversation : d.conversation === store.conversation;
+    if (d.type === 'luukku-identified' && forThis && typeof d.token === 'string') {
       store.token = d.token;
       save();
+      // Before a start, the gate's form moves on once identified (renderGate).
+      if (!store.conversation) rt.gateFocus = true;
       rt.identifying = true;
       client.reconnect('identify');
     } else if (d.type === 'luukku-identify-failed') {

@@ -129,6 +129,7 @@ export function renderFields() {
     rt.fields.push({ q: q, ctl: ctl, err: err });
   });
   if (isMessage) messageMatter();
+  if (svc.identification_required || isMessage) identifyGate(isMessage);
   fieldsEl.append(h('p', { class: 'err', id: 'lk-start-err', role: 'alert' }),
     h('button', { type: 'submit', class: 'btn btn-block', 'data-testid': 'start', text: t(isMessage ? 'sendMessage' : 'start'), 'aria-describedby': isMessage ? 'lk-promise' : null }));
   renderGate();
@@ -156,10 +157,17 @@ function messageMatter() {
   fieldsEl.append(h('div', { class: 'field' }, h('label', { for: 'lk-matter' }, t('matter') + ' ', h('span', { class: 'req', text: t('required') })), ctl, err));
   rt.fields.push({ q: { id: '\u0000matter', kind: 'matter', required: true }, ctl: ctl, err: err });
   fieldsEl.append(notifyFieldset());
+}
+
+/**
+ * For an anonymous client of a service that takes identified clients only: why, and the button
+ * that identifies (the organisation's provider in a pop-up, or the demo's name form).
+ */
+function identifyGate(isMessage) {
   const idBtn = h('button', { type: 'button', class: 'btn', 'data-testid': 'identify-first', text: t('identify') });
   idBtn.addEventListener('click', () => { rt.idGate = true; openIdentify(idBtn); });
   fieldsEl.append(h('div', { class: 'gate', 'data-testid': 'identify-needed', id: 'lk-gate', hidden: true },
-    h('p', { text: t('identifyNeeded') }), idBtn));
+    h('p', { text: t(isMessage ? 'identifyNeeded' : 'identifyNeededChat') }), idBtn));
 }
 
 /**
@@ -207,7 +215,8 @@ export function renderGate() {
   const had = gate.contains(shadow.activeElement);
   gate.hidden = !!store.identity;
   const idBtn = gate.querySelector('button');
-  if (idBtn) idBtn.hidden = !rt.demo; // a real deployment identifies through its own provider
+  // The demo's name form, or the organisation's strong identification in a pop-up.
+  if (idBtn) idBtn.hidden = !(rt.demo || rt.identification);
   if (startBtn) startBtn.hidden = !store.identity;
   if ((had || rt.gateFocus) && gate.hidden) rt.gateFocus = false;
   else return;
@@ -219,7 +228,7 @@ export function submitStart(e) {
   const svc = findService(serviceSel.value);
   if (!svc || svc.open_now === false) return;
   if (svc.channel === 'form') return submitForm(svc);
-  if (svc.channel === 'message' && !store.identity) return;
+  if ((svc.channel === 'message' || svc.identification_required) && !store.identity) return;
   let topic = null;
   let matter = null;
   let firstBad = null;

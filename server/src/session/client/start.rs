@@ -33,6 +33,32 @@ impl ClientSession {
                 .await
                 .map_err(gone);
         }
+        if service.needs_identification() && self.identity.is_none() {
+            return conn
+                .error(
+                    req,
+                    ErrorCode::Unauthorized,
+                    "this service needs strong identification: identify first, then start",
+                )
+                .await
+                .map_err(gone);
+        }
+        if let (Some(min), Some(ident), Some(me)) =
+            (&service.min_acr, &ctx.identification, &self.identity)
+        {
+            let config = &ident.config;
+            if config.rank(me.acr.as_deref()) < config.rank(Some(min)) {
+                return conn
+                    .error(
+                        req,
+                        ErrorCode::Unauthorized,
+                        "this service needs a stronger identification: identify again with \
+                         a stronger method (e.g. online banking codes or a mobile certificate)",
+                    )
+                    .await
+                    .map_err(gone);
+            }
+        }
         if service.channel == "form" {
             return conn
                 .error(
