@@ -9,6 +9,7 @@ const NAMES = {
   'social-1': 'Social Worker One',
   'social-2': 'Social Worker Two',
   'lead-1': 'Shift Lead',
+  'dpo-1': 'Data Protection Officer',
 };
 
 export class Professional {

@@ -12,6 +12,7 @@ import { send, showOffline } from './connection.js';
 import { retractFailed } from './corrections.js';
 import { onEvent, onHistory } from './events.js';
 import { inboxFailed, onArchive, onInbox, onInboxAlert, onInboxHistory, startInbox, taken } from './inbox.js';
+import { startAccess } from './access.js';
 import { onHandedBack, releaseFailed } from './leaving.js';
 import { loadHistory, renderOlder } from './log.js';
 import { errorText, showError } from './notices.js';
@@ -57,6 +58,7 @@ function onWelcome(f) {
   askCanned();
   startSupervision();
   startInbox();
+  startAccess();
   send({ type: 'status', ...(S.chosenAvailability ? { availability: S.chosenAvailability } : {}) }, { kind: 'status' });
   renderQueues();
   if (!S.activeId || !S.chats.has(S.activeId)) {

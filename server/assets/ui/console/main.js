@@ -28,6 +28,7 @@ import { onShortcut, wireHelp } from './shortcuts.js';
 import { wireSms } from './smschat.js';
 import { $, S, STORE_KEY, loadStore, saveStore } from './state.js';
 import { tickSupervision, wireSupervision } from './supervision.js';
+import { wireAccess } from './access.js';
 import { clearUnread, onTabKey, placeTabs, select, updateEmpty } from './tabs.js';
 import { threadFrames, wireThread } from './thread.js';
 import { showView } from './views.js';
@@ -158,6 +159,7 @@ export function wireStatic() {
   wireLogout();
   wireCanned();
   wireSupervision();
+  wireAccess();
   wireInbox();
   wireThread();
   wireSms((id) => { showView('chats'); select(id); S.chats.get(id).el.composer.focus(); }, renderComposer);

@@ -7,9 +7,9 @@ import { t } from './i18n.js';
 import { leavingPane, renderQueuedWarnings } from './smschat.js';
 import { $, S, saveStore } from './state.js';
 
-const VIEWS = { chats: ['chat-area', 'view-chats', 'skip'], inbox: ['inbox', 'view-inbox', 'skipInbox'], supervision: ['supervision', 'view-supervision', 'skipSupervision'] };
+const VIEWS = { chats: ['chat-area', 'view-chats', 'skip'], inbox: ['inbox', 'view-inbox', 'skipInbox'], supervision: ['supervision', 'view-supervision', 'skipSupervision'], access: ['access', 'view-access', 'skipAccess'] };
 
-/** Shows `name` (chats | inbox | supervision) and hides the other two. */
+/** Shows `name` (chats | inbox | supervision | access) and hides the others. */
 export function showView(name) {
   if (!VIEWS[name]) name = 'chats';
   if (S.view === 'chats' && name !== 'chats') leavingPane(S.chats.get(S.activeId));
