@@ -267,4 +267,8 @@ pub struct HistoryRequest {
     pub before_seq: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
+    /// Extension: why a professional outside the care relationship and the conversation's
+    /// team reads it (1–300 characters), written to the access log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }

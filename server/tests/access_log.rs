@@ -193,3 +193,85 @@ async fn the_report_is_refused_without_the_role_and_bad_requests_are_named() {
         "{found}"
     );
 }
+
+#[tokio::test]
+async fn a_professional_outside_the_team_reads_a_history_only_with_a_stated_reason_which_is_logged()
+{
+    let s = TestServer::start().await;
+    let mut nurse = s.console("nurse-1").await;
+    let (mut client, _) = s
+        .client_hello(
+            json!({"type": "hello", "token": s.client_token(SUBJECT, "Maija Meikäläinen")}),
+        )
+        .await;
+    let c = conv(&client.start("health-chat", "station-a").await);
+    assert_eq!(nurse.assigned().await, c);
+    client.say(&c, "My mother needs home care.").await;
+    nurse.heard(&c, "My mother needs home care.").await;
+
+    // A social worker (another team): no reason, no history.
+    let mut social = s.console("social-1").await;
+    let refused = social
+        .request(json!({"type": "history", "conversation": c}), "h1")
+        .await;
+    assert_eq!(refused["type"], "error", "{refused}");
+    for bad in ["", "   ", &"x".repeat(301)] {
+        let answer = social
+            .request(
+                json!({"type": "history", "conversation": c, "reason": bad}),
+                "h2",
+            )
+            .await;
+        assert_eq!(answer["code"], "bad_frame", "{answer}");
+        assert!(
+            answer["message"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("reason"),
+            "{answer}"
+        );
+    }
+    let reason = "home care assessment requested by the nurse";
+    let history = social
+        .request(
+            json!({"type": "history", "conversation": c, "reason": reason}),
+            "h3",
+        )
+        .await;
+    assert_eq!(history["type"], "history", "{history}");
+    assert!(history["events"]
+        .to_string()
+        .contains("My mother needs home care."));
+
+    // The officer has no care team: a reason does not open it to them.
+    let mut officer = s.console("dpo-1").await;
+    let answer = officer
+        .request(
+            json!({"type": "history", "conversation": c, "reason": reason}),
+            "h4",
+        )
+        .await;
+    assert_eq!(answer["type"], "error", "{answer}");
+
+    // The report shows the access with its stated reason.
+    let found = report(&s, &format!("conversation={c}&professional=social-1")).await;
+    let rows: Vec<(String, String, String)> = found["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["purpose"] == "history")
+        .map(|e| {
+            (
+                e["outcome"].as_str().unwrap_or("").to_owned(),
+                e["basis"].as_str().unwrap_or("").to_owned(),
+                e["reason"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        rows.contains(&("allowed".into(), "stated_reason".into(), reason.into())),
+        "{rows:?}"
+    );
+    let (_, _, verified) = get(&s, "/api/v1/access-log/verify", Some(&s.token("dpo-1"))).await;
+    assert!(verified.contains("\"ok\":true"), "{verified}");
+}

@@ -30,3 +30,34 @@ uiTest('the data-protection officer reads who accessed a chat, exports it and ve
   await page.getByTestId('ar-verify').click();
   await until(async () => squash(await page.getByTestId('ar-chain').textContent()), (s) => s.includes('intact'), 'the chain verifies');
 });
+
+uiTest('a social worker reads a health station chat only by stating why, and the officer sees the reason', async (h) => {
+  const nurse = await h.professional('nurse-1');
+  const { patient, conversation } = await h.patientInChat(nurse, 'patient');
+  await patient.send('My mother cannot cope at home any more.');
+  await nurse.waitForMessage(conversation, 'My mother cannot cope at home any more.', 'client');
+
+  const social = await h.professional('social-1');
+  const page = social.page;
+  await page.getByTestId('view-inbox').click();
+  await page.getByTestId('consult-conversation').fill(conversation);
+  // No reason: the form does not send.
+  await page.getByTestId('consult-open').click();
+  assert.equal(await page.getByTestId('consult-reason').evaluate((el) => el.validity.valueMissing), true);
+  const reason = 'home care assessment asked by the health station';
+  await page.getByTestId('consult-reason').fill(reason);
+  await page.getByTestId('consult-open').click();
+  await until(
+    async () => squash(await page.getByTestId('inbox-thread-messages').textContent()),
+    (t) => t.includes('My mother cannot cope at home any more.'),
+    'the thread shows the chat, read only',
+  );
+
+  const dpo = await h.professional('dpo-1');
+  await dpo.page.getByTestId('view-access').click();
+  await dpo.page.getByTestId('ar-professional').fill('social-1');
+  await dpo.page.getByTestId('ar-search').click();
+  await dpo.page.getByTestId('access-entry').first().waitFor({ state: 'visible' });
+  const rows = (await dpo.page.getByTestId('access-entry').allTextContents()).map(squash);
+  assert.ok(rows.some((r) => r.includes(`stated_reason: ${reason}`)), rows.join('\n'));
+});

@@ -20,6 +20,8 @@ pub struct Gate {
     teams: Vec<TeamId>,
     role: String,
     logged: HashSet<(ConversationId, Purpose)>,
+    /// Why this professional reads conversations outside care and team, as they stated it.
+    stated: std::collections::HashMap<ConversationId, String>,
 }
 
 impl Gate {
@@ -29,7 +31,19 @@ impl Gate {
             teams,
             role,
             logged: HashSet::new(),
+            stated: std::collections::HashMap::new(),
         }
+    }
+
+    /// The professional states why they read `conversation`'s history: its next history
+    /// frame is decided with the reason and logged again, naming it.
+    pub fn state_reason(&mut self, conversation: &ConversationId, reason: String) {
+        self.logged
+            .remove(&(conversation.clone(), Purpose::History));
+        if self.stated.len() >= REMEMBERED {
+            self.stated.clear();
+        }
+        self.stated.insert(conversation.clone(), reason);
     }
 
     /// Whether this session logged `purpose` for `conversation` already. A live message is
@@ -149,7 +163,12 @@ impl Gate {
                         Some(queue) if *purpose == Purpose::Queue => queue,
                         _ => &r.state.team,
                     };
-                    let facts = Facts { team, assigned_to };
+                    let facts = Facts {
+                        team,
+                        assigned_to,
+                        stated_reason: *purpose == Purpose::History
+                            && self.stated.contains_key(conversation),
+                    };
                     decide(&self.me, &self.teams, purpose.act(), facts)
                 }
             };
@@ -166,6 +185,9 @@ impl Gate {
                 *purpose,
                 decision,
                 now,
+                (*purpose == Purpose::History)
+                    .then(|| self.stated.get(conversation).cloned())
+                    .flatten(),
             ));
         }
         Ok((entries, refused))

@@ -23,7 +23,8 @@ pub enum Act {
     /// Seeing it live: its messages as they come, its assignment.
     Follow,
     /// Reading it outside a live assignment: its history, a queue preview, an archive hit.
-    /// The assigned professional, or a member of its team.
+    /// The assigned professional, a member of its team, or — for its history — a
+    /// professional of another team who states why (logged with the reason).
     Browse,
 }
 
@@ -81,6 +82,9 @@ pub enum Basis {
     Care,
     /// A conversation of their team.
     Team,
+    /// Outside both, for a reason they stated (e.g. a consultation), kept in the log for the
+    /// data-protection officer's review.
+    Stated,
 }
 
 impl Basis {
@@ -88,6 +92,7 @@ impl Basis {
         match self {
             Basis::Care => "care",
             Basis::Team => "team",
+            Basis::Stated => "stated_reason",
         }
     }
 }
@@ -112,6 +117,8 @@ pub struct Facts<'a> {
     pub team: &'a TeamId,
     /// The professional it is assigned to now.
     pub assigned_to: Option<&'a ProfessionalId>,
+    /// The professional stated why they read it (outside care and team).
+    pub stated_reason: bool,
 }
 
 /// Whether the professional `me` (a member of `teams`) may do `act` on the conversation
@@ -124,6 +131,8 @@ pub fn decide(me: &ProfessionalId, teams: &[TeamId], act: Act, facts: Facts<'_>)
         Act::Write | Act::Follow => Decision::Refuse,
         Act::Browse if assigned => Decision::Allow(Basis::Care),
         Act::Browse if teams.contains(facts.team) => Decision::Allow(Basis::Team),
+        // A professional of the organisation's care teams, never a team-less role.
+        Act::Browse if facts.stated_reason && !teams.is_empty() => Decision::Allow(Basis::Stated),
         Act::Browse => Decision::Refuse,
     }
 }
@@ -148,6 +157,7 @@ pub fn entry(
     purpose: Purpose,
     decision: Decision,
     at_ms: i64,
+    reason: Option<String>,
 ) -> AccessEntry {
     let (basis, outcome) = match decision {
         Decision::Allow(b) => (b.as_str(), "allowed"),
@@ -162,7 +172,7 @@ pub fn entry(
         action: purpose.action().to_owned(),
         purpose: purpose.as_str().to_owned(),
         basis: basis.to_owned(),
-        reason: None,
+        reason,
         outcome: outcome.to_owned(),
         node: node.to_owned(),
     }
@@ -173,7 +183,11 @@ mod tests {
     use super::*;
 
     fn facts<'a>(team: &'a TeamId, assigned_to: Option<&'a ProfessionalId>) -> Facts<'a> {
-        Facts { team, assigned_to }
+        Facts {
+            team,
+            assigned_to,
+            stated_reason: false,
+        }
     }
 
     #[test]
@@ -210,5 +224,29 @@ mod tests {
             decide(&me, &teams, Act::Browse, facts(&other_team, None)),
             Decision::Refuse
         );
+    }
+
+    #[test]
+    fn a_stated_reason_opens_another_teams_history_to_care_professionals_only() {
+        let team: TeamId = "station-a".into();
+        let other: TeamId = "social".into();
+        let me: ProfessionalId = "nurse-1".into();
+        let stated = Facts {
+            team: &other,
+            assigned_to: None,
+            stated_reason: true,
+        };
+        assert_eq!(
+            decide(&me, std::slice::from_ref(&team), Act::Browse, stated),
+            Decision::Allow(Basis::Stated)
+        );
+        // Never to act or follow it live, and never for a role without a team.
+        for act in [Act::Write, Act::Follow] {
+            assert_eq!(
+                decide(&me, std::slice::from_ref(&team), act, stated),
+                Decision::Refuse
+            );
+        }
+        assert_eq!(decide(&me, &[], Act::Browse, stated), Decision::Refuse);
     }
 }

@@ -221,9 +221,15 @@ impl Conversation {
 
     /// Whether the professional `p` may do `act` here, by the one access policy.
     fn may(&self, p: &ProfessionalRef, act: crate::access::Act) -> bool {
+        self.may_stating(p, act, false)
+    }
+
+    /// [`Self::may`] for a professional who stated (or not) why they read it.
+    fn may_stating(&self, p: &ProfessionalRef, act: crate::access::Act, stated: bool) -> bool {
         let facts = crate::access::Facts {
             team: &self.record.state.team,
             assigned_to: self.record.state.assigned_to.as_ref(),
+            stated_reason: stated,
         };
         crate::access::decide(&p.id, &p.teams, act, facts).allowed()
     }

@@ -128,6 +128,8 @@ pub(super) enum Cmd {
         origin: Origin,
         before_seq: Option<u64>,
         limit: u32,
+        /// The professional stated why they read it (outside care and team).
+        stated: bool,
     },
     QueuePosition {
         place: Place,

@@ -308,11 +308,13 @@ impl ConversationHandle {
         origin: Origin,
         before_seq: Option<u64>,
         limit: u32,
+        stated: bool,
     ) -> Result<(), ConvError> {
         self.tell(Cmd::History {
             origin,
             before_seq,
             limit,
+            stated,
         })
         .await
     }

@@ -166,13 +166,27 @@ impl ConsoleSession {
         &mut self,
         conn: &mut Conn<S>,
         req: Option<String>,
-        id: ConversationId,
-        before: Option<u64>,
-        limit: Option<u32>,
+        request: console_protocol::inbound::HistoryRequest,
     ) -> Io
     where
         S: Sink<Message, Error = WsError> + Unpin,
     {
+        let id = request.conversation;
+        let reason = request.reason.map(|r| r.trim().to_owned());
+        if let Some(r) = &reason {
+            if r.is_empty() || r.chars().count() > 300 || r.chars().any(char::is_control) {
+                return conn
+                    .error(
+                        req,
+                        ErrorCode::BadFrame,
+                        "reason: 1 to 300 characters, no control characters",
+                    )
+                    .await
+                    .map_err(gone);
+            }
+            self.gate.state_reason(&id, r.clone());
+        }
+        let (before, limit) = (request.before_seq, request.limit);
         let handle = match self.members.get(&id) {
             Some(h) => Some(h.clone()),
             None => conn.ctx.hub.get_or_load(&id).await.ok().flatten(),
@@ -186,7 +200,12 @@ impl ConsoleSession {
                 .map_err(gone);
         };
         if let Err(e) = h
-            .history(self.origin(conn, req.clone()), before, limit.unwrap_or(50))
+            .history(
+                self.origin(conn, req.clone()),
+                before,
+                limit.unwrap_or(50),
+                reason.is_some(),
+            )
             .await
         {
             return conn.error(req, e.code(), e.to_string()).await.map_err(gone);
@@ -353,10 +372,7 @@ where
                     .await;
                 Ok(())
             }
-            ConsoleFrame::History(h) => {
-                self.history(conn, req, h.conversation, h.before_seq, h.limit)
-                    .await
-            }
+            ConsoleFrame::History(h) => self.history(conn, req, h).await,
             ConsoleFrame::Retract(r) => {
                 self.on_conversation(
                     conn,

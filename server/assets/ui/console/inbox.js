@@ -90,6 +90,12 @@ export function wireInbox() {
   $('ib-thread-take').addEventListener('click', () => thread && take(thread.conversation));
   $('ib-thread-hide').addEventListener('click', () => thread && hide(thread.conversation));
   $('ib-archive-form').addEventListener('submit', (e) => { e.preventDefault(); searchArchive(); });
+  $('ib-consult-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const id = $('consult-conversation').value.trim();
+    const reason = $('consult-reason').value.trim();
+    if (id && reason) openThread(id, reason);
+  });
   $('inbox-alert-open').addEventListener('click', () => {
     const id = [...alerted].pop();
     showView('inbox');
@@ -111,7 +117,7 @@ export function onInbox(f) {
   }
   for (const id of alerted) if (!entryOf(id)) alerted.delete(id);
   renderInbox();
-  if (thread && entryOf(thread.conversation)) askThread(thread.conversation);
+  if (thread && entryOf(thread.conversation)) askThread(thread.conversation, thread.reason);
 }
 
 /** A client wrote in a matter of my team: alert everyone following it, un-hide it for me. */
@@ -125,7 +131,7 @@ export function onInboxAlert(f) {
   $('inbox-alert').hidden = false;
   alertOf('message', t('ibAlertTitle'), () => showView('inbox'));
   renderInbox();
-  if (thread && thread.conversation === f.conversation) askThread(f.conversation);
+  if (thread && thread.conversation === f.conversation) askThread(f.conversation, thread.reason);
 }
 
 function renderInbox() {
@@ -258,17 +264,18 @@ function unhide(conversation) {
 }
 
 // The thread panel: a matter read before (or without) taking it.
-function askThread(conversation) {
-  send({ type: 'history', conversation, limit: 200 }, { kind: 'inbox_history', conversation });
+function askThread(conversation, reason) {
+  send({ type: 'history', conversation, limit: 200, ...(reason ? { reason } : {}) }, { kind: 'inbox_history', conversation });
 }
-function openThread(conversation) {
-  thread = { conversation, events: null };
+/** The thread panel for `conversation`; `reason`: why a professional of another team reads it. */
+function openThread(conversation, reason) {
+  thread = { conversation, events: null, reason };
   alerted.delete(conversation);
   if (!alerted.size) $('inbox-alert').hidden = true;
   $('ib-thread').hidden = false;
   $('ib-thread-list').replaceChildren(h('li', { class: 'muted', text: t('ibLoading') }));
   renderInbox();
-  askThread(conversation);
+  askThread(conversation, reason);
   $('ib-thread-h').focus();
 }
 function closeThread(focus = true) {

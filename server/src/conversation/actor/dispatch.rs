@@ -150,8 +150,9 @@ impl Conversation {
                 origin,
                 before_seq,
                 limit,
+                stated,
             } => {
-                if let Err(e) = self.history(&origin, before_seq, limit).await {
+                if let Err(e) = self.history(&origin, before_seq, limit, stated).await {
                     self.error(&origin, e);
                 }
             }

@@ -133,9 +133,10 @@ impl Conversation {
         origin: &Origin,
         before_seq: Option<u64>,
         limit: u32,
+        stated: bool,
     ) -> Result<(), ConvError> {
         let allowed = match &origin.who {
-            Who::Professional(p) => self.may(p, crate::access::Act::Browse),
+            Who::Professional(p) => self.may_stating(p, crate::access::Act::Browse, stated),
             Who::Client => self.clients.iter().any(|l| l.id == origin.link.id),
         };
         if !allowed {

@@ -35,6 +35,7 @@ pub(super) async fn download(
                 conversation: conversation.clone(),
                 before_seq: Some(seq + 1),
                 limit: Some(1),
+                reason: None,
             }));
             match bridge::ask(ctx, exchange, endpoint, hello, read).await {
                 Answer::Reply(frame) => match *frame {
