@@ -16,7 +16,8 @@
 #   7. metrics: start the real binary, `promtool check metrics` on /metrics, SIGTERM → exit 0
 #   8. browser tests: ui-tests/ (node --test, playwright-core driving Debian's headless Chromium)
 #      against the widget and console embedded in the binary (one failover test runs two
-#      nodes behind Debian's HAProxy); installs chromium, haproxy and `npm ci` when missing
+#      nodes behind Debian's HAProxy); installs chromium, haproxy and `npm ci` when missing;
+#      then every server log of the run is searched for personal data (scripts/log-privacy.py)
 # Every step runs even when an earlier one failed; the last line counts the steps.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -144,9 +145,17 @@ browser_tests() {
     install_browser_test_tools
     # The SMS tests start the stand-in provider next to the server binary.
     build_binaries
-    local bin
+    local bin logs rc=0
     bin="$(cd "$target_dir" && pwd)/debug/luukku"
-    (cd ui-tests && env -u LUUKKU_DEV_ASSETS LUUKKU_BIN="$bin" npm test)
+    # Every server of the run logs at its most detailed level into a file of its own, and the
+    # run's logs are then searched for personal data (tokens, identity codes, phone numbers,
+    # what the tests typed): none may appear.
+    logs="$(mktemp -d)"
+    (cd ui-tests && env -u LUUKKU_DEV_ASSETS LUUKKU_BIN="$bin" LUUKKU_LOG_DIR="$logs" \
+        RUST_LOG="info,luukku=trace" npm test) || rc=$?
+    python3 scripts/log-privacy.py "$logs" ui-tests/tests || rc=1
+    rm -rf "$logs"
+    return "$rc"
 }
 
 passed=0

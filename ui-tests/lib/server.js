@@ -9,7 +9,7 @@
 //                      never sets it, so CI tests what ships)
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, access } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { constants, createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,8 +62,15 @@ export class LuukkuServer {
     process.once('exit', reap);
     child.once('exit', () => process.removeListener('exit', reap));
 
+    // With LUUKKU_LOG_DIR every line also goes to a file of its own there: scripts/test.sh greps
+    // the whole browser run's server logs for personal data (scripts/log-privacy.py).
+    const keep = process.env.LUUKKU_LOG_DIR
+      ? createWriteStream(path.join(process.env.LUUKKU_LOG_DIR, `server-${process.pid}-${child.pid}-${Date.now()}.log`))
+      : null;
+    if (keep) child.once('exit', () => keep.end());
     const address = new Promise((resolve) => {
       const onData = (chunk) => {
+        if (keep) keep.write(chunk);
         for (const line of chunk.toString().split('\n')) {
           if (!line) continue;
           this.log.push(line);
