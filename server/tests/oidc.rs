@@ -295,3 +295,48 @@ async fn forged_expired_foreign_and_unbound_id_tokens_are_refused() {
     let why = refused(oidc.verify(&token, Some(&nonce)).await);
     assert!(why.to_lowercase().contains("expire"), "{why}");
 }
+
+#[tokio::test]
+async fn a_signed_in_professionals_chat_stays_hers_over_a_restart() {
+    let provider = Provider::start(&[]);
+    let s = server(&provider).await;
+    // Anna is in no configuration file: the router knows her from her sign-in only.
+    let token = sign_in(&s, &mut Jar::default(), "nurse-anna")
+        .await
+        .expect("signed in");
+    let mut nurse = Conn::connect(&s.ws_url("console"), false).await;
+    nurse.send(json!({"type": "hello", "token": token})).await;
+    nurse.recv_type("welcome").await;
+    let (client, q) = s.started("health-chat", "station-a").await;
+    let c = conv(&q);
+    assert_eq!(nurse.assigned().await, c);
+    nurse.say(&c, "I am looking into it.").await;
+    drop((nurse, client));
+
+    let s = s.restart().await;
+    // Back within her grace period: the chat is still hers, not back in the queue.
+    let mut nurse = Conn::connect(&s.ws_url("console"), false).await;
+    nurse.send(json!({"type": "hello", "token": token})).await;
+    let welcome = nurse.recv_type("welcome").await;
+    let held: Vec<&str> = welcome["conversations"]
+        .as_array()
+        .expect("conversations")
+        .iter()
+        .filter_map(|x| x["conversation"].as_str())
+        .collect();
+    assert_eq!(held, vec![c.as_str()], "{welcome}");
+    assert_eq!(welcome["professional"]["name"], "Anna Hoitaja");
+    let mut colleague = s.console("nurse-1").await;
+    let snapshot = colleague
+        .request(
+            json!({"type": "subscribe_queue", "teams": ["station-a"]}),
+            "q",
+        )
+        .await;
+    assert!(
+        !snapshot.to_string().contains(&c),
+        "not waiting in the queue: {snapshot}"
+    );
+    let sent = nurse.say(&c, "Still here after the restart.").await;
+    assert_eq!(sent["type"], "ack", "{sent}");
+}

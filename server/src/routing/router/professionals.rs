@@ -21,6 +21,11 @@ impl Router {
                 roles: Vec::new(),
             })
         });
+        // One the configuration does not list is who their token says (a presence restored at
+        // start knew only their id and a chat's team).
+        if self.org.professional(&who.id).is_none() {
+            p.who = who.clone();
+        }
         p.links.retain(|l| !l.is_gone());
         p.links.push(link.clone());
         p.gone_since = None;

@@ -18,6 +18,22 @@ impl Router {
                 self.inbox_restore(&r);
                 continue;
             }
+            // Held by a professional the configuration does not list (signed in through the
+            // identity provider): they are present, gone, until they sign in again or their
+            // grace period ends — as a listed one is — not requeued behind their back.
+            if let (ConversationStatus::InProgress, Some(p)) =
+                (r.state.status, &r.state.assigned_to)
+            {
+                self.pros.entry(p.clone()).or_insert_with(|| {
+                    super::super::presence::Presence::new(&crate::organisation::Professional {
+                        id: p.clone(),
+                        name: p.to_string(),
+                        teams: vec![r.state.team.clone()],
+                        capacity: crate::organisation::DEFAULT_CAPACITY,
+                        roles: Vec::new(),
+                    })
+                });
+            }
             match (r.state.status, &r.state.assigned_to) {
                 (ConversationStatus::InProgress, Some(p)) if self.pros.contains_key(p) => {
                     if let Some(pr) = self.pros.get_mut(p) {
