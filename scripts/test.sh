@@ -134,6 +134,10 @@ install_browser_test_tools() {
     if ! command -v haproxy >/dev/null; then
         apt_install haproxy
     fi
+    # The patient-record test's stand-in FHIR server gets its certificates from openssl.
+    if ! command -v openssl >/dev/null; then
+        apt_install openssl
+    fi
     if [[ ! -d ui-tests/node_modules ]]; then
         (cd ui-tests && npm ci --no-audit --no-fund)
     fi

@@ -55,13 +55,13 @@ export class Socket {
    * token endpoint): starts a conversation and resolves once it is queued, with its id in
    * `conversation`. For tests that need more patients than widget pages, or an identified one.
    */
-  static async patient(h, label, { service = 'health-chat', topic = 'symptoms', questionnaire, lang = 'en', name } = {}) {
+  static async patient(h, label, { service = 'health-chat', topic = 'symptoms', questionnaire, lang = 'en', name, sub } = {}) {
     const hello = { type: 'hello', resume: [] };
     if (name) {
       const res = await fetch(h.url + '/api/v1/dev/token', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ client: { sub: `demo-${randomUUID().replace(/-/g, '').slice(0, 16)}`, name } }),
+        body: JSON.stringify({ client: { sub: sub || `demo-${randomUUID().replace(/-/g, '').slice(0, 16)}`, name } }),
       });
       hello.token = (await res.json()).token;
     }

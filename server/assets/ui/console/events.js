@@ -12,6 +12,7 @@ import { insertSorted, isAtBottom, loadHistory, markRead, renderEvent, renderOld
 import { setNotice } from './notices.js';
 import { noteSmsMessage, onSmsEvent, renderSms } from './smschat.js';
 import { S, announce, chatTitle, saveStore } from './state.js';
+import { send } from './connection.js';
 import { renderTab, renderWaits, select } from './tabs.js';
 
 export function onHistory(f, ctx) {
@@ -39,6 +40,25 @@ export function onEvent(f) {
 }
 
 /** Adds one stored event, de-duplicated by seq; `live` events may raise unread and alerts. */
+/** When to look again whether a closed chat reached the patient record (ms after the close). */
+const RECORD_LOOKS = [2000, 6000, 20000, 60000];
+
+/**
+ * A closed chat of a strongly identified client goes to the patient record after the close,
+ * when the nurse no longer follows it live: ask for its latest events a few times, so that
+ * "Saved to the patient record" (or why not) appears under it while it is still shown.
+ */
+function watchRecord(c) {
+  const client = c.info && c.info.client;
+  if (!client || !client.identity_code) return;
+  for (const ms of RECORD_LOOKS) {
+    setTimeout(() => {
+      if (S.chats.get(c.id) !== c || [...c.events.values()].some((e) => e.event === 'record')) return;
+      send({ type: 'history', conversation: c.id, limit: 5 }, { kind: 'history', gap: true });
+    }, ms);
+  }
+}
+
 export function addEvent(c, ev, live) {
   if (!ev || !Number.isInteger(ev.seq)) return;
   const mine = ev.from && ev.from.role === 'professional' && ev.from.id === S.meId;
@@ -88,7 +108,10 @@ export function onIdentified(c, ev, live) {
   if (live) announce(t('annIdentified', { chat: chatTitle(c) }));
 }
 export function onLiveEvent(c, ev) {
-  if (ev.type === 'system' && ev.event === 'closed' && c.status === 'open') setChatStatus(c, 'closed');
+  if (ev.type === 'system' && ev.event === 'closed' && c.status === 'open') {
+    setChatStatus(c, 'closed');
+    watchRecord(c);
+  }
   if (ev.type !== 'message' || ev.from.role !== 'client') return saveStore();
   showClientTyping(c, false);
   if (ev.seq <= c.seenSeq) return;
