@@ -162,6 +162,21 @@ where
     for (f, allowed) in frames.iter().zip(allowed) {
         if allowed {
             conn.feed(f).await.map_err(|_| WriteEnd::Gone)?;
+        } else if let (Some(req), Some(c)) = (&f.frame.req, f.conversation()) {
+            // A refused answer still answers (a history whose conversation was handed to
+            // someone else between the actor's decision and this one): the asker is told it
+            // may not see it, rather than waiting for ever.
+            let e = ConvError::Forbidden;
+            let refusal = SharedFrame::new(Envelope::reply(
+                Some(req.clone()),
+                ServerFrame::Error(ErrorFrame {
+                    code: e.code(),
+                    message: e.to_string(),
+                    conversation: Some(c.clone()),
+                    fields: None,
+                }),
+            ));
+            conn.feed(&refusal).await.map_err(|_| WriteEnd::Gone)?;
         }
     }
     conn.ws.flush().await.map_err(|_| WriteEnd::Gone)

@@ -149,3 +149,57 @@ async fn a_full_queue_closes_the_session_as_a_slow_consumer() {
     server.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A handler whose gate refuses every frame (the access policy said no).
+struct Refusing;
+
+impl<S: Send> Handler<S> for Refusing {
+    async fn on_frame(&mut self, _: &mut Conn<S>, _: &[u8]) -> Result<(), CloseReason> {
+        Ok(())
+    }
+    fn admit(&mut self, _: &Conn<S>, _: &ServerFrame) -> bool {
+        true
+    }
+    async fn before_write(
+        &mut self,
+        _: &ServerCtx,
+        frames: &[&ServerFrame],
+    ) -> Result<Vec<bool>, CloseReason> {
+        Ok(vec![false; frames.len()])
+    }
+    async fn on_end(&mut self, _: SessionLink, _: Arc<ServerCtx>) {}
+}
+
+#[tokio::test]
+async fn a_refused_answer_is_answered_with_forbidden_and_other_refused_frames_are_dropped() {
+    let (server, mut conn, rx, dir) = session().await;
+    let link = conn.link.clone();
+    let written = conn.ws.written.clone();
+    let history = console_protocol::History {
+        conversation: "c1".into(),
+        events: Vec::new(),
+    };
+    assert!(link.reply(Some("h1".into()), ServerFrame::History(history.clone())));
+    assert!(link.frame(SharedFrame::plain(ServerFrame::History(history))));
+    let cancel = server.ctx.cancel.clone();
+    let ending = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        cancel.cancel();
+    });
+    let _ = serve(&mut conn, Refusing, rx, Endpoint::Client).await;
+    ending.await.unwrap();
+    let frames: Vec<serde_json::Value> = written
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m.to_text().ok().and_then(|t| serde_json::from_str(t).ok()))
+        .filter(|v: &serde_json::Value| v["type"] != "closing")
+        .collect();
+    assert_eq!(frames.len(), 1, "{frames:?}");
+    assert_eq!(frames[0]["type"], "error");
+    assert_eq!(frames[0]["req"], "h1");
+    assert_eq!(frames[0]["code"], "forbidden");
+    assert_eq!(frames[0]["conversation"], "c1");
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
