@@ -52,10 +52,24 @@ impl Conversation {
         reason: Option<String>,
         reply: super::command::Reply<()>,
     ) {
+        let of = (SystemKind::Record, "close_seq", close_seq);
+        self.delivery_state(of, state, reason, reply).await;
+    }
+
+    /// Records a new delivery state of something the conversation sent out — the `kind`
+    /// event whose `detail[key]` is `id` (an SMS of a message, a transcript to the record);
+    /// a state it already shows last for it (a repeat after a restart) is answered without a
+    /// new event. Answers after the commit.
+    pub(super) async fn delivery_state(
+        &mut self,
+        (kind, key, id): (SystemKind, &str, u64),
+        state: &'static str,
+        reason: Option<String>,
+        reply: super::command::Reply<()>,
+    ) -> bool {
         let shown = self.recent.iter().rev().find_map(|e| match &**e {
             Event::System(s)
-                if s.event == SystemKind::Record
-                    && s.detail.get("close_seq").and_then(|v| v.as_u64()) == Some(close_seq) =>
+                if s.event == kind && s.detail.get(key).and_then(|v| v.as_u64()) == Some(id) =>
             {
                 s.detail
                     .get("state")
@@ -66,17 +80,18 @@ impl Conversation {
         });
         if shown.as_deref() == Some(state) {
             let _ = reply.send(Ok(()));
-            return;
+            return false;
         }
         let mut detail = serde_json::Map::new();
-        detail.insert("close_seq".into(), close_seq.into());
+        detail.insert(key.into(), id.into());
         detail.insert("state".into(), state.into());
         if let Some(reason) = reason {
             detail.insert("reason".into(), reason.into());
         }
-        let event = self.system(SystemKind::Record, detail);
+        let event = self.system(kind, detail);
         self.write(event, false, Effect::Done { reply }, Instant::now())
             .await;
+        true
     }
 
     /// The delivery of the transcript to the patient record that a close at `close_seq`

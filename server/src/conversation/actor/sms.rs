@@ -124,37 +124,16 @@ impl Conversation {
         reason: Option<String>,
         reply: super::command::Reply<()>,
     ) {
-        let shown = self.recent.iter().rev().find_map(|e| match &**e {
-            Event::System(s)
-                if s.event == SystemKind::Sms
-                    && s.detail.get("seq").and_then(|v| v.as_u64()) == Some(seq) =>
-            {
-                s.detail
-                    .get("state")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned)
-            }
-            _ => None,
-        });
-        if shown.as_deref() == Some(state) {
-            let _ = reply.send(Ok(()));
-            return;
-        }
-        let mut detail = serde_json::Map::new();
-        detail.insert("seq".into(), seq.into());
-        detail.insert("state".into(), state.into());
-        if let Some(reason) = reason {
-            detail.insert("reason".into(), reason.into());
-        }
+        let service = self.record.service.clone();
+        let of = (SystemKind::Sms, "seq", seq);
         // Counted where the conversation shows it: once per state (a repeat is not).
-        self.deps
-            .metrics
-            .sms
-            .with_label_values(&[self.record.service.as_str(), state])
-            .inc();
-        let event = self.system(SystemKind::Sms, detail);
-        self.write(event, false, Effect::Done { reply }, Instant::now())
-            .await;
+        if self.delivery_state(of, state, reason, reply).await {
+            self.deps
+                .metrics
+                .sms
+                .with_label_values(&[service.as_str(), state])
+                .inc();
+        }
     }
 }
 
