@@ -253,7 +253,7 @@ async fn a_professional_outside_the_team_reads_a_history_only_with_a_stated_reas
         .await;
     assert_eq!(answer["type"], "error", "{answer}");
 
-    // The report shows the access with its stated reason.
+    // The report shows the attempt without a reason, refused, and the access with its reason.
     let found = report(&s, &format!("conversation={c}&professional=social-1")).await;
     let rows: Vec<(String, String, String)> = found["entries"]
         .as_array()
@@ -270,6 +270,11 @@ async fn a_professional_outside_the_team_reads_a_history_only_with_a_stated_reas
         .collect();
     assert!(
         rows.contains(&("allowed".into(), "stated_reason".into(), reason.into())),
+        "{rows:?}"
+    );
+    assert_eq!(
+        rows.first(),
+        Some(&("refused".to_owned(), "none".to_owned(), String::new())),
         "{rows:?}"
     );
     let (_, _, verified) = get(&s, "/api/v1/access-log/verify", Some(&s.token("dpo-1"))).await;

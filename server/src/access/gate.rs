@@ -103,6 +103,36 @@ impl Gate {
             .collect())
     }
 
+    /// Decides a request to read `conversation` for `purpose` before it is asked of the
+    /// conversation: a refusal is logged (an attempt the data-protection officer sees) and
+    /// answered at once; an allowed read is logged when its frame is shown (see
+    /// [`Gate::check`]).
+    pub async fn attempt(
+        &mut self,
+        ctx: &ServerCtx,
+        conversation: &ConversationId,
+        purpose: Purpose,
+        assigned: bool,
+    ) -> Result<bool, StorageError> {
+        if self.covered(conversation, purpose) {
+            return Ok(true);
+        }
+        let pair = (conversation.clone(), purpose);
+        let (entries, refused) = self
+            .decide_all(
+                ctx,
+                std::slice::from_ref(&pair),
+                &|_: &ConversationId| assigned,
+                &std::collections::HashMap::new(),
+            )
+            .await?;
+        if refused.is_empty() {
+            return Ok(true);
+        }
+        append(ctx, entries).await?;
+        Ok(false)
+    }
+
     /// Decides and logs writing in `conversation` (once per session).
     pub async fn write(
         &mut self,

@@ -187,6 +187,23 @@ impl ConsoleSession {
             self.gate.state_reason(&id, r.clone());
         }
         let (before, limit) = (request.before_seq, request.limit);
+        // Decided (and a refusal logged) before the conversation is asked: an attempt to read
+        // what is not one's own shows in the access report.
+        let assigned = self.members.contains_key(&id);
+        match self
+            .gate
+            .attempt(&conn.ctx, &id, crate::access::Purpose::History, assigned)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                return conn
+                    .error_about(req, id, &ConvError::Forbidden)
+                    .await
+                    .map_err(gone)
+            }
+            Err(e) => return Err(log_unwritten(e)),
+        }
         let handle = match self.members.get(&id) {
             Some(h) => Some(h.clone()),
             None => conn.ctx.hub.get_or_load(&id).await.ok().flatten(),
