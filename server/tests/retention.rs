@@ -296,4 +296,17 @@ async fn retention_requests_without_the_role_or_with_bad_input_are_refused_by_na
     // Nothing of the refused requests was stored: one hold.
     let (_, body) = call(&s, "GET", &path, Some(&dpo), None).await;
     assert_eq!(body["holds"].as_array().unwrap().len(), 1, "{body}");
+
+    // A browser releases with a DELETE that has no body and no Content-Length.
+    let head = format!(
+        "DELETE {path} HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer {dpo}\r\nconnection: close\r\n\r\n",
+        s.addr
+    );
+    let mut tcp = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"in_force\":false"), "{answer}");
 }

@@ -61,3 +61,26 @@ uiTest('a social worker reads a health station chat only by stating why, and the
   const rows = (await dpo.page.getByTestId('access-entry').allTextContents()).map(squash);
   assert.ok(rows.some((r) => r.includes(`stated_reason: ${reason}`)), rows.join('\n'));
 });
+
+uiTest('the officer places a legal hold on a conversation, sees it in force and releases it', async (h) => {
+  const nurse = await h.professional('nurse-1');
+  const { conversation } = await h.patientInChat(nurse, 'patient');
+  const dpo = await h.professional('dpo-1');
+  const page = dpo.page;
+  await page.getByTestId('view-access').click();
+  await page.getByTestId('lh-conversation').fill(conversation);
+  // A hold needs its reason: the server's words are shown.
+  await page.getByTestId('lh-place').click();
+  await until(async () => squash(await page.getByTestId('lh-status').textContent()), (s) => s.includes('reason'), 'the reason is asked for');
+  await page.getByTestId('lh-reason').fill('complaint 2026/17');
+  await page.getByTestId('lh-place').click();
+  await until(async () => squash(await page.getByTestId('lh-status').textContent()),
+    (s) => s.includes('On hold') && s.includes('complaint 2026/17'), 'the hold is in force');
+  await page.getByTestId('lh-release').click();
+  await until(async () => squash(await page.getByTestId('lh-status').textContent()),
+    (s) => s.includes('No hold in force (1 earlier)'), 'released, kept in the history');
+  const unknown = 'no-such-conversation';
+  await page.getByTestId('lh-conversation').fill(unknown);
+  await page.getByTestId('lh-show').click();
+  await until(async () => squash(await page.getByTestId('lh-status').textContent()), (s) => s.includes('no such conversation'), 'an unknown conversation is named');
+});

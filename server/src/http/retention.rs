@@ -29,22 +29,35 @@ pub fn routes(
         .then(|ctx: Arc<ServerCtx>, auth: Option<String>| async move {
             no_store(retention_status(&ctx, auth).await)
         });
-    let hold = warp::path!("api" / "v1" / "conversations" / String / "legal-hold")
-        .and(warp::method())
-        .and(with_ctx)
+    // PUT carries the reason; GET and DELETE carry no body (a browser sends them without a
+    // Content-Length, which a length limit would refuse).
+    let put = warp::path!("api" / "v1" / "conversations" / String / "legal-hold")
+        .and(warp::put())
+        .and(with_ctx.clone())
         .and(warp::header::optional::<String>("authorization"))
         .and(warp::body::content_length_limit(8 * 1024))
         .and(warp::body::bytes())
         .then(
-            |id: String,
-             method: warp::http::Method,
-             ctx: Arc<ServerCtx>,
-             auth: Option<String>,
-             body: bytes::Bytes| async move {
+            |id: String, ctx: Arc<ServerCtx>, auth: Option<String>, body: bytes::Bytes| async move {
+                let method = warp::http::Method::PUT;
                 no_store(legal_hold(&ctx, method, ConversationId(id), auth, &body).await)
             },
         );
-    status.or(hold).unify()
+    let read_or_release =
+        warp::path!("api" / "v1" / "conversations" / String / "legal-hold")
+            .and(warp::get().or(warp::delete()).unify())
+            .and(warp::method())
+            .and(with_ctx)
+            .and(warp::header::optional::<String>("authorization"))
+            .then(
+                |id: String,
+                 method: warp::http::Method,
+                 ctx: Arc<ServerCtx>,
+                 auth: Option<String>| async move {
+                    no_store(legal_hold(&ctx, method, ConversationId(id), auth, b"").await)
+                },
+            );
+    status.or(put).unify().or(read_or_release).unify()
 }
 
 fn unavailable(e: &StorageError) -> warp::reply::Response {

@@ -107,7 +107,31 @@ async function verifyChain() {
   }
 }
 
+/** The legal hold of the conversation named in the form: shown, placed or released. */
+async function legalHold(method) {
+  const id = $('lh-conversation').value.trim();
+  if (!id) return $('lh-conversation').focus();
+  const init = { method, headers: { authorization: `Bearer ${S.token}`, 'content-type': 'application/json' }, cache: 'no-store' };
+  if (method === 'PUT') init.body = JSON.stringify({ reason: $('lh-reason').value.trim() });
+  const el = $('lh-status');
+  try {
+    const r = await fetch(`/api/v1/conversations/${encodeURIComponent(id)}/legal-hold`, init);
+    const body = await r.json();
+    if (!r.ok) throw new Error((body.error && body.error.message) || `HTTP ${r.status}`);
+    const current = (body.holds || []).find((x) => !x.released_at);
+    el.textContent = current ? t('lhInForce', { by: current.set_by, reason: current.reason })
+      : t('lhNone', { n: (body.holds || []).length });
+    el.classList.remove('field-error');
+  } catch (err) {
+    el.textContent = err.message;
+    el.classList.add('field-error');
+  }
+}
+
 export function wireAccess() {
+  $('lh-form').addEventListener('submit', (e) => { e.preventDefault(); legalHold('GET'); });
+  $('lh-place').addEventListener('click', () => legalHold('PUT'));
+  $('lh-release').addEventListener('click', () => legalHold('DELETE'));
   $('view-access').addEventListener('click', () => showView('access'));
   $('ar-form').addEventListener('submit', search);
   $('ar-export').addEventListener('click', exportCsv);
