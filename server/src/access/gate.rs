@@ -117,20 +117,13 @@ impl Gate {
         if self.covered(conversation, purpose) {
             return Ok(true);
         }
-        let pair = (conversation.clone(), purpose);
-        let (entries, refused) = self
-            .decide_all(
-                ctx,
-                std::slice::from_ref(&pair),
-                &|_: &ConversationId| assigned,
-                &std::collections::HashMap::new(),
-            )
+        let (entries, allowed) = self
+            .decide_one(ctx, conversation, purpose, assigned)
             .await?;
-        if refused.is_empty() {
-            return Ok(true);
+        if !allowed {
+            append(ctx, entries).await?;
         }
-        append(ctx, entries).await?;
-        Ok(false)
+        Ok(allowed)
     }
 
     /// Decides and logs writing in `conversation` (once per session).
@@ -144,6 +137,26 @@ impl Gate {
         if self.logged.contains(&pair) {
             return Ok(true);
         }
+        let (entries, allowed) = self
+            .decide_one(ctx, conversation, Purpose::Write, assigned)
+            .await?;
+        append(ctx, entries).await?;
+        if allowed {
+            self.logged.insert(pair);
+        }
+        Ok(allowed)
+    }
+
+    /// [`Gate::decide_all`] for one conversation and purpose: its log entry and whether it is
+    /// allowed.
+    async fn decide_one(
+        &self,
+        ctx: &ServerCtx,
+        conversation: &ConversationId,
+        purpose: Purpose,
+        assigned: bool,
+    ) -> Result<(Vec<crate::storage::access::AccessEntry>, bool), StorageError> {
+        let pair = (conversation.clone(), purpose);
         let (entries, refused) = self
             .decide_all(
                 ctx,
@@ -152,12 +165,7 @@ impl Gate {
                 &std::collections::HashMap::new(),
             )
             .await?;
-        append(ctx, entries).await?;
-        let allowed = refused.is_empty();
-        if allowed {
-            self.logged.insert(pair);
-        }
-        Ok(allowed)
+        Ok((entries, refused.is_empty()))
     }
 
     /// The log entries of `pairs` and the conversations refused among them.
